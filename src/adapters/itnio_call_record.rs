@@ -1,0 +1,180 @@
+//! `itnio-call-record`: ITNIO Tech / Onbuka AI Voice `pushCallRecord` (vendor doc 002).
+//!
+//! Body: one JSON record per push (an array of records is accepted too).
+//! Times are epoch seconds; durations seconds; transcript offsets milliseconds.
+//! `pay` is a decimal string in the source's currency (`NOTES.md`: ITNIO says
+//! USD, the Onbuka copy says EUR).
+
+use super::batch::{parse_each, records, type_name, Layout};
+use super::{values, ParseError, Parsed, Record, SourceContext};
+use crate::domain::{
+    CallUpdate, Direction, HangupBy, Intent, Money, Outcome, Speaker, Turn, Vendor,
+};
+use serde_json::Value;
+
+/// Parses one push. Errors: [`ParseError::Shape`] unless the body is a record
+/// object or an array of them.
+pub fn parse(body: Value, ctx: &SourceContext) -> Result<Parsed, ParseError> {
+    let (items, prefix) = records(body, &Layout::Array)?;
+    Ok(parse_each(items, &prefix, |r| record(r, ctx)))
+}
+
+fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
+    let id = r.call_id("callId")?;
+    let tz = &ctx.timezone;
+    let mut u = CallUpdate::new(Vendor::Itnio, id, Direction::Outbound);
+    let s = &mut u.set;
+    s.task_id = r.text("robotCallJobId");
+    s.script_id = r.text("dialogFlowId");
+    s.customer_number = r.text("calledPhoneNumber");
+    s.originated_at = r.time("startTime", tz);
+    s.ended_at = r.time("endTime", tz);
+    s.talk_seconds = r.integer("chatDuration");
+    s.billed_seconds = r.integer("billingTime");
+    if let Some(amount) = r.decimal("pay") {
+        s.cost = Some(Money::new(amount, ctx.currency.as_deref().unwrap_or("USD")));
+    }
+    if let Some(status) = r.text("resultStatus") {
+        let outcome = outcome(&status);
+        if outcome == Outcome::Unknown {
+            r.unknown_value("resultStatus", &status);
+        }
+        s.outcome = Some(outcome);
+        s.vendor_status = Some(status);
+    }
+    if let Some(by) = r.text("hangupBy") {
+        s.hangup_by = Some(match by.as_str() {
+            "REMOTE_HANGUP" => HangupBy::Customer,
+            "INITIAL_HANGUP" | "CS_HANGUP" => HangupBy::Agent,
+            "OTHER_HANGUP" => HangupBy::Unknown,
+            _ => {
+                r.unknown_value("hangupBy", &by);
+                HangupBy::Unknown
+            }
+        });
+    }
+    s.intent = r.text("intentLevelDetailName").map(|label| Intent {
+        code: None,
+        label: Some(label),
+    });
+    s.recording_url = r.text("fullAudioUrl");
+    let mut tags = names(r, "callRecordTagNames");
+    tags.extend(names(r, "customerTagNames"));
+    if r.peek("callRecordTagNames").is_some() || r.peek("customerTagNames").is_some() {
+        s.tags = Some(tags);
+    }
+    if let Some((turns, line_ids)) = turns(r) {
+        u.set.turns = Some(turns);
+        if !line_ids.is_empty() {
+            u.vendor_fields
+                .insert("callDetailIds".into(), Value::from(line_ids));
+        }
+    }
+    Ok(u)
+}
+
+/// A list of names; a single string where an array is documented is one name.
+fn names(r: &mut Record, key: &str) -> Vec<String> {
+    match r.peek(key) {
+        Some(Value::Array(items)) => {
+            let out = items
+                .iter()
+                .filter_map(|v| values::text(v).ok().flatten())
+                .collect();
+            r.take(key);
+            out
+        }
+        Some(Value::String(s)) => {
+            r.take(key);
+            s.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => {
+            r.warn(
+                key,
+                format!("expected an array of names, found {}", type_name(other)),
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The transcript, and the vendor's line ids (`callDetailId`) in order.
+fn turns(r: &mut Record) -> Option<(Vec<Turn>, Vec<Value>)> {
+    let list = match r.peek("callDetailList")? {
+        Value::Array(items) => items.clone(),
+        Value::Object(one) => vec![Value::Object(one.clone())],
+        Value::Null => return None,
+        other => {
+            let msg = format!(
+                "expected an array of transcript lines, found {}",
+                type_name(other)
+            );
+            r.warn("callDetailList", msg);
+            return None;
+        }
+    };
+    let mut out = Vec::with_capacity(list.len());
+    let ids = list
+        .iter()
+        .filter_map(|l| l.get("callDetailId"))
+        .filter(|v| !v.is_null())
+        .cloned()
+        .collect();
+    for (i, line) in list.iter().enumerate() {
+        match turn(line) {
+            Ok(Some(t)) => out.push(t),
+            Ok(None) => {}
+            Err(e) => {
+                r.warn("callDetailList", format!("line {i}: {e}"));
+                return None;
+            }
+        }
+    }
+    r.take("callDetailList");
+    Some((out, ids))
+}
+
+fn turn(v: &Value) -> Result<Option<Turn>, String> {
+    let Value::Object(m) = v else {
+        return Err(format!("expected an object, found {}", type_name(v)));
+    };
+    let get = |k: &str| m.get(k).unwrap_or(&Value::Null);
+    let Some(text) = values::text(get("text"))? else {
+        return Ok(None);
+    };
+    let speaker = match values::text(get("type"))?.as_deref() {
+        Some("PERSON") | Some("person") | Some("human") => Speaker::Customer,
+        Some("ROBOT") | Some("robot") | Some("CS") => Speaker::Agent,
+        other => return Err(format!("unknown speaker type {other:?}")),
+    };
+    Ok(Some(Turn {
+        speaker,
+        text,
+        start_ms: values::integer(get("startOffset"))?,
+        end_ms: values::integer(get("endOffset"))?,
+    }))
+}
+
+/// `resultStatus` → outcome, by the table in `canonical-call.md`; the
+/// engine's numeric codes (`NOTES.md`, in brackets) are accepted too.
+fn outcome(status: &str) -> Outcome {
+    use Outcome::*;
+    match status.to_ascii_uppercase().as_str() {
+        "ANSWERED" | "0" => Answered,
+        "NO_ANSWER" | "1" => NoAnswer,
+        "BUSY" | "2" => Busy,
+        "POWER_OFF" | "3" => PoweredOff,
+        "OUT_OF_SERVICE" | "4" => Suspended,
+        "REFUSED" | "5" => Rejected,
+        "VACANT_NUMBER" | "6" => InvalidNumber,
+        "CAN_NOT_CONNECT" | "7" => Unreachable,
+        "FROM_PHONE_ERROR" | "8" | "SYSTEM_ERROR" | "9" => Failed,
+        "CALL_LOSS" | "10" | "TRANSFER_ARTIFICIAL" | "11" => Abandoned,
+        _ => Unknown,
+    }
+}

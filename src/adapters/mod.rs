@@ -1,0 +1,134 @@
+//! One adapter per source kind (`shared/design/interfaces.md`, Sources).
+//!
+//! Adapters are pure: bytes in, [`Parsed`] out. No I/O, no clock, no store.
+//! A body that is not JSON, or not the kind's shape, is a [`ParseError`]
+//! (the push is answered 400 and kept as `rejected`). A record inside a
+//! readable batch that cannot be used becomes a [`RecordIssue`] in
+//! `Parsed::errors` (the rest is stored, the receipt is `partial`). A field
+//! that cannot be read is left unknown, its raw value kept in
+//! `vendor_fields`, and noted in `Parsed::warnings`.
+
+mod aliyun_call_notes;
+mod aliyun_call_report;
+mod batch;
+mod itnio_call_record;
+mod laaffic_voice_report;
+mod longlonglong_inbound;
+mod record;
+pub mod values;
+
+pub use record::Record;
+
+use crate::domain::{CallUpdate, SourceKind};
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+/// The per-source settings an adapter needs (`[[sources]]` in the config).
+#[derive(Debug, Clone)]
+pub struct SourceContext {
+    /// IANA zone for zone-less `yyyy-MM-dd HH:mm:ss` strings.
+    pub timezone: TimeZone,
+    /// ISO 4217 code for kinds whose money carries no currency (ITNIO `pay`,
+    /// LAAFFIC quotes without `currency`).
+    pub currency: Option<String>,
+}
+
+impl SourceContext {
+    /// The defaults of `kind`: `Asia/Shanghai` for Alibaba and longlonglong,
+    /// UTC otherwise (their times are epoch numbers); USD for ITNIO and LAAFFIC.
+    pub fn default_for(kind: SourceKind) -> SourceContext {
+        use SourceKind::*;
+        let timezone = match kind {
+            AliyunCallReport | AliyunCallNotes | LonglonglongInbound => {
+                TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8)))
+            }
+            ItnioCallRecord | LaafficVoiceReport => TimeZone::UTC,
+        };
+        let currency = match kind {
+            ItnioCallRecord | LaafficVoiceReport => Some("USD".to_owned()),
+            _ => None,
+        };
+        SourceContext { timezone, currency }
+    }
+}
+
+/// A problem with one record or one field, located by JSON path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RecordIssue {
+    /// Position of the record in the batch (0-based), when it is about one.
+    pub index: Option<usize>,
+    /// JSON path into the body, e.g. `$[3].callId` or `$.data[0].calldate`.
+    pub path: String,
+    pub message: String,
+}
+
+/// A vendor value the adapter does not know: a sign that the vendor changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownValue {
+    /// The vendor field, e.g. `smartStatusCode`.
+    pub field: &'static str,
+    pub value: String,
+}
+
+/// One usable record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedRecord {
+    /// Position in the batch (0-based).
+    pub index: usize,
+    pub update: CallUpdate,
+}
+
+/// Everything an adapter read from one body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Parsed {
+    /// How many records the body held, usable or not.
+    pub record_count: usize,
+    pub records: Vec<ParsedRecord>,
+    /// Records that could not be used (not stored).
+    pub errors: Vec<RecordIssue>,
+    /// Fields that could not be read (the record was stored without them).
+    pub warnings: Vec<RecordIssue>,
+    pub unknown_values: Vec<UnknownValue>,
+}
+
+/// Why a whole body was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON at all. Line and column are 1-based.
+    #[error("invalid JSON at line {line} column {column}: {reason}")]
+    InvalidJson {
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    /// JSON, but not the shape this kind sends.
+    #[error("{path}: {message}")]
+    Shape { path: String, message: String },
+}
+
+/// Parses one push body of `kind`.
+///
+/// Errors: [`ParseError::InvalidJson`] for bytes that are not JSON (including
+/// an empty body), [`ParseError::Shape`] for JSON that is not this kind's shape.
+pub fn parse(kind: SourceKind, body: &[u8], ctx: &SourceContext) -> Result<Parsed, ParseError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ParseError::InvalidJson {
+            line: e.line(),
+            column: e.column(),
+            reason: strip_position(&e.to_string()),
+        })?;
+    match kind {
+        SourceKind::AliyunCallReport => aliyun_call_report::parse(value, ctx),
+        SourceKind::AliyunCallNotes => aliyun_call_notes::parse(value, ctx),
+        SourceKind::ItnioCallRecord => itnio_call_record::parse(value, ctx),
+        SourceKind::LonglonglongInbound => longlonglong_inbound::parse(value, ctx),
+        SourceKind::LaafficVoiceReport => laaffic_voice_report::parse(value, ctx),
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}

@@ -1,0 +1,15 @@
+//! The canonical call model (`shared/design/canonical-call.md`): every vendor
+//! push becomes [`CallUpdate`]s that merge into one [`Call`] per
+//! `(vendor, vendor_call_id)`. Pure data and rules: no I/O, no clock.
+
+mod call;
+mod enums;
+mod merge;
+mod money;
+mod update;
+
+pub use call::{Analysis, AnalysisKind, Call, InspectionItem, Intent, Region, Turn};
+pub use enums::{Direction, HangupBy, Outcome, SourceKind, Speaker, Vendor};
+pub use merge::{call_id_for, Change};
+pub use money::Money;
+pub use update::{CallPatch, CallUpdate};

@@ -1,0 +1,8 @@
+//! callhook: the customer's side of AI voice-calling platforms' push reports.
+//!
+//! Receives each vendor's push ([`http`]), parses it with a pure adapter
+//! ([`adapters`]) into canonical call updates ([`domain`]), stores the raw
+//! receipt and the merged calls durably ([`storage`]), and serves them back.
+
+pub mod adapters;
+pub mod domain;

@@ -1,0 +1,1 @@
+//! Snapshot tests of every adapter over every fixture.

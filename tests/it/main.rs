@@ -1,0 +1,3 @@
+//! callhook's integration tests: one binary (see `shared/design/architecture.md`).
+
+mod adapters;
