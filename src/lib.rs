@@ -5,4 +5,10 @@
 //! receipt and the merged calls durably ([`storage`]), and serves them back.
 
 pub mod adapters;
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod storage;

@@ -1,0 +1,110 @@
+//! [`App`]: the running service: store opened, router bound, serving until
+//! told to stop. Tests start one on port 0 with a temporary database.
+
+use crate::config::Config;
+use crate::http::{router, AppState};
+use crate::storage::sqlite::SqliteStore;
+use crate::storage::{Store, StoreError};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the store named by `config.database`.
+///
+/// Errors: [`StoreError::Unavailable`] when it cannot be opened or migrated.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    let path = config.sqlite_path().ok_or_else(|| {
+        StoreError::Unavailable(format!("unsupported database `{}`", config.database))
+    })?;
+    Ok(Arc::new(SqliteStore::open(Path::new(&path))?))
+}
+
+/// A started service.
+pub struct App {
+    /// The bound address (the real port when `listen` asked for port 0).
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl App {
+    /// Opens the store, binds `config.listen` and starts serving.
+    ///
+    /// Errors: [`StartError::Store`], [`StartError::Bind`].
+    pub async fn start(config: Config) -> Result<App, StartError> {
+        let store = open_store(&config)?;
+        let state = AppState::new(Arc::new(config), store);
+        let addr = state.config.listen;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(App {
+            addr,
+            state,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and waits.
+    pub async fn shutdown(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        self.shutdown().await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

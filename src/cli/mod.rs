@@ -1,0 +1,114 @@
+//! The command line (`interfaces.md`, Command line): `serve`, `sources`,
+//! `import`, `replay`. Every flag also reads `CALLHOOK_<FLAG>`.
+
+mod import;
+mod replay;
+mod serve;
+mod sources;
+
+use crate::config::{Config, Overrides};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "callhook",
+    version,
+    about = "Receives AI voice-calling vendors' push reports and serves them back as canonical calls"
+)]
+pub struct Cli {
+    /// TOML configuration file (sources and settings).
+    #[arg(long, global = true, env = "CALLHOOK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL, e.g. sqlite://callhook.db.
+    #[arg(long, global = true, env = "CALLHOOK_DATABASE")]
+    pub database: Option<String>,
+    /// Log format.
+    #[arg(
+        long,
+        global = true,
+        env = "CALLHOOK_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "CALLHOOK_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Listen on a non-loopback address even though a source has no token.
+        #[arg(long, env = "CALLHOOK_INSECURE")]
+        insecure: bool,
+    },
+    /// Print each source's push URL, ready to paste into the vendor's console.
+    Sources {
+        /// The public base URL vendors reach callhook at (default: http://<listen>).
+        #[arg(long, env = "CALLHOOK_BASE_URL")]
+        base_url: Option<String>,
+        /// Print tokens in the URLs instead of `<token>`.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Ingest saved push bodies through the same path as HTTP. A file holds
+    /// one body, or one body per line.
+    Import {
+        /// The configured source the bodies were pushed to.
+        #[arg(long)]
+        source: String,
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run stored receipts through their adapters again.
+    Replay {
+        /// Only receipts with this status (accepted, duplicate, partial, rejected).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this receipt.
+        #[arg(long, conflicts_with = "status")]
+        id: Option<String>,
+    },
+}
+
+impl Cli {
+    /// The configuration of this invocation.
+    fn load_config(&self, listen: Option<SocketAddr>) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            listen,
+            database: self.database.clone(),
+        };
+        Ok(Config::load(self.config.as_deref(), &overrides)?)
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match &cli.command {
+        Command::Serve { listen, insecure } => {
+            serve::run(cli.load_config(*listen)?, *insecure).await
+        }
+        Command::Sources {
+            base_url,
+            show_secrets,
+        } => sources::run(&cli.load_config(None)?, base_url.as_deref(), *show_secrets),
+        Command::Import { source, files } => {
+            import::run(cli.load_config(None)?, source, files).await
+        }
+        Command::Replay { status, id } => {
+            replay::run(cli.load_config(None)?, status.as_deref(), id.as_deref()).await
+        }
+    }
+}

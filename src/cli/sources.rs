@@ -1,0 +1,36 @@
+//! `callhook sources`: one line per source with its push URL.
+
+use crate::config::Config;
+use secrecy::ExposeSecret;
+use std::process::ExitCode;
+
+/// The push URL of each source, tokens as `<token>` unless `show_secrets`.
+pub fn lines(config: &Config, base_url: Option<&str>, show_secrets: bool) -> Vec<String> {
+    let base = base_url
+        .map(|b| b.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    config
+        .sources
+        .iter()
+        .map(|s| {
+            let url = match &s.token {
+                None => format!("{base}/hooks/{}", s.name),
+                Some(t) if show_secrets => format!("{base}/hooks/{}/{}", s.name, t.expose_secret()),
+                Some(_) => format!("{base}/hooks/{}/<token>", s.name),
+            };
+            format!("{:<24} {:<22} {}", s.name, s.kind, url)
+        })
+        .collect()
+}
+
+pub fn run(
+    config: &Config,
+    base_url: Option<&str>,
+    show_secrets: bool,
+) -> anyhow::Result<ExitCode> {
+    println!("{:<24} {:<22} PUSH URL", "SOURCE", "KIND");
+    for l in lines(config, base_url, show_secrets) {
+        println!("{l}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,268 @@
+//! Configuration: embedded defaults < TOML file < `CALLHOOK_*` environment
+//! < command-line flags, validated once at start (`shared/design/interfaces.md`,
+//! Configuration file). Secrets are [`SecretString`]s and never printed.
+
+use crate::adapters::SourceContext;
+use crate::domain::SourceKind;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use jiff::tz::TimeZone;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Body size limit of a push when none is configured: 8 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; default `127.0.0.1:8080`.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (default `sqlite://callhook.db`).
+    #[serde(default = "default_database")]
+    pub database: String,
+    /// Guards `/api` when set (`Authorization: Bearer …`).
+    #[serde(default)]
+    pub api_token: Option<SecretString>,
+    /// Largest accepted push body, in bytes (413 above it).
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Lets subscribers be loopback/private addresses (outbound delivery).
+    #[serde(default)]
+    pub allow_private_subscribers: bool,
+    /// Accepted for the outbound-delivery settings of `interfaces.md`; not used yet.
+    #[serde(default)]
+    pub nats: Option<serde_json::Value>,
+    /// Accepted for the outbound-delivery settings of `interfaces.md`; not used yet.
+    #[serde(default)]
+    pub subscribers: Vec<serde_json::Value>,
+    /// Push URLs; when empty, one source per kind, named as its kind.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// One push URL given to one vendor account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// URL-safe name: the segment of `/hooks/{name}`.
+    pub name: String,
+    pub kind: SourceKind,
+    /// Secret expected in the path, `?token=` or `Authorization: Bearer`.
+    #[serde(default)]
+    pub token: Option<SecretString>,
+    /// IANA zone for zone-less times; default by kind (see [`SourceContext::default_for`]).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// ISO 4217 code for money without a currency; default by kind.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Client networks allowed to push (CIDR); empty allows any.
+    #[serde(default)]
+    pub allow_ips: Vec<IpNet>,
+    /// Resolved from `timezone` and `currency` by [`Config::validate`].
+    #[serde(skip)]
+    pub context: Option<SourceContext>,
+}
+
+impl SourceConfig {
+    /// A source named after its kind, with the kind's defaults.
+    pub fn default_for(kind: SourceKind) -> SourceConfig {
+        SourceConfig {
+            name: kind.as_str().to_owned(),
+            kind,
+            token: None,
+            timezone: None,
+            currency: None,
+            allow_ips: Vec::new(),
+            context: Some(SourceContext::default_for(kind)),
+        }
+    }
+
+    /// The adapter settings (resolved at validation; the kind's defaults before).
+    pub fn context(&self) -> SourceContext {
+        self.context
+            .clone()
+            .unwrap_or_else(|| SourceContext::default_for(self.kind))
+    }
+
+    /// Whether `given` is this source's token (constant-time); true when none is set.
+    pub fn token_matches(&self, given: Option<&str>) -> bool {
+        match (&self.token, given) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(t), Some(g)) => {
+                subtle::ConstantTimeEq::ct_eq(t.expose_secret().as_bytes(), g.as_bytes()).into()
+            }
+        }
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_database() -> String {
+    "sqlite://callhook.db".to_owned()
+}
+fn default_max_body() -> usize {
+    DEFAULT_MAX_BODY_BYTES
+}
+
+/// Settings given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then `CALLHOOK_LISTEN`,
+    /// `CALLHOOK_DATABASE`, `CALLHOOK_API_TOKEN`, `CALLHOOK_MAX_BODY_BYTES`,
+    /// then `overrides`, and validates.
+    ///
+    /// Errors: [`ConfigError::Load`] for an unreadable file, a wrong type or an
+    /// unknown key (with its path); [`ConfigError::Invalid`] as [`Config::validate`].
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut fig = Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        fig = fig
+            .merge(Env::prefixed("CALLHOOK_").only(&[
+                "listen",
+                "database",
+                "api_token",
+                "max_body_bytes",
+            ]))
+            .merge(Serialized::defaults(overrides));
+        let mut config: Config = fig.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The built-in configuration (no file), validated.
+    pub fn defaults() -> Config {
+        let mut c: Config = Figment::new()
+            .extract()
+            .expect("defaults always deserialize");
+        c.validate().expect("defaults are valid");
+        c
+    }
+
+    /// Fills default sources, resolves time zones and currencies, and checks
+    /// names (URL-safe, unique) and the database URL.
+    ///
+    /// Errors: [`ConfigError::Invalid`] naming the offending source or key.
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
+        if self.sources.is_empty() {
+            self.sources = SourceKind::ALL
+                .iter()
+                .map(|k| SourceConfig::default_for(*k))
+                .collect();
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in self.sources.iter_mut().enumerate() {
+            let at = format!("sources[{i}] (`{}`)", s.name);
+            if s.name.is_empty()
+                || !s
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "{at}: name must be non-empty and use only A-Z a-z 0-9 - _ ."
+                )));
+            }
+            if !seen.insert(s.name.clone()) {
+                return Err(ConfigError::Invalid(format!("{at}: duplicate source name")));
+            }
+            let mut ctx = SourceContext::default_for(s.kind);
+            if let Some(tz) = &s.timezone {
+                ctx.timezone = TimeZone::get(tz).map_err(|e| {
+                    ConfigError::Invalid(format!("{at}.timezone: unknown time zone `{tz}` ({e})"))
+                })?;
+            }
+            if let Some(cur) = &s.currency {
+                if cur.len() != 3 || !cur.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{at}.currency: `{cur}` is not an ISO 4217 code"
+                    )));
+                }
+                ctx.currency = Some(cur.to_ascii_uppercase());
+            }
+            if s.token
+                .as_ref()
+                .is_some_and(|t| t.expose_secret().is_empty())
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "{at}.token: empty; remove the key for no token"
+                )));
+            }
+            s.context = Some(ctx);
+        }
+        if self.sqlite_path().is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "database `{}`: expected sqlite://PATH (the PostgreSQL backend is not built yet)",
+                self.database
+            )));
+        }
+        Ok(())
+    }
+
+    /// Errors unless every source has a token or `listen` is a loopback address.
+    pub fn check_exposure(&self, insecure: bool) -> Result<(), ConfigError> {
+        if insecure || self.listen.ip().is_loopback() {
+            return Ok(());
+        }
+        match self.sources.iter().find(|s| s.token.is_none()) {
+            Some(s) => Err(ConfigError::Invalid(format!(
+                "refusing to listen on {} while source `{}` has no token: anyone could push to it. \
+                 Give every source a `token`, listen on 127.0.0.1, or pass --insecure",
+                self.listen, s.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The SQLite file of `database` (`sqlite://callhook.db` → `callhook.db`,
+    /// `sqlite::memory:` → `:memory:`); `None` for other schemes.
+    pub fn sqlite_path(&self) -> Option<String> {
+        let d = self.database.as_str();
+        if d == "sqlite::memory:" {
+            return Some(":memory:".to_owned());
+        }
+        d.strip_prefix("sqlite://")
+            .or_else(|| d.strip_prefix("sqlite:"))
+            .map(str::to_owned)
+    }
+
+    /// The source named `name`.
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests;

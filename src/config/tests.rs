@@ -1,0 +1,105 @@
+use super::*;
+use std::io::Write;
+
+fn file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+#[test]
+fn defaults_have_one_source_per_kind_on_loopback() {
+    let c = Config::defaults();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(c.sqlite_path().as_deref(), Some("callhook.db"));
+    let names: Vec<_> = c.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "aliyun-call-report",
+            "aliyun-call-notes",
+            "itnio-call-record",
+            "longlonglong-inbound",
+            "laaffic-voice-report"
+        ]
+    );
+    assert_eq!(c.max_body_bytes, 8 * 1024 * 1024);
+}
+
+#[test]
+fn file_sources_resolve_zone_and_currency() {
+    let f = file("[[sources]]\nname = \"ali\"\nkind = \"aliyun-call-report\"\ntimezone = \"Europe/Berlin\"\n\n[[sources]]\nname = \"it\"\nkind = \"itnio-call-record\"\ncurrency = \"eur\"\ntoken = \"t0k\"\n");
+    let c = Config::load(Some(f.path()), &Overrides::default()).unwrap();
+    assert_eq!(c.sources.len(), 2);
+    assert_eq!(
+        c.source("ali").unwrap().context().timezone.iana_name(),
+        Some("Europe/Berlin")
+    );
+    assert_eq!(
+        c.source("it").unwrap().context().currency.as_deref(),
+        Some("EUR")
+    );
+    assert!(c.source("it").unwrap().token_matches(Some("t0k")));
+    assert!(!c.source("it").unwrap().token_matches(Some("t0j")));
+    assert!(!c.source("it").unwrap().token_matches(None));
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_named() {
+    let f = file("[[sources]]\nname = \"a\"\nkind = \"aliyun-call-report\"\ncolour = \"red\"\n");
+    let e = Config::load(Some(f.path()), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("colour"), "{e}");
+    let f = file(
+        "[[sources]]\nname = \"a\"\nkind = \"aliyun-call-report\"\ntimezone = \"Mars/Base\"\n",
+    );
+    let e = Config::load(Some(f.path()), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("sources[0]") && e.contains("Mars/Base"), "{e}");
+    let f = file("[[sources]]\nname = \"a b\"\nkind = \"aliyun-call-report\"\n");
+    assert!(Config::load(Some(f.path()), &Overrides::default()).is_err());
+    let f = file("[[sources]]\nname = \"a\"\nkind = \"nope\"\n");
+    assert!(Config::load(Some(f.path()), &Overrides::default())
+        .unwrap_err()
+        .to_string()
+        .contains("nope"));
+}
+
+#[test]
+fn overrides_win_over_the_file() {
+    let f = file("listen = \"127.0.0.1:9000\"\ndatabase = \"sqlite://a.db\"\n");
+    let o = Overrides {
+        listen: None,
+        database: Some("sqlite://b.db".into()),
+    };
+    let c = Config::load(Some(f.path()), &o).unwrap();
+    assert_eq!(c.listen.port(), 9000);
+    assert_eq!(c.sqlite_path().as_deref(), Some("b.db"));
+}
+
+#[test]
+fn exposure_needs_tokens_off_loopback() {
+    let mut c = Config::defaults();
+    assert!(c.check_exposure(false).is_ok());
+    c.listen = "0.0.0.0:8080".parse().unwrap();
+    let e = c.check_exposure(false).unwrap_err().to_string();
+    assert!(
+        e.contains("aliyun-call-report") && e.contains("--insecure"),
+        "{e}"
+    );
+    assert!(c.check_exposure(true).is_ok());
+}
+
+#[test]
+fn postgres_is_refused_until_built() {
+    let o = Overrides {
+        listen: None,
+        database: Some("postgres://x@y/z".into()),
+    };
+    assert!(Config::load(None, &o)
+        .unwrap_err()
+        .to_string()
+        .contains("sqlite://"));
+}

@@ -1,0 +1,52 @@
+//! The JSON query API under `/api/v1` (`interfaces.md`, Query API), guarded
+//! by `Authorization: Bearer <api_token>` when `api_token` is configured.
+
+mod calls;
+mod params;
+mod receipts;
+mod stats;
+
+use super::error::ApiError;
+use super::AppState;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use secrecy::ExposeSecret;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calls", get(calls::list))
+        .route("/api/v1/calls/{id}", get(calls::get))
+        .route("/api/v1/stats", get(stats::get))
+        .route("/api/v1/receipts", get(receipts::list))
+        .route("/api/v1/receipts/{id}", get(receipts::get))
+        .route("/api/v1/receipts/{id}/replay", post(receipts::replay))
+        .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+async fn require_token(
+    State(st): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let Some(token) = &st.config.api_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let ok: bool = subtle::ConstantTimeEq::ct_eq(
+            token.expose_secret().as_bytes(),
+            given.trim().as_bytes(),
+        )
+        .into();
+        if !ok {
+            return Err(ApiError::unauthorized());
+        }
+    }
+    Ok(next.run(req).await)
+}

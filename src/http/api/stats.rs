@@ -1,0 +1,40 @@
+//! `GET /api/v1/stats?group_by=vendor|source|outcome|day|task_id` with the
+//! list's filters: `{"rows": [{key, calls, answered, answer_rate,
+//! talk_seconds, avg_talk_seconds, cost, avg_qa_score}]}`, rows by key.
+//! `group_by` defaults to `vendor`; `day` is the UTC date of `started_at`.
+
+use super::params::{query, CallQuery};
+use crate::http::error::ApiError;
+use crate::http::AppState;
+use crate::storage::{GroupBy, StatsRow};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Stats {
+    pub group_by: &'static str,
+    pub rows: Vec<StatsRow>,
+}
+
+pub async fn get(
+    State(st): State<AppState>,
+    q: Result<Query<CallQuery>, QueryRejection>,
+) -> Result<Json<Stats>, ApiError> {
+    let q = query(q)?;
+    if q.limit.is_some() || q.cursor.is_some() {
+        return Err(ApiError::invalid("limit, cursor: stats are not paginated"));
+    }
+    let name = q.group_by.as_deref().unwrap_or("vendor");
+    let group_by = GroupBy::parse(name).map_err(|e| ApiError::invalid(format!("group_by: {e}")))?;
+    let rows = st.store.stats(group_by, &q.filter()?).await?;
+    let group_by = match group_by {
+        GroupBy::Vendor => "vendor",
+        GroupBy::Source => "source",
+        GroupBy::Outcome => "outcome",
+        GroupBy::Day => "day",
+        GroupBy::TaskId => "task_id",
+    };
+    Ok(Json(Stats { group_by, rows }))
+}

@@ -1,0 +1,47 @@
+//! HTTP: the vendor push endpoint ([`ingest`]), the query API ([`api`]) and
+//! health checks ([`health`]). Each module exports a `router()`.
+
+pub mod api;
+pub mod error;
+pub mod health;
+pub mod ingest;
+
+use crate::config::Config;
+use crate::ingest::Ingestor;
+use crate::storage::Store;
+use axum::Router;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub ingestor: Ingestor,
+}
+
+impl AppState {
+    /// State over `store` with `config`.
+    pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> AppState {
+        let ingestor = Ingestor {
+            store: store.clone(),
+            config: config.clone(),
+        };
+        AppState {
+            config,
+            store,
+            ingestor,
+        }
+    }
+}
+
+/// The whole service's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(ingest::router())
+        .merge(api::router(state.clone()))
+        .merge(health::router())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,141 @@
+//! The embedded SQLite backend (the default, `sqlite://callhook.db`).
+//!
+//! One writer thread commits in groups ([`writer`]); reads run on a pool of
+//! read-only connections in tokio's blocking pool. WAL with
+//! `synchronous=FULL`: an acknowledged push survives `kill -9` and power loss.
+
+mod reads;
+mod rows;
+mod schema;
+mod writer;
+
+use crate::storage::*;
+use async_trait::async_trait;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use tokio::sync::{mpsc, oneshot};
+
+/// Ingest jobs that may wait for the writer before `ingest` itself waits.
+const QUEUE_DEPTH: usize = 4096;
+
+/// A SQLite database file shared by one writer thread and a read pool.
+pub struct SqliteStore {
+    jobs: mpsc::Sender<writer::Job>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies migrations
+    /// and starts the writer thread.
+    ///
+    /// Errors: [`StoreError::Unavailable`] when the file cannot be opened,
+    /// configured or migrated.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let un =
+            |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
+        let mut conn = Connection::open(path).map_err(|e| un(&e))?;
+        schema::configure(&conn).map_err(|e| un(&e))?;
+        schema::migrate(&mut conn).map_err(|e| un(&e))?;
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"));
+        let readers = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| un(&e))?;
+        let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
+        std::thread::Builder::new()
+            .name("callhook-sqlite-writer".into())
+            .spawn(move || writer::run(conn, rx))
+            .map_err(|e| un(&e))?;
+        Ok(SqliteStore { jobs, readers })
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool
+                .get()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .send(writer::Job { batch, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+    }
+
+    async fn list_calls(
+        &self,
+        filter: &CallFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::Call>, StoreError> {
+        let (filter, page) = (filter.clone(), page.clone());
+        self.read(move |c| reads::list_calls(c, &filter, &page))
+            .await
+    }
+
+    async fn get_call(&self, id: &str) -> Result<Option<CallDetail>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| reads::get_call(c, &id)).await
+    }
+
+    async fn stats(
+        &self,
+        group_by: GroupBy,
+        filter: &CallFilter,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| reads::stats(c, group_by, &filter)).await
+    }
+
+    async fn list_receipts(
+        &self,
+        filter: &ReceiptFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ReceiptSummary>, StoreError> {
+        let (filter, page) = (filter.clone(), page.clone());
+        self.read(move |c| reads::list_receipts(c, &filter, &page))
+            .await
+    }
+
+    async fn get_receipt(&self, id: &str) -> Result<Option<Receipt>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| reads::get_receipt(c, &id)).await
+    }
+
+    async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| reads::receipt_ids(c, status)).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
+            .map_err(rows::unavailable)
+        })
+        .await
+    }
+}

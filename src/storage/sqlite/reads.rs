@@ -1,0 +1,282 @@
+//! Read queries, each on a pooled read-only connection.
+
+use super::rows::{self, call_doc, from_ms, unavailable, RECEIPT_COLUMNS};
+use crate::domain::Call;
+use crate::storage::{
+    CallCursor, CallDetail, CallFilter, GroupBy, Page, PageRequest, Receipt, ReceiptFilter,
+    ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
+};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// `WHERE …` (or empty) and its parameters for `filter`.
+fn where_clause(filter: &CallFilter, mut extra: Vec<(String, Vec<Sql>)>) -> (String, Vec<Sql>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut params: Vec<Sql> = Vec::new();
+    let mut eq = |col: &str, v: Option<String>| {
+        if let Some(v) = v {
+            parts.push(format!("{col} = ?"));
+            params.push(Sql::Text(v));
+        }
+    };
+    eq("vendor", filter.vendor.map(|v| v.as_str().to_owned()));
+    eq("source", filter.source.clone());
+    eq("direction", filter.direction.map(|v| v.as_str().to_owned()));
+    eq("outcome", filter.outcome.map(|v| v.as_str().to_owned()));
+    eq("task_id", filter.task_id.clone());
+    eq("out_id", filter.out_id.clone());
+    eq("customer_number", filter.customer_number.clone());
+    eq("vendor_call_id", filter.vendor_call_id.clone());
+    if let Some(t) = filter.since {
+        parts.push("started_at >= ?".into());
+        params.push(Sql::Integer(rows::ms(t)));
+    }
+    if let Some(t) = filter.until {
+        parts.push("started_at < ?".into());
+        params.push(Sql::Integer(rows::ms(t)));
+    }
+    for (sql, p) in extra.drain(..) {
+        parts.push(sql);
+        params.extend(p);
+    }
+    if parts.is_empty() {
+        (String::new(), params)
+    } else {
+        (format!("WHERE {}", parts.join(" AND ")), params)
+    }
+}
+
+pub fn list_calls(
+    conn: &Connection,
+    filter: &CallFilter,
+    page: &PageRequest,
+) -> Result<Page<Call>, StoreError> {
+    let mut extra = Vec::new();
+    if let Some(c) = &page.cursor {
+        let c = CallCursor::decode(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        extra.push((
+            "(started_at < ? OR (started_at = ? AND id < ?))".to_owned(),
+            vec![
+                Sql::Integer(c.started_at_ms),
+                Sql::Integer(c.started_at_ms),
+                Sql::Text(c.id),
+            ],
+        ));
+    }
+    let (wh, mut params) = where_clause(filter, extra);
+    params.push(Sql::Integer(page.limit as i64 + 1));
+    let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ?");
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let docs = stmt
+        .query_map(params_from_iter(params), |r| r.get::<_, String>(0))
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    let mut items = docs
+        .iter()
+        .map(|d| call_doc(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if items.len() > page.limit {
+        items.truncate(page.limit);
+        items.last().map(|c| {
+            CallCursor {
+                started_at_ms: rows::ms(c.started_at),
+                id: c.id.clone(),
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    for c in &mut items {
+        c.turns.clear();
+        c.vendor_fields.clear();
+    }
+    Ok(Page { items, next_cursor })
+}
+
+pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, StoreError> {
+    let doc: Option<String> = conn
+        .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(unavailable)?;
+    let Some(doc) = doc else { return Ok(None) };
+    let call = call_doc(&doc)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr
+             JOIN receipts r ON r.id = cr.receipt_id WHERE cr.call_id = ?1 ORDER BY r.id",
+        )
+        .map_err(unavailable)?;
+    let raw = stmt
+        .query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(unavailable)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unavailable)?;
+    let receipts = raw
+        .into_iter()
+        .map(|(id, source, at, status)| {
+            Ok(ReceiptRef {
+                id,
+                source,
+                received_at: from_ms(at)?,
+                status: ReceiptStatus::parse(&status).map_err(StoreError::Corrupt)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(CallDetail { call, receipts }))
+}
+
+fn key_expr(g: GroupBy) -> &'static str {
+    match g {
+        GroupBy::Vendor => "vendor",
+        GroupBy::Source => "source",
+        GroupBy::Outcome => "outcome",
+        GroupBy::Day => "strftime('%Y-%m-%d', started_at / 1000, 'unixepoch')",
+        GroupBy::TaskId => "task_id",
+    }
+}
+
+pub fn stats(
+    conn: &Connection,
+    group_by: GroupBy,
+    filter: &CallFilter,
+) -> Result<Vec<StatsRow>, StoreError> {
+    let key = key_expr(group_by);
+    let (wh, params) = where_clause(filter, Vec::new());
+    let sql = format!(
+        "SELECT {key} AS k, COUNT(*), SUM(outcome = 'answered'), COALESCE(SUM(talk_seconds), 0),
+            COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds END), 0), AVG(qa_score)
+         FROM calls {wh} GROUP BY k ORDER BY k"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let mut out: Vec<StatsRow> = stmt
+        .query_map(params_from_iter(params.iter()), |r| {
+            let calls: i64 = r.get(1)?;
+            let answered: i64 = r.get(2)?;
+            let answered_talk: i64 = r.get(4)?;
+            Ok(StatsRow {
+                key: r.get(0)?,
+                calls: calls as u64,
+                answered: answered as u64,
+                answer_rate: if calls > 0 {
+                    answered as f64 / calls as f64
+                } else {
+                    0.0
+                },
+                talk_seconds: r.get(3)?,
+                avg_talk_seconds: (answered > 0).then(|| answered_talk as f64 / answered as f64),
+                cost: BTreeMap::new(),
+                avg_qa_score: r.get(5)?,
+            })
+        })
+        .map_err(unavailable)?
+        .collect::<Result<_, _>>()
+        .map_err(unavailable)?;
+    // Money is summed exactly, in Rust: SQLite would sum decimal text as floats.
+    let (wh, params) = where_clause(filter, vec![("cost_amount IS NOT NULL".into(), vec![])]);
+    let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let mut sums: BTreeMap<Option<String>, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        let k: Option<String> = r.get(0).map_err(unavailable)?;
+        let cur: String = r.get(1).map_err(unavailable)?;
+        let amount: String = r.get(2).map_err(unavailable)?;
+        let d = Decimal::from_str(&amount)
+            .map_err(|e| StoreError::Corrupt(format!("cost {amount}: {e}")))?;
+        *sums.entry(k).or_default().entry(cur).or_default() += d;
+    }
+    for row in &mut out {
+        if let Some(per) = sums.remove(&row.key) {
+            row.cost = per
+                .into_iter()
+                .map(|(c, d)| (c, d.normalize().to_string()))
+                .collect();
+        }
+    }
+    Ok(out)
+}
+
+pub fn list_receipts(
+    conn: &Connection,
+    filter: &ReceiptFilter,
+    page: &PageRequest,
+) -> Result<Page<ReceiptSummary>, StoreError> {
+    let mut parts = Vec::new();
+    let mut params: Vec<Sql> = Vec::new();
+    if let Some(s) = filter.status {
+        parts.push("status = ?");
+        params.push(Sql::Text(s.as_str().into()));
+    }
+    if let Some(s) = &filter.source {
+        parts.push("source = ?");
+        params.push(Sql::Text(s.clone()));
+    }
+    if let Some(c) = &page.cursor {
+        parts.push("id < ?");
+        params.push(Sql::Text(c.clone()));
+    }
+    let wh = if parts.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", parts.join(" AND "))
+    };
+    params.push(Sql::Integer(page.limit as i64 + 1));
+    let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts {wh} ORDER BY id DESC LIMIT ?");
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut items = Vec::new();
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        items.push(rows::receipt_summary(r)?);
+    }
+    let next_cursor = if items.len() > page.limit {
+        items.truncate(page.limit);
+        items.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+pub fn get_receipt(conn: &Connection, id: &str) -> Result<Option<Receipt>, StoreError> {
+    let sql = format!("SELECT {RECEIPT_COLUMNS}, body FROM receipts WHERE id = ?1");
+    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let mut rows = stmt.query([id]).map_err(unavailable)?;
+    let Some(r) = rows.next().map_err(unavailable)? else {
+        return Ok(None);
+    };
+    let summary = rows::receipt_summary(r)?;
+    let body: Vec<u8> = r.get(13).map_err(unavailable)?;
+    Ok(Some(Receipt { summary, body }))
+}
+
+pub fn receipt_ids(
+    conn: &Connection,
+    status: Option<ReceiptStatus>,
+) -> Result<Vec<String>, StoreError> {
+    let (sql, params): (&str, Vec<Sql>) = match status {
+        Some(s) => (
+            "SELECT id FROM receipts WHERE status = ?1 ORDER BY id",
+            vec![Sql::Text(s.as_str().into())],
+        ),
+        None => ("SELECT id FROM receipts ORDER BY id", vec![]),
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let ids = stmt
+        .query_map(params_from_iter(params), |r| r.get(0))
+        .map_err(unavailable)?
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(unavailable)?;
+    Ok(ids)
+}

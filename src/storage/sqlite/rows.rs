@@ -1,0 +1,161 @@
+//! Mapping between rows and the store's types.
+
+use crate::adapters::RecordIssue;
+use crate::domain::{Call, SourceKind};
+use crate::storage::{BodyResult, IngestBatch, ReceiptStatus, ReceiptSummary, StoreError};
+use jiff::Timestamp;
+use rusqlite::{params, Connection, Row};
+use sha2::{Digest, Sha256};
+
+pub fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+pub fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("time {v}: {e}")))
+}
+
+/// Inserts or replaces the row of `call` (its columns and its JSON document).
+pub fn upsert_call(conn: &Connection, call: &Call) -> Result<(), StoreError> {
+    let doc = serde_json::to_string(call).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO calls (id, vendor, vendor_call_id, source, direction, outcome, task_id, out_id,
+                customer_number, started_at, talk_seconds, cost_amount, cost_currency, qa_score, doc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT(id) DO UPDATE SET source = excluded.source, direction = excluded.direction,
+                outcome = excluded.outcome, task_id = excluded.task_id, out_id = excluded.out_id,
+                customer_number = excluded.customer_number, started_at = excluded.started_at,
+                talk_seconds = excluded.talk_seconds, cost_amount = excluded.cost_amount,
+                cost_currency = excluded.cost_currency, qa_score = excluded.qa_score, doc = excluded.doc",
+        )
+        .map_err(unavailable)?;
+    stmt.execute(params![
+        call.id,
+        call.vendor.as_str(),
+        call.vendor_call_id,
+        call.source,
+        call.direction.as_str(),
+        call.outcome.as_str(),
+        call.task_id,
+        call.out_id,
+        call.customer_number,
+        ms(call.started_at),
+        call.talk_seconds,
+        call.cost.as_ref().map(|c| c.amount.to_string()),
+        call.cost.as_ref().map(|c| c.currency.clone()),
+        call.qa_score_percent(),
+        doc,
+    ])
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Inserts a new receipt, or for a replay updates the stored one's outcome.
+pub fn write_receipt(
+    conn: &Connection,
+    batch: &IngestBatch,
+    status: ReceiptStatus,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let (record_count, errors, warnings): (i64, _, _) = match &batch.result {
+        BodyResult::Rejected(e) => (0, std::slice::from_ref(e), &[][..]),
+        BodyResult::Parsed {
+            record_count,
+            errors,
+            warnings,
+            ..
+        } => (*record_count as i64, &errors[..], &warnings[..]),
+    };
+    let errors = serde_json::to_string(errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let warnings =
+        serde_json::to_string(warnings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let r = &batch.receipt;
+    if batch.replay {
+        conn.prepare_cached(
+            "UPDATE receipts SET status = ?2, record_count = ?3, errors = ?4, warnings = ?5,
+                replay_count = replay_count + 1, replayed_at = ?6 WHERE id = ?1",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                r.id,
+                status.as_str(),
+                record_count,
+                errors,
+                warnings,
+                ms(now)
+            ])
+        })
+        .map_err(unavailable)?;
+    } else {
+        let sha = hex::encode(Sha256::digest(&r.body));
+        conn.prepare_cached(
+            "INSERT INTO receipts (id, source, kind, received_at, remote_addr, sha256, status, record_count,
+                errors, warnings, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                r.id,
+                r.source,
+                r.kind.as_str(),
+                ms(r.received_at),
+                r.remote_addr,
+                sha,
+                status.as_str(),
+                record_count,
+                errors,
+                warnings,
+                r.body
+            ])
+        })
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// The receipt columns read by [`receipt_summary`], in order.
+pub const RECEIPT_COLUMNS: &str =
+    "id, source, kind, received_at, remote_addr, sha256, status, record_count,
+    errors, warnings, replay_count, replayed_at, length(body)";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Reads a row selected with [`RECEIPT_COLUMNS`].
+pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
+    let get_s = |i: usize| row.get::<_, String>(i).map_err(unavailable);
+    let issues = |s: String| {
+        serde_json::from_str::<Vec<RecordIssue>>(&s).map_err(|e| corrupt("receipt issues", e))
+    };
+    Ok(ReceiptSummary {
+        id: get_s(0)?,
+        source: get_s(1)?,
+        kind: get_s(2)?
+            .parse::<SourceKind>()
+            .map_err(|e| corrupt("receipt kind", e))?,
+        received_at: from_ms(row.get(3).map_err(unavailable)?)?,
+        remote_addr: get_s(4)?,
+        sha256: get_s(5)?,
+        status: ReceiptStatus::parse(&get_s(6)?).map_err(|e| corrupt("receipt status", e))?,
+        record_count: row.get::<_, i64>(7).map_err(unavailable)? as usize,
+        errors: issues(get_s(8)?)?,
+        warnings: issues(get_s(9)?)?,
+        replay_count: row.get::<_, i64>(10).map_err(unavailable)? as u32,
+        replayed_at: row
+            .get::<_, Option<i64>>(11)
+            .map_err(unavailable)?
+            .map(from_ms)
+            .transpose()?,
+        body_bytes: row.get::<_, i64>(12).map_err(unavailable)? as usize,
+    })
+}
+
+/// Reads a call's JSON document.
+pub fn call_doc(doc: &str) -> Result<Call, StoreError> {
+    serde_json::from_str(doc).map_err(|e| corrupt("call document", e))
+}

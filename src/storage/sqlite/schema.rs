@@ -1,0 +1,82 @@
+//! SQLite schema and its migrations, applied in order at open and recorded in
+//! `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE receipts (
+    id           TEXT PRIMARY KEY,           -- ULID
+    source       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,           -- epoch ms
+    remote_addr  TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    record_count INTEGER NOT NULL,
+    errors       TEXT NOT NULL,              -- JSON array of {index, path, message}
+    warnings     TEXT NOT NULL,              -- JSON array of {index, path, message}
+    replay_count INTEGER NOT NULL DEFAULT 0,
+    replayed_at  INTEGER,                    -- epoch ms
+    body         BLOB NOT NULL               -- verbatim
+);
+CREATE INDEX receipts_by_status ON receipts(status, id);
+CREATE INDEX receipts_by_source ON receipts(source, id);
+CREATE INDEX receipts_by_sha ON receipts(sha256);
+
+CREATE TABLE calls (
+    id              TEXT PRIMARY KEY,        -- call_id_for(vendor, vendor_call_id)
+    vendor          TEXT NOT NULL,
+    vendor_call_id  TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    direction       TEXT NOT NULL,
+    outcome         TEXT NOT NULL,
+    task_id         TEXT,
+    out_id          TEXT,
+    customer_number TEXT,
+    started_at      INTEGER NOT NULL,        -- epoch ms
+    talk_seconds    INTEGER,
+    cost_amount     TEXT,                    -- decimal string
+    cost_currency   TEXT,
+    qa_score        REAL,                    -- percent
+    doc             TEXT NOT NULL            -- the canonical call, JSON
+);
+CREATE UNIQUE INDEX calls_by_vendor_id ON calls(vendor, vendor_call_id);
+CREATE INDEX calls_by_started ON calls(started_at DESC, id DESC);
+CREATE INDEX calls_by_task ON calls(task_id, started_at);
+CREATE INDEX calls_by_out_id ON calls(out_id);
+CREATE INDEX calls_by_customer ON calls(customer_number);
+
+CREATE TABLE call_receipts (
+    call_id    TEXT NOT NULL,
+    receipt_id TEXT NOT NULL,
+    PRIMARY KEY (call_id, receipt_id)
+) WITHOUT ROWID;
+CREATE INDEX call_receipts_by_receipt ON call_receipts(receipt_id);
+"#];
+
+/// Brings the database to the newest version, one transaction per step.
+///
+/// Errors: the SQLite error of the failing step (nothing of it is applied).
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Pragmas of every connection: WAL, `synchronous=FULL` (a commit is on disk
+/// before it returns, so an acknowledged push survives power loss), and a
+/// busy timeout instead of immediate `SQLITE_BUSY`.
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA foreign_keys = OFF;",
+    )
+}

@@ -1,0 +1,261 @@
+//! The values that cross the [`super::Store`] boundary.
+
+use crate::adapters::RecordIssue;
+use crate::domain::{Call, CallUpdate, Direction, Outcome, SourceKind, Vendor};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or written (locked, full, read-only,
+    /// closed). The caller should answer 503 so the vendor retries.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A stored row could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// A receipt's status (`interfaces.md`, Ingest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    /// Every record was usable and something changed.
+    Accepted,
+    /// Readable, usable, and nothing new.
+    Duplicate,
+    /// Some records could not be used; the rest were stored.
+    Partial,
+    /// Not JSON or not the kind's shape; nothing stored but the body.
+    Rejected,
+}
+
+impl ReceiptStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReceiptStatus::Accepted => "accepted",
+            ReceiptStatus::Duplicate => "duplicate",
+            ReceiptStatus::Partial => "partial",
+            ReceiptStatus::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the wire name. Errors: a message listing the accepted values.
+    pub fn parse(s: &str) -> Result<ReceiptStatus, String> {
+        match s {
+            "accepted" => Ok(ReceiptStatus::Accepted),
+            "duplicate" => Ok(ReceiptStatus::Duplicate),
+            "partial" => Ok(ReceiptStatus::Partial),
+            "rejected" => Ok(ReceiptStatus::Rejected),
+            o => Err(format!(
+                "unknown status `{o}` (expected accepted, duplicate, partial or rejected)"
+            )),
+        }
+    }
+}
+
+/// A push body as received, before it is stored.
+#[derive(Debug, Clone)]
+pub struct NewReceipt {
+    /// A ULID: unique, sortable by arrival.
+    pub id: String,
+    pub source: String,
+    pub kind: SourceKind,
+    pub received_at: Timestamp,
+    /// The pushing client's address (`ip:port`), or `import:FILE` for the CLI.
+    pub remote_addr: String,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+}
+
+/// What the adapter made of a body.
+#[derive(Debug, Clone)]
+pub enum BodyResult {
+    /// Not JSON, or not the kind's shape: the error, with its JSON path.
+    Rejected(RecordIssue),
+    /// Readable: the usable updates, the records that were not, field warnings.
+    Parsed {
+        record_count: usize,
+        updates: Vec<CallUpdate>,
+        errors: Vec<RecordIssue>,
+        warnings: Vec<RecordIssue>,
+    },
+}
+
+/// One unit of work for [`super::Store::ingest`].
+#[derive(Debug, Clone)]
+pub struct IngestBatch {
+    pub receipt: NewReceipt,
+    /// `true` to re-run a stored receipt (same id): its status, errors and
+    /// warnings are replaced, its body is not written again.
+    pub replay: bool,
+    pub result: BodyResult,
+}
+
+/// What [`super::Store::ingest`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestOutcome {
+    pub receipt_id: String,
+    pub status: Option<ReceiptStatus>,
+    pub created: usize,
+    pub updated: usize,
+    pub analyzed: usize,
+    pub unchanged: usize,
+}
+
+impl IngestOutcome {
+    /// The receipt status these counts and `result` give.
+    pub fn decide_status(&self, result: &BodyResult) -> ReceiptStatus {
+        match result {
+            BodyResult::Rejected(_) => ReceiptStatus::Rejected,
+            BodyResult::Parsed { errors, .. } if !errors.is_empty() => ReceiptStatus::Partial,
+            BodyResult::Parsed { updates, .. }
+                if !updates.is_empty() && self.unchanged == updates.len() =>
+            {
+                ReceiptStatus::Duplicate
+            }
+            BodyResult::Parsed { .. } => ReceiptStatus::Accepted,
+        }
+    }
+}
+
+/// Filters of the call list and the stats (`interfaces.md`, Query API).
+/// `since` is inclusive and `until` exclusive, both on `started_at`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallFilter {
+    pub vendor: Option<Vendor>,
+    pub source: Option<String>,
+    pub direction: Option<Direction>,
+    pub outcome: Option<Outcome>,
+    pub task_id: Option<String>,
+    pub out_id: Option<String>,
+    pub customer_number: Option<String>,
+    pub vendor_call_id: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// A page request: at most `limit` items after `cursor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: usize,
+    /// The opaque `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of a list. `next_cursor` is `None` on the last page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A receipt as listed on a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptRef {
+    pub id: String,
+    pub source: String,
+    pub received_at: Timestamp,
+    pub status: ReceiptStatus,
+}
+
+/// A whole call and the receipts that mentioned it, oldest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallDetail {
+    #[serde(flatten)]
+    pub call: Call,
+    pub receipts: Vec<ReceiptRef>,
+}
+
+/// Filters of the receipt list.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptFilter {
+    pub status: Option<ReceiptStatus>,
+    pub source: Option<String>,
+}
+
+/// A receipt without its body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptSummary {
+    pub id: String,
+    pub source: String,
+    pub kind: SourceKind,
+    pub received_at: Timestamp,
+    pub remote_addr: String,
+    /// Hex SHA-256 of the body.
+    pub sha256: String,
+    pub status: ReceiptStatus,
+    /// Records in the body, usable or not.
+    pub record_count: usize,
+    /// Size of the body in bytes.
+    pub body_bytes: usize,
+    /// Why the body (rejected) or a record (partial) was not used.
+    pub errors: Vec<RecordIssue>,
+    /// Fields that could not be read; their records were stored.
+    pub warnings: Vec<RecordIssue>,
+    /// How many times the receipt was replayed, and when last.
+    pub replay_count: u32,
+    pub replayed_at: Option<Timestamp>,
+}
+
+/// A receipt with its body.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    #[serde(flatten)]
+    pub summary: ReceiptSummary,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+/// The key of a stats row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Vendor,
+    Source,
+    Outcome,
+    /// The UTC date of `started_at`, `YYYY-MM-DD`.
+    Day,
+    TaskId,
+}
+
+impl GroupBy {
+    /// Parses `vendor`, `source`, `outcome`, `day`, `task_id`.
+    /// Errors: a message listing the accepted values.
+    pub fn parse(s: &str) -> Result<GroupBy, String> {
+        Ok(match s {
+            "vendor" => GroupBy::Vendor,
+            "source" => GroupBy::Source,
+            "outcome" => GroupBy::Outcome,
+            "day" => GroupBy::Day,
+            "task_id" => GroupBy::TaskId,
+            o => {
+                return Err(format!(
+                    "unknown group_by `{o}` (expected vendor, source, outcome, day or task_id)"
+                ))
+            }
+        })
+    }
+}
+
+/// One stats row (`interfaces.md`, `GET /api/v1/stats`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatsRow {
+    /// The group's key; `null` for calls without one (e.g. no `task_id`).
+    pub key: Option<String>,
+    pub calls: u64,
+    /// Calls whose outcome is `answered`.
+    pub answered: u64,
+    /// `answered / calls`, 0 to 1.
+    pub answer_rate: f64,
+    /// Sum of `talk_seconds` over the group.
+    pub talk_seconds: i64,
+    /// `talk_seconds` of answered calls divided by `answered`; `null` without answered calls.
+    pub avg_talk_seconds: Option<f64>,
+    /// Cost summed per currency, as decimal strings.
+    pub cost: BTreeMap<String, String>,
+    /// Mean QA score in percent of the calls that have one; `null` if none.
+    pub avg_qa_score: Option<f64>,
+}
