@@ -59,7 +59,7 @@ fn merge_analyses(stored: &mut Vec<Analysis>, incoming: &[Analysis]) {
         }
     }
     // Arrival order must not matter: keep a canonical order.
-    stored.sort_by(|x, y| (x.reported_at, x.kind).cmp(&(y.reported_at, y.kind)));
+    stored.sort_by_key(|a| (a.reported_at, a.kind));
 }
 
 fn started_at(call: &Call) -> Timestamp {

@@ -1,0 +1,129 @@
+use super::*;
+use crate::domain::{CallUpdate, Direction, Outcome, SourceKind, Vendor};
+use jiff::Timestamp;
+use std::sync::Arc;
+
+fn batch(id: &str, calls: &[&str], replay: bool) -> IngestBatch {
+    let updates = calls
+        .iter()
+        .map(|c| {
+            let mut u = CallUpdate::new(Vendor::Aliyun, (*c).to_owned(), Direction::Outbound);
+            u.set.outcome = Some(Outcome::Answered);
+            u.set.talk_seconds = Some(30);
+            u
+        })
+        .collect();
+    IngestBatch {
+        receipt: NewReceipt {
+            id: id.to_owned(),
+            source: "ali".into(),
+            kind: SourceKind::AliyunCallReport,
+            received_at: Timestamp::from_second(1_750_000_000).unwrap(),
+            remote_addr: "127.0.0.1:1".into(),
+            body: format!("body of {id}").into_bytes(),
+        },
+        replay,
+        result: BodyResult::Parsed {
+            record_count: calls.len(),
+            updates,
+            errors: vec![],
+            warnings: vec![],
+        },
+    }
+}
+
+fn page(limit: usize) -> PageRequest {
+    PageRequest {
+        limit,
+        cursor: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_ingests_are_all_committed_and_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let call = format!("c{i}");
+            s.ingest(batch(&format!("r{i:04}"), &[&call, "shared"], false))
+                .await
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let o = t.await.unwrap().unwrap();
+        created += o.created;
+        assert!(o.status.is_some());
+    }
+    // 300 own calls plus the one they all share, created exactly once.
+    assert_eq!(created, 301);
+    let calls = store
+        .list_calls(&CallFilter::default(), &page(1000))
+        .await
+        .unwrap();
+    assert_eq!(calls.items.len(), 301);
+    assert_eq!(store.receipt_ids(None).await.unwrap().len(), 300);
+    let shared = store
+        .get_call(&crate::domain::call_id_for(Vendor::Aliyun, "shared"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shared.receipts.len(),
+        300,
+        "every receipt that mentioned the call is linked"
+    );
+}
+
+#[tokio::test]
+async fn a_repeat_is_duplicate_and_a_replay_keeps_the_receipt_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let first = store.ingest(batch("r1", &["a", "b"], false)).await.unwrap();
+    assert_eq!(
+        (first.created, first.status),
+        (2, Some(ReceiptStatus::Accepted))
+    );
+    let again = store.ingest(batch("r2", &["a", "b"], false)).await.unwrap();
+    assert_eq!(
+        (again.unchanged, again.status),
+        (2, Some(ReceiptStatus::Duplicate))
+    );
+    let replayed = store.ingest(batch("r1", &["a", "b"], true)).await.unwrap();
+    assert_eq!(replayed.status, Some(ReceiptStatus::Duplicate));
+    let r1 = store.get_receipt("r1").await.unwrap().unwrap();
+    assert_eq!(r1.summary.replay_count, 1);
+    assert_eq!(r1.summary.status, ReceiptStatus::Duplicate);
+    assert_eq!(r1.body, b"body of r1");
+    assert_eq!(store.receipt_ids(None).await.unwrap(), ["r1", "r2"]);
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_migrate_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.ingest(batch("r1", &["a"], false)).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let calls = store
+        .list_calls(&CallFilter::default(), &page(10))
+        .await
+        .unwrap();
+    assert_eq!(calls.items.len(), 1);
+    assert_eq!(calls.items[0].vendor_call_id, "a");
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unwritable_database_is_unavailable_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteStore::open(&dir.path().join("missing-dir").join("t.db"))
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+}
