@@ -39,10 +39,11 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
     u.fill.out_id = r.text("out_id");
     u.fill.customer_number = r.text("cell_number");
 
-    let success = r.boolean("success").unwrap_or(true);
     let error_code = r
         .text("error_code")
         .filter(|c| !c.eq_ignore_ascii_case("success"));
+    // Without `success`, an error code (NOTE_AGENT_PROCESS_FAIL) says it failed.
+    let success = r.boolean("success").unwrap_or_else(|| error_code.is_none());
     let reported_at = r.time("report_time", &ctx.timezone);
     let mut analysis = Analysis {
         kind,
@@ -59,8 +60,13 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
     match decode_result(r.peek("result")).map_err(|e| format!("{result_path}: {e}")) {
         Ok(None) => {}
         Ok(Some(result)) => {
-            fill_result(&mut analysis, result).map_err(|e| format!("{result_path}: {e}"))?;
-            r.take("result");
+            let lossless =
+                fill_result(&mut analysis, result).map_err(|e| format!("{result_path}: {e}"))?;
+            // Inspection items with keys the model has no place for: keep
+            // `result` as received, so nothing the vendor sent is lost.
+            if lossless {
+                r.take("result");
+            }
         }
         // A failed inference may send anything in `result`: keep it raw.
         Err(_) if !success => {}
@@ -98,17 +104,23 @@ fn decode_result(v: Option<&Value>) -> Result<Option<Value>, String> {
     }
 }
 
-fn fill_result(a: &mut Analysis, result: Value) -> Result<(), String> {
+/// Fills the analysis from the decoded `result`; `Ok(false)` when part of it
+/// (an inspection item's undocumented key) has no place in the analysis.
+fn fill_result(a: &mut Analysis, result: Value) -> Result<bool, String> {
     match (a.kind, result) {
         (AnalysisKind::QualityInspection, Value::Array(items)) => {
             let mut parsed = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 parsed.push(inspection_item(item).map_err(|e| format!("item {i}: {e}"))?);
             }
+            let lossless = items.iter().all(|item| {
+                item.as_object()
+                    .is_some_and(|m| m.keys().all(|k| ITEM_KEYS.contains(&k.as_str())))
+            });
             a.score = sum(parsed.iter().map(|i| i.score));
             a.full_score = sum(parsed.iter().map(|i| i.full_score));
             a.items = Some(parsed);
-            Ok(())
+            Ok(lossless)
         }
         // A single item where an array is documented.
         (AnalysisKind::QualityInspection, Value::Object(o)) if o.contains_key("item") => {
@@ -116,7 +128,7 @@ fn fill_result(a: &mut Analysis, result: Value) -> Result<(), String> {
         }
         (AnalysisKind::Summary, Value::Object(tags)) => {
             a.tags = Some(tags);
-            Ok(())
+            Ok(true)
         }
         (AnalysisKind::QualityInspection, other) => Err(format!(
             "expected an array of inspection items, found {}",
@@ -128,6 +140,9 @@ fn fill_result(a: &mut Analysis, result: Value) -> Result<(), String> {
         )),
     }
 }
+
+/// The keys of an inspection item that [`InspectionItem`] holds.
+const ITEM_KEYS: [&str; 5] = ["item", "full_score", "score", "problem", "suggestion"];
 
 fn inspection_item(v: &Value) -> Result<InspectionItem, String> {
     let Value::Object(m) = v else {

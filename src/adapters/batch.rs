@@ -41,7 +41,10 @@ pub fn records(body: Value, layout: &Layout) -> Result<(Vec<Value>, String), Par
         },
         (Layout::Array, other) => Err(ParseError::Shape {
             path: "$".to_owned(),
-            message: format!("expected an array of records, found {}", type_name(&other)),
+            message: format!(
+                "expected an array of records or one record object, found {}",
+                type_name(&other)
+            ),
         }),
         (Layout::Wrapped { field, .. }, other) => Err(ParseError::Shape {
             path: "$".to_owned(),

@@ -58,9 +58,13 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
         label: Some(label),
     });
     s.recording_url = r.text("fullAudioUrl");
+    // Tags are known only when one of the two lists is sent (null says nothing).
+    let known = ["callRecordTagNames", "customerTagNames"]
+        .iter()
+        .any(|k| r.peek(k).is_some_and(|v| !v.is_null()));
     let mut tags = names(r, "callRecordTagNames");
     tags.extend(names(r, "customerTagNames"));
-    if r.peek("callRecordTagNames").is_some() || r.peek("customerTagNames").is_some() {
+    if known {
         s.tags = Some(tags);
     }
     if let Some((turns, line_ids)) = turns(r) {
@@ -92,7 +96,11 @@ fn names(r: &mut Record, key: &str) -> Vec<String> {
                 .map(str::to_owned)
                 .collect()
         }
-        Some(Value::Null) | None => Vec::new(),
+        Some(Value::Null) => {
+            r.take(key);
+            Vec::new()
+        }
+        None => Vec::new(),
         Some(other) => {
             r.warn(
                 key,
@@ -103,12 +111,21 @@ fn names(r: &mut Record, key: &str) -> Vec<String> {
     }
 }
 
-/// The transcript, and the vendor's line ids (`callDetailId`) in order.
+/// The keys of a transcript line that a [`Turn`] and `callDetailIds` hold.
+const LINE_KEYS: [&str; 5] = ["callDetailId", "text", "type", "startOffset", "endOffset"];
+
+/// The transcript, and the vendor's line ids (`callDetailId`), one per turn
+/// in the same order. When some line does not become a turn (no text) or
+/// carries keys a turn has no place for, `callDetailList` stays as received
+/// in `vendor_fields` and no ids are returned (the raw list holds them).
 fn turns(r: &mut Record) -> Option<(Vec<Turn>, Vec<Value>)> {
     let list = match r.peek("callDetailList")? {
         Value::Array(items) => items.clone(),
         Value::Object(one) => vec![Value::Object(one.clone())],
-        Value::Null => return None,
+        Value::Null => {
+            r.take("callDetailList");
+            return None;
+        }
         other => {
             let msg = format!(
                 "expected an array of transcript lines, found {}",
@@ -119,38 +136,70 @@ fn turns(r: &mut Record) -> Option<(Vec<Turn>, Vec<Value>)> {
         }
     };
     let mut out = Vec::with_capacity(list.len());
-    let ids = list
-        .iter()
-        .filter_map(|l| l.get("callDetailId"))
-        .filter(|v| !v.is_null())
-        .cloned()
-        .collect();
+    let mut ids = Vec::with_capacity(list.len());
+    let mut lossless = true;
     for (i, line) in list.iter().enumerate() {
         match turn(line) {
-            Ok(Some(t)) => out.push(t),
-            Ok(None) => {}
-            Err(e) => {
+            Ok(Some(t)) => {
+                out.push(t);
+                ids.push(line.get("callDetailId").cloned().unwrap_or(Value::Null));
+            }
+            Ok(None) => lossless = false,
+            // A speaker the adapter does not know is a sign the vendor
+            // changed: noted as an unknown value; the raw list is kept.
+            Err(LineError::Speaker(v)) => {
+                r.unknown_value("callDetailList[].type", &v);
+                return None;
+            }
+            Err(LineError::Unreadable(e)) => {
                 r.warn("callDetailList", format!("line {i}: {e}"));
                 return None;
             }
         }
+        if line
+            .as_object()
+            .is_some_and(|m| m.keys().any(|k| !LINE_KEYS.contains(&k.as_str())))
+        {
+            lossless = false;
+        }
     }
-    r.take("callDetailList");
+    if lossless {
+        r.take("callDetailList");
+    }
+    if !lossless || ids.iter().all(Value::is_null) {
+        ids.clear();
+    }
     Some((out, ids))
 }
 
-fn turn(v: &Value) -> Result<Option<Turn>, String> {
+/// Why a transcript line could not become a [`Turn`].
+enum LineError {
+    /// A `type` other than `PERSON` / `ROBOT` (the raw value).
+    Speaker(String),
+    Unreadable(String),
+}
+
+impl From<String> for LineError {
+    fn from(e: String) -> LineError {
+        LineError::Unreadable(e)
+    }
+}
+
+fn turn(v: &Value) -> Result<Option<Turn>, LineError> {
     let Value::Object(m) = v else {
-        return Err(format!("expected an object, found {}", type_name(v)));
+        return Err(format!("expected an object, found {}", type_name(v)).into());
     };
     let get = |k: &str| m.get(k).unwrap_or(&Value::Null);
     let Some(text) = values::text(get("text"))? else {
         return Ok(None);
     };
-    let speaker = match values::text(get("type"))?.as_deref() {
-        Some("PERSON") | Some("person") | Some("human") => Speaker::Customer,
-        Some("ROBOT") | Some("robot") | Some("CS") => Speaker::Agent,
-        other => return Err(format!("unknown speaker type {other:?}")),
+    let speaker = match values::text(get("type"))? {
+        Some(t) => match t.as_str() {
+            "PERSON" | "person" | "human" => Speaker::Customer,
+            "ROBOT" | "robot" | "CS" => Speaker::Agent,
+            _ => return Err(LineError::Speaker(t)),
+        },
+        None => return Err("missing speaker type".to_owned().into()),
     };
     Ok(Some(Turn {
         speaker,

@@ -58,24 +58,34 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
             _ => None,
         };
     }
-    let (outcome, status) = outcome(r);
-    s.outcome = Some(outcome);
-    s.vendor_status = Some(status);
+    // No status field at all says nothing: a stored outcome is kept.
+    if let Some((outcome, status)) = outcome(r) {
+        s.outcome = Some(outcome);
+        s.vendor_status = Some(status);
+    }
     Ok(u)
 }
 
 /// Line cost plus AI-agent fee, both in the quote currency; the raw fields
-/// stay in `vendor_fields` (they are not marked mapped).
+/// stay in `vendor_fields` (they are not marked mapped). Unknown when a
+/// part is unreadable: a partial sum would pass for the whole cost.
 fn cost(r: &mut Record, ctx: &SourceContext) -> Option<Money> {
     let mut total: Option<rust_decimal::Decimal> = None;
+    let mut unreadable = false;
     for key in ["cost", "aiAgentQuoteFee"] {
         if let Some(v) = r.peek(key) {
             match super::values::decimal(v) {
                 Ok(Some(d)) => total = Some(total.unwrap_or_default() + d),
                 Ok(None) => {}
-                Err(e) => r.warn(key, e),
+                Err(e) => {
+                    r.warn(key, e);
+                    unreadable = true;
+                }
             }
         }
+    }
+    if unreadable {
+        return None;
     }
     let currency = r
         .peek("currency")
@@ -85,12 +95,16 @@ fn cost(r: &mut Record, ctx: &SourceContext) -> Option<Money> {
     total.map(|amount| Money::new(amount.normalize(), &currency))
 }
 
+/// One status field's code → outcome table.
+type StatusMap = fn(i64) -> Option<Outcome>;
+
 /// The outcome from `callDescription`, else `callStatus`, else
 /// `callStatusNew` (`canonical-call.md`), and the raw values it came from as
-/// `callStatus=50;callStatusNew=1;callDescription=1`.
-fn outcome(r: &mut Record) -> (Outcome, String) {
+/// `callStatus=50;callStatusNew=1;callDescription=1`; `None` when the record
+/// carries none of the three.
+fn outcome(r: &mut Record) -> Option<(Outcome, String)> {
     use Outcome::*;
-    let fields: [(&'static str, fn(i64) -> Option<Outcome>); 3] = [
+    let fields: [(&'static str, StatusMap); 3] = [
         ("callDescription", |v| match v {
             1 | 3 | 4 | 5 => Some(Answered),
             2 => Some(Voicemail),
@@ -132,10 +146,13 @@ fn outcome(r: &mut Record) -> (Outcome, String) {
             .iter()
             .position(|x| x == f)
     });
+    if raw.is_empty() {
+        return None;
+    }
     let status = raw
         .iter()
         .map(|(f, v)| format!("{f}={v}"))
         .collect::<Vec<_>>()
         .join(";");
-    (found.unwrap_or(Unknown), status)
+    Some((found.unwrap_or(Unknown), status))
 }

@@ -72,11 +72,21 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
     Ok(u)
 }
 
-/// `tags: [{tag_id, name}]` → (names, tag ids); plain strings are accepted as names.
+/// The keys of a tag object that the names and `tag_ids` hold.
+const TAG_KEYS: [&str; 2] = ["tag_id", "name"];
+
+/// `tags: [{tag_id, name}]` → (names, tag ids, one per name in the same
+/// order); plain strings are accepted as names and a bare tag object as a
+/// list of one. When some tag has no name, no `tag_id` or keys of its own,
+/// `tags` stays as received in `vendor_fields` and no ids are returned.
 fn tags(r: &mut Record) -> Option<(Vec<String>, Vec<Value>)> {
     let list = match r.peek("tags")? {
-        Value::Array(items) => items,
-        Value::Null => return None,
+        Value::Array(items) => items.clone(),
+        one @ Value::Object(_) => vec![one.clone()],
+        Value::Null => {
+            r.take("tags");
+            return None;
+        }
         other => {
             r.warn(
                 "tags",
@@ -86,16 +96,35 @@ fn tags(r: &mut Record) -> Option<(Vec<String>, Vec<Value>)> {
         }
     };
     let (mut names, mut ids) = (Vec::with_capacity(list.len()), Vec::new());
-    for tag in list {
-        let name = match tag {
+    let mut lossless = true;
+    for tag in &list {
+        let (name, id) = match tag {
             Value::Object(m) => {
-                ids.extend(m.get("tag_id").filter(|v| !v.is_null()).cloned());
-                m.get("name").and_then(|v| values::text(v).ok().flatten())
+                if m.keys().any(|k| !TAG_KEYS.contains(&k.as_str())) {
+                    lossless = false;
+                }
+                let id = m.get("tag_id").filter(|v| !v.is_null()).cloned();
+                let name = m.get("name").and_then(|v| values::text(v).ok().flatten());
+                (name, id)
             }
-            other => values::text(other).ok().flatten(),
+            other => (values::text(other).ok().flatten(), None),
         };
-        names.extend(name);
+        match (name, id) {
+            (Some(name), Some(id)) => {
+                names.push(name);
+                ids.push(id);
+            }
+            (Some(name), None) => {
+                names.push(name);
+                lossless = false;
+            }
+            (None, _) => lossless = false,
+        }
     }
-    r.take("tags");
+    if lossless {
+        r.take("tags");
+    } else {
+        ids.clear();
+    }
     Some((names, ids))
 }

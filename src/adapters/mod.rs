@@ -34,16 +34,14 @@ pub struct SourceContext {
 }
 
 impl SourceContext {
-    /// The defaults of `kind`: `Asia/Shanghai` for Alibaba and longlonglong,
-    /// UTC otherwise (their times are epoch numbers); USD for ITNIO and LAAFFIC.
+    /// The defaults of `kind`: zone-less times in `Asia/Shanghai` for every
+    /// kind (all four platforms run on Beijing time; the LAAFFIC document
+    /// labels its dates UTC+8; ITNIO and LAAFFIC send epoch numbers, which
+    /// need no zone); money without a currency in USD for ITNIO and LAAFFIC.
     pub fn default_for(kind: SourceKind) -> SourceContext {
         use SourceKind::*;
-        let timezone = match kind {
-            AliyunCallReport | AliyunCallNotes | LonglonglongInbound => {
-                TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8)))
-            }
-            ItnioCallRecord | LaafficVoiceReport => TimeZone::UTC,
-        };
+        let timezone =
+            TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8)));
         let currency = match kind {
             ItnioCallRecord | LaafficVoiceReport => Some("USD".to_owned()),
             _ => None,

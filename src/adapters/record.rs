@@ -103,6 +103,11 @@ impl<'a> Record<'a> {
     pub fn call_id(&mut self, key: &str) -> Result<String, String> {
         match self.map.get(key) {
             None => Err(format!("missing call id `{key}`")),
+            // An id sent as a number past 64 bits was rounded by the JSON
+            // reader: storing it would merge different calls.
+            Some(Value::Number(n)) if !n.is_i64() && !n.is_u64() => Err(format!(
+                "call id `{key}`: the number {n} cannot be read exactly"
+            )),
             Some(v) => match values::text(v) {
                 Ok(Some(id)) => {
                     self.take(key);
@@ -123,7 +128,12 @@ impl<'a> Record<'a> {
                 self.used.push(k.as_str());
                 Some(Record::new(m, self.index, self.path_of(key)))
             }
-            Some((_, Value::Null)) | None => None,
+            // null says nothing: mapped, like a null scalar.
+            Some((k, Value::Null)) => {
+                self.used.push(k.as_str());
+                None
+            }
+            None => None,
             Some(_) => {
                 self.warn(key, "expected an object".to_owned());
                 None
