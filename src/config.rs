@@ -113,6 +113,16 @@ fn default_max_body() -> usize {
     DEFAULT_MAX_BODY_BYTES
 }
 
+/// Why an in-memory (or empty-named, temporary) SQLite database is refused.
+pub const PRIVATE_SQLITE: &str = "an in-memory or temporary SQLite database is private to one \
+    connection, so the API could not read back what pushes stored; use sqlite://FILE";
+
+/// Whether SQLite gives each connection its own database for `path`
+/// (`:memory:`, or the empty name of a temporary database).
+pub fn is_private_sqlite(path: &str) -> bool {
+    path.is_empty() || path == ":memory:"
+}
+
 /// Settings given on the command line; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
 pub struct Overrides {
@@ -222,11 +232,20 @@ impl Config {
             }
             s.context = Some(ctx);
         }
-        if self.sqlite_path().is_none() {
-            return Err(ConfigError::Invalid(format!(
+        match self.sqlite_path() {
+            None => {
+                return Err(ConfigError::Invalid(format!(
                 "database `{}`: expected sqlite://PATH (the PostgreSQL backend is not built yet)",
                 self.database
-            )));
+            )))
+            }
+            Some(path) if is_private_sqlite(&path) => {
+                return Err(ConfigError::Invalid(format!(
+                    "database `{}`: {PRIVATE_SQLITE}",
+                    self.database
+                )))
+            }
+            Some(_) => {}
         }
         Ok(())
     }
@@ -247,7 +266,8 @@ impl Config {
     }
 
     /// The SQLite file of `database` (`sqlite://callhook.db` → `callhook.db`,
-    /// `sqlite::memory:` → `:memory:`); `None` for other schemes.
+    /// `sqlite::memory:` → `:memory:`, which [`Config::validate`] refuses);
+    /// `None` for other schemes.
     pub fn sqlite_path(&self) -> Option<String> {
         let d = self.database.as_str();
         if d == "sqlite::memory:" {

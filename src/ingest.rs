@@ -51,7 +51,7 @@ impl Ingestor {
         remote_addr: String,
     ) -> Result<PushResult, StoreError> {
         let receipt = NewReceipt {
-            id: ulid::Ulid::new().to_string(),
+            id: new_receipt_id(),
             source: source.name.clone(),
             kind: source.kind,
             received_at: Timestamp::now()
@@ -128,6 +128,18 @@ impl Ingestor {
             .await?;
         Ok(PushResult { outcome, rejection })
     }
+}
+
+/// A new receipt id: a ULID that sorts after every id this process made
+/// before, even within the same millisecond (a plain ULID's random part
+/// would order same-millisecond receipts at random).
+fn new_receipt_id() -> String {
+    static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+    let mut g = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
+    // Overflow needs 2^80 ids in one millisecond; a plain ULID is still unique.
+    g.generate()
+        .unwrap_or_else(|_| ulid::Ulid::new())
+        .to_string()
 }
 
 /// The adapter's reading of `body` as the store wants it.

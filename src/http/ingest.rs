@@ -60,11 +60,17 @@ async fn hook(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    // Path, then `?token=`, then Bearer; an empty one gives way to the next.
     let given = path
         .get("token")
         .cloned()
-        .or_else(|| query_token(parts.uri.query()))
-        .or_else(|| bearer(&parts.headers).map(str::to_owned));
+        .filter(|t| !t.is_empty())
+        .or_else(|| query_token(parts.uri.query()).filter(|t| !t.is_empty()))
+        .or_else(|| {
+            bearer(&parts.headers)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        });
     if !source.token_matches(given.as_deref()) {
         tracing::warn!(source = %source.name, peer = ?peer, "push refused: wrong or missing token");
         return answer(StatusCode::UNAUTHORIZED, "missing or wrong token");

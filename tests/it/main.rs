@@ -1,3 +1,21 @@
 //! callhook's integration tests: one binary (see `shared/design/architecture.md`).
 
+#![recursion_limit = "256"]
+
 mod adapters;
+mod auth;
+mod calls_api;
+mod cli;
+mod dataset;
+mod ingest;
+mod ingest_order;
+mod merge;
+mod pagination;
+mod process;
+mod receipts_api;
+mod restart;
+mod stats_api;
+mod support;
+mod time_rules;
+mod vendors_aliyun;
+mod vendors_other;

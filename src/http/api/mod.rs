@@ -9,10 +9,10 @@ mod stats;
 use super::error::ApiError;
 use super::AppState;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use secrecy::ExposeSecret;
 
@@ -24,7 +24,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/receipts", get(receipts::list))
         .route("/api/v1/receipts/{id}", get(receipts::get))
         .route("/api/v1/receipts/{id}/replay", post(receipts::replay))
+        // Unknown paths and methods answer with the API's error body too.
+        .route("/api/{*rest}", any(unknown_route))
+        .method_not_allowed_fallback(method_not_allowed)
         .route_layer(middleware::from_fn_with_state(state, require_token))
+}
+
+async fn unknown_route(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no API route `{}`", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("`{method}` is not allowed on `{}`", uri.path()),
+    }
 }
 
 async fn require_token(

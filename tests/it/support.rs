@@ -1,0 +1,299 @@
+//! Helpers shared by the black-box tests: a started [`App`] on port 0 with a
+//! temporary SQLite database ([`spawn_app`], [`spawn_app_with`]), an HTTP
+//! client bound to it ([`TestApp`]), vendor sample bodies, and
+//! [`assert_call`]. The real binary is in `process.rs`.
+
+#![allow(dead_code)]
+
+use callhook::app::App;
+use callhook::config::{Config, Overrides};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// A started service and everything it needs to stay alive.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub client: Client,
+    /// The SQLite file of the app.
+    pub db_path: PathBuf,
+    /// Sent as `Authorization: Bearer` on `/api` calls when set.
+    pub api_token: Option<String>,
+    app: Option<App>,
+    /// Owns `db_path` (unless the database was given).
+    pub dir: TempDir,
+}
+
+/// The app with the built-in configuration (one source per kind, named as
+/// its kind, no tokens) on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let dir = TempDir::new().expect("temp dir");
+    let db_path = dir.path().join("callhook.db");
+    let mut config = Config::defaults();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.database = format!("sqlite://{}", db_path.display());
+    start(config, dir, db_path, None).await
+}
+
+/// The app configured by the TOML text `toml` (sources, tokens, limits …)
+/// on a fresh database; `listen` and `database` are set by the helper.
+pub async fn spawn_app_with(toml: &str) -> TestApp {
+    let dir = TempDir::new().expect("temp dir");
+    let db_path = dir.path().join("callhook.db");
+    spawn_app_on(dir, db_path, toml).await
+}
+
+/// The app configured by `toml` over the existing (or new) database `db_path`;
+/// `dir` is kept alive by the returned app.
+pub async fn spawn_app_on(dir: TempDir, db_path: PathBuf, toml: &str) -> TestApp {
+    let file = dir.path().join("callhook-test.toml");
+    std::fs::write(&file, toml).expect("write config");
+    let overrides = Overrides {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        database: Some(format!("sqlite://{}", db_path.display())),
+    };
+    let config = Config::load(Some(&file), &overrides).expect("test configuration loads");
+    let token = config
+        .api_token
+        .as_ref()
+        .map(|t| secrecy::ExposeSecret::expose_secret(t).to_owned());
+    start(config, dir, db_path, token).await
+}
+
+async fn start(config: Config, dir: TempDir, db_path: PathBuf, token: Option<String>) -> TestApp {
+    let app = App::start(config).await.expect("app starts");
+    TestApp {
+        base: format!("http://{}", app.addr),
+        client: Client::new(),
+        db_path,
+        api_token: token,
+        app: Some(app),
+        dir,
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully and gives back the directory holding the
+    /// database, so another app can be started on it.
+    pub async fn stop(mut self) -> (TempDir, PathBuf) {
+        if let Some(app) = self.app.take() {
+            app.shutdown().await.expect("clean shutdown");
+        }
+        (self.dir, self.db_path)
+    }
+
+    /// POSTs `body` (bytes as given) to `/hooks/{source}`: status and JSON answer.
+    pub async fn push(&self, source: &str, body: impl Into<Vec<u8>>) -> (StatusCode, Value) {
+        self.push_to(&format!("/hooks/{source}"), body).await
+    }
+
+    /// POSTs `body` to `path` (a hook URL, maybe with token or query).
+    pub async fn push_to(&self, path: &str, body: impl Into<Vec<u8>>) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.into())
+            .send()
+            .await
+            .expect("push sent");
+        answer(resp).await
+    }
+
+    /// Pushes `body` and asserts the vendor-facing success answer exactly.
+    pub async fn push_ok(&self, source: &str, body: impl Into<Vec<u8>>) {
+        let (status, json) = self.push(source, body).await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        assert_eq!(json, serde_json::json!({"code": 0, "msg": "ok"}));
+    }
+
+    /// `GET path` with the API token when one is configured: status and JSON.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = &self.api_token {
+            req = req.bearer_auth(t);
+        }
+        answer(req.send().await.expect("GET sent")).await
+    }
+
+    /// `GET path`, asserting 200; the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let (status, json) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {json}");
+        json
+    }
+
+    /// `POST path` with no body (API actions): status and JSON.
+    pub async fn post_api(&self, path: &str) -> (StatusCode, Value) {
+        let mut req = self.client.post(self.url(path));
+        if let Some(t) = &self.api_token {
+            req = req.bearer_auth(t);
+        }
+        answer(req.send().await.expect("POST sent")).await
+    }
+
+    /// The items of `GET /api/v1/calls?{query}` (one page; asserts 200).
+    pub async fn calls(&self, query: &str) -> Vec<Value> {
+        let page = self.get_json(&format!("/api/v1/calls?{query}")).await;
+        page["items"].as_array().expect("items").clone()
+    }
+
+    /// The one call with `vendor_call_id` of `vendor`, in full (`GET /api/v1/calls/{id}`).
+    pub async fn call_by_vendor_id(&self, vendor: &str, vendor_call_id: &str) -> Value {
+        let q = format!(
+            "vendor={vendor}&vendor_call_id={}",
+            urlencode(vendor_call_id)
+        );
+        let items = self.calls(&q).await;
+        assert_eq!(
+            items.len(),
+            1,
+            "calls for {vendor}/{vendor_call_id}: {items:?}"
+        );
+        let id = items[0]["id"].as_str().expect("id");
+        self.get_json(&format!("/api/v1/calls/{id}")).await
+    }
+
+    /// Every receipt whose body has the SHA-256 of `body`, newest first.
+    pub async fn receipts_of(&self, body: &[u8]) -> Vec<Value> {
+        let sha = hex::encode(Sha256::digest(body));
+        let list = self.get_json("/api/v1/receipts?limit=1000").await;
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|r| r["sha256"] == sha.as_str())
+            .cloned()
+            .collect()
+    }
+
+    /// The only receipt of `body` (asserts there is exactly one).
+    pub async fn receipt_of(&self, body: &[u8]) -> Value {
+        let mut rs = self.receipts_of(body).await;
+        assert_eq!(rs.len(), 1, "receipts of the body: {rs:?}");
+        rs.remove(0)
+    }
+}
+
+async fn answer(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = resp.text().await.expect("response body");
+    if text.is_empty() {
+        return (status, Value::Null);
+    }
+    assert!(
+        content_type.starts_with("application/json"),
+        "{status} answered as `{content_type}`: {text}"
+    );
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, json)
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `tests/fixtures/<kind>/<name>`, byte for byte.
+pub fn fixture(kind: &str, name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind)
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// The vendor document's own sample body of `kind` (a verbatim copy of
+/// `shared/fixtures/<kind>.sample.json`).
+pub fn sample(kind: &str) -> Vec<u8> {
+    fixture(kind, "sample.json")
+}
+
+/// `value` as JSON bytes.
+pub fn body(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).expect("serialise")
+}
+
+/// Asserts `a` and `b` are within 1e-9 of each other.
+pub fn assert_close(a: &Value, b: f64, what: &str) {
+    let a = a
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: not a number: {a}"));
+    assert!((a - b).abs() < 1e-9, "{what}: {a} != {b}");
+}
+
+/// Fields of a call that depend on when the test ran.
+const VOLATILE: &[&str] = &[
+    "id",
+    "started_at",
+    "first_received_at",
+    "updated_at",
+    "receipts",
+];
+
+/// Finds the call `vendor_call_id` in `GET /api/v1/calls?vendor={vendor}`,
+/// reads it whole through `GET /api/v1/calls/{id}`, and asserts every field
+/// of `expected` — and that the call has no field outside `expected` but
+/// the time-dependent ones. The list item must agree with the whole call.
+/// Returns the whole call.
+pub async fn assert_call(
+    app: &TestApp,
+    vendor: &str,
+    vendor_call_id: &str,
+    expected: Value,
+) -> Value {
+    let items = app.calls(&format!("vendor={vendor}&limit=1000")).await;
+    let item = items
+        .iter()
+        .find(|i| i["vendor_call_id"] == vendor_call_id)
+        .unwrap_or_else(|| panic!("{vendor_call_id} not listed under vendor={vendor}: {items:?}"))
+        .clone();
+    let id = item["id"].as_str().expect("id").to_owned();
+    assert!(
+        !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "id is not URL-safe: {id}"
+    );
+    let call = app.get_json(&format!("/api/v1/calls/{id}")).await;
+    let exp = expected.as_object().expect("expected is an object");
+    for (k, v) in exp {
+        assert_eq!(&call[k], v, "field `{k}` of {vendor_call_id}");
+    }
+    for k in call.as_object().expect("call object").keys() {
+        assert!(
+            exp.contains_key(k) || VOLATILE.contains(&k.as_str()),
+            "unexpected field `{k}` = {} on {vendor_call_id}",
+            call[k]
+        );
+    }
+    for k in ["first_received_at", "updated_at", "started_at"] {
+        let t = call[k].as_str().unwrap_or_else(|| panic!("{k} missing"));
+        assert!(t.ends_with('Z'), "{k} is not UTC: {t}");
+        t.parse::<jiff::Timestamp>()
+            .unwrap_or_else(|e| panic!("{k}: {t}: {e}"));
+    }
+    for (k, v) in item.as_object().expect("item object") {
+        assert_eq!(
+            &call[k], v,
+            "list item field `{k}` differs from the whole call"
+        );
+    }
+    assert!(call["receipts"].is_array(), "receipts missing");
+    call
+}
