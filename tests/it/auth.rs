@@ -1,7 +1,7 @@
 //! Source tokens, address allow-lists, the API token, and the health
 //! checks (`interfaces.md`, Ingest, Query API, Operations).
 
-use crate::support::{sample, spawn_app, spawn_app_with};
+use crate::support::{receipt_statuses, sample, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -74,12 +74,7 @@ async fn a_source_token_is_required_in_path_query_or_bearer() {
     );
 
     let receipts = app.get_json("/api/v1/receipts?source=ali").await;
-    let statuses: Vec<&str> = receipts["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap())
-        .collect();
+    let statuses = receipt_statuses(&receipts);
     assert_eq!(statuses.len(), 3);
     assert_eq!(statuses.iter().filter(|s| **s == "accepted").count(), 1);
     let call = app

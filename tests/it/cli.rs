@@ -200,18 +200,21 @@ async fn replay_rejected_runs_stored_bodies_through_the_fixed_source() {
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(stdout(&out).contains("1 rejected"), "{}", describe(&out));
 
-    let out = Binary::run(
-        dir.path(),
-        &[
-            "--config",
-            &fixed,
-            "--database",
-            &db,
-            "replay",
-            "--status",
-            "rejected",
-        ],
-    );
+    let replay_rejected = || {
+        Binary::run(
+            dir.path(),
+            &[
+                "--config",
+                &fixed,
+                "--database",
+                &db,
+                "replay",
+                "--status",
+                "rejected",
+            ],
+        )
+    };
+    let out = replay_rejected();
     assert!(out.status.success(), "{}", describe(&out));
     assert!(
         stdout(&out).contains("replayed 1 receipts: 1 accepted"),
@@ -220,18 +223,7 @@ async fn replay_rejected_runs_stored_bodies_through_the_fixed_source() {
     );
 
     // Nothing is left to replay.
-    let out = Binary::run(
-        dir.path(),
-        &[
-            "--config",
-            &fixed,
-            "--database",
-            &db,
-            "replay",
-            "--status",
-            "rejected",
-        ],
-    );
+    let out = replay_rejected();
     assert!(out.status.success(), "{}", describe(&out));
     assert!(
         stdout(&out).contains("replayed 0 receipts"),

@@ -3,7 +3,7 @@
 //! 200 only after the push is durable).
 
 use crate::process::Server;
-use crate::support::{body, sample};
+use crate::support::{body, receipt_statuses, sample};
 use crate::vendors_other::itnio_record;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -143,12 +143,7 @@ async fn every_acknowledged_push_survives_sigkill() {
     assert_eq!(call["turns"].as_array().unwrap().len(), 3);
 
     let receipts = get(&client, &server, "/api/v1/receipts?limit=100").await;
-    let statuses: Vec<&str> = receipts["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap())
-        .collect();
+    let statuses = receipt_statuses(&receipts);
     assert_eq!(statuses.len(), 7);
     assert_eq!(statuses[0], "rejected");
 

@@ -229,6 +229,16 @@ pub fn body(value: &Value) -> Vec<u8> {
 }
 
 /// Asserts `a` and `b` are within 1e-9 of each other.
+/// The `status` of each item of a receipt list answer, in list order.
+pub fn receipt_statuses(list: &Value) -> Vec<&str> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["status"].as_str().expect("status"))
+        .collect()
+}
+
 pub fn assert_close(a: &Value, b: f64, what: &str) {
     let a = a
         .as_f64()
