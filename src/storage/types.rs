@@ -222,21 +222,33 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    /// Parses `vendor`, `source`, `outcome`, `day`, `task_id`.
-    /// Errors: a message listing the accepted values.
+    const ALL: [GroupBy; 5] = [
+        GroupBy::Vendor,
+        GroupBy::Source,
+        GroupBy::Outcome,
+        GroupBy::Day,
+        GroupBy::TaskId,
+    ];
+
+    /// The wire name: `vendor`, `source`, `outcome`, `day`, `task_id`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Vendor => "vendor",
+            GroupBy::Source => "source",
+            GroupBy::Outcome => "outcome",
+            GroupBy::Day => "day",
+            GroupBy::TaskId => "task_id",
+        }
+    }
+
+    /// Parses a wire name. Errors: a message listing the accepted values.
     pub fn parse(s: &str) -> Result<GroupBy, String> {
-        Ok(match s {
-            "vendor" => GroupBy::Vendor,
-            "source" => GroupBy::Source,
-            "outcome" => GroupBy::Outcome,
-            "day" => GroupBy::Day,
-            "task_id" => GroupBy::TaskId,
-            o => {
-                return Err(format!(
-                    "unknown group_by `{o}` (expected vendor, source, outcome, day or task_id)"
-                ))
-            }
-        })
+        GroupBy::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown group_by `{s}` (expected vendor, source, outcome, day or task_id)")
+            })
     }
 }
 

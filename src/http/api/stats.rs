@@ -29,12 +29,8 @@ pub async fn get(
     let name = q.group_by.as_deref().unwrap_or("vendor");
     let group_by = GroupBy::parse(name).map_err(|e| ApiError::invalid(format!("group_by: {e}")))?;
     let rows = st.store.stats(group_by, &q.filter()?).await?;
-    let group_by = match group_by {
-        GroupBy::Vendor => "vendor",
-        GroupBy::Source => "source",
-        GroupBy::Outcome => "outcome",
-        GroupBy::Day => "day",
-        GroupBy::TaskId => "task_id",
-    };
-    Ok(Json(Stats { group_by, rows }))
+    Ok(Json(Stats {
+        group_by: group_by.as_str(),
+        rows,
+    }))
 }
