@@ -54,6 +54,13 @@ async fn the_list_is_newest_first_and_each_filter_selects_exactly() {
             &["S-L4", "S-L3", "S-G1", "S-I1", "S-L2", "S-L1"],
         ),
         ("until=2025-06-02T05:00:00Z", &["S-A3", "S-A2", "S-A1"]),
+        // The same instant as an offset, encoded, and with its `+` left
+        // unencoded (it arrives as a space).
+        (
+            "until=2025-06-02T13:00:00%2B08:00",
+            &["S-A3", "S-A2", "S-A1"],
+        ),
+        ("until=2025-06-02T13:00:00+08:00", &["S-A3", "S-A2", "S-A1"]),
         (
             "since=2025-06-01T01:59:50Z&until=2025-06-01T03:00:00Z",
             &["S-A1"],

@@ -50,11 +50,15 @@ fn time(name: &str, v: &Option<String>) -> Result<Option<Timestamp>, ApiError> {
     v.as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| {
-            Timestamp::from_str(s).map_err(|_| {
-                ApiError::invalid(format!(
-                    "{name}: `{s}` is not an RFC 3339 time such as 2025-06-01T00:00:00Z"
-                ))
-            })
+            // An unencoded `+` of an offset arrives as a space: put it back.
+            let plus = s.rsplit_once(' ').map(|(a, b)| format!("{a}+{b}"));
+            Timestamp::from_str(s)
+                .or_else(|e| plus.as_deref().map_or(Err(e), Timestamp::from_str))
+                .map_err(|_| {
+                    ApiError::invalid(format!(
+                        "{name}: `{s}` is not an RFC 3339 time such as 2025-06-01T00:00:00Z"
+                    ))
+                })
         })
         .transpose()
 }
