@@ -2,18 +2,9 @@
 //! (`interfaces.md`, Query API), over the known data set.
 
 use crate::dataset::{self, ALL};
-use crate::support::{spawn_app, TestApp};
+use crate::support::spawn_app;
 use reqwest::StatusCode;
 use serde_json::Value;
-
-/// The `vendor_call_id`s of `GET /api/v1/calls?{query}`, in list order.
-async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-    app.calls(query)
-        .await
-        .iter()
-        .map(|c| c["vendor_call_id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_list_is_newest_first_and_each_filter_selects_exactly() {
@@ -23,8 +14,8 @@ async fn the_list_is_newest_first_and_each_filter_selects_exactly() {
     let newest_first = [
         "S-L4", "S-L3", "S-G1", "S-I1", "S-L2", "S-L1", "S-A3", "S-A2", "S-A1",
     ];
-    assert_eq!(ids(&app, "").await, newest_first);
-    assert_eq!(ids(&app, "limit=1000").await.len(), ALL.len());
+    assert_eq!(app.call_ids("").await, newest_first);
+    assert_eq!(app.call_ids("limit=1000").await.len(), ALL.len());
 
     let cases: &[(&str, &[&str])] = &[
         ("vendor=laaffic", &["S-L4", "S-L3", "S-L2", "S-L1"]),
@@ -71,9 +62,9 @@ async fn the_list_is_newest_first_and_each_filter_selects_exactly() {
         ),
     ];
     for (query, expected) in cases {
-        assert_eq!(ids(&app, query).await, *expected, "?{query}");
+        assert_eq!(app.call_ids(query).await, *expected, "?{query}");
     }
-    let outbound = ids(&app, "direction=outbound").await;
+    let outbound = app.call_ids("direction=outbound").await;
     assert_eq!(outbound.len(), 8);
     assert!(!outbound.contains(&"S-G1".to_owned()));
 }

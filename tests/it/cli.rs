@@ -67,12 +67,7 @@ async fn import_reads_one_body_files_and_ndjson_files() {
 
     let db_path = dir.path().join("cli.db");
     let app = spawn_app_on(dir, db_path, "").await;
-    let mut ids: Vec<String> = app
-        .calls("vendor=aliyun")
-        .await
-        .iter()
-        .map(|c| c["vendor_call_id"].as_str().unwrap().to_owned())
-        .collect();
+    let mut ids = app.call_ids("vendor=aliyun").await;
     ids.sort();
     assert_eq!(ids, ["10000161****^1000018****", "nd-1", "nd-2", "nd-3"]);
     let call = app

@@ -146,6 +146,20 @@ impl TestApp {
         page["items"].as_array().expect("items").clone()
     }
 
+    /// The `vendor_call_id`s of `GET /api/v1/calls?{query}`, in list order.
+    pub async fn call_ids(&self, query: &str) -> Vec<String> {
+        self.calls(query)
+            .await
+            .iter()
+            .map(|c| {
+                c["vendor_call_id"]
+                    .as_str()
+                    .expect("vendor_call_id")
+                    .to_owned()
+            })
+            .collect()
+    }
+
     /// The one call with `vendor_call_id` of `vendor`, in full (`GET /api/v1/calls/{id}`).
     pub async fn call_by_vendor_id(&self, vendor: &str, vendor_call_id: &str) -> Value {
         let q = format!(

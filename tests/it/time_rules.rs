@@ -38,27 +38,20 @@ async fn beijing_early_morning_is_the_previous_utc_day_everywhere() {
     assert_eq!(days["rows"][0]["key"], "2025-06-01");
     assert_eq!(days["rows"][0]["calls"], 2);
 
-    let ids = |items: Vec<serde_json::Value>| -> Vec<String> {
-        items
-            .iter()
-            .map(|c| c["vendor_call_id"].as_str().unwrap().to_owned())
-            .collect()
-    };
     // since inclusive, until exclusive, on started_at in UTC.
     assert_eq!(
-        ids(app
-            .calls("since=2025-06-01T19:30:00Z&until=2025-06-01T23:59:59Z")
-            .await),
+        app.call_ids("since=2025-06-01T19:30:00Z&until=2025-06-01T23:59:59Z")
+            .await,
         ["midnight-1"]
     );
     assert_eq!(
-        ids(app.calls("since=2025-06-01T19:30:01Z").await),
+        app.call_ids("since=2025-06-01T19:30:01Z").await,
         ["midnight-2"]
     );
     assert!(app.calls("since=2025-06-02T00:00:00Z").await.is_empty());
     // The same instant written with an offset (the `+` percent-encoded).
     assert_eq!(
-        ids(app.calls("until=2025-06-02T07:59:59%2B08:00").await),
+        app.call_ids("until=2025-06-02T07:59:59%2B08:00").await,
         ["midnight-1"]
     );
 }
