@@ -25,19 +25,10 @@ pub enum StartError {
 
 /// Opens the store named by `config.database`.
 ///
-/// Errors: [`StoreError::Unavailable`] when it cannot be opened or migrated,
-/// or names an in-memory database (the read pool could not see its writes).
+/// Errors: [`StoreError::Unavailable`] when the URL is not a usable SQLite
+/// file (see [`Config::sqlite_path`]) or it cannot be opened or migrated.
 pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
-    let path = config.sqlite_path().ok_or_else(|| {
-        StoreError::Unavailable(format!("unsupported database `{}`", config.database))
-    })?;
-    if crate::config::is_private_sqlite(&path) {
-        return Err(StoreError::Unavailable(format!(
-            "database `{}`: {}",
-            config.database,
-            crate::config::PRIVATE_SQLITE
-        )));
-    }
+    let path = config.sqlite_path().map_err(StoreError::Unavailable)?;
     Ok(Arc::new(SqliteStore::open(Path::new(&path))?))
 }
 

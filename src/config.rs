@@ -96,11 +96,15 @@ impl SourceConfig {
         match (&self.token, given) {
             (None, _) => true,
             (Some(_), None) => false,
-            (Some(t), Some(g)) => {
-                subtle::ConstantTimeEq::ct_eq(t.expose_secret().as_bytes(), g.as_bytes()).into()
-            }
+            (Some(t), Some(g)) => secret_matches(t, g),
         }
     }
+}
+
+/// Whether `given` is `secret`, compared in constant time (source tokens,
+/// `api_token`).
+pub fn secret_matches(secret: &SecretString, given: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(secret.expose_secret().as_bytes(), given.as_bytes()).into()
 }
 
 fn default_listen() -> SocketAddr {
@@ -114,14 +118,8 @@ fn default_max_body() -> usize {
 }
 
 /// Why an in-memory (or empty-named, temporary) SQLite database is refused.
-pub const PRIVATE_SQLITE: &str = "an in-memory or temporary SQLite database is private to one \
+const PRIVATE_SQLITE: &str = "an in-memory or temporary SQLite database is private to one \
     connection, so the API could not read back what pushes stored; use sqlite://FILE";
-
-/// Whether SQLite gives each connection its own database for `path`
-/// (`:memory:`, or the empty name of a temporary database).
-pub fn is_private_sqlite(path: &str) -> bool {
-    path.is_empty() || path == ":memory:"
-}
 
 /// Settings given on the command line; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
@@ -232,21 +230,7 @@ impl Config {
             }
             s.context = Some(ctx);
         }
-        match self.sqlite_path() {
-            None => {
-                return Err(ConfigError::Invalid(format!(
-                "database `{}`: expected sqlite://PATH (the PostgreSQL backend is not built yet)",
-                self.database
-            )))
-            }
-            Some(path) if is_private_sqlite(&path) => {
-                return Err(ConfigError::Invalid(format!(
-                    "database `{}`: {PRIVATE_SQLITE}",
-                    self.database
-                )))
-            }
-            Some(_) => {}
-        }
+        self.sqlite_path().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
@@ -265,17 +249,23 @@ impl Config {
         }
     }
 
-    /// The SQLite file of `database` (`sqlite://callhook.db` → `callhook.db`,
-    /// `sqlite::memory:` → `:memory:`, which [`Config::validate`] refuses);
-    /// `None` for other schemes.
-    pub fn sqlite_path(&self) -> Option<String> {
+    /// The SQLite file of `database` (`sqlite://callhook.db` → `callhook.db`).
+    ///
+    /// Errors: a message naming the URL for other schemes, and for in-memory
+    /// or empty names (SQLite gives each connection its own such database,
+    /// so the read pool would never see what the writer stored).
+    pub fn sqlite_path(&self) -> Result<String, String> {
         let d = self.database.as_str();
-        if d == "sqlite::memory:" {
-            return Some(":memory:".to_owned());
-        }
-        d.strip_prefix("sqlite://")
+        let path = d
+            .strip_prefix("sqlite://")
             .or_else(|| d.strip_prefix("sqlite:"))
-            .map(str::to_owned)
+            .ok_or_else(|| {
+                format!("database `{d}`: expected sqlite://PATH (the PostgreSQL backend is not built yet)")
+            })?;
+        if path.is_empty() || path == ":memory:" {
+            return Err(format!("database `{d}`: {PRIVATE_SQLITE}"));
+        }
+        Ok(path.to_owned())
     }
 
     /// The source named `name`.

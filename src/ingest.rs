@@ -47,7 +47,7 @@ impl Ingestor {
     pub async fn push(
         &self,
         source: &SourceConfig,
-        body: Vec<u8>,
+        body: bytes::Bytes,
         remote_addr: String,
     ) -> Result<PushResult, StoreError> {
         let receipt = NewReceipt {
@@ -88,7 +88,7 @@ impl Ingestor {
             kind: source.kind,
             received_at: s.received_at,
             remote_addr: s.remote_addr,
-            body: stored.body,
+            body: stored.body.into(),
         };
         Ok(self.run(source, receipt, true).await?)
     }
@@ -96,23 +96,18 @@ impl Ingestor {
     async fn run(
         &self,
         source: &SourceConfig,
-        mut receipt: NewReceipt,
+        receipt: NewReceipt,
         replay: bool,
     ) -> Result<PushResult, StoreError> {
         let (kind, ctx) = (source.kind, source.context());
-        let (result, unknown, body) = if receipt.body.len() >= BLOCKING_PARSE_BYTES {
-            let body = std::mem::take(&mut receipt.body);
-            tokio::task::spawn_blocking(move || {
-                let (r, u) = parse_body(kind, &body, &ctx);
-                (r, u, body)
-            })
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))?
+        let (result, unknown) = if receipt.body.len() >= BLOCKING_PARSE_BYTES {
+            let body = receipt.body.clone();
+            tokio::task::spawn_blocking(move || parse_body(kind, &body, &ctx))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))?
         } else {
-            let (r, u) = parse_body(kind, &receipt.body, &ctx);
-            (r, u, std::mem::take(&mut receipt.body))
+            parse_body(kind, &receipt.body, &ctx)
         };
-        receipt.body = body;
         note_unknown_values(&source.name, &unknown);
         let rejection = match &result {
             BodyResult::Rejected(issue) => Some(issue.message.clone()),

@@ -5,10 +5,9 @@
 //! token; 403 address not allowed; 404 unknown source; 413 too large; 503
 //! storage unavailable (the vendor retries).
 
-use super::AppState;
-use axum::body::Body;
+use super::{bearer, AppState};
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -29,15 +28,6 @@ fn answer(status: StatusCode, msg: &str) -> Response {
         status.as_u16()
     };
     (status, Json(json!({"code": code, "msg": msg}))).into_response()
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
 }
 
 fn query_token(query: Option<&str>) -> Option<String> {
@@ -97,7 +87,7 @@ async fn hook(
             &format!("body larger than the limit of {limit} bytes"),
         );
     }
-    let bytes = match axum::body::to_bytes(Body::new(body), limit).await {
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(e) => {
             let too_large = std::error::Error::source(&e)
@@ -118,7 +108,7 @@ async fn hook(
     let remote = peer
         .map(|p| p.to_string())
         .unwrap_or_else(|| "unknown".into());
-    match st.ingestor.push(source, bytes.to_vec(), remote).await {
+    match st.ingestor.push(source, bytes, remote).await {
         Ok(r) => match r.rejection {
             Some(msg) => answer(StatusCode::BAD_REQUEST, &msg),
             None => answer(StatusCode::OK, "ok"),

@@ -9,9 +9,20 @@ pub mod ingest;
 use crate::config::Config;
 use crate::ingest::Ingestor;
 use crate::storage::Store;
+use axum::http::{header, HeaderMap};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
+
+/// The token of an `Authorization: Bearer …` header, trimmed.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -24,7 +24,7 @@ pub trait Store: Send + Sync {
     async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
 
     /// Calls matching `filter`, newest `started_at` first, `page.limit` at
-    /// most, after `page.cursor`. Items carry no `turns` or `vendor_fields`.
+    /// most, after `page.cursor`.
     async fn list_calls(
         &self,
         filter: &CallFilter,

@@ -67,8 +67,9 @@ pub struct NewReceipt {
     pub received_at: Timestamp,
     /// The pushing client's address (`ip:port`), or `import:FILE` for the CLI.
     pub remote_addr: String,
-    /// The body, byte for byte.
-    pub body: Vec<u8>,
+    /// The body, byte for byte (shared, not copied, between the HTTP layer,
+    /// the parser and the store).
+    pub body: bytes::Bytes,
 }
 
 /// What the adapter made of a body.

@@ -7,14 +7,14 @@ mod receipts;
 mod stats;
 
 use super::error::ApiError;
-use super::AppState;
+use super::{bearer, AppState};
+use crate::config::secret_matches;
 use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get, post};
 use axum::Router;
-use secrecy::ExposeSecret;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -48,18 +48,8 @@ async fn require_token(
     next: Next,
 ) -> Result<Response, ApiError> {
     if let Some(token) = &st.config.api_token {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        let ok: bool = subtle::ConstantTimeEq::ct_eq(
-            token.expose_secret().as_bytes(),
-            given.trim().as_bytes(),
-        )
-        .into();
-        if !ok {
+        let given = bearer(req.headers()).unwrap_or_default();
+        if !secret_matches(token, given) {
             return Err(ApiError::unauthorized());
         }
     }

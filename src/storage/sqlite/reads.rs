@@ -91,10 +91,6 @@ pub fn list_calls(
     } else {
         None
     };
-    for c in &mut items {
-        c.turns.clear();
-        c.vendor_fields.clear();
-    }
     Ok(Page { items, next_cursor })
 }
 

@@ -92,7 +92,7 @@ pub fn write_receipt(
         })
         .map_err(unavailable)?;
     } else {
-        let sha = hex::encode(Sha256::digest(&r.body));
+        let sha = hex::encode(Sha256::digest(&r.body[..]));
         conn.prepare_cached(
             "INSERT INTO receipts (id, source, kind, received_at, remote_addr, sha256, status, record_count,
                 errors, warnings, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -109,7 +109,7 @@ pub fn write_receipt(
                 record_count,
                 errors,
                 warnings,
-                r.body
+                &r.body[..]
             ])
         })
         .map_err(unavailable)?;

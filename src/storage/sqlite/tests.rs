@@ -20,7 +20,7 @@ fn batch(id: &str, calls: &[&str], replay: bool) -> IngestBatch {
             kind: SourceKind::AliyunCallReport,
             received_at: Timestamp::from_second(1_750_000_000).unwrap(),
             remote_addr: "127.0.0.1:1".into(),
-            body: format!("body of {id}").into_bytes(),
+            body: format!("body of {id}").into(),
         },
         replay,
         result: BodyResult::Parsed {
