@@ -119,27 +119,19 @@ async fn every_acknowledged_push_survives_sigkill() {
     ] {
         assert!(ids.contains(&id), "{id} lost");
     }
-    let notes = items
-        .iter()
-        .find(|c| c["vendor_call_id"] == "155***********^142**************")
-        .unwrap();
-    let call = get(
-        &client,
-        &server,
-        &format!("/api/v1/calls/{}", notes["id"].as_str().unwrap()),
-    )
-    .await;
+    // The whole call, found in the list by its vendor id.
+    let detail = |vendor_call_id: &str| {
+        let listed = items
+            .iter()
+            .find(|c| c["vendor_call_id"] == vendor_call_id)
+            .unwrap_or_else(|| panic!("{vendor_call_id} not listed"));
+        let path = format!("/api/v1/calls/{}", listed["id"].as_str().unwrap());
+        let (client, server) = (&client, &server);
+        async move { get(client, server, &path).await }
+    };
+    let call = detail("155***********^142**************").await;
     assert_eq!(call["analyses"][0]["score"], 15.0);
-    let itnio = items
-        .iter()
-        .find(|c| c["vendor_call_id"] == "itn-kill")
-        .unwrap();
-    let call = get(
-        &client,
-        &server,
-        &format!("/api/v1/calls/{}", itnio["id"].as_str().unwrap()),
-    )
-    .await;
+    let call = detail("itn-kill").await;
     assert_eq!(call["turns"].as_array().unwrap().len(), 3);
 
     let receipts = get(&client, &server, "/api/v1/receipts?limit=100").await;
