@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::Path;
 
-/// Body size limit of a push when none is configured: 8 MiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+mod limits;
+
+pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,9 +30,10 @@ pub struct Config {
     /// Guards `/api` when set (`Authorization: Bearer …`).
     #[serde(default)]
     pub api_token: Option<SecretString>,
-    /// Largest accepted push body, in bytes (413 above it).
-    #[serde(default = "default_max_body")]
-    pub max_body_bytes: usize,
+    /// `[limits]`: body size, records per push, JSON depth, acknowledgement
+    /// budget, concurrency, timeouts.
+    #[serde(default)]
+    pub limits: Limits,
     /// Lets subscribers be loopback/private addresses (outbound delivery).
     #[serde(default)]
     pub allow_private_subscribers: bool,
@@ -113,9 +115,6 @@ fn default_listen() -> SocketAddr {
 fn default_database() -> String {
     "sqlite://callhook.db".to_owned()
 }
-fn default_max_body() -> usize {
-    DEFAULT_MAX_BODY_BYTES
-}
 
 /// Why an in-memory (or empty-named, temporary) SQLite database is refused.
 const PRIVATE_SQLITE: &str = "an in-memory or temporary SQLite database is private to one \
@@ -141,8 +140,9 @@ pub enum ConfigError {
 
 impl Config {
     /// Loads defaults, then `file` (if any), then `CALLHOOK_LISTEN`,
-    /// `CALLHOOK_DATABASE`, `CALLHOOK_API_TOKEN`, `CALLHOOK_MAX_BODY_BYTES`,
-    /// then `overrides`, and validates.
+    /// `CALLHOOK_DATABASE`, `CALLHOOK_API_TOKEN` and `CALLHOOK_LIMITS_<KEY>`
+    /// (e.g. `CALLHOOK_LIMITS_ACK_BUDGET=300ms`), then `overrides`, and
+    /// validates.
     ///
     /// Errors: [`ConfigError::Load`] for an unreadable file, a wrong type or an
     /// unknown key (with its path); [`ConfigError::Invalid`] as [`Config::validate`].
@@ -158,12 +158,8 @@ impl Config {
             fig = fig.merge(Toml::file(path));
         }
         fig = fig
-            .merge(Env::prefixed("CALLHOOK_").only(&[
-                "listen",
-                "database",
-                "api_token",
-                "max_body_bytes",
-            ]))
+            .merge(Env::prefixed("CALLHOOK_").only(&["listen", "database", "api_token"]))
+            .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;
         config.validate()?;
@@ -231,6 +227,7 @@ impl Config {
             s.context = Some(ctx);
         }
         self.sqlite_path().map_err(ConfigError::Invalid)?;
+        self.limits.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

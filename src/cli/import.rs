@@ -70,7 +70,12 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
     let mut results = stream::iter(work)
         .map(|(file, body)| {
             let (ingestor, src) = (ingestor.clone(), &src);
-            async move { (ingestor.push(src, body.into(), remote(&file)).await, file) }
+            async move {
+                (
+                    ingestor.push(src, body.into(), remote(&file), None).await,
+                    file,
+                )
+            }
         })
         .buffered(IN_FLIGHT);
     while let Some((result, file)) = results.next().await {
@@ -86,7 +91,7 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
                 bar.println(format!(
                     "rejected: {}: {}",
                     file.display(),
-                    r.rejection.unwrap_or_default()
+                    r.rejection.map(|r| r.message).unwrap_or_default()
                 ));
             }
         }

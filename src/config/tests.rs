@@ -23,7 +23,10 @@ fn defaults_have_one_source_per_kind_on_loopback() {
             "laaffic-voice-report"
         ]
     );
-    assert_eq!(c.max_body_bytes, 8 * 1024 * 1024);
+    assert_eq!(c.limits, Limits::default());
+    assert_eq!(c.limits.max_body_bytes, 8 * 1024 * 1024);
+    assert_eq!(c.limits.ack_budget, std::time::Duration::from_millis(500));
+    assert_eq!(c.limits.retry_after_secs(), 1);
 }
 
 #[test]
@@ -102,4 +105,41 @@ fn postgres_is_refused_until_built() {
         .unwrap_err()
         .to_string()
         .contains("sqlite://"));
+}
+
+#[test]
+fn limits_read_sizes_and_durations() {
+    let f = file("[limits]\nmax_records_per_push = 50\nack_budget = \"1500ms\"\nbody_read_timeout = \"PT2S\"\nheader_read_timeout = \"3s\"\n");
+    let c = Config::load(Some(f.path()), &Overrides::default()).unwrap();
+    assert_eq!(c.limits.max_records_per_push, 50);
+    assert_eq!(c.limits.ack_budget.as_millis(), 1500);
+    assert_eq!(c.limits.retry_after_secs(), 2);
+    assert_eq!(c.limits.body_read_timeout.as_secs(), 2);
+    assert_eq!(c.limits.header_read_timeout.as_secs(), 3);
+    assert_eq!(c.limits.max_json_depth, 64, "unset keys keep their default");
+}
+
+#[test]
+fn bad_limits_are_named() {
+    for (text, expect) in [
+        ("[limits]\nack_budget = \"soon\"\n", "soon"),
+        ("[limits]\nack_budget = \"-1s\"\n", "negative"),
+        ("[limits]\nack_budget = \"0s\"\n", "limits.ack_budget"),
+        ("[limits]\nmax_json_depth = 500\n", "limits.max_json_depth"),
+        (
+            "[limits]\nmax_records_per_push = 0\n",
+            "limits.max_records_per_push",
+        ),
+        (
+            "[limits]\nmax_body_bytes = 100\nmax_inflight_body_bytes = 10\n",
+            "max_inflight_body_bytes",
+        ),
+        ("[limits]\nmax_bodies = 1\n", "max_bodies"),
+    ] {
+        let f = file(text);
+        let e = Config::load(Some(f.path()), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expect), "{text}: {e}");
+    }
 }

@@ -57,7 +57,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Unavailable(detail) => {
+            StoreError::Unavailable(detail) | StoreError::Busy(detail) => {
                 tracing::error!(%detail, "store unavailable");
                 ApiError {
                     status: StatusCode::SERVICE_UNAVAILABLE,
@@ -80,6 +80,11 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 1.into());
+        }
+        resp
     }
 }

@@ -1,11 +1,19 @@
 //! `POST /hooks/{source}` and `POST /hooks/{source}/{token}`
 //! (`interfaces.md`, Ingest). Every answer is `{"code": N, "msg": "…"}`:
 //! 200 with `code` 0 only after the push is durable; 400 for a body that is
-//! not JSON or not the kind's shape (kept as a `rejected` receipt); 401 wrong
-//! token; 403 address not allowed; 404 unknown source; 413 too large; 503
-//! storage unavailable (the vendor retries).
+//! not JSON, not the kind's shape or nested deeper than
+//! `limits.max_json_depth` (kept as a `rejected` receipt); 401 wrong token;
+//! 403 address not allowed; 404 unknown source; 408 body not sent within
+//! `limits.body_read_timeout`; 413 body over `limits.max_body_bytes` (not
+//! kept) or more records than `limits.max_records_per_push` (kept as
+//! `rejected`); 503 with `Retry-After` when storage is unavailable, when it
+//! could not commit within `limits.ack_budget`, or when the service is at
+//! its concurrency or memory limit (nothing acknowledged; the vendor retries).
 
+use super::body::{self, BodyError};
 use super::{bearer, AppState};
+use crate::ingest::RejectReason;
+use crate::storage::StoreError;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +36,14 @@ fn answer(status: StatusCode, msg: &str) -> Response {
         status.as_u16()
     };
     (status, Json(json!({"code": code, "msg": msg}))).into_response()
+}
+
+/// 503 with `Retry-After`: nothing was acknowledged, the vendor retries.
+fn retry_later(st: &AppState, msg: &str) -> Response {
+    let mut resp = answer(StatusCode::SERVICE_UNAVAILABLE, msg);
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, st.gates.retry_after());
+    resp
 }
 
 fn query_token(query: Option<&str>) -> Option<String> {
@@ -76,49 +92,70 @@ async fn hook(
             );
         }
     }
-    let limit = st.config.max_body_bytes;
+    let limits = &st.config.limits;
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return answer(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("body larger than the limit of {limit} bytes"),
-        );
-    }
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
+    let read = body::read(
+        body,
+        declared,
+        limits.max_body_bytes,
+        limits.body_read_timeout,
+        &st.gates,
+    )
+    .await;
+    // The acknowledgement budget starts once the body is in: it bounds the
+    // wait for parsing and the commit, not a slow upload.
+    let deadline = tokio::time::Instant::now() + limits.ack_budget;
+    let (bytes, _permit) = match read {
+        Ok(read) => read,
         Err(e) => {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            return if too_large {
-                answer(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("body larger than the limit of {limit} bytes"),
-                )
-            } else {
-                answer(
-                    StatusCode::BAD_REQUEST,
-                    &format!("could not read the body: {e}"),
-                )
+            let msg = e.to_string();
+            return match e {
+                BodyError::TooLarge { .. } => answer(StatusCode::PAYLOAD_TOO_LARGE, &msg),
+                BodyError::TimedOut(_) => {
+                    tracing::warn!(source = %source.name, peer = ?peer, "push body timed out");
+                    let mut resp = answer(StatusCode::REQUEST_TIMEOUT, &msg);
+                    resp.headers_mut().insert(
+                        header::CONNECTION,
+                        header::HeaderValue::from_static("close"),
+                    );
+                    resp
+                }
+                BodyError::Overloaded => retry_later(&st, &msg),
+                BodyError::Broken(_) => answer(StatusCode::BAD_REQUEST, &msg),
             };
         }
     };
     let remote = peer
         .map(|p| p.to_string())
         .unwrap_or_else(|| "unknown".into());
-    match st.ingestor.push(source, bytes, remote).await {
+    match st
+        .ingestor
+        .push(source, bytes, remote, Some(deadline))
+        .await
+    {
         Ok(r) => match r.rejection {
-            Some(msg) => answer(StatusCode::BAD_REQUEST, &msg),
+            Some(rej) if rej.reason == RejectReason::TooManyRecords => {
+                answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message)
+            }
+            Some(rej) => answer(StatusCode::BAD_REQUEST, &rej.message),
             None => answer(StatusCode::OK, "ok"),
         },
+        Err(StoreError::Busy(detail)) => {
+            tracing::warn!(source = %source.name, %detail, "push refused: store busy");
+            retry_later(
+                &st,
+                &format!(
+                    "busy: not stored within {} ms; nothing was kept, retry later",
+                    limits.ack_budget.as_millis()
+                ),
+            )
+        }
         Err(e) => {
             tracing::error!(source = %source.name, error = %e, "push not stored");
-            answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage unavailable; retry later",
-            )
+            retry_later(&st, "storage unavailable; retry later")
         }
     }
 }

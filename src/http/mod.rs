@@ -2,9 +2,12 @@
 //! health checks ([`health`]). Each module exports a `router()`.
 
 pub mod api;
+mod body;
 pub mod error;
+pub mod gates;
 pub mod health;
 pub mod ingest;
+pub mod serve;
 
 use crate::config::Config;
 use crate::ingest::Ingestor;
@@ -30,6 +33,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub ingestor: Ingestor,
+    /// The concurrency and in-flight body limits of `config.limits`.
+    pub gates: gates::Gates,
 }
 
 impl AppState {
@@ -40,6 +45,7 @@ impl AppState {
             config: config.clone(),
         };
         AppState {
+            gates: gates::Gates::new(&config.limits),
             config,
             store,
             ingestor,
@@ -47,11 +53,17 @@ impl AppState {
     }
 }
 
-/// The whole service's routes.
+/// The whole service's routes. Pushes and the API pass the concurrency
+/// limit; health checks do not, so an overloaded instance is not restarted
+/// by its liveness probe.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::router())
         .merge(api::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.gates.clone(),
+            gates::limit_concurrency,
+        ))
         .merge(health::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

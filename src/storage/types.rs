@@ -13,6 +13,11 @@ pub enum StoreError {
     /// closed). The caller should answer 503 so the vendor retries.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The store could not take or commit the push before its deadline
+    /// (the acknowledgement budget); nothing was committed. Answer 503 with
+    /// `Retry-After`.
+    #[error("storage busy: {0}")]
+    Busy(String),
     /// A stored row could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
@@ -94,6 +99,10 @@ pub struct IngestBatch {
     /// warnings are replaced, its body is not written again.
     pub replay: bool,
     pub result: BodyResult,
+    /// When the pusher stops waiting (arrival + `limits.ack_budget`); `None`
+    /// waits as long as it takes (`import`, replay). A batch not yet being
+    /// committed at its deadline is dropped and answered [`StoreError::Busy`].
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 /// What [`super::Store::ingest`] did.

@@ -176,7 +176,7 @@ fn body_of_len(len: usize) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_over_the_limit_is_413() {
-    let app = spawn_app_with("max_body_bytes = 2048\n").await;
+    let app = spawn_app_with("[limits]\nmax_body_bytes = 2048\n").await;
     let (status, answer) = app.push("aliyun-call-report", body_of_len(2049)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert_eq!(answer["code"], 413);
@@ -223,7 +223,7 @@ async fn an_unknown_status_value_is_stored_as_unknown_with_a_warning() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_over_the_limit_is_413_too() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = spawn_app_with("max_body_bytes = 2048\n").await;
+    let app = spawn_app_with("[limits]\nmax_body_bytes = 2048\n").await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(

@@ -65,7 +65,7 @@ async fn receipt_ids_increase_with_arrival_within_a_millisecond() {
     for i in 0..2000 {
         let body = format!(r#"[{{"callId": "order-{i}"}}]"#).into_bytes();
         ingestor
-            .push(source, body.into(), "test".into())
+            .push(source, body.into(), "test".into(), None)
             .await
             .expect("push");
     }

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
 /// Ingest jobs that may wait for the writer before `ingest` itself waits.
@@ -50,9 +51,10 @@ impl SqliteStore {
             .build(manager)
             .map_err(|e| un(&e))?;
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
+        let owned = path.to_path_buf();
         std::thread::Builder::new()
             .name("callhook-sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(owned, conn, rx))
             .map_err(|e| un(&e))?;
         Ok(SqliteStore { jobs, readers })
     }
@@ -76,13 +78,31 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        let stopped = || StoreError::Unavailable("the writer stopped before committing".into());
+        let deadline = batch.deadline;
         let (reply, rx) = oneshot::channel();
-        self.jobs
-            .send(writer::Job { batch, reply })
-            .await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+        match self.jobs.try_send(writer::Job { batch, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job)) => match deadline {
+                // Pushes do not queue behind a full queue: they would miss
+                // their budget anyway.
+                Some(_) => return Err(StoreError::Busy("the write queue is full".into())),
+                None => self.jobs.send(job).await.map_err(|_| stopped())?,
+            },
+            Err(TrySendError::Closed(_)) => return Err(stopped()),
+        }
+        match deadline {
+            None => rx.await.map_err(|_| stopped())?,
+            Some(at) => match tokio::time::timeout_at(at, rx).await {
+                Ok(r) => r.map_err(|_| stopped())?,
+                // Dropping `rx` tells the writer to skip the job if it has
+                // not started it; one already in a transaction may still
+                // commit, and the vendor's retry is then a duplicate.
+                Err(_) => Err(StoreError::Busy(
+                    "not committed within the acknowledgement budget".into(),
+                )),
+            },
+        }
     }
 
     async fn list_calls(

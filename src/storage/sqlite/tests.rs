@@ -29,6 +29,7 @@ fn batch(id: &str, calls: &[&str], replay: bool) -> IngestBatch {
             errors: vec![],
             warnings: vec![],
         },
+        deadline: None,
     }
 }
 
@@ -126,4 +127,40 @@ async fn an_unwritable_database_is_unavailable_not_a_panic() {
         .err()
         .unwrap();
     assert!(matches!(err, StoreError::Unavailable(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_push_past_its_deadline_is_busy_and_not_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let mut late = batch("r1", &["a"], false);
+    late.deadline = Some(tokio::time::Instant::now());
+    let err = store.ingest(late).await.unwrap_err();
+    assert!(matches!(err, StoreError::Busy(_)), "{err}");
+    // The writer skips it rather than committing it after the answer.
+    store.ingest(batch("r2", &["b"], false)).await.unwrap();
+    assert_eq!(store.receipt_ids(None).await.unwrap(), ["r2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_database_is_busy_within_the_deadline_then_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).unwrap();
+    // Another process's write lock, as `sqlite3 t.db 'BEGIN EXCLUSIVE'` takes.
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let budget = std::time::Duration::from_millis(200);
+    let mut during = batch("r1", &["a"], false);
+    during.deadline = Some(tokio::time::Instant::now() + budget);
+    let started = std::time::Instant::now();
+    let err = store.ingest(during).await.unwrap_err();
+    assert!(matches!(err, StoreError::Busy(_)), "{err}");
+    assert!(started.elapsed() < budget * 5, "{:?}", started.elapsed());
+    locker.execute_batch("COMMIT").unwrap();
+    drop(locker);
+    // No deadline: waits out the writer's busy group, then commits.
+    let after = store.ingest(batch("r2", &["b"], false)).await.unwrap();
+    assert_eq!(after.status, Some(ReceiptStatus::Accepted));
+    assert_eq!(store.receipt_ids(None).await.unwrap(), ["r2"]);
 }

@@ -2,12 +2,23 @@
 //! whatever ingest jobs have queued up in one transaction (group commit),
 //! each job in its own savepoint so one failure does not sink the others.
 //! Every job is answered only after the commit that holds it is durable.
+//!
+//! Faults: a job whose deadline has passed, or whose caller stopped waiting,
+//! is dropped before its transaction starts (answered [`StoreError::Busy`]).
+//! A failed transaction (disk full, read-only, locked past `busy_timeout`)
+//! answers its jobs [`StoreError::Unavailable`] and the connection is
+//! reopened for the next group, so the writer recovers by itself once the
+//! fault clears. A panic while committing is caught: its jobs' callers see
+//! the writer as unavailable (503) and the thread carries on.
 
 use super::rows::{self, unavailable};
+use super::schema;
 use crate::domain::{call_id_for, Call, Change};
 use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError};
 use jiff::Timestamp;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs committed in one transaction.
@@ -19,8 +30,38 @@ pub struct Job {
     pub reply: oneshot::Sender<Result<IngestOutcome, StoreError>>,
 }
 
-/// Runs until every sender is dropped.
-pub fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+impl Job {
+    /// Whether nobody will use this job's answer any more.
+    fn abandoned(&self, now: std::time::Instant) -> bool {
+        self.reply.is_closed() || self.batch.deadline.is_some_and(|d| d.into_std() <= now)
+    }
+}
+
+/// The write connection, reopened after a failed transaction.
+struct Writer {
+    path: PathBuf,
+    conn: Option<Connection>,
+}
+
+impl Writer {
+    fn connection(&mut self) -> Result<&mut Connection, StoreError> {
+        if self.conn.is_none() {
+            let conn = Connection::open(&self.path).map_err(unavailable)?;
+            schema::configure(&conn).map_err(unavailable)?;
+            tracing::info!(path = %self.path.display(), "sqlite writer connection opened");
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("just opened"))
+    }
+}
+
+/// Runs until every sender is dropped. `conn` is the already-migrated
+/// connection to `path`.
+pub fn run(path: PathBuf, conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut writer = Writer {
+        path,
+        conn: Some(conn),
+    };
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.blocking_recv() {
         group.push(first);
@@ -30,27 +71,34 @@ pub fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_group(&mut conn, &mut group);
+        let now = std::time::Instant::now();
+        let (abandoned, mut live): (Vec<Job>, Vec<Job>) =
+            group.drain(..).partition(|j| j.abandoned(now));
+        for job in abandoned {
+            let _ = job.reply.send(Err(StoreError::Busy(
+                "not committed within the acknowledgement budget".into(),
+            )));
+        }
+        if live.is_empty() {
+            continue;
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(|| commit_group(&mut writer, &mut live)));
+        if outcome.is_err() {
+            // The jobs' reply senders drop with `live`: their callers answer 503.
+            tracing::error!(
+                jobs = live.len(),
+                "sqlite writer panicked; reopening its connection"
+            );
+            writer.conn = None;
+            live.clear();
+        }
     }
 }
 
-fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
-    let committed = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, StoreError>>> {
-        let mut tx = conn.transaction()?;
-        let mut results = Vec::with_capacity(group.len());
-        for job in group.iter() {
-            let mut sp = tx.savepoint()?;
-            let r = apply(&sp, &job.batch);
-            if r.is_ok() {
-                sp.commit()?;
-            } else {
-                sp.rollback()?;
-            }
-            results.push(r);
-        }
-        tx.commit()?;
-        Ok(results)
-    })();
+fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
+    let committed = writer
+        .connection()
+        .and_then(|conn| transact(conn, group).map_err(unavailable));
     match committed {
         Ok(results) => {
             for (job, r) in group.drain(..).zip(results) {
@@ -58,11 +106,45 @@ fn commit_group(conn: &mut Connection, group: &mut Vec<Job>) {
             }
         }
         Err(e) => {
+            tracing::error!(error = %e, jobs = group.len(), "sqlite commit failed; reopening the connection");
+            writer.conn = None;
             for job in group.drain(..) {
                 let _ = job.reply.send(Err(StoreError::Unavailable(e.to_string())));
             }
         }
     }
+}
+
+/// All of `group` in one transaction, one savepoint per job.
+fn transact(
+    conn: &mut Connection,
+    group: &[Job],
+) -> rusqlite::Result<Vec<Result<IngestOutcome, StoreError>>> {
+    // IMMEDIATE takes the write lock at BEGIN, where SQLite waits out
+    // `busy_timeout`; a deferred transaction upgrading from a read would
+    // fail at once with SQLITE_BUSY when another process holds the lock.
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(group.len());
+    // BEGIN may have waited for a lock: skip jobs given up on meanwhile.
+    let now = std::time::Instant::now();
+    for job in group {
+        if job.abandoned(now) {
+            results.push(Err(StoreError::Busy(
+                "not committed within the acknowledgement budget".into(),
+            )));
+            continue;
+        }
+        let mut sp = tx.savepoint()?;
+        let r = apply(&sp, &job.batch);
+        if r.is_ok() {
+            sp.commit()?;
+        } else {
+            sp.rollback()?;
+        }
+        results.push(r);
+    }
+    tx.commit()?;
+    Ok(results)
 }
 
 /// Applies one batch inside the current transaction.

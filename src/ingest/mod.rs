@@ -1,13 +1,19 @@
 //! The ingest path shared by `POST /hooks/{source}`, `callhook import` and
-//! replays: parse with the source's adapter, then store the receipt and its
-//! calls in one durable transaction.
+//! replays: screen the body against `[limits]` ([`screen`]), parse it with
+//! the source's adapter, then store the receipt and its calls in one durable
+//! transaction, within the acknowledgement budget when one is given.
+
+pub mod screen;
 
 use crate::adapters::{self, ParseError, RecordIssue, UnknownValue};
-use crate::config::{Config, SourceConfig};
+use crate::config::{Config, Limits, SourceConfig};
+use crate::domain::SourceKind;
 use crate::storage::{BodyResult, IngestBatch, IngestOutcome, NewReceipt, Store, StoreError};
 use jiff::Timestamp;
+use screen::{BodyLimits, ScreenError};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
+use tokio::time::Instant;
 
 /// Bodies at least this large are parsed on the blocking pool, not on the
 /// async workers.
@@ -17,8 +23,34 @@ const BLOCKING_PARSE_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct PushResult {
     pub outcome: IngestOutcome,
-    /// For a rejected body: what is wrong, with the JSON path (the 400 message).
-    pub rejection: Option<String>,
+    /// For a rejected body (kept as a `rejected` receipt): why.
+    pub rejection: Option<Rejection>,
+}
+
+/// Why a body was refused as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// Not JSON, not the kind's shape, or nested too deep (400).
+    Unreadable,
+    /// More records than `limits.max_records_per_push` (413).
+    TooManyRecords,
+}
+
+/// A refused body: the reason and the message for the vendor, with the
+/// JSON path or byte offset of the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub reason: RejectReason,
+    pub message: String,
+}
+
+/// What [`read_body`] made of a body: what the store keeps, the unknown
+/// vendor values seen, and, for a refused body, why.
+#[derive(Debug, Clone)]
+pub struct BodyReading {
+    pub result: BodyResult,
+    pub unknown_values: Vec<UnknownValue>,
+    pub rejection: Option<Rejection>,
 }
 
 /// Why a replay could not run.
@@ -40,15 +72,19 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Ingests one body pushed to `source` from `remote_addr`.
+    /// Ingests one body pushed to `source` from `remote_addr`. With a
+    /// `deadline` (the HTTP path: arrival + `limits.ack_budget`), a push the
+    /// store cannot commit by then is dropped, not committed later.
     ///
-    /// Errors: [`StoreError`] when the receipt could not be stored durably
-    /// (answer 503: nothing was acknowledged).
+    /// Errors: [`StoreError::Busy`] when the deadline passed first,
+    /// [`StoreError::Unavailable`] when the receipt could not be stored
+    /// durably (answer 503 either way: nothing was acknowledged).
     pub async fn push(
         &self,
         source: &SourceConfig,
         body: bytes::Bytes,
         remote_addr: String,
+        deadline: Option<Instant>,
     ) -> Result<PushResult, StoreError> {
         let receipt = NewReceipt {
             id: new_receipt_id(),
@@ -60,7 +96,7 @@ impl Ingestor {
             remote_addr,
             body,
         };
-        self.run(source, receipt, false).await
+        self.run(source, receipt, false, deadline).await
     }
 
     /// Runs stored receipt `id` through its source's adapter again and
@@ -90,7 +126,7 @@ impl Ingestor {
             remote_addr: s.remote_addr,
             body: stored.body.into(),
         };
-        Ok(self.run(source, receipt, true).await?)
+        Ok(self.run(source, receipt, true, None).await?)
     }
 
     async fn run(
@@ -98,30 +134,32 @@ impl Ingestor {
         source: &SourceConfig,
         receipt: NewReceipt,
         replay: bool,
+        deadline: Option<Instant>,
     ) -> Result<PushResult, StoreError> {
         let (kind, ctx) = (source.kind, source.context());
-        let (result, unknown) = if receipt.body.len() >= BLOCKING_PARSE_BYTES {
+        let limits = body_limits(&self.config.limits);
+        let reading = if receipt.body.len() >= BLOCKING_PARSE_BYTES {
             let body = receipt.body.clone();
-            tokio::task::spawn_blocking(move || parse_body(kind, &body, &ctx))
+            tokio::task::spawn_blocking(move || read_body(kind, &body, &ctx, limits))
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))?
         } else {
-            parse_body(kind, &receipt.body, &ctx)
+            read_body(kind, &receipt.body, &ctx, limits)
         };
-        note_unknown_values(&source.name, &unknown);
-        let rejection = match &result {
-            BodyResult::Rejected(issue) => Some(issue.message.clone()),
-            _ => None,
-        };
+        note_unknown_values(&source.name, &reading.unknown_values);
         let outcome = self
             .store
             .ingest(IngestBatch {
                 receipt,
                 replay,
-                result,
+                result: reading.result,
+                deadline,
             })
             .await?;
-        Ok(PushResult { outcome, rejection })
+        Ok(PushResult {
+            outcome,
+            rejection: reading.rejection,
+        })
     }
 }
 
@@ -137,36 +175,60 @@ fn new_receipt_id() -> String {
         .to_string()
 }
 
-/// The adapter's reading of `body` as the store wants it.
-pub fn parse_body(
-    kind: crate::domain::SourceKind,
+/// The scan limits of `limits`.
+pub fn body_limits(limits: &Limits) -> BodyLimits {
+    BodyLimits {
+        max_depth: limits.max_json_depth,
+        max_records: limits.max_records_per_push,
+    }
+}
+
+/// The pure part of the ingest path: `body` screened against `limits`, then
+/// read by `kind`'s adapter, as the store wants it. Never panics, whatever
+/// the bytes (fuzzed by `fuzz/fuzz_targets/ingest.rs`).
+pub fn read_body(
+    kind: SourceKind,
     body: &[u8],
     ctx: &adapters::SourceContext,
-) -> (BodyResult, Vec<UnknownValue>) {
+    limits: BodyLimits,
+) -> BodyReading {
+    if let Err(e) = screen::screen(body, limits) {
+        let reason = match e {
+            ScreenError::TooDeep { .. } => RejectReason::Unreadable,
+            ScreenError::TooManyRecords { .. } => RejectReason::TooManyRecords,
+        };
+        return rejected(reason, "$".to_owned(), e.to_string());
+    }
     match adapters::parse(kind, body, ctx) {
-        Ok(p) => (
-            BodyResult::Parsed {
+        Ok(p) => BodyReading {
+            result: BodyResult::Parsed {
                 record_count: p.record_count,
                 updates: p.records.into_iter().map(|r| r.update).collect(),
                 errors: p.errors,
                 warnings: p.warnings,
             },
-            p.unknown_values,
-        ),
+            unknown_values: p.unknown_values,
+            rejection: None,
+        },
         Err(e) => {
             let path = match &e {
                 ParseError::InvalidJson { .. } => "$".to_owned(),
                 ParseError::Shape { path, .. } => path.clone(),
             };
-            (
-                BodyResult::Rejected(RecordIssue {
-                    index: None,
-                    path,
-                    message: e.to_string(),
-                }),
-                Vec::new(),
-            )
+            rejected(RejectReason::Unreadable, path, e.to_string())
         }
+    }
+}
+
+fn rejected(reason: RejectReason, path: String, message: String) -> BodyReading {
+    BodyReading {
+        result: BodyResult::Rejected(RecordIssue {
+            index: None,
+            path,
+            message: message.clone(),
+        }),
+        unknown_values: Vec::new(),
+        rejection: Some(Rejection { reason, message }),
     }
 }
 
