@@ -105,9 +105,6 @@ async fn hook(
         &st.gates,
     )
     .await;
-    // The acknowledgement budget starts once the body is in: it bounds the
-    // wait for parsing and the commit, not a slow upload.
-    let deadline = tokio::time::Instant::now() + limits.ack_budget;
     let (bytes, _permit) = match read {
         Ok(read) => read,
         Err(e) => {
@@ -133,7 +130,7 @@ async fn hook(
         .unwrap_or_else(|| "unknown".into());
     match st
         .ingestor
-        .push(source, bytes, remote, Some(deadline))
+        .push(source, bytes, remote, Some(limits.ack_budget))
         .await
     {
         Ok(r) => match r.rejection {

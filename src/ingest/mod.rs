@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use screen::{BodyLimits, ScreenError};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// Bodies at least this large are parsed on the blocking pool, not on the
@@ -73,8 +74,10 @@ pub struct Ingestor {
 
 impl Ingestor {
     /// Ingests one body pushed to `source` from `remote_addr`. With a
-    /// `deadline` (the HTTP path: arrival + `limits.ack_budget`), a push the
-    /// store cannot commit by then is dropped, not committed later.
+    /// `budget` (the HTTP path: `limits.ack_budget`), a push the store has
+    /// not started committing within `budget` of being handed to it is
+    /// given up, and never committed later. Parsing is not counted: the
+    /// budget measures whether the store keeps up.
     ///
     /// Errors: [`StoreError::Busy`] when the deadline passed first,
     /// [`StoreError::Unavailable`] when the receipt could not be stored
@@ -84,7 +87,7 @@ impl Ingestor {
         source: &SourceConfig,
         body: bytes::Bytes,
         remote_addr: String,
-        deadline: Option<Instant>,
+        budget: Option<Duration>,
     ) -> Result<PushResult, StoreError> {
         let receipt = NewReceipt {
             id: new_receipt_id(),
@@ -96,7 +99,7 @@ impl Ingestor {
             remote_addr,
             body,
         };
-        self.run(source, receipt, false, deadline).await
+        self.run(source, receipt, false, budget).await
     }
 
     /// Runs stored receipt `id` through its source's adapter again and
@@ -134,7 +137,7 @@ impl Ingestor {
         source: &SourceConfig,
         receipt: NewReceipt,
         replay: bool,
-        deadline: Option<Instant>,
+        budget: Option<Duration>,
     ) -> Result<PushResult, StoreError> {
         let (kind, ctx) = (source.kind, source.context());
         let limits = body_limits(&self.config.limits);
@@ -153,7 +156,7 @@ impl Ingestor {
                 receipt,
                 replay,
                 result: reading.result,
-                deadline,
+                deadline: budget.map(|b| Instant::now() + b),
             })
             .await?;
         Ok(PushResult {

@@ -9,6 +9,8 @@ mod cli;
 mod dataset;
 mod ingest;
 mod ingest_order;
+mod limits;
+mod load;
 mod merge;
 mod pagination;
 mod process;

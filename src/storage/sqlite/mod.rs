@@ -80,8 +80,14 @@ impl Store for SqliteStore {
     async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let stopped = || StoreError::Unavailable("the writer stopped before committing".into());
         let deadline = batch.deadline;
+        let claim = std::sync::Arc::new(writer::Claim::default());
         let (reply, rx) = oneshot::channel();
-        match self.jobs.try_send(writer::Job { batch, reply }) {
+        let job = writer::Job {
+            batch,
+            reply,
+            claim: claim.clone(),
+        };
+        match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(job)) => match deadline {
                 // Pushes do not queue behind a full queue: they would miss
@@ -91,17 +97,18 @@ impl Store for SqliteStore {
             },
             Err(TrySendError::Closed(_)) => return Err(stopped()),
         }
-        match deadline {
-            None => rx.await.map_err(|_| stopped())?,
-            Some(at) => match tokio::time::timeout_at(at, rx).await {
-                Ok(r) => r.map_err(|_| stopped())?,
-                // Dropping `rx` tells the writer to skip the job if it has
-                // not started it; one already in a transaction may still
-                // commit, and the vendor's retry is then a duplicate.
-                Err(_) => Err(StoreError::Busy(
-                    "not committed within the acknowledgement budget".into(),
-                )),
-            },
+        let Some(at) = deadline else {
+            return rx.await.map_err(|_| stopped())?;
+        };
+        tokio::pin!(rx);
+        match tokio::time::timeout_at(at, &mut rx).await {
+            Ok(r) => r.map_err(|_| stopped())?,
+            // Given up before the writer started it: it will never commit.
+            Err(_) if claim.give_up() => Err(StoreError::Busy(
+                "not committed within the acknowledgement budget".into(),
+            )),
+            // Started: its commit is under way and its outcome will come.
+            Err(_) => rx.await.map_err(|_| stopped())?,
         }
     }
 

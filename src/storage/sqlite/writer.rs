@@ -3,8 +3,13 @@
 //! each job in its own savepoint so one failure does not sink the others.
 //! Every job is answered only after the commit that holds it is durable.
 //!
-//! Faults: a job whose deadline has passed, or whose caller stopped waiting,
-//! is dropped before its transaction starts (answered [`StoreError::Busy`]).
+//! Deadlines: a job is either started by the writer (inside a transaction
+//! that holds the write lock) or given up by its caller at its deadline,
+//! whichever comes first ([`Claim`]). A job given up is never committed; a
+//! job started is always answered with its real outcome, however long its
+//! own commit takes (a 10,000-record push is not refused for being large).
+//!
+//! Faults:
 //! A failed transaction (disk full, read-only, locked past `busy_timeout`)
 //! answers its jobs [`StoreError::Unavailable`] and the connection is
 //! reopened for the next group, so the writer recovers by itself once the
@@ -19,6 +24,8 @@ use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most jobs committed in one transaction.
@@ -28,13 +35,52 @@ const MAX_GROUP: usize = 512;
 pub struct Job {
     pub batch: IngestBatch,
     pub reply: oneshot::Sender<Result<IngestOutcome, StoreError>>,
+    pub claim: Arc<Claim>,
+}
+
+/// Decides a queued job's fate once: started by the writer or given up by
+/// its caller, whichever comes first.
+#[derive(Debug, Default)]
+pub struct Claim(AtomicU8);
+
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const GIVEN_UP: u8 = 2;
+
+impl Claim {
+    /// The writer takes the job; `false` when its caller gave up first.
+    fn start(&self) -> bool {
+        self.0
+            .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The caller gives up; `false` when the writer has started the job (its
+    /// outcome will be sent).
+    pub fn give_up(&self) -> bool {
+        self.0
+            .compare_exchange(QUEUED, GIVEN_UP, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
 }
 
 impl Job {
-    /// Whether nobody will use this job's answer any more.
-    fn abandoned(&self, now: std::time::Instant) -> bool {
-        self.reply.is_closed() || self.batch.deadline.is_some_and(|d| d.into_std() <= now)
+    /// Starts the job unless its caller is gone or its deadline passed
+    /// (then it is given up here, so it can never start later).
+    fn try_start(&self, now: std::time::Instant) -> bool {
+        !self.expired(now) && self.claim.start()
     }
+
+    /// Whether the caller is gone, or the deadline passed and the job is
+    /// now given up.
+    fn expired(&self, now: std::time::Instant) -> bool {
+        self.reply.is_closed()
+            || (self.batch.deadline.is_some_and(|d| d.into_std() <= now) && self.claim.give_up())
+    }
+}
+
+fn busy() -> StoreError {
+    StoreError::Busy("not committed within the acknowledgement budget".into())
 }
 
 /// The write connection, reopened after a failed transaction.
@@ -71,13 +117,12 @@ pub fn run(path: PathBuf, conn: Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        // Expired jobs do not wait for the write lock.
         let now = std::time::Instant::now();
-        let (abandoned, mut live): (Vec<Job>, Vec<Job>) =
-            group.drain(..).partition(|j| j.abandoned(now));
-        for job in abandoned {
-            let _ = job.reply.send(Err(StoreError::Busy(
-                "not committed within the acknowledgement budget".into(),
-            )));
+        let (expired, mut live): (Vec<Job>, Vec<Job>) =
+            group.drain(..).partition(|j| j.expired(now));
+        for job in expired {
+            let _ = job.reply.send(Err(busy()));
         }
         if live.is_empty() {
             continue;
@@ -125,13 +170,12 @@ fn transact(
     // fail at once with SQLITE_BUSY when another process holds the lock.
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
-    // BEGIN may have waited for a lock: skip jobs given up on meanwhile.
+    // Jobs are started only now that the lock is held: BEGIN may have
+    // waited, and a caller whose deadline passed meanwhile has its 503.
     let now = std::time::Instant::now();
     for job in group {
-        if job.abandoned(now) {
-            results.push(Err(StoreError::Busy(
-                "not committed within the acknowledgement budget".into(),
-            )));
+        if !job.try_start(now) {
+            results.push(Err(busy()));
             continue;
         }
         let mut sp = tx.savepoint()?;
