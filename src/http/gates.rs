@@ -26,6 +26,11 @@ pub struct Gates {
     retry_after: HeaderValue,
 }
 
+/// The in-flight body byte budget has no room for a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the in-flight body byte budget is spent")]
+pub struct BudgetSpent;
+
 /// A reservation of body bytes, released when dropped.
 pub struct BodyPermit {
     gate: Arc<Semaphore>,
@@ -63,19 +68,19 @@ impl Gates {
 impl BodyPermit {
     /// Extends the reservation to cover `bytes` in all.
     ///
-    /// Errors: `Err(())` when the budget of in-flight body bytes is spent;
-    /// what was reserved before stays reserved until drop.
-    pub fn grow(&mut self, bytes: usize) -> Result<(), ()> {
+    /// Errors: [`BudgetSpent`] when the budget of in-flight body bytes is
+    /// spent; what was reserved before stays reserved until drop.
+    pub fn grow(&mut self, bytes: usize) -> Result<(), BudgetSpent> {
         let (have, want) = (kib(self.bytes), kib(bytes));
         if want <= have {
             return Ok(());
         }
-        let more = u32::try_from(want - have).map_err(|_| ())?;
+        let more = u32::try_from(want - have).map_err(|_| BudgetSpent)?;
         let extra = self
             .gate
             .clone()
             .try_acquire_many_owned(more)
-            .map_err(|_| ())?;
+            .map_err(|_| BudgetSpent)?;
         match self.permits.as_mut() {
             Some(p) => p.merge(extra),
             None => self.permits = Some(extra),

@@ -122,6 +122,59 @@ impl Server {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// Sends SIGTERM (graceful shutdown), without waiting.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `secs` for the process to exit; its exit status.
+    pub async fn wait_exit(&mut self, secs: u64) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "callhook serve still running {secs} s after SIGTERM: {}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every `vendor_call_id` listed by `GET /api/v1/calls`, all pages.
+    pub async fn all_call_ids(&self) -> std::collections::BTreeSet<String> {
+        let client = Client::new();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{}/api/v1/calls?limit=1000", self.base);
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={}", crate::support::urlencode(c)));
+            }
+            let page: serde_json::Value = client
+                .get(&url)
+                .send()
+                .await
+                .expect("list calls")
+                .json()
+                .await
+                .expect("JSON page");
+            for c in page["items"].as_array().expect("items") {
+                ids.insert(c["vendor_call_id"].as_str().expect("id").to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return ids,
+            }
+        }
+    }
+
     /// Kills the process with SIGKILL (no graceful shutdown) and reaps it.
     pub fn kill(mut self) {
         self.child.kill().expect("kill");
