@@ -4,6 +4,7 @@
 //! read-only connections in tokio's blocking pool. WAL with
 //! `synchronous=FULL`: an acknowledged push survives `kill -9` and power loss.
 
+mod checkpoint;
 mod reads;
 mod rows;
 mod schema;
@@ -23,6 +24,8 @@ const QUEUE_DEPTH: usize = 4096;
 /// A SQLite database file shared by one writer thread and a read pool.
 pub struct SqliteStore {
     jobs: mpsc::Sender<writer::Job>,
+    /// Dropped with the store: tells the checkpoint thread to stop.
+    _checkpoints: std::sync::mpsc::Sender<()>,
     readers: r2d2::Pool<SqliteConnectionManager>,
 }
 
@@ -36,7 +39,7 @@ impl SqliteStore {
         let un =
             |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
         let mut conn = Connection::open(path).map_err(|e| un(&e))?;
-        schema::configure(&conn).map_err(|e| un(&e))?;
+        schema::configure_writer(&conn).map_err(|e| un(&e))?;
         schema::migrate(&mut conn).map_err(|e| un(&e))?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(
@@ -53,10 +56,20 @@ impl SqliteStore {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let owned = path.to_path_buf();
         std::thread::Builder::new()
-            .name("callhook-sqlite-writer".into())
+            .name("callhook-writer".into())
             .spawn(move || writer::run(owned, conn, rx))
             .map_err(|e| un(&e))?;
-        Ok(SqliteStore { jobs, readers })
+        let (checkpoints, stop) = std::sync::mpsc::channel();
+        let owned = path.to_path_buf();
+        std::thread::Builder::new()
+            .name("callhook-ckpt".into())
+            .spawn(move || checkpoint::run(owned, stop))
+            .map_err(|e| un(&e))?;
+        Ok(SqliteStore {
+            jobs,
+            _checkpoints: checkpoints,
+            readers,
+        })
     }
 
     async fn read<T: Send + 'static>(

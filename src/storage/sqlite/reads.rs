@@ -1,7 +1,7 @@
 //! Read queries, each on a pooled read-only connection.
 
 use super::rows::{self, call_doc, from_ms, unavailable, RECEIPT_COLUMNS};
-use crate::domain::Call;
+use crate::domain::{call_id_for, Call, Vendor};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, GroupBy, Page, PageRequest, Receipt, ReceiptFilter,
     ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
@@ -29,7 +29,16 @@ fn where_clause(filter: &CallFilter, mut extra: Vec<(String, Vec<Sql>)>) -> (Str
     eq("task_id", filter.task_id.clone());
     eq("out_id", filter.out_id.clone());
     eq("customer_number", filter.customer_number.clone());
-    eq("vendor_call_id", filter.vendor_call_id.clone());
+    if let Some(vcid) = &filter.vendor_call_id {
+        // The id is a hash of (vendor, vendor_call_id): the primary key
+        // finds the call for each vendor it could belong to.
+        let vendors = match filter.vendor {
+            Some(v) => vec![v],
+            None => Vendor::ALL.to_vec(),
+        };
+        parts.push(format!("id IN ({})", vec!["?"; vendors.len()].join(", ")));
+        params.extend(vendors.into_iter().map(|v| Sql::Text(call_id_for(v, vcid))));
+    }
     if let Some(t) = filter.since {
         parts.push("started_at >= ?".into());
         params.push(Sql::Integer(rows::ms(t)));
