@@ -8,6 +8,7 @@ mod checkpoint;
 mod reads;
 mod rows;
 mod schema;
+mod syncer;
 mod writer;
 
 use crate::storage::*;
@@ -24,6 +25,8 @@ const QUEUE_DEPTH: usize = 4096;
 /// A SQLite database file shared by one writer thread and a read pool.
 pub struct SqliteStore {
     jobs: mpsc::Sender<writer::Job>,
+    /// Set after a failed fsync: `ping` (and `/readyz`) report it.
+    poisoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Dropped with the store: tells the checkpoint thread to stop.
     _checkpoints: std::sync::mpsc::Sender<()>,
     readers: r2d2::Pool<SqliteConnectionManager>,
@@ -36,11 +39,18 @@ impl SqliteStore {
     /// Errors: [`StoreError::Unavailable`] when the file cannot be opened,
     /// configured or migrated.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, syncer::WalSync::new(path))
+    }
+
+    /// [`SqliteStore::open`] with `sync` making commits durable (tests hold
+    /// it to prove that nothing is answered before it returns).
+    fn open_with(path: &Path, sync: impl syncer::Sync) -> Result<SqliteStore, StoreError> {
         let un =
             |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
         let mut conn = Connection::open(path).map_err(|e| un(&e))?;
-        schema::configure_writer(&conn).map_err(|e| un(&e))?;
+        schema::configure(&conn).map_err(|e| un(&e))?;
         schema::migrate(&mut conn).map_err(|e| un(&e))?;
+        schema::configure_writer(&conn).map_err(|e| un(&e))?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(
                 OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -54,10 +64,20 @@ impl SqliteStore {
             .build(manager)
             .map_err(|e| un(&e))?;
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
+        let (synced, to_sync) = std::sync::mpsc::channel();
+        let poisoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let owned = path.to_path_buf();
+        let flag = poisoned.clone();
         std::thread::Builder::new()
             .name("callhook-writer".into())
-            .spawn(move || writer::run(owned, conn, rx))
+            .spawn(move || writer::run(owned, conn, rx, synced, flag))
+            .map_err(|e| un(&e))?;
+        std::thread::Builder::new()
+            .name("callhook-fsync".into())
+            .spawn({
+                let poisoned = poisoned.clone();
+                move || syncer::run(sync, to_sync, poisoned)
+            })
             .map_err(|e| un(&e))?;
         let (checkpoints, stop) = std::sync::mpsc::channel();
         let owned = path.to_path_buf();
@@ -67,6 +87,7 @@ impl SqliteStore {
             .map_err(|e| un(&e))?;
         Ok(SqliteStore {
             jobs,
+            poisoned,
             _checkpoints: checkpoints,
             readers,
         })
@@ -169,6 +190,9 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        if self.poisoned.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(StoreError::Unavailable(syncer::POISONED.into()));
+        }
         self.read(|c| {
             c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)

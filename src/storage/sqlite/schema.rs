@@ -96,11 +96,15 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
 /// before its commit. Counted in the service's peak RSS.
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
 
-/// [`configure`], plus what only the write connection needs: a large page
-/// cache, a rare automatic checkpoint, and the statement journal of each push's savepoint in memory
+/// [`configure`], plus what only the write connection needs: commits without
+/// fsync (made durable by the syncer), a large page cache, a rare automatic
+/// checkpoint, and the statement journal of each push's savepoint in memory
 /// (`temp_store`, above) rather than in a temporary file.
 pub fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     configure(conn)?;
+    // Commits write the WAL without fsync; `syncer.rs` fsyncs it before any
+    // push of the commit is answered (the guarantee of FULL, pipelined).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     // Checkpoints run on their own thread (`checkpoint.rs`); the writer
     // checkpoints only if the WAL passes 64 MiB anyway.

@@ -164,3 +164,49 @@ async fn a_locked_database_is_busy_within_the_deadline_then_recovers() {
     assert_eq!(after.status, Some(ReceiptStatus::Accepted));
     assert_eq!(store.receipt_ids(None).await.unwrap(), ["r2"]);
 }
+
+/// A [`syncer::Sync`] that waits for the test's permission, or fails.
+struct HeldSync {
+    permits: std::sync::mpsc::Receiver<std::io::Result<()>>,
+}
+
+impl syncer::Sync for HeldSync {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.permits
+            .recv()
+            .unwrap_or_else(|_| Err(std::io::Error::other("test ended")))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_push_is_answered_before_the_wal_is_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (permit, permits) = std::sync::mpsc::channel();
+    let store =
+        Arc::new(SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }).unwrap());
+    let s = store.clone();
+    let pending = tokio::spawn(async move { s.ingest(batch("r1", &["a"], false)).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!pending.is_finished(), "answered before the fsync");
+    permit.send(Ok(())).unwrap();
+    let outcome = pending.await.unwrap().unwrap();
+    assert_eq!(outcome.status, Some(ReceiptStatus::Accepted));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fsync_refuses_that_push_and_every_later_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (permit, permits) = std::sync::mpsc::channel();
+    let store = SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }).unwrap();
+    permit.send(Err(std::io::Error::other("EIO"))).unwrap();
+    let err = store.ingest(batch("r1", &["a"], false)).await.unwrap_err();
+    assert!(err.to_string().contains("fsync failed"), "{err}");
+    permit.send(Ok(())).unwrap();
+    let err = store.ingest(batch("r2", &["b"], false)).await.unwrap_err();
+    assert!(err.to_string().contains("restart"), "{err}");
+    let err = store.ping().await.unwrap_err();
+    assert!(
+        err.to_string().contains("restart"),
+        "readiness reports it: {err}"
+    );
+}

@@ -1,7 +1,10 @@
 //! The single writer: one thread owns the write connection and commits
 //! whatever ingest jobs have queued up in one transaction (group commit),
 //! each job in its own savepoint so one failure does not sink the others.
-//! Every job is answered only after the commit that holds it is durable.
+//! Every job is answered only after the commit that holds it is durable: the
+//! writer commits without fsync and passes the answers to [`super::syncer`],
+//! which fsyncs the WAL before sending them, while the writer goes on with
+//! the next group.
 //!
 //! Deadlines: a job is either started by the writer (inside a transaction
 //! that holds the write lock) or given up by its caller at its deadline,
@@ -18,13 +21,14 @@
 
 use super::rows::{self, unavailable};
 use super::schema;
+use super::syncer::{self, Answers};
 use crate::domain::{call_id_for, Call, Change};
 use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -87,6 +91,10 @@ fn busy() -> StoreError {
 struct Writer {
     path: PathBuf,
     conn: Option<Connection>,
+    /// Committed groups' answers, to the syncer.
+    synced: std::sync::mpsc::Sender<Answers>,
+    /// Set by the syncer after a failed fsync: refuse everything.
+    poisoned: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -103,10 +111,18 @@ impl Writer {
 
 /// Runs until every sender is dropped. `conn` is the already-migrated
 /// connection to `path`.
-pub fn run(path: PathBuf, conn: Connection, mut rx: mpsc::Receiver<Job>) {
+pub fn run(
+    path: PathBuf,
+    conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    synced: std::sync::mpsc::Sender<Answers>,
+    poisoned: Arc<AtomicBool>,
+) {
     let mut writer = Writer {
         path,
         conn: Some(conn),
+        synced,
+        poisoned,
     };
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.blocking_recv() {
@@ -141,13 +157,30 @@ pub fn run(path: PathBuf, conn: Connection, mut rx: mpsc::Receiver<Job>) {
 }
 
 fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
+    if writer.poisoned.load(Ordering::Acquire) {
+        for job in group.drain(..) {
+            let _ = job
+                .reply
+                .send(Err(StoreError::Unavailable(syncer::POISONED.into())));
+        }
+        return;
+    }
     let committed = writer
         .connection()
         .and_then(|conn| transact(conn, group).map_err(unavailable));
     match committed {
         Ok(results) => {
-            for (job, r) in group.drain(..).zip(results) {
-                let _ = job.reply.send(r);
+            let answers: Answers = group
+                .drain(..)
+                .zip(results)
+                .map(|(job, r)| (job.reply, r))
+                .collect();
+            if let Err(unsent) = writer.synced.send(answers) {
+                for (reply, _) in unsent.0 {
+                    let _ = reply.send(Err(StoreError::Unavailable(
+                        "the syncer stopped before the commit was durable".into(),
+                    )));
+                }
             }
         }
         Err(e) => {
