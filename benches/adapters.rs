@@ -1,0 +1,101 @@
+//! Parse throughput of each adapter, in records per second.
+//!
+//! Bodies of 1, 50 and 1,000 records per kind are built from the records of
+//! `tests/fixtures/<kind>/batch_200_records.json` (cycled, each given its own
+//! call id) in the layout that kind's vendor sends. Every body is parsed once
+//! before measuring and must give the expected record count and no errors, so
+//! the benchmark cannot quietly measure an error path.
+//!
+//! Run: `cargo bench --bench adapters` (`-- KIND` to pick one kind).
+
+use callhook::adapters::{parse, SourceContext};
+use callhook::domain::SourceKind;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::{json, Value};
+use std::hint::black_box;
+
+const SIZES: [usize; 3] = [1, 50, 1000];
+
+/// The field holding the call id in each kind's records.
+fn id_field(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::AliyunCallReport | SourceKind::ItnioCallRecord => "callId",
+        SourceKind::AliyunCallNotes => "call_id",
+        SourceKind::LonglonglongInbound => "callid",
+        SourceKind::LaafficVoiceReport => "voiceId",
+    }
+}
+
+/// The records of the kind's 200-record fixture.
+fn fixture_records(kind: SourceKind) -> Vec<Value> {
+    let path = format!(
+        "{}/tests/fixtures/{kind}/batch_200_records.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let body: Value = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let records = match body {
+        Value::Array(items) => items,
+        Value::Object(mut obj) => match obj.remove("data").or_else(|| obj.remove("array")) {
+            Some(Value::Array(items)) => items,
+            _ => panic!("{path}: no `data` or `array` records"),
+        },
+        _ => panic!("{path}: neither an array nor a wrapper object"),
+    };
+    assert!(!records.is_empty(), "{path}: no records");
+    records
+}
+
+/// A body of `n` records with distinct call ids, laid out as the vendor sends
+/// it: Alibaba and ITNIO a JSON array (ITNIO one record as a bare object),
+/// longlonglong `{"count", "data"}`, LAAFFIC `{"array"}`.
+fn body(kind: SourceKind, pool: &[Value], n: usize) -> Vec<u8> {
+    let records: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut r = pool[i % pool.len()].clone();
+            r[id_field(kind)] = Value::String(format!("bench-{kind}-{n}-{i}"));
+            r
+        })
+        .collect();
+    let body = match kind {
+        SourceKind::ItnioCallRecord if n == 1 => records[0].clone(),
+        SourceKind::AliyunCallReport
+        | SourceKind::AliyunCallNotes
+        | SourceKind::ItnioCallRecord => Value::Array(records),
+        SourceKind::LonglonglongInbound => json!({ "count": n, "data": records }),
+        SourceKind::LaafficVoiceReport => json!({ "array": records }),
+    };
+    serde_json::to_vec(&body).expect("serializable")
+}
+
+/// Panics unless `body` parses into `n` usable records without errors.
+fn check(kind: SourceKind, body: &[u8], ctx: &SourceContext, n: usize) {
+    let parsed = parse(kind, body, ctx).unwrap_or_else(|e| panic!("{kind} x{n}: refused: {e}"));
+    assert_eq!(parsed.record_count, n, "{kind} x{n}: record_count");
+    assert!(
+        parsed.errors.is_empty(),
+        "{kind} x{n}: record errors: {:?}",
+        parsed.errors
+    );
+    assert_eq!(parsed.records.len(), n, "{kind} x{n}: usable records");
+}
+
+fn adapters(c: &mut Criterion) {
+    for &kind in SourceKind::ALL {
+        let ctx = SourceContext::default_for(kind);
+        let pool = fixture_records(kind);
+        let mut group = c.benchmark_group(kind.as_str());
+        for n in SIZES {
+            let body = body(kind, &pool, n);
+            check(kind, &body, &ctx, n);
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::new("records", n), &body, |b, body| {
+                b.iter(|| parse(kind, black_box(body), &ctx))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, adapters);
+criterion_main!(benches);
