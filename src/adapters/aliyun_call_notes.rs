@@ -62,6 +62,20 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
         Ok(Some(result)) => {
             let lossless =
                 fill_result(&mut analysis, result).map_err(|e| format!("{result_path}: {e}"))?;
+            // Item scores near f64::MAX can add up to infinity, which JSON
+            // (and so the store) cannot hold: the total is unknown then.
+            for (name, total) in [
+                ("score", &mut analysis.score),
+                ("full_score", &mut analysis.full_score),
+            ] {
+                if total.is_some_and(|t| !t.is_finite()) {
+                    *total = None;
+                    r.warn(
+                        "result",
+                        format!("the items' {name}s add up past the largest number"),
+                    );
+                }
+            }
             // Inspection items with keys the model has no place for: keep
             // `result` as received, so nothing the vendor sent is lost.
             if lossless {

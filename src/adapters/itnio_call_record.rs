@@ -78,14 +78,25 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
 }
 
 /// A list of names; a single string where an array is documented is one name.
+/// An item that is not a name (an object, an array) is left out with a
+/// warning, and the list stays as received in `vendor_fields`.
 fn names(r: &mut Record, key: &str) -> Vec<String> {
     match r.peek(key) {
         Some(Value::Array(items)) => {
-            let out = items
-                .iter()
-                .filter_map(|v| values::text(v).ok().flatten())
-                .collect();
-            r.take(key);
+            let mut out = Vec::with_capacity(items.len());
+            let mut unreadable = None;
+            for (i, v) in items.iter().enumerate() {
+                match values::text(v) {
+                    Ok(name) => out.extend(name),
+                    Err(e) => unreadable = unreadable.or(Some(format!("item {i}: {e}"))),
+                }
+            }
+            match unreadable {
+                Some(e) => r.warn(key, e),
+                None => {
+                    r.take(key);
+                }
+            }
             out
         }
         Some(Value::String(s)) => {

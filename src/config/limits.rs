@@ -33,7 +33,8 @@ pub struct Limits {
     #[serde(deserialize_with = "duration")]
     pub ack_budget: Duration,
     /// Requests (any route) handled at once; above it: 503 with
-    /// `Retry-After`, at once. Default 512.
+    /// `Retry-After`, at once. Default 256: more only queue for the one
+    /// writer while holding their parsed records in memory.
     pub max_concurrent_requests: usize,
     /// Push body bytes held in memory at once across all requests (bodies
     /// being read, parsed or committed); above it: 503 with `Retry-After`.
@@ -60,7 +61,7 @@ impl Default for Limits {
             max_records_per_push: 10_000,
             max_json_depth: 64,
             ack_budget: Duration::from_millis(500),
-            max_concurrent_requests: 512,
+            max_concurrent_requests: 256,
             max_inflight_body_bytes: 256 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),

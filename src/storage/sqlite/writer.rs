@@ -35,6 +35,12 @@ use tokio::sync::{mpsc, oneshot};
 /// Most jobs committed in one transaction.
 const MAX_GROUP: usize = 512;
 
+/// Most records in one transaction (a push larger than this is a group of
+/// its own). A group is started as a whole, so its size bounds the wait of
+/// every push in it: under overload, 512 pushes of 50 records made one
+/// commit take a second, and the pushes queued behind it all expired.
+const MAX_GROUP_RECORDS: usize = 2_000;
+
 /// One queued ingest and where to send its outcome.
 pub struct Job {
     pub batch: IngestBatch,
@@ -69,6 +75,14 @@ impl Claim {
 }
 
 impl Job {
+    /// The records this job writes (at least 1: its receipt).
+    fn records(&self) -> usize {
+        match &self.batch.result {
+            BodyResult::Parsed { updates, .. } => updates.len().max(1),
+            BodyResult::Rejected(_) => 1,
+        }
+    }
+
     /// Starts the job unless its caller is gone or its deadline passed
     /// (then it is given up here, so it can never start later).
     fn try_start(&self, now: std::time::Instant) -> bool {
@@ -125,11 +139,28 @@ pub fn run(
         poisoned,
     };
     let mut group = Vec::with_capacity(MAX_GROUP);
-    while let Some(first) = rx.blocking_recv() {
+    // A job taken from the queue that did not fit the previous group.
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match rx.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        let mut records = first.records();
         group.push(first);
         while group.len() < MAX_GROUP {
             match rx.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(job) if records + job.records() > MAX_GROUP_RECORDS => {
+                    carried = Some(job);
+                    break;
+                }
+                Ok(job) => {
+                    records += job.records();
+                    group.push(job);
+                }
                 Err(_) => break,
             }
         }
