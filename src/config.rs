@@ -14,8 +14,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 mod limits;
+mod subscribers;
 
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
+pub use subscribers::{
+    default_retry_schedule, secret_key, NatsConfig, SubscriberConfig, NATS_TARGET,
+};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,12 +41,12 @@ pub struct Config {
     /// Lets subscribers be loopback/private addresses (outbound delivery).
     #[serde(default)]
     pub allow_private_subscribers: bool,
-    /// Accepted for the outbound-delivery settings of `interfaces.md`; not used yet.
+    /// `[nats]`: publish every event to JetStream.
     #[serde(default)]
-    pub nats: Option<serde_json::Value>,
-    /// Accepted for the outbound-delivery settings of `interfaces.md`; not used yet.
+    pub nats: Option<NatsConfig>,
+    /// `[[subscribers]]`: outbound webhook endpoints.
     #[serde(default)]
-    pub subscribers: Vec<serde_json::Value>,
+    pub subscribers: Vec<SubscriberConfig>,
     /// Push URLs; when empty, one source per kind, named as its kind.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
@@ -109,6 +113,15 @@ pub fn secret_matches(secret: &SecretString, given: &str) -> bool {
     subtle::ConstantTimeEq::ct_eq(secret.expose_secret().as_bytes(), given.as_bytes()).into()
 }
 
+/// Whether `name` is non-empty and only `A-Z a-z 0-9 - _ .` (source and
+/// subscriber names appear in URLs).
+fn url_safe(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -158,7 +171,7 @@ impl Config {
             fig = fig.merge(Toml::file(path));
         }
         fig = fig
-            .merge(Env::prefixed("CALLHOOK_").only(&["listen", "database", "api_token"]))
+            .merge(Env::prefixed("CALLHOOK_").only(&["listen", "database", "api_token", "allow_private_subscribers"]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;
@@ -189,12 +202,7 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for (i, s) in self.sources.iter_mut().enumerate() {
             let at = format!("sources[{i}] (`{}`)", s.name);
-            if s.name.is_empty()
-                || !s
-                    .name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-            {
+            if !url_safe(&s.name) {
                 return Err(ConfigError::Invalid(format!(
                     "{at}: name must be non-empty and use only A-Z a-z 0-9 - _ ."
                 )));
@@ -228,6 +236,12 @@ impl Config {
         }
         self.sqlite_path().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
+        subscribers::validate(
+            &self.subscribers,
+            self.nats.as_ref(),
+            self.allow_private_subscribers,
+        )
+        .map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

@@ -12,3 +12,4 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod storage;
+pub mod worker;

@@ -1,7 +1,9 @@
 //! The command line (`interfaces.md`, Command line): `serve`, `sources`,
-//! `import`, `replay`. Every flag also reads `CALLHOOK_<FLAG>`.
+//! `import`, `replay`, `push`, `deliveries`. Every flag also reads `CALLHOOK_<FLAG>`.
 
+mod deliveries;
 mod import;
+mod push;
 mod replay;
 mod serve;
 mod sources;
@@ -81,6 +83,14 @@ pub enum Command {
         #[arg(long, conflicts_with = "status")]
         id: Option<String>,
     },
+    /// Act as a vendor: send bodies the way that vendor does, with its retry
+    /// schedule, to test a receiver; or generate load.
+    Push(push::PushArgs),
+    /// List outbound deliveries and retry dead letters.
+    Deliveries {
+        #[command(subcommand)]
+        command: deliveries::DeliveriesCommand,
+    },
 }
 
 impl Cli {
@@ -110,5 +120,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Replay { status, id } => {
             replay::run(cli.load_config(None)?, status.as_deref(), id.as_deref()).await
         }
+        Command::Push(args) => push::run(args).await,
+        Command::Deliveries { command } => deliveries::run(cli.load_config(None)?, command).await,
     }
 }

@@ -118,7 +118,7 @@ impl Limits {
 }
 
 /// Reads `"500ms"`, `"10s"`, `"PT10S"` into a [`Duration`].
-fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     let signed: jiff::SignedDuration = text.trim().parse().map_err(|e| {
         serde::de::Error::custom(format!(

@@ -4,12 +4,14 @@
 
 mod call;
 mod enums;
+mod event;
 mod merge;
 mod money;
 mod update;
 
 pub use call::{Analysis, AnalysisKind, Call, InspectionItem, Intent, Region, Turn};
 pub use enums::{Direction, HangupBy, Outcome, SourceKind, Speaker, Vendor};
+pub use event::EventType;
 pub use merge::{call_id_for, Change};
 pub use money::Money;
 pub use update::{CallPatch, CallUpdate};

@@ -3,10 +3,12 @@
 //! two backends). [`sqlite`] is the embedded default.
 
 mod cursor;
+mod outbox;
 pub mod sqlite;
 mod types;
 
 pub use cursor::{CallCursor, CursorError};
+pub use outbox::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -53,6 +55,64 @@ pub trait Store: Send + Sync {
 
     /// Ids of the receipts with `status` (all statuses when `None`), oldest first.
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError>;
+
+    /// Due deliveries to `target`, oldest due first, at most `limit`, each
+    /// leased until `now + lease` so no other worker takes it meanwhile.
+    /// Only the oldest pending delivery of a call is due: one call's events
+    /// go out in the order they were made.
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: jiff::Timestamp,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<OutboundMessage>, StoreError>;
+
+    /// Records attempts' results (one transaction, durable on return) and
+    /// ends their leases.
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError>;
+
+    /// When the next pending delivery to `target` may be claimed (now or in
+    /// the past if one is due); `None` without pending deliveries.
+    async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError>;
+
+    /// Ends every lease: for a single-process store at worker start, so
+    /// deliveries in flight when the last process stopped are due at once.
+    /// Returns how many were leased.
+    async fn release_leases(&self) -> Result<u64, StoreError>;
+
+    /// Deliveries matching `filter`, newest first.
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError>;
+
+    /// One delivery with its event; `None` if unknown.
+    async fn get_delivery(&self, id: &str) -> Result<Option<DeliveryDetail>, StoreError>;
+
+    /// Makes the deliveries matching `filter` that are not delivered (all of
+    /// them when `filter.status` is `None`: dead and pending) due at `now`
+    /// with a fresh retry schedule. `id` narrows to one delivery. Returns
+    /// how many changed.
+    async fn retry_deliveries(
+        &self,
+        id: Option<&str>,
+        filter: &DeliveryFilter,
+        now: jiff::Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Disables `target` (`reason` given) or enables it (`None`). A
+    /// disabled target keeps getting deliveries but none is attempted.
+    async fn set_target_disabled(
+        &self,
+        target: &str,
+        reason: Option<String>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The state of each target named in `names`, in that order.
+    async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError>;
 
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -5,6 +5,7 @@
 //! `synchronous=FULL`: an acknowledged push survives `kill -9` and power loss.
 
 mod checkpoint;
+mod outbox;
 mod reads;
 mod rows;
 mod schema;
@@ -91,6 +92,16 @@ impl SqliteStore {
             _checkpoints: checkpoints,
             readers,
         })
+    }
+
+    /// Runs `f` on the write connection inside the writer's transaction
+    /// (grouped with pushes); returns once the commit is durable.
+    /// TEMPORARY: runs on a read connection until the writer takes exec jobs.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.read(move |c| f(c)).await
     }
 
     async fn read<T: Send + 'static>(
@@ -187,6 +198,72 @@ impl Store for SqliteStore {
 
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
         self.read(move |c| reads::receipt_ids(c, status)).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: jiff::Timestamp,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        let target = target.to_owned();
+        self.write(move |c| outbox::claim(c, &target, now, limit, lease))
+            .await
+    }
+
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError> {
+        self.write(move |c| outbox::record(c, &records)).await
+    }
+
+    async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        let target = target.to_owned();
+        self.read(move |c| outbox::next_due(c, &target)).await
+    }
+
+    async fn release_leases(&self) -> Result<u64, StoreError> {
+        self.write(outbox::release_leases).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError> {
+        let (filter, page) = (filter.clone(), page.clone());
+        self.read(move |c| outbox::list(c, &filter, &page)).await
+    }
+
+    async fn get_delivery(&self, id: &str) -> Result<Option<DeliveryDetail>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |c| outbox::get(c, &id)).await
+    }
+
+    async fn retry_deliveries(
+        &self,
+        id: Option<&str>,
+        filter: &DeliveryFilter,
+        now: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        let (id, filter) = (id.map(str::to_owned), filter.clone());
+        self.write(move |c| outbox::retry(c, id.as_deref(), &filter, now))
+            .await
+    }
+
+    async fn set_target_disabled(
+        &self,
+        target: &str,
+        reason: Option<String>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let target = target.to_owned();
+        self.write(move |c| outbox::set_disabled(c, &target, reason.as_deref(), at))
+            .await
+    }
+
+    async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
+        let names = names.to_vec();
+        self.read(move |c| outbox::states(c, &names)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
