@@ -64,9 +64,13 @@ pub struct NatsConfig {
     #[serde(default = "default_nats_url")]
     pub url: String,
     /// Stream name, created at start when missing with subjects
-    /// `callhook.>`; default `CALLHOOK`.
+    /// `<subject_prefix>.>`; default `CALLHOOK`.
     #[serde(default = "default_stream")]
     pub stream: String,
+    /// First token of every subject, `<prefix>.<vendor>.<event type>`
+    /// (e.g. `callhook.aliyun.call.created`); default `callhook`.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
     /// As for subscribers; default the same schedule.
     #[serde(default = "default_retry_schedule", deserialize_with = "durations")]
     pub retry_schedule: Vec<Duration>,
@@ -97,6 +101,9 @@ fn default_nats_url() -> String {
 }
 fn default_stream() -> String {
     "CALLHOOK".to_owned()
+}
+fn default_subject_prefix() -> String {
+    "callhook".to_owned()
 }
 fn default_nats_timeout() -> Duration {
     Duration::from_secs(5)
@@ -191,6 +198,14 @@ pub fn validate(
     if let Some(n) = nats {
         if n.stream.is_empty() || !n.stream.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return Err(format!("nats.stream: `{}` must use only A-Z a-z 0-9 - _", n.stream));
+        }
+        if n.subject_prefix.is_empty()
+            || !n.subject_prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "nats.subject_prefix: `{}` must be one subject token (A-Z a-z 0-9 - _)",
+                n.subject_prefix
+            ));
         }
         if n.timeout.is_zero() {
             return Err("nats.timeout: must be longer than zero".into());
