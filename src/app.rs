@@ -29,7 +29,10 @@ pub enum StartError {
 /// file (see [`Config::sqlite_path`]) or it cannot be opened or migrated.
 pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     let path = config.sqlite_path().map_err(StoreError::Unavailable)?;
-    Ok(Arc::new(SqliteStore::open(Path::new(&path))?))
+    Ok(Arc::new(SqliteStore::open_with_targets(
+        Path::new(&path),
+        crate::storage::Target::all(config),
+    )?))
 }
 
 /// A started service.

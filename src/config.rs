@@ -171,7 +171,12 @@ impl Config {
             fig = fig.merge(Toml::file(path));
         }
         fig = fig
-            .merge(Env::prefixed("CALLHOOK_").only(&["listen", "database", "api_token", "allow_private_subscribers"]))
+            .merge(Env::prefixed("CALLHOOK_").only(&[
+                "listen",
+                "database",
+                "api_token",
+                "allow_private_subscribers",
+            ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;

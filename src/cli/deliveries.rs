@@ -7,6 +7,9 @@ use crate::config::Config;
 pub enum DeliveriesCommand {}
 
 /// Runs `callhook deliveries …`. Errors: the store cannot be opened.
-pub async fn run(_config: Config, _cmd: &DeliveriesCommand) -> anyhow::Result<std::process::ExitCode> {
+pub async fn run(
+    _config: Config,
+    _cmd: &DeliveriesCommand,
+) -> anyhow::Result<std::process::ExitCode> {
     anyhow::bail!("not built yet")
 }

@@ -81,10 +81,20 @@ pub struct NatsConfig {
 
 /// The default retry schedule of `interfaces.md`.
 pub fn default_retry_schedule() -> Vec<Duration> {
-    [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600]
-        .into_iter()
-        .map(Duration::from_secs)
-        .collect()
+    [
+        5,
+        5 * 60,
+        30 * 60,
+        2 * 3600,
+        5 * 3600,
+        10 * 3600,
+        14 * 3600,
+        20 * 3600,
+        24 * 3600,
+    ]
+    .into_iter()
+    .map(Duration::from_secs)
+    .collect()
 }
 
 fn all_events() -> Vec<EventType> {
@@ -112,7 +122,10 @@ fn default_nats_timeout() -> Duration {
 fn durations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
     #[derive(Deserialize)]
     struct One(#[serde(deserialize_with = "duration")] Duration);
-    Ok(Vec::<One>::deserialize(d)?.into_iter().map(|o| o.0).collect())
+    Ok(Vec::<One>::deserialize(d)?
+        .into_iter()
+        .map(|o| o.0)
+        .collect())
 }
 
 fn secrets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
@@ -160,17 +173,23 @@ pub fn validate(
     for (i, s) in subscribers.iter().enumerate() {
         let at = format!("subscribers[{i}] (`{}`)", s.name);
         if !super::url_safe(&s.name) {
-            return Err(format!("{at}.name: must be non-empty and use only A-Z a-z 0-9 - _ ."));
+            return Err(format!(
+                "{at}.name: must be non-empty and use only A-Z a-z 0-9 - _ ."
+            ));
         }
         if s.name == NATS_TARGET {
-            return Err(format!("{at}.name: `{NATS_TARGET}` is reserved for the [nats] stream"));
+            return Err(format!(
+                "{at}.name: `{NATS_TARGET}` is reserved for the [nats] stream"
+            ));
         }
         if !seen.insert(s.name.as_str()) {
             return Err(format!("{at}.name: duplicate subscriber name"));
         }
         let url = reqwest::Url::parse(&s.url).map_err(|e| format!("{at}.url: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!("{at}.url: must be an http:// or https:// URL with a host"));
+            return Err(format!(
+                "{at}.url: must be an http:// or https:// URL with a host"
+            ));
         }
         if !allow_private {
             if let Some(reason) = crate::worker::ssrf::literal_refusal(&url) {
@@ -196,11 +215,22 @@ pub fn validate(
         }
     }
     if let Some(n) = nats {
-        if n.stream.is_empty() || !n.stream.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(format!("nats.stream: `{}` must use only A-Z a-z 0-9 - _", n.stream));
+        if n.stream.is_empty()
+            || !n
+                .stream
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(format!(
+                "nats.stream: `{}` must use only A-Z a-z 0-9 - _",
+                n.stream
+            ));
         }
         if n.subject_prefix.is_empty()
-            || !n.subject_prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !n
+                .subject_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return Err(format!(
                 "nats.subject_prefix: `{}` must be one subject token (A-Z a-z 0-9 - _)",

@@ -74,8 +74,14 @@ mod tests {
             assert_eq!(t.as_str().parse::<EventType>(), Ok(t));
             assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
         }
-        assert!("call.deleted".parse::<EventType>().unwrap_err().contains("call.analyzed"));
+        assert!("call.deleted"
+            .parse::<EventType>()
+            .unwrap_err()
+            .contains("call.analyzed"));
         assert_eq!(EventType::for_change(Change::Unchanged), None);
-        assert_eq!(EventType::for_change(Change::Analyzed), Some(EventType::Analyzed));
+        assert_eq!(
+            EventType::for_change(Change::Analyzed),
+            Some(EventType::Analyzed)
+        );
     }
 }

@@ -114,6 +114,11 @@ pub trait Store: Send + Sync {
     /// The state of each target named in `names`, in that order.
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError>;
 
+    /// Woken (`notify_waiters`) whenever this process writes deliveries or
+    /// makes some due (a push that changed calls, a retry, an enable), so
+    /// dispatchers need not wait for their next poll.
+    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify>;
+
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -3,6 +3,8 @@
 //! [`Sink`] (a Standard Webhooks endpoint, or NATS JetStream) and records
 //! the result: delivered, retried on the schedule, or a dead letter.
 
+pub mod dispatch;
+pub mod schedule;
 pub mod ssrf;
 
 use crate::storage::OutboundMessage;
@@ -41,3 +43,6 @@ pub trait Sink: Send + Sync {
     /// One attempt to deliver `message`.
     async fn send(&self, message: &OutboundMessage) -> SendResult;
 }
+
+#[cfg(test)]
+mod tests;

@@ -66,7 +66,12 @@ fn refusal_v6(ip: Ipv6Addr) -> Option<&'static str> {
     } else if ip.segments()[..6] == [0; 6] {
         // IPv4-compatible (::a.b.c.d), deprecated but still routed by some stacks.
         let [.., g, h] = ip.segments();
-        refusal_v4(Ipv4Addr::new((g >> 8) as u8, g as u8, (h >> 8) as u8, h as u8))
+        refusal_v4(Ipv4Addr::new(
+            (g >> 8) as u8,
+            g as u8,
+            (h >> 8) as u8,
+            h as u8,
+        ))
     } else {
         None
     }
@@ -97,14 +102,30 @@ mod tests {
     #[test]
     fn private_loopback_and_link_local_are_refused_public_is_not() {
         for bad in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1",
-            "224.0.0.1", "255.255.255.255",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
         ] {
             let ip: IpAddr = bad.parse().unwrap();
             assert!(refusal(ip).is_some(), "{bad} should be refused");
         }
-        for good in ["8.8.8.8", "203.0.114.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"] {
+        for good in [
+            "8.8.8.8",
+            "203.0.114.1",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
             let ip: IpAddr = good.parse().unwrap();
             assert_eq!(refusal(ip), None, "{good} should be allowed");
         }
@@ -113,9 +134,13 @@ mod tests {
     #[test]
     fn literals_in_urls_are_checked_and_names_wait_for_resolution() {
         let check = |u: &str| literal_refusal(&reqwest::Url::parse(u).unwrap());
-        assert!(check("http://127.0.0.1:9000/x").unwrap().contains("loopback"));
+        assert!(check("http://127.0.0.1:9000/x")
+            .unwrap()
+            .contains("loopback"));
         assert!(check("http://[::1]/x").unwrap().contains("loopback"));
-        assert!(check("http://localhost:8080/").unwrap().contains("loopback"));
+        assert!(check("http://localhost:8080/")
+            .unwrap()
+            .contains("loopback"));
         assert!(check("https://10.0.0.8/").unwrap().contains("private"));
         assert_eq!(check("https://crm.example.com/hooks"), None);
         assert_eq!(check("https://8.8.8.8/hooks"), None);

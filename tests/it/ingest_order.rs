@@ -48,6 +48,56 @@ impl Store for IdRecorder {
     async fn receipt_ids(&self, _: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
         unimplemented!()
     }
+    async fn claim_deliveries(
+        &self,
+        _: &str,
+        _: jiff::Timestamp,
+        _: usize,
+        _: std::time::Duration,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        unimplemented!()
+    }
+    async fn record_attempts(&self, _: Vec<AttemptRecord>) -> Result<(), StoreError> {
+        unimplemented!()
+    }
+    async fn next_due(&self, _: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        unimplemented!()
+    }
+    async fn release_leases(&self) -> Result<u64, StoreError> {
+        unimplemented!()
+    }
+    async fn list_deliveries(
+        &self,
+        _: &DeliveryFilter,
+        _: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError> {
+        unimplemented!()
+    }
+    async fn get_delivery(&self, _: &str) -> Result<Option<DeliveryDetail>, StoreError> {
+        unimplemented!()
+    }
+    async fn retry_deliveries(
+        &self,
+        _: Option<&str>,
+        _: &DeliveryFilter,
+        _: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        unimplemented!()
+    }
+    async fn set_target_disabled(
+        &self,
+        _: &str,
+        _: Option<String>,
+        _: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        unimplemented!()
+    }
+    async fn target_states(&self, _: &[String]) -> Result<Vec<TargetState>, StoreError> {
+        unimplemented!()
+    }
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        unimplemented!()
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }

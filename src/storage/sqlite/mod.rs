@@ -10,6 +10,7 @@ mod reads;
 mod rows;
 mod schema;
 mod syncer;
+mod work;
 mod writer;
 
 use crate::storage::*;
@@ -25,12 +26,14 @@ const QUEUE_DEPTH: usize = 4096;
 
 /// A SQLite database file shared by one writer thread and a read pool.
 pub struct SqliteStore {
-    jobs: mpsc::Sender<writer::Job>,
+    jobs: mpsc::Sender<work::Work>,
     /// Set after a failed fsync: `ping` (and `/readyz`) report it.
     poisoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Dropped with the store: tells the checkpoint thread to stop.
     _checkpoints: std::sync::mpsc::Sender<()>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// See [`Store::outbox_signal`].
+    signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl SqliteStore {
@@ -40,12 +43,24 @@ impl SqliteStore {
     /// Errors: [`StoreError::Unavailable`] when the file cannot be opened,
     /// configured or migrated.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        SqliteStore::open_with(path, syncer::WalSync::new(path))
+        SqliteStore::open_with_targets(path, Vec::new())
     }
 
-    /// [`SqliteStore::open`] with `sync` making commits durable (tests hold
-    /// it to prove that nothing is answered before it returns).
-    fn open_with(path: &Path, sync: impl syncer::Sync) -> Result<SqliteStore, StoreError> {
+    /// [`SqliteStore::open`], fanning every event out to the matching
+    /// `targets` (the configured subscribers and NATS).
+    ///
+    /// Errors: as [`SqliteStore::open`].
+    pub fn open_with_targets(path: &Path, targets: Vec<Target>) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, syncer::WalSync::new(path), targets)
+    }
+
+    /// [`SqliteStore::open_with_targets`] with `sync` making commits durable
+    /// (tests hold it to prove that nothing is answered before it returns).
+    fn open_with(
+        path: &Path,
+        sync: impl syncer::Sync,
+        targets: Vec<Target>,
+    ) -> Result<SqliteStore, StoreError> {
         let un =
             |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
         let mut conn = Connection::open(path).map_err(|e| un(&e))?;
@@ -69,9 +84,10 @@ impl SqliteStore {
         let poisoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let owned = path.to_path_buf();
         let flag = poisoned.clone();
+        let targets = std::sync::Arc::new(targets);
         std::thread::Builder::new()
             .name("callhook-writer".into())
-            .spawn(move || writer::run(owned, conn, rx, synced, flag))
+            .spawn(move || writer::run(owned, conn, rx, synced, flag, targets))
             .map_err(|e| un(&e))?;
         std::thread::Builder::new()
             .name("callhook-fsync".into())
@@ -91,17 +107,34 @@ impl SqliteStore {
             poisoned,
             _checkpoints: checkpoints,
             readers,
+            signal: Default::default(),
         })
     }
 
     /// Runs `f` on the write connection inside the writer's transaction
     /// (grouped with pushes); returns once the commit is durable.
-    /// TEMPORARY: runs on a read connection until the writer takes exec jobs.
+    ///
+    /// Errors: `f`'s own, or [`StoreError::Unavailable`] when the writer is
+    /// stopped or the commit failed.
     async fn write<T: Send + 'static>(
         &self,
         f: impl Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        self.read(move |c| f(c)).await
+        let stopped = || StoreError::Unavailable("the writer stopped before committing".into());
+        let (reply, rx) = oneshot::channel();
+        let exec = work::Exec {
+            run: Box::new(move |c| f(c).map(|v| Box::new(v) as work::AnyValue)),
+            reply,
+        };
+        self.jobs
+            .send(work::Work::Exec(exec))
+            .await
+            .map_err(|_| stopped())?;
+        let value = rx.await.map_err(|_| stopped())??;
+        value
+            .downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| StoreError::Corrupt("the writer returned another type".into()))
     }
 
     async fn read<T: Send + 'static>(
@@ -118,20 +151,18 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+    /// [`Store::ingest`], without waking the dispatchers.
+    async fn ingest_quietly(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let stopped = || StoreError::Unavailable("the writer stopped before committing".into());
         let deadline = batch.deadline;
-        let claim = std::sync::Arc::new(writer::Claim::default());
+        let claim = std::sync::Arc::new(work::Claim::default());
         let (reply, rx) = oneshot::channel();
-        let job = writer::Job {
+        let job = work::Work::Ingest(work::Job {
             batch,
             reply,
             claim: claim.clone(),
-        };
+        });
         match self.jobs.try_send(job) {
             Ok(()) => {}
             Err(TrySendError::Full(job)) => match deadline {
@@ -155,6 +186,21 @@ impl Store for SqliteStore {
             // Started: its commit is under way and its outcome will come.
             Err(_) => rx.await.map_err(|_| stopped())?,
         }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        let outcome = self.ingest_quietly(batch).await?;
+        if outcome.created + outcome.updated + outcome.analyzed > 0 {
+            self.signal.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.signal.clone()
     }
 
     async fn list_calls(
@@ -246,8 +292,11 @@ impl Store for SqliteStore {
         now: jiff::Timestamp,
     ) -> Result<u64, StoreError> {
         let (id, filter) = (id.map(str::to_owned), filter.clone());
-        self.write(move |c| outbox::retry(c, id.as_deref(), &filter, now))
-            .await
+        let n = self
+            .write(move |c| outbox::retry(c, id.as_deref(), &filter, now))
+            .await?;
+        self.signal.notify_waiters();
+        Ok(n)
     }
 
     async fn set_target_disabled(
@@ -258,7 +307,9 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let target = target.to_owned();
         self.write(move |c| outbox::set_disabled(c, &target, reason.as_deref(), at))
-            .await
+            .await?;
+        self.signal.notify_waiters();
+        Ok(())
     }
 
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {

@@ -1,22 +1,360 @@
-//! Outbox rows: events written in the ingest transaction, deliveries fanned
-//! out to targets, and the dispatchers' claims and attempt records.
-// TEMPORARY STUBS: replaced by the real queries in this same change.
-#![allow(unused_variables)]
+//! Outbox rows: events written in the ingest transaction with a delivery per
+//! matching target, the dispatchers' claims and attempt records, retries by
+//! hand, and target state. Writes run on the writer thread (`write`), reads
+//! on the read pool.
 
+use super::rows::{from_ms, ms, unavailable};
+use crate::domain::{Call, Change, EventType};
 use crate::storage::*;
 use jiff::Timestamp;
-use rusqlite::Connection;
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-fn todo() -> StoreError {
-    StoreError::Unavailable("outbox not built yet".into())
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-pub fn claim(c: &Connection, target: &str, now: Timestamp, limit: usize, lease: std::time::Duration) -> Result<Vec<OutboundMessage>, StoreError> { Err(todo()) }
-pub fn record(c: &Connection, records: &[AttemptRecord]) -> Result<(), StoreError> { Err(todo()) }
-pub fn next_due(c: &Connection, target: &str) -> Result<Option<Timestamp>, StoreError> { Err(todo()) }
-pub fn release_leases(c: &Connection) -> Result<u64, StoreError> { Err(todo()) }
-pub fn list(c: &Connection, filter: &DeliveryFilter, page: &PageRequest) -> Result<Page<Delivery>, StoreError> { Err(todo()) }
-pub fn get(c: &Connection, id: &str) -> Result<Option<DeliveryDetail>, StoreError> { Err(todo()) }
-pub fn retry(c: &Connection, id: Option<&str>, filter: &DeliveryFilter, now: Timestamp) -> Result<u64, StoreError> { Err(todo()) }
-pub fn set_disabled(c: &Connection, target: &str, reason: Option<&str>, at: Timestamp) -> Result<(), StoreError> { Err(todo()) }
-pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, StoreError> { Err(todo()) }
+/// Writes the event `change` makes of `call` (whose JSON document is
+/// `doc`) and a pending delivery, due at `now`, for each target that wants
+/// it. Nothing for [`Change::Unchanged`].
+///
+/// The body is `{"id","type","timestamp","data":call}`, built once here so
+/// every attempt sends the same bytes.
+pub fn record_event(
+    tx: &Connection,
+    call: &Call,
+    doc: &str,
+    change: Change,
+    now: Timestamp,
+    targets: &[Target],
+) -> Result<(), StoreError> {
+    let Some(kind) = EventType::for_change(change) else {
+        return Ok(());
+    };
+    let id = format!("evt_{}", ulid::Ulid::new());
+    // RFC 3339 in UTC, as every time in the call (`Timestamp`'s Display).
+    let payload = format!(r#"{{"id":"{id}","type":"{kind}","timestamp":"{now}","data":{doc}}}"#);
+    tx.prepare_cached(
+        "INSERT INTO events (id, type, vendor, call_id, created_at, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            id,
+            kind.as_str(),
+            call.vendor.as_str(),
+            call.id,
+            ms(now),
+            payload
+        ])
+    })
+    .map_err(unavailable)?;
+    let seq = tx.last_insert_rowid();
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO deliveries (id, target, event_seq, call_id, status, created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+        )
+        .map_err(unavailable)?;
+    for t in targets.iter().filter(|t| t.wants(kind, call.vendor)) {
+        let delivery = format!("dlv_{}", ulid::Ulid::new());
+        insert
+            .execute(params![delivery, t.name, seq, call.id, ms(now)])
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Whether an earlier pending delivery of the same call to the same target
+/// exists (then `d` waits: one call's events go out in order).
+const BLOCKED: &str = "EXISTS (SELECT 1 FROM deliveries p WHERE p.target = d.target
+    AND p.call_id = d.call_id AND p.status = 'pending' AND p.event_seq < d.event_seq)";
+
+/// Due, unblocked, unleased deliveries of an enabled `target`, leased until
+/// `now + lease`. See [`crate::storage::Store::claim_deliveries`].
+pub fn claim(
+    c: &Connection,
+    target: &str,
+    now: Timestamp,
+    limit: usize,
+    lease: std::time::Duration,
+) -> Result<Vec<OutboundMessage>, StoreError> {
+    let sql = format!(
+        "SELECT d.id, d.attempts, d.call_id, e.id, e.type, e.vendor, e.created_at, e.payload
+         FROM deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE d.target = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2
+           AND (d.lease_until IS NULL OR d.lease_until <= ?2)
+           AND NOT {BLOCKED}
+           AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.name = ?1 AND t.disabled_at IS NOT NULL)
+         ORDER BY d.next_attempt_at, d.event_seq
+         LIMIT ?3"
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
+    let mut rows = stmt
+        .query(params![target, ms(now), limit as i64])
+        .map_err(unavailable)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        let get_s = |i: usize| r.get::<_, String>(i).map_err(unavailable);
+        out.push(OutboundMessage {
+            delivery_id: get_s(0)?,
+            attempts: r.get::<_, i64>(1).map_err(unavailable)? as u32,
+            call_id: get_s(2)?,
+            event_id: get_s(3)?,
+            event_type: get_s(4)?.parse().map_err(|e| corrupt("event type", e))?,
+            vendor: get_s(5)?.parse().map_err(|e| corrupt("event vendor", e))?,
+            created_at: from_ms(r.get(6).map_err(unavailable)?)?,
+            payload: get_s(7)?,
+        });
+    }
+    let until = ms(now).saturating_add(lease.as_millis() as i64);
+    let mut lease_stmt = c
+        .prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")
+        .map_err(unavailable)?;
+    for m in &out {
+        lease_stmt
+            .execute(params![m.delivery_id, until])
+            .map_err(unavailable)?;
+    }
+    Ok(out)
+}
+
+/// Records attempts' results and ends their leases.
+pub fn record(c: &Connection, records: &[AttemptRecord]) -> Result<(), StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3,
+                lease_until = NULL, last_attempt_at = ?4, last_response_status = ?5,
+                last_error = ?6, delivered_at = ?7
+             WHERE id = ?1 AND status = 'pending'",
+        )
+        .map_err(unavailable)?;
+    for r in records {
+        let (status, next, delivered) = match r.next {
+            NextStep::Delivered => (DeliveryStatus::Delivered, None, Some(ms(r.at))),
+            NextStep::RetryAt(t) => (DeliveryStatus::Pending, Some(ms(t)), None),
+            NextStep::Dead => (DeliveryStatus::Dead, None, None),
+        };
+        stmt.execute(params![
+            r.delivery_id,
+            status.as_str(),
+            next,
+            ms(r.at),
+            r.response_status,
+            r.error,
+            delivered
+        ])
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// When the next unblocked pending delivery of `target` may be claimed.
+pub fn next_due(c: &Connection, target: &str) -> Result<Option<Timestamp>, StoreError> {
+    let sql = format!(
+        "SELECT min(max(d.next_attempt_at, coalesce(d.lease_until, 0))) FROM deliveries d
+         WHERE d.target = ?1 AND d.status = 'pending' AND NOT {BLOCKED}"
+    );
+    let v: Option<i64> = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([target], |r| r.get(0)))
+        .map_err(unavailable)?;
+    v.map(from_ms).transpose()
+}
+
+/// Ends every lease; returns how many there were.
+pub fn release_leases(c: &Connection) -> Result<u64, StoreError> {
+    c.execute(
+        "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
+        [],
+    )
+    .map(|n| n as u64)
+    .map_err(unavailable)
+}
+
+const DELIVERY_COLUMNS: &str = "d.id, d.target, e.id, e.type, e.vendor, d.call_id, d.status,
+    d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_response_status,
+    d.last_error, d.delivered_at";
+
+fn delivery(r: &Row) -> Result<Delivery, StoreError> {
+    let get_s = |i: usize| r.get::<_, String>(i).map_err(unavailable);
+    let get_t = |i: usize| -> Result<Option<Timestamp>, StoreError> {
+        r.get::<_, Option<i64>>(i)
+            .map_err(unavailable)?
+            .map(from_ms)
+            .transpose()
+    };
+    Ok(Delivery {
+        id: get_s(0)?,
+        subscriber: get_s(1)?,
+        event_id: get_s(2)?,
+        event_type: get_s(3)?.parse().map_err(|e| corrupt("event type", e))?,
+        vendor: get_s(4)?.parse().map_err(|e| corrupt("event vendor", e))?,
+        call_id: get_s(5)?,
+        status: DeliveryStatus::parse(&get_s(6)?).map_err(|e| corrupt("delivery status", e))?,
+        attempts: r.get::<_, i64>(7).map_err(unavailable)? as u32,
+        created_at: from_ms(r.get(8).map_err(unavailable)?)?,
+        next_attempt_at: get_t(9)?,
+        last_attempt_at: get_t(10)?,
+        last_response_status: r
+            .get::<_, Option<i64>>(11)
+            .map_err(unavailable)?
+            .map(|s| s as u16),
+        last_error: r.get(12).map_err(unavailable)?,
+        delivered_at: get_t(13)?,
+    })
+}
+
+/// `AND …` conditions of `filter` (on `d`) and their parameters.
+fn conditions(filter: &DeliveryFilter, parts: &mut Vec<&'static str>, params: &mut Vec<Sql>) {
+    if let Some(s) = &filter.subscriber {
+        parts.push("d.target = ?");
+        params.push(Sql::Text(s.clone()));
+    }
+    if let Some(s) = filter.status {
+        parts.push("d.status = ?");
+        params.push(Sql::Text(s.as_str().into()));
+    }
+}
+
+/// Deliveries matching `filter`, newest first; the cursor is the last id.
+pub fn list(
+    c: &Connection,
+    filter: &DeliveryFilter,
+    page: &PageRequest,
+) -> Result<Page<Delivery>, StoreError> {
+    let (mut parts, mut params) = (vec!["1 = 1"], Vec::new());
+    conditions(filter, &mut parts, &mut params);
+    if let Some(cur) = &page.cursor {
+        parts.push("d.id < ?");
+        params.push(Sql::Text(cur.clone()));
+    }
+    params.push(Sql::Integer(page.limit as i64 + 1));
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+         WHERE {} ORDER BY d.id DESC LIMIT ?",
+        parts.join(" AND ")
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
+    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut items = Vec::new();
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        items.push(delivery(r)?);
+    }
+    let next_cursor = if items.len() > page.limit {
+        items.truncate(page.limit);
+        items.last().map(|d| d.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// One delivery with its event.
+pub fn get(c: &Connection, id: &str) -> Result<Option<DeliveryDetail>, StoreError> {
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS}, e.payload FROM deliveries d
+         JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1"
+    );
+    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
+    let found = stmt
+        .query_row([id], |r| Ok((delivery(r), r.get::<_, String>(14))))
+        .optional()
+        .map_err(unavailable)?;
+    let Some((d, payload)) = found else {
+        return Ok(None);
+    };
+    let payload = payload.map_err(unavailable)?;
+    Ok(Some(DeliveryDetail {
+        delivery: d?,
+        event: serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?,
+    }))
+}
+
+/// Makes matching undelivered deliveries due at `now` with a fresh schedule.
+pub fn retry(
+    c: &Connection,
+    id: Option<&str>,
+    filter: &DeliveryFilter,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let (mut parts, mut params) = (vec!["d.status != 'delivered'"], vec![Sql::Integer(ms(now))]);
+    conditions(filter, &mut parts, &mut params);
+    if let Some(id) = id {
+        parts.push("d.id = ?");
+        params.push(Sql::Text(id.to_owned()));
+    }
+    let sql = format!(
+        "UPDATE deliveries AS d SET status = 'pending', attempts = 0, next_attempt_at = ?,
+            lease_until = NULL WHERE {}",
+        parts.join(" AND ")
+    );
+    c.execute(&sql, params_from_iter(params))
+        .map(|n| n as u64)
+        .map_err(unavailable)
+}
+
+/// Disables (`reason` given) or enables (`None`) `target`. Enabling makes
+/// its pending deliveries due at once with a fresh schedule.
+pub fn set_disabled(
+    c: &Connection,
+    target: &str,
+    reason: Option<&str>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    if reason.is_none() {
+        c.execute(
+            "UPDATE deliveries SET attempts = 0, next_attempt_at = min(next_attempt_at, ?2)
+             WHERE target = ?1 AND status = 'pending'",
+            params![target, ms(at)],
+        )
+        .map_err(unavailable)?;
+    }
+    let at = reason.map(|_| ms(at));
+    c.execute(
+        "INSERT INTO targets (name, disabled_at, disabled_reason) VALUES (?1, ?2, ?3)
+         ON CONFLICT(name) DO UPDATE SET disabled_at = excluded.disabled_at,
+            disabled_reason = excluded.disabled_reason",
+        params![target, at, reason],
+    )
+    .map(|_| ())
+    .map_err(unavailable)
+}
+
+/// Each named target's disabled state and delivery counts.
+pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
+    let mut flag = c
+        .prepare_cached("SELECT disabled_at, disabled_reason FROM targets WHERE name = ?1")
+        .map_err(unavailable)?;
+    let mut counts = c
+        .prepare_cached("SELECT status, count(*) FROM deliveries WHERE target = ?1 GROUP BY status")
+        .map_err(unavailable)?;
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let (at, reason): (Option<i64>, Option<String>) = flag
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(unavailable)?
+            .unwrap_or((None, None));
+        let mut state = TargetState {
+            name: name.clone(),
+            disabled_at: at.map(from_ms).transpose()?,
+            disabled_reason: reason.filter(|_| at.is_some()),
+            pending: 0,
+            delivered: 0,
+            dead: 0,
+        };
+        let mut rows = counts.query([name]).map_err(unavailable)?;
+        while let Some(r) = rows.next().map_err(unavailable)? {
+            let n = r.get::<_, i64>(1).map_err(unavailable)? as u64;
+            match r.get::<_, String>(0).map_err(unavailable)?.as_str() {
+                "pending" => state.pending = n,
+                "delivered" => state.delivered = n,
+                "dead" => state.dead = n,
+                other => return Err(corrupt("delivery status", other)),
+            }
+        }
+        out.push(state);
+    }
+    Ok(out)
+}

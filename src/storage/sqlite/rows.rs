@@ -19,8 +19,9 @@ pub fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("time {v}: {e}")))
 }
 
-/// Inserts or replaces the row of `call` (its columns and its JSON document).
-pub fn upsert_call(conn: &Connection, call: &Call) -> Result<(), StoreError> {
+/// Inserts or replaces the row of `call` (its columns and its JSON
+/// document); returns the document.
+pub fn upsert_call(conn: &Connection, call: &Call) -> Result<String, StoreError> {
     let doc = serde_json::to_string(call).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut stmt = conn
         .prepare_cached(
@@ -49,10 +50,10 @@ pub fn upsert_call(conn: &Connection, call: &Call) -> Result<(), StoreError> {
         call.cost.as_ref().map(|c| c.amount.to_string()),
         call.cost.as_ref().map(|c| c.currency.clone()),
         call.qa_score_percent(),
-        doc,
+        &doc,
     ])
     .map_err(unavailable)?;
-    Ok(())
+    Ok(doc)
 }
 
 /// Inserts a new receipt, or for a replay updates the stored one's outcome.

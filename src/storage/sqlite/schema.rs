@@ -62,6 +62,46 @@ CREATE INDEX call_receipts_by_receipt ON call_receipts(receipt_id);
 DROP INDEX calls_by_vendor_id;
 DROP INDEX receipts_by_sha;
 "#,
+    // 3: the outbox. An event per changed call, written in the push's
+    // transaction; a delivery per event and matching target (subscriber or
+    // NATS), fanned out in the same transaction.
+    r#"
+CREATE TABLE events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT, -- the order events were made
+    id         TEXT NOT NULL,              -- evt_ + ULID
+    type       TEXT NOT NULL,              -- call.created | call.updated | call.analyzed
+    vendor     TEXT NOT NULL,
+    call_id    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,           -- epoch ms
+    payload    TEXT NOT NULL               -- the exact body sent
+);
+
+CREATE TABLE deliveries (
+    id                   TEXT PRIMARY KEY,  -- dlv_ + ULID
+    target               TEXT NOT NULL,     -- subscriber name, or nats
+    event_seq            INTEGER NOT NULL,
+    call_id              TEXT NOT NULL,
+    status               TEXT NOT NULL,     -- pending | delivered | dead
+    attempts             INTEGER NOT NULL DEFAULT 0,
+    created_at           INTEGER NOT NULL,  -- epoch ms
+    next_attempt_at      INTEGER,           -- epoch ms; pending only
+    lease_until          INTEGER,           -- epoch ms; while a worker sends it
+    last_attempt_at      INTEGER,
+    last_response_status INTEGER,
+    last_error           TEXT,
+    delivered_at         INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries(target, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_call_order ON deliveries(target, call_id, event_seq) WHERE status = 'pending';
+CREATE INDEX deliveries_by_target ON deliveries(target, status, id);
+CREATE INDEX deliveries_by_status ON deliveries(status, id);
+
+CREATE TABLE targets (
+    name            TEXT PRIMARY KEY,
+    disabled_at     INTEGER,               -- epoch ms; NULL when enabled
+    disabled_reason TEXT
+);
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step.

@@ -17,18 +17,18 @@
 //! may have dropped the data while SQLite and its readers still see it
 //! (PostgreSQL panics for the same reason).
 
-use crate::storage::{IngestOutcome, StoreError};
+use crate::storage::StoreError;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
-use tokio::sync::oneshot;
+
+/// Sends one job's outcome once the WAL is synced, or the sync's error
+/// instead when syncing failed.
+pub type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
 /// The answers of one committed group, to send once the WAL is synced.
-pub type Answers = Vec<(
-    oneshot::Sender<Result<IngestOutcome, StoreError>>,
-    Result<IngestOutcome, StoreError>,
-)>;
+pub type Answers = Vec<Answer>;
 
 /// Makes the WAL durable: fsync of `<db>-wal` (and of the directory when
 /// the WAL file is new). Replaced in tests to hold answers back.
@@ -93,12 +93,8 @@ pub fn run(mut sync: impl Sync, groups: Receiver<Answers>, poisoned: Arc<AtomicB
                 StoreError::Unavailable(format!("fsync failed: {e}"))
             })
         };
-        for (reply, result) in answers {
-            let answer = match &synced {
-                Ok(()) => result,
-                Err(e) => Err(StoreError::Unavailable(e.to_string())),
-            };
-            let _ = reply.send(answer);
+        for answer in answers {
+            answer(synced.as_ref().err());
         }
     }
 }

@@ -182,8 +182,9 @@ impl syncer::Sync for HeldSync {
 async fn no_push_is_answered_before_the_wal_is_synced() {
     let dir = tempfile::tempdir().unwrap();
     let (permit, permits) = std::sync::mpsc::channel();
-    let store =
-        Arc::new(SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }).unwrap());
+    let store = Arc::new(
+        SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }, Vec::new()).unwrap(),
+    );
     let s = store.clone();
     let pending = tokio::spawn(async move { s.ingest(batch("r1", &["a"], false)).await });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -197,7 +198,8 @@ async fn no_push_is_answered_before_the_wal_is_synced() {
 async fn a_failed_fsync_refuses_that_push_and_every_later_one() {
     let dir = tempfile::tempdir().unwrap();
     let (permit, permits) = std::sync::mpsc::channel();
-    let store = SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }).unwrap();
+    let store =
+        SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }, Vec::new()).unwrap();
     permit.send(Err(std::io::Error::other("EIO"))).unwrap();
     let err = store.ingest(batch("r1", &["a"], false)).await.unwrap_err();
     assert!(err.to_string().contains("fsync failed"), "{err}");

@@ -8,7 +8,7 @@
 //!
 //! Deadlines: a job is either started by the writer (inside a transaction
 //! that holds the write lock) or given up by its caller at its deadline,
-//! whichever comes first ([`Claim`]). A job given up is never committed; a
+//! whichever comes first ([`super::work::Claim`]). A job given up is never committed; a
 //! job started is always answered with its real outcome, however long its
 //! own commit takes (a 10,000-record push is not refused for being large).
 //!
@@ -19,18 +19,20 @@
 //! fault clears. A panic while committing is caught: its jobs' callers see
 //! the writer as unavailable (503) and the thread carries on.
 
+use super::outbox;
 use super::rows::{self, unavailable};
 use super::schema;
 use super::syncer::{self, Answers};
+use super::work::{busy, Output, Work};
 use crate::domain::{call_id_for, Call, Change};
-use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError};
+use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError, Target};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 /// Most jobs committed in one transaction.
 const MAX_GROUP: usize = 512;
@@ -41,66 +43,6 @@ const MAX_GROUP: usize = 512;
 /// commit take a second, and the pushes queued behind it all expired.
 const MAX_GROUP_RECORDS: usize = 2_000;
 
-/// One queued ingest and where to send its outcome.
-pub struct Job {
-    pub batch: IngestBatch,
-    pub reply: oneshot::Sender<Result<IngestOutcome, StoreError>>,
-    pub claim: Arc<Claim>,
-}
-
-/// Decides a queued job's fate once: started by the writer or given up by
-/// its caller, whichever comes first.
-#[derive(Debug, Default)]
-pub struct Claim(AtomicU8);
-
-const QUEUED: u8 = 0;
-const STARTED: u8 = 1;
-const GIVEN_UP: u8 = 2;
-
-impl Claim {
-    /// The writer takes the job; `false` when its caller gave up first.
-    fn start(&self) -> bool {
-        self.0
-            .compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-
-    /// The caller gives up; `false` when the writer has started the job (its
-    /// outcome will be sent).
-    pub fn give_up(&self) -> bool {
-        self.0
-            .compare_exchange(QUEUED, GIVEN_UP, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-    }
-}
-
-impl Job {
-    /// The records this job writes (at least 1: its receipt).
-    fn records(&self) -> usize {
-        match &self.batch.result {
-            BodyResult::Parsed { updates, .. } => updates.len().max(1),
-            BodyResult::Rejected(_) => 1,
-        }
-    }
-
-    /// Starts the job unless its caller is gone or its deadline passed
-    /// (then it is given up here, so it can never start later).
-    fn try_start(&self, now: std::time::Instant) -> bool {
-        !self.expired(now) && self.claim.start()
-    }
-
-    /// Whether the caller is gone, or the deadline passed and the job is
-    /// now given up.
-    fn expired(&self, now: std::time::Instant) -> bool {
-        self.reply.is_closed()
-            || (self.batch.deadline.is_some_and(|d| d.into_std() <= now) && self.claim.give_up())
-    }
-}
-
-fn busy() -> StoreError {
-    StoreError::Busy("not committed within the acknowledgement budget".into())
-}
-
 /// The write connection, reopened after a failed transaction.
 struct Writer {
     path: PathBuf,
@@ -109,6 +51,8 @@ struct Writer {
     synced: std::sync::mpsc::Sender<Answers>,
     /// Set by the syncer after a failed fsync: refuse everything.
     poisoned: Arc<AtomicBool>,
+    /// Where each event is fanned out (subscribers, NATS).
+    targets: Arc<Vec<Target>>,
 }
 
 impl Writer {
@@ -124,23 +68,26 @@ impl Writer {
 }
 
 /// Runs until every sender is dropped. `conn` is the already-migrated
-/// connection to `path`.
+/// connection to `path`; each event a push makes gets a delivery per
+/// matching one of `targets`.
 pub fn run(
     path: PathBuf,
     conn: Connection,
-    mut rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Work>,
     synced: std::sync::mpsc::Sender<Answers>,
     poisoned: Arc<AtomicBool>,
+    targets: Arc<Vec<Target>>,
 ) {
     let mut writer = Writer {
         path,
         conn: Some(conn),
         synced,
         poisoned,
+        targets,
     };
     let mut group = Vec::with_capacity(MAX_GROUP);
     // A job taken from the queue that did not fit the previous group.
-    let mut carried: Option<Job> = None;
+    let mut carried: Option<Work> = None;
     loop {
         let first = match carried.take() {
             Some(job) => job,
@@ -166,10 +113,10 @@ pub fn run(
         }
         // Expired jobs do not wait for the write lock.
         let now = std::time::Instant::now();
-        let (expired, mut live): (Vec<Job>, Vec<Job>) =
+        let (expired, mut live): (Vec<Work>, Vec<Work>) =
             group.drain(..).partition(|j| j.expired(now));
         for job in expired {
-            let _ = job.reply.send(Err(busy()));
+            job.refuse(busy());
         }
         if live.is_empty() {
             continue;
@@ -187,30 +134,30 @@ pub fn run(
     }
 }
 
-fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
+fn commit_group(writer: &mut Writer, group: &mut Vec<Work>) {
     if writer.poisoned.load(Ordering::Acquire) {
         for job in group.drain(..) {
-            let _ = job
-                .reply
-                .send(Err(StoreError::Unavailable(syncer::POISONED.into())));
+            job.refuse(StoreError::Unavailable(syncer::POISONED.into()));
         }
         return;
     }
+    let targets = writer.targets.clone();
     let committed = writer
         .connection()
-        .and_then(|conn| transact(conn, group).map_err(unavailable));
+        .and_then(|conn| transact(conn, group, &targets).map_err(unavailable));
     match committed {
         Ok(results) => {
             let answers: Answers = group
                 .drain(..)
                 .zip(results)
-                .map(|(job, r)| (job.reply, r))
+                .map(|(job, r)| job.answer(r))
                 .collect();
             if let Err(unsent) = writer.synced.send(answers) {
-                for (reply, _) in unsent.0 {
-                    let _ = reply.send(Err(StoreError::Unavailable(
-                        "the syncer stopped before the commit was durable".into(),
-                    )));
+                let stopped = StoreError::Unavailable(
+                    "the syncer stopped before the commit was durable".into(),
+                );
+                for answer in unsent.0 {
+                    answer(Some(&stopped));
                 }
             }
         }
@@ -218,7 +165,7 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
             tracing::error!(error = %e, jobs = group.len(), "sqlite commit failed; reopening the connection");
             writer.conn = None;
             for job in group.drain(..) {
-                let _ = job.reply.send(Err(StoreError::Unavailable(e.to_string())));
+                job.refuse(StoreError::Unavailable(e.to_string()));
             }
         }
     }
@@ -231,8 +178,9 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Job>) {
 /// lost.
 fn transact(
     conn: &mut Connection,
-    group: &[Job],
-) -> rusqlite::Result<Vec<Result<IngestOutcome, StoreError>>> {
+    group: &[Work],
+    targets: &[Target],
+) -> rusqlite::Result<Vec<Result<Output, StoreError>>> {
     // IMMEDIATE takes the write lock at BEGIN, where SQLite waits out
     // `busy_timeout`; a deferred transaction upgrading from a read would
     // fail at once with SQLITE_BUSY when another process holds the lock.
@@ -248,10 +196,10 @@ fn transact(
             results.push(Err(busy()));
             continue;
         }
-        match apply(&tx, &job.batch) {
+        match run_one(&tx, job, targets) {
             Ok(outcome) => results.push(Ok(outcome)),
             Err(e) => {
-                tracing::warn!(error = %e, receipt = %job.batch.receipt.id, "a push failed inside a group; retrying the group job by job");
+                tracing::warn!(error = %e, "a job failed inside a group; retrying the group job by job");
                 failed = true;
                 break;
             }
@@ -270,7 +218,7 @@ fn transact(
             continue;
         }
         let mut sp = tx.savepoint()?;
-        let r = apply(&sp, &job.batch);
+        let r = run_one(&sp, job, targets);
         if r.is_ok() {
             sp.commit()?;
         } else {
@@ -282,8 +230,22 @@ fn transact(
     Ok(results)
 }
 
-/// Applies one batch inside the current transaction.
-fn apply(tx: &Connection, batch: &IngestBatch) -> Result<IngestOutcome, StoreError> {
+/// Runs one unit of work inside the current transaction.
+fn run_one(tx: &Connection, work: &Work, targets: &[Target]) -> Result<Output, StoreError> {
+    match work {
+        Work::Ingest(job) => apply(tx, &job.batch, targets).map(Output::Ingest),
+        Work::Exec(e) => (e.run)(tx).map(Output::Exec),
+    }
+}
+
+/// Applies one batch inside the current transaction: merges its updates
+/// into calls, writes an event (and its deliveries) per changed call, and
+/// the receipt.
+fn apply(
+    tx: &Connection,
+    batch: &IngestBatch,
+    targets: &[Target],
+) -> Result<IngestOutcome, StoreError> {
     let r = &batch.receipt;
     let now = if batch.replay {
         Timestamp::now()
@@ -327,7 +289,8 @@ fn apply(tx: &Connection, batch: &IngestBatch) -> Result<IngestOutcome, StoreErr
                 Change::Unchanged => out.unchanged += 1,
             }
             if change != Change::Unchanged {
-                rows::upsert_call(tx, &call)?;
+                let doc = rows::upsert_call(tx, &call)?;
+                outbox::record_event(tx, &call, &doc, change, now, targets)?;
             }
             link.execute(params![id, r.id]).map_err(unavailable)?;
         }

@@ -1,0 +1,169 @@
+//! One target's dispatcher: keeps up to `max_in_flight` deliveries in
+//! flight, claiming due ones from the outbox as slots free, and records
+//! each attempt's result. Every target has its own dispatcher task, so a
+//! slow or failing subscriber only ever fills its own slots.
+//!
+//! Order: the store hands out only the oldest pending delivery of a call
+//! ([`Store::claim_deliveries`]), so one call's events reach the target
+//! in the order they were made, even across retries.
+//!
+//! Shutdown: on `stop`, no new delivery is claimed; those in flight finish
+//! (bounded by the request timeout) and their results are recorded before
+//! [`Dispatcher::run`] returns, so a restart sends nothing twice that was
+//! acknowledged.
+
+use super::schedule;
+use super::{SendKind, SendResult, Sink};
+use crate::storage::{AttemptRecord, NextStep, OutboundMessage, Store};
+use jiff::Timestamp;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// The longest a dispatcher sleeps without looking at the outbox (another
+/// process may have written deliveries: `callhook import`, or a peer).
+const POLL: Duration = Duration::from_secs(1);
+
+/// What a dispatcher needs; cheap to clone into each attempt.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub store: Arc<dyn Store>,
+    /// The subscriber's name, or `nats`.
+    pub target: String,
+    pub sink: Arc<dyn Sink>,
+    /// Delays before each retry; see [`schedule::after_failure`].
+    pub schedule: Arc<Vec<Duration>>,
+    pub max_in_flight: usize,
+    /// How long a claimed delivery is reserved: longer than one attempt can
+    /// take, so it is never sent twice at once; after a crash it is due
+    /// again once the lease ends.
+    pub lease: Duration,
+}
+
+impl Dispatcher {
+    /// Runs until `stop` turns true, then finishes the attempts in flight.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let signal = self.store.outbox_signal();
+        let mut in_flight = JoinSet::new();
+        let mut store_errors = 0u32;
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let notified = signal.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let free = self.max_in_flight.saturating_sub(in_flight.len());
+            let mut wake = Timestamp::now() + POLL;
+            if free > 0 {
+                let now = Timestamp::now();
+                match self
+                    .store
+                    .claim_deliveries(&self.target, now, free, self.lease)
+                    .await
+                {
+                    Ok(claimed) => {
+                        store_errors = 0;
+                        let full = claimed.len() == free;
+                        for m in claimed {
+                            in_flight.spawn(self.clone().attempt(m));
+                        }
+                        if full {
+                            continue;
+                        }
+                        match self.store.next_due(&self.target).await {
+                            Ok(Some(t)) => wake = wake.min(t),
+                            Ok(None) => {}
+                            Err(e) => {
+                                tracing::warn!(target = %self.target, error = %e, "outbox read failed")
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        store_errors += 1;
+                        let backoff = Duration::from_millis(100 << store_errors.min(5));
+                        tracing::warn!(target = %self.target, error = %e, "claiming deliveries failed; retrying");
+                        wake = now + backoff;
+                    }
+                }
+            }
+            let sleep = wake
+                .duration_since(Timestamp::now())
+                .try_into()
+                .unwrap_or(Duration::ZERO);
+            tokio::select! {
+                _ = &mut notified => {}
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = tokio::time::sleep(sleep) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        while in_flight.join_next().await.is_some() {}
+    }
+
+    /// One attempt: send, decide the next step, record it.
+    async fn attempt(self, m: OutboundMessage) {
+        let result = self.sink.send(&m).await;
+        let at = Timestamp::now();
+        let next = self.next_step(&m, &result, at).await;
+        match next {
+            NextStep::Dead => {
+                tracing::warn!(target = %self.target, delivery = %m.delivery_id, error = ?result.error, "delivery is a dead letter after its last retry")
+            }
+            NextStep::RetryAt(t) => {
+                tracing::debug!(target = %self.target, delivery = %m.delivery_id, retry_at = %t, error = ?result.error, "delivery failed")
+            }
+            NextStep::Delivered => {
+                tracing::debug!(target = %self.target, delivery = %m.delivery_id, "delivered")
+            }
+        }
+        let record = AttemptRecord {
+            delivery_id: m.delivery_id,
+            at,
+            response_status: result.status,
+            error: result.error,
+            next,
+        };
+        // Unrecorded, the delivery would be sent again when its lease ends:
+        // try hard to record, as the answer already came.
+        for i in 0..6u32 {
+            match self.store.record_attempts(vec![record.clone()]).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(target = %self.target, delivery = %record.delivery_id, error = %e, "recording an attempt failed");
+                    tokio::time::sleep(Duration::from_millis(100 << i)).await;
+                }
+            }
+        }
+    }
+
+    async fn next_step(&self, m: &OutboundMessage, r: &SendResult, at: Timestamp) -> NextStep {
+        match r.kind {
+            SendKind::Delivered => NextStep::Delivered,
+            SendKind::Gone => {
+                let reason = format!(
+                    "HTTP 410 Gone answered to delivery {} at {at}",
+                    m.delivery_id
+                );
+                tracing::warn!(target = %self.target, "subscriber answered 410 Gone: disabled until enabled again");
+                if let Err(e) = self
+                    .store
+                    .set_target_disabled(&self.target, Some(reason), at)
+                    .await
+                {
+                    tracing::error!(target = %self.target, error = %e, "could not disable the subscriber");
+                }
+                // Kept pending: sent once the subscriber is enabled again.
+                NextStep::RetryAt(at)
+            }
+            SendKind::Failed => schedule::after_failure(
+                &self.schedule,
+                m.attempts + 1,
+                r.retry_after,
+                at,
+                schedule::random_spread(),
+            ),
+        }
+    }
+}

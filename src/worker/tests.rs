@@ -1,0 +1,374 @@
+//! The dispatcher against a real SQLite store and a scripted sink.
+
+use super::dispatch::Dispatcher;
+use super::{SendKind, SendResult, Sink};
+use crate::domain::{CallUpdate, Direction, EventType, Outcome, SourceKind, Vendor};
+use crate::storage::sqlite::SqliteStore;
+use crate::storage::*;
+use async_trait::async_trait;
+use jiff::Timestamp;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Answers from a script, then `then`; remembers every message sent.
+struct Scripted {
+    script: Mutex<VecDeque<SendKind>>,
+    then: Mutex<SendKind>,
+    sent: Mutex<Vec<OutboundMessage>>,
+}
+
+impl Scripted {
+    fn new(script: &[SendKind], then: SendKind) -> Arc<Scripted> {
+        Arc::new(Scripted {
+            script: Mutex::new(script.iter().copied().collect()),
+            then: Mutex::new(then),
+            sent: Mutex::default(),
+        })
+    }
+    fn sent(&self) -> Vec<OutboundMessage> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Sink for Scripted {
+    async fn send(&self, m: &OutboundMessage) -> SendResult {
+        self.sent.lock().unwrap().push(m.clone());
+        let kind = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(*self.then.lock().unwrap());
+        let status = match kind {
+            SendKind::Delivered => 200,
+            SendKind::Failed => 503,
+            SendKind::Gone => 410,
+        };
+        SendResult {
+            kind,
+            status: Some(status),
+            error: (kind != SendKind::Delivered).then(|| format!("HTTP {status}")),
+            retry_after: None,
+        }
+    }
+}
+
+fn target(name: &str) -> Target {
+    Target {
+        name: name.into(),
+        events: EventType::ALL.to_vec(),
+        vendors: vec![],
+    }
+}
+
+/// A push of one record per `(call, talk_seconds)`.
+fn push(id: &str, calls: &[(&str, i64)]) -> IngestBatch {
+    let updates = calls
+        .iter()
+        .map(|(c, talk)| {
+            let mut u = CallUpdate::new(Vendor::Aliyun, (*c).to_owned(), Direction::Outbound);
+            u.set.outcome = Some(Outcome::Answered);
+            u.set.talk_seconds = Some(*talk);
+            u
+        })
+        .collect();
+    IngestBatch {
+        receipt: NewReceipt {
+            id: id.to_owned(),
+            source: "ali".into(),
+            kind: SourceKind::AliyunCallReport,
+            received_at: Timestamp::now(),
+            remote_addr: "127.0.0.1:1".into(),
+            body: format!("body of {id}").into(),
+        },
+        replay: false,
+        result: BodyResult::Parsed {
+            record_count: calls.len(),
+            updates,
+            errors: vec![],
+            warnings: vec![],
+        },
+        deadline: None,
+    }
+}
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+}
+
+fn rig(targets: &[&str]) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_with_targets(
+        &dir.path().join("t.db"),
+        targets.iter().map(|t| target(t)).collect(),
+    )
+    .unwrap();
+    Rig {
+        _dir: dir,
+        store: Arc::new(store),
+    }
+}
+
+fn dispatcher(
+    store: &Arc<dyn Store>,
+    name: &str,
+    sink: Arc<Scripted>,
+    schedule: &[u64],
+) -> Dispatcher {
+    Dispatcher {
+        store: store.clone(),
+        target: name.into(),
+        sink,
+        schedule: Arc::new(
+            schedule
+                .iter()
+                .map(|ms| Duration::from_millis(*ms))
+                .collect(),
+        ),
+        max_in_flight: 4,
+        lease: Duration::from_secs(30),
+    }
+}
+
+async fn deliveries(store: &Arc<dyn Store>, status: Option<DeliveryStatus>) -> Vec<Delivery> {
+    let filter = DeliveryFilter {
+        subscriber: None,
+        status,
+    };
+    let page = PageRequest {
+        limit: 1000,
+        cursor: None,
+    };
+    store.list_deliveries(&filter, &page).await.unwrap().items
+}
+
+/// Waits until `cond` holds on the deliveries (at most 10 s).
+async fn until(
+    store: &Arc<dyn Store>,
+    what: &str,
+    cond: impl Fn(&[Delivery]) -> bool,
+) -> Vec<Delivery> {
+    for _ in 0..1000 {
+        let all = deliveries(store, None).await;
+        if cond(&all) {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "timed out waiting until {what}: {:#?}",
+        deliveries(store, None).await
+    );
+}
+
+fn all_are(status: DeliveryStatus, n: usize) -> impl Fn(&[Delivery]) -> bool {
+    move |d| d.len() == n && d.iter().all(|x| x.status == status)
+}
+
+#[tokio::test]
+async fn events_of_one_call_arrive_in_order_even_when_the_first_is_retried() {
+    let rig = rig(&["crm"]);
+    rig.store
+        .ingest(push("r1", &[("a", 10), ("b", 10)]))
+        .await
+        .unwrap();
+    rig.store.ingest(push("r2", &[("a", 20)])).await.unwrap();
+    rig.store
+        .ingest(push("r3", &[("a", 30), ("b", 20)]))
+        .await
+        .unwrap();
+    rig.store
+        .ingest(push("r3-dup", &[("a", 30)]))
+        .await
+        .unwrap();
+    // The first attempt (call a's created event) fails once.
+    let sink = Scripted::new(&[SendKind::Failed], SendKind::Delivered);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(dispatcher(&rig.store, "crm", sink.clone(), &[50]).run(stopped));
+    let done = until(
+        &rig.store,
+        "all delivered",
+        all_are(DeliveryStatus::Delivered, 5),
+    )
+    .await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+
+    let sent = sink.sent();
+    let order = |call: &str| -> Vec<(EventType, u32)> {
+        let id = crate::domain::call_id_for(Vendor::Aliyun, call);
+        sent.iter()
+            .filter(|m| m.call_id == id)
+            .map(|m| (m.event_type, m.attempts))
+            .collect()
+    };
+    assert_eq!(
+        order("a"),
+        [
+            (EventType::Created, 0),
+            (EventType::Created, 1),
+            (EventType::Updated, 0),
+            (EventType::Updated, 0)
+        ],
+        "call a: the failed created event is retried before its updates go out"
+    );
+    assert_eq!(
+        order("b"),
+        [(EventType::Created, 0), (EventType::Updated, 0)]
+    );
+    assert_eq!(sent.len(), 6, "the duplicate push made no event");
+    let retried: Vec<_> = done.iter().filter(|d| d.attempts == 2).collect();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].last_response_status, Some(200));
+    assert!(done
+        .iter()
+        .all(|d| d.delivered_at.is_some() && d.next_attempt_at.is_none()));
+}
+
+#[tokio::test]
+async fn after_the_last_retry_a_delivery_is_dead_and_a_retry_by_hand_delivers_it() {
+    let rig = rig(&["crm"]);
+    rig.store.ingest(push("r1", &[("a", 10)])).await.unwrap();
+    let sink = Scripted::new(&[], SendKind::Failed);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(dispatcher(&rig.store, "crm", sink.clone(), &[10, 20]).run(stopped));
+    let dead = until(&rig.store, "dead", all_are(DeliveryStatus::Dead, 1)).await;
+    assert_eq!(dead[0].attempts, 3, "one attempt and two retries");
+    assert_eq!(dead[0].last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(sink.sent().len(), 3);
+
+    *sink.then.lock().unwrap() = SendKind::Delivered;
+    let filter = DeliveryFilter {
+        subscriber: Some("crm".into()),
+        status: Some(DeliveryStatus::Dead),
+    };
+    assert_eq!(
+        rig.store
+            .retry_deliveries(None, &filter, Timestamp::now())
+            .await
+            .unwrap(),
+        1
+    );
+    let done = until(
+        &rig.store,
+        "delivered",
+        all_are(DeliveryStatus::Delivered, 1),
+    )
+    .await;
+    assert_eq!(
+        done[0].attempts, 1,
+        "a retry by hand starts a fresh schedule"
+    );
+    assert_eq!(sink.sent().len(), 4);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn gone_disables_the_target_until_enabled_and_loses_nothing() {
+    let rig = rig(&["crm"]);
+    rig.store
+        .ingest(push("r1", &[("a", 10), ("b", 10)]))
+        .await
+        .unwrap();
+    let sink = Scripted::new(&[SendKind::Gone], SendKind::Delivered);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let d = Dispatcher {
+        max_in_flight: 1,
+        ..dispatcher(&rig.store, "crm", sink.clone(), &[10])
+    };
+    let task = tokio::spawn(d.run(stopped));
+    let names = ["crm".to_owned()];
+    for _ in 0..500 {
+        if rig.store.target_states(&names).await.unwrap()[0]
+            .disabled_at
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let state = &rig.store.target_states(&names).await.unwrap()[0];
+    assert!(state.disabled_reason.as_deref().unwrap().contains("410"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.sent().len(),
+        1,
+        "nothing is sent to a disabled subscriber"
+    );
+    assert_eq!(
+        deliveries(&rig.store, Some(DeliveryStatus::Pending))
+            .await
+            .len(),
+        2
+    );
+
+    rig.store
+        .set_target_disabled("crm", None, Timestamp::now())
+        .await
+        .unwrap();
+    until(
+        &rig.store,
+        "delivered",
+        all_are(DeliveryStatus::Delivered, 2),
+    )
+    .await;
+    let state = &rig.store.target_states(&names).await.unwrap()[0];
+    assert_eq!(
+        (state.disabled_at, state.delivered, state.pending),
+        (None, 2, 0)
+    );
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn each_target_gets_its_own_deliveries_by_its_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let only_itnio = Target {
+        vendors: vec![Vendor::Itnio],
+        ..target("itnio-only")
+    };
+    let only_analyzed = Target {
+        events: vec![EventType::Analyzed],
+        ..target("qa")
+    };
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open_with_targets(
+            &dir.path().join("t.db"),
+            vec![target("all"), only_itnio, only_analyzed],
+        )
+        .unwrap(),
+    );
+    store.ingest(push("r1", &[("a", 10)])).await.unwrap();
+    store.ingest(push("r2", &[("a", 20)])).await.unwrap();
+    let by = |name: &str| {
+        let store = store.clone();
+        let name = name.to_owned();
+        async move {
+            let filter = DeliveryFilter {
+                subscriber: Some(name),
+                status: None,
+            };
+            let page = PageRequest {
+                limit: 100,
+                cursor: None,
+            };
+            store.list_deliveries(&filter, &page).await.unwrap().items
+        }
+    };
+    let all = by("all").await;
+    assert_eq!(
+        all.iter().map(|d| d.event_type).collect::<Vec<_>>(),
+        [EventType::Updated, EventType::Created]
+    );
+    assert!(by("itnio-only").await.is_empty());
+    assert!(by("qa").await.is_empty());
+    let detail = store.get_delivery(&all[1].id).await.unwrap().unwrap();
+    assert_eq!(detail.event["type"], "call.created");
+    assert_eq!(detail.event["id"], all[1].event_id.as_str());
+    assert_eq!(detail.event["data"]["talk_seconds"], 10);
+}
