@@ -284,6 +284,16 @@ impl Config {
         Ok(path.to_owned())
     }
 
+    /// The names of the outbound targets: each subscriber, then `nats`
+    /// when `[nats]` is set.
+    pub fn target_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.subscribers.iter().map(|s| s.name.clone()).collect();
+        if self.nats.is_some() {
+            names.push(NATS_TARGET.to_owned());
+        }
+        names
+    }
+
     /// The source named `name`.
     pub fn source(&self, name: &str) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.name == name)

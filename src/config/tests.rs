@@ -143,3 +143,102 @@ fn bad_limits_are_named() {
         assert!(e.contains(expect), "{text}: {e}");
     }
 }
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn subscriber_config(extra: &str) -> Result<Config, ConfigError> {
+    let f = file(&format!(
+        "[[subscribers]]\nname = \"crm\"\nurl = \"https://crm.example.com/hooks\"\nsecret = \"{SECRET}\"\n{extra}\n"
+    ));
+    Config::load(Some(f.path()), &Overrides::default())
+}
+
+#[test]
+fn subscribers_default_to_every_event_and_the_documented_retry_schedule() {
+    let c = subscriber_config("").unwrap();
+    let s = &c.subscribers[0];
+    assert_eq!(s.events, crate::domain::EventType::ALL.to_vec());
+    assert!(s.vendors.is_empty());
+    let secs: Vec<u64> = s.retry_schedule.iter().map(|d| d.as_secs()).collect();
+    assert_eq!(
+        secs,
+        [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        "5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h"
+    );
+    assert_eq!(s.timeout, std::time::Duration::from_secs(15));
+    assert_eq!(secret_key(&s.secret[0]).unwrap().len(), 24);
+    assert_eq!(c.target_names(), ["crm"]);
+}
+
+#[test]
+fn subscriber_settings_are_read_and_checked() {
+    let c = subscriber_config(&format!(
+        "events = [\"call.analyzed\"]\nvendors = [\"itnio\"]\nretry_schedule = [\"1s\", \"2m\"]\nsecret = [\"{SECRET}\", \"{SECRET}\"]"
+    ));
+    // `secret` twice is a TOML error: the list form replaces the string.
+    assert!(c.is_err());
+    let f = file(&format!(
+        "[[subscribers]]\nname = \"crm\"\nurl = \"https://crm.example.com/hooks\"\nsecret = [\"{SECRET}\", \"whsec_dGhpcy1pcy1hLTI0LWJ5dGUta2V5LTEyMzQ=\"]\nevents = [\"call.analyzed\"]\nvendors = [\"itnio\"]\nretry_schedule = [\"1s\", \"2m\"]\n\n[nats]\nurl = \"nats://127.0.0.1:4222\"\n"
+    ));
+    let c = Config::load(Some(f.path()), &Overrides::default()).unwrap();
+    let s = &c.subscribers[0];
+    assert_eq!(s.secret.len(), 2, "two secrets for rotation");
+    assert_eq!(
+        s.retry_schedule,
+        [
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(120)
+        ]
+    );
+    assert_eq!(c.nats.as_ref().unwrap().stream, "CALLHOOK");
+    assert_eq!(c.nats.as_ref().unwrap().subject_prefix, "callhook");
+    assert_eq!(c.target_names(), ["crm", "nats"]);
+
+    let err = |extra: &str| subscriber_config(extra).unwrap_err().to_string();
+    assert!(err("events = [\"call.deleted\"]").contains("call.deleted"));
+    assert!(err("retry_schedule = [\"soon\"]").contains("soon"));
+}
+
+#[test]
+fn bad_subscribers_are_refused_with_the_key_named() {
+    let load = |name: &str, url: &str, secret: &str| {
+        let f = file(&format!(
+            "[[subscribers]]\nname = \"{name}\"\nurl = \"{url}\"\nsecret = \"{secret}\"\n"
+        ));
+        Config::load(Some(f.path()), &Overrides::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let ok_url = "https://crm.example.com/";
+    let e = load("crm", ok_url, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    assert!(
+        e.contains("subscribers[0] (`crm`).secret[0]") && e.contains("whsec_"),
+        "{e}"
+    );
+    let e = load("crm", ok_url, "whsec_c2hvcnQ=");
+    assert!(e.contains("24 to 64 bytes"), "{e}");
+    let e = load("crm", ok_url, "whsec_***");
+    assert!(e.contains("base64"), "{e}");
+    assert!(
+        !e.contains("***"),
+        "the secret itself is never printed: {e}"
+    );
+    let e = load("nats", ok_url, SECRET);
+    assert!(e.contains("reserved"), "{e}");
+    let e = load("crm", "ftp://crm.example.com/", SECRET);
+    assert!(e.contains("http"), "{e}");
+    for private in [
+        "http://127.0.0.1:9000/x",
+        "http://10.0.0.8/x",
+        "http://[::1]/",
+        "http://localhost/",
+        "http://169.254.169.254/latest",
+    ] {
+        let e = load("crm", private, SECRET);
+        assert!(e.contains("allow_private_subscribers"), "{private}: {e}");
+    }
+    let f = file(&format!(
+        "allow_private_subscribers = true\n[[subscribers]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9000/x\"\nsecret = \"{SECRET}\"\n"
+    ));
+    assert!(Config::load(Some(f.path()), &Overrides::default()).is_ok());
+}

@@ -2,9 +2,11 @@
 //! by `Authorization: Bearer <api_token>` when `api_token` is configured.
 
 mod calls;
+mod deliveries;
 mod params;
 mod receipts;
 mod stats;
+mod subscribers;
 
 use super::error::ApiError;
 use super::{bearer, AppState};
@@ -24,6 +26,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/receipts", get(receipts::list))
         .route("/api/v1/receipts/{id}", get(receipts::get))
         .route("/api/v1/receipts/{id}/replay", post(receipts::replay))
+        .route("/api/v1/deliveries", get(deliveries::list))
+        .route("/api/v1/deliveries/retry", post(deliveries::retry_many))
+        .route("/api/v1/deliveries/{id}", get(deliveries::get))
+        .route("/api/v1/deliveries/{id}/retry", post(deliveries::retry_one))
+        .route("/api/v1/subscribers", get(subscribers::list))
+        .route(
+            "/api/v1/subscribers/{name}/enable",
+            post(subscribers::enable),
+        )
+        .route(
+            "/api/v1/subscribers/{name}/disable",
+            post(subscribers::disable),
+        )
         // Unknown paths and methods answer with the API's error body too.
         .route("/api/{*rest}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)
