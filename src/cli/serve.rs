@@ -6,9 +6,6 @@ use std::process::ExitCode;
 
 pub async fn run(config: Config, insecure: bool) -> anyhow::Result<ExitCode> {
     config.check_exposure(insecure)?;
-    if !config.subscribers.is_empty() || config.nats.is_some() {
-        tracing::warn!("`subscribers` and `nats` are accepted but outbound delivery is not built yet: nothing is relayed");
-    }
     let app = App::start(config).await?;
     tracing::info!(addr = %app.addr, database = %app.state.config.database, "callhook listening");
     for s in &app.state.config.sources {

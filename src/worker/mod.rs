@@ -4,6 +4,7 @@
 //! the result: delivered, retried on the schedule, or a dead letter.
 
 pub mod dispatch;
+pub mod nats;
 pub mod schedule;
 pub mod ssrf;
 

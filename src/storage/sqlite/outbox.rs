@@ -16,7 +16,9 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 /// Writes the event `change` makes of `call` (whose JSON document is
 /// `doc`) and a pending delivery, due at `now`, for each target that wants
-/// it. Nothing for [`Change::Unchanged`].
+/// it. Nothing for [`Change::Unchanged`], nor when no target wants it: an
+/// event is only ever sent to the targets configured when it is made, so
+/// one nobody wants would never be read (and would cost every push a row).
 ///
 /// The body is `{"id","type","timestamp","data":call}`, built once here so
 /// every attempt sends the same bytes.
@@ -31,6 +33,9 @@ pub fn record_event(
     let Some(kind) = EventType::for_change(change) else {
         return Ok(());
     };
+    if !targets.iter().any(|t| t.wants(kind, call.vendor)) {
+        return Ok(());
+    }
     let id = format!("evt_{}", ulid::Ulid::new());
     // RFC 3339 in UTC, as every time in the call (`Timestamp`'s Display).
     let payload = format!(r#"{{"id":"{id}","type":"{kind}","timestamp":"{now}","data":{doc}}}"#);

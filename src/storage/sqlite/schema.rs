@@ -94,7 +94,6 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries(target, next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_call_order ON deliveries(target, call_id, event_seq) WHERE status = 'pending';
 CREATE INDEX deliveries_by_target ON deliveries(target, status, id);
-CREATE INDEX deliveries_by_status ON deliveries(status, id);
 
 CREATE TABLE targets (
     name            TEXT PRIMARY KEY,
