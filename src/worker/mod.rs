@@ -3,7 +3,9 @@
 //! [`Sink`] (a Standard Webhooks endpoint, or NATS JetStream) and records
 //! the result: delivered, retried on the schedule, or a dead letter.
 
+pub mod signing;
 pub mod ssrf;
+pub mod webhook;
 
 use crate::storage::OutboundMessage;
 use async_trait::async_trait;
