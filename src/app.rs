@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::http::{router, AppState};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{Store, StoreError};
+use crate::worker::pool::Workers;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use tokio::task::JoinHandle;
 pub enum StartError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("outbound delivery: {0}")]
+    Workers(#[from] crate::worker::pool::WorkerError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -42,12 +45,16 @@ pub struct App {
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The outbound dispatchers, stopped after the server.
+    workers: Option<Workers>,
 }
 
 impl App {
-    /// Opens the store, binds `config.listen` and starts serving.
+    /// Opens the store, binds `config.listen`, starts serving and starts a
+    /// dispatcher per outbound target.
     ///
-    /// Errors: [`StartError::Store`], [`StartError::Bind`].
+    /// Errors: [`StartError::Store`], [`StartError::Bind`],
+    /// [`StartError::Workers`].
     pub async fn start(config: Config) -> Result<App, StartError> {
         let store = open_store(&config)?;
         let state = AppState::new(Arc::new(config), store);
@@ -58,6 +65,7 @@ impl App {
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
+        let workers = Workers::start(&state.config, state.store.clone()).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
         let limits = state.config.limits.clone();
@@ -74,18 +82,24 @@ impl App {
             state,
             stop: Some(stop),
             task,
+            workers: Some(workers),
         })
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to
-    /// `limits.shutdown_timeout`), and waits.
+    /// `limits.shutdown_timeout`), then stops the dispatchers once their
+    /// attempts in flight are answered and recorded, and waits.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        self.task
+        let served = (&mut self.task)
             .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if let Some(workers) = self.workers.take() {
+            workers.shutdown().await;
+        }
+        served
     }
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully.

@@ -5,8 +5,11 @@
 
 pub mod dispatch;
 pub mod nats;
+pub mod pool;
 pub mod schedule;
+pub mod signing;
 pub mod ssrf;
+pub mod webhook;
 
 use crate::storage::OutboundMessage;
 use async_trait::async_trait;
