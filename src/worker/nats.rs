@@ -89,7 +89,7 @@ impl NatsSink {
     async fn publish(&self, m: &OutboundMessage) -> Result<(), String> {
         self.ensure_stream().await?;
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", m.event_id.as_str());
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, m.event_id.as_str());
         headers.insert("Content-Type", "application/json");
         let subject = subject(&self.config.subject_prefix, m.vendor, m.event_type);
         let ack = self

@@ -77,7 +77,10 @@ impl Workers {
         if !dispatchers.is_empty() {
             let released = store.release_leases().await?;
             if released > 0 {
-                tracing::info!(released, "deliveries in flight when callhook last stopped are due again");
+                tracing::info!(
+                    released,
+                    "deliveries in flight when callhook last stopped are due again"
+                );
             }
         }
         let tasks = dispatchers
