@@ -20,6 +20,7 @@ mod outbound_nats;
 mod pagination;
 mod parsers_prop;
 mod process;
+mod push_cli;
 mod receipts_api;
 mod receiver;
 mod restart;

@@ -23,6 +23,7 @@ pub struct Reply {
     pub status: u16,
     pub delay: Duration,
     pub headers: Vec<(&'static str, String)>,
+    pub body: String,
 }
 
 impl Reply {
@@ -31,10 +32,15 @@ impl Reply {
             status,
             delay: Duration::ZERO,
             headers: vec![],
+            body: "answer".into(),
         }
     }
     pub fn after(mut self, delay: Duration) -> Reply {
         self.delay = delay;
+        self
+    }
+    pub fn body(mut self, body: &str) -> Reply {
+        self.body = body.to_owned();
         self
     }
     pub fn header(mut self, name: &'static str, value: &str) -> Reply {
@@ -162,7 +168,7 @@ async fn handle(
     };
     tokio::time::sleep(reply.delay).await;
     inner.lock().unwrap().got[index].answered = reply.status;
-    let mut resp = (StatusCode::from_u16(reply.status).unwrap(), "answer").into_response();
+    let mut resp = (StatusCode::from_u16(reply.status).unwrap(), reply.body).into_response();
     for (k, v) in reply.headers {
         resp.headers_mut().insert(k, v.parse().unwrap());
     }

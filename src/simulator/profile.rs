@@ -1,0 +1,99 @@
+//! How each vendor delivers a push: what its receiver must answer, how long
+//! it waits, and when it tries again.
+//!
+//! Alibaba (`000_…txt` and `001_…txt`, "Push retries"; `NOTES.md`, Delivery
+//! rules): `POST` with `Content-Type: application/json`; accepted when the
+//! answer is HTTP 200 and the JSON body's `code` is a number (its value is
+//! not checked); 700 ms to answer; after a failure, retries 1, 5 and 10
+//! minutes apart, then never again.
+//!
+//! **Decision:** the ITNIO Tech, LAAFFIC and longlonglong documents say
+//! nothing of timeouts, retries or what they check in the answer (`NOTES.md`:
+//! "the others are similar or silent"), so their profiles are Alibaba's. A
+//! receiver that satisfies this profile satisfies every vendor.
+
+use crate::domain::SourceKind;
+use std::time::Duration;
+
+/// One vendor's delivery rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub kind: SourceKind,
+    /// How long the vendor waits for an answer; longer is a failed attempt.
+    pub timeout: Duration,
+    /// Delay before each retry, measured from the failed attempt's end.
+    pub retry_schedule: Vec<Duration>,
+    /// Where the rules come from.
+    pub source: &'static str,
+}
+
+impl Profile {
+    /// The profile of `kind`.
+    pub fn of(kind: SourceKind) -> Profile {
+        let source = match kind {
+            SourceKind::AliyunCallReport => "Alibaba AlicomAgentCallReport (001): Push retries",
+            SourceKind::AliyunCallNotes => "Alibaba Note Agent call notes (000): Retry push",
+            _ => "not documented by the vendor: Alibaba's rules (NOTES.md)",
+        };
+        Profile {
+            kind,
+            timeout: Duration::from_millis(700),
+            retry_schedule: [1, 5, 10].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            source,
+        }
+    }
+
+    /// Whether the vendor counts an answer of `status` with `body` as
+    /// accepted. Errors: why not (`HTTP 503`, `code is not a number: "ok"`).
+    pub fn judge(&self, status: u16, body: &[u8]) -> Result<(), String> {
+        if status != 200 {
+            return Err(format!("HTTP {status}"));
+        }
+        let v: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| "HTTP 200 but the body is not JSON".to_owned())?;
+        match v.get("code") {
+            Some(c) if c.is_number() => Ok(()),
+            Some(c) => Err(format!("HTTP 200 but `code` is not a number: {c}")),
+            None => Err("HTTP 200 but the body has no `code`".into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alibaba_needs_200_and_a_numeric_code_and_retries_three_times() {
+        let p = Profile::of(SourceKind::AliyunCallReport);
+        assert_eq!(p.judge(200, br#"{"code":0,"msg":"ok"}"#), Ok(()));
+        assert_eq!(
+            p.judge(200, br#"{"code":-1}"#),
+            Ok(()),
+            "the value is not checked"
+        );
+        assert!(p
+            .judge(200, br#"{"code":"0"}"#)
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(p.judge(200, b"ok").unwrap_err().contains("not JSON"));
+        assert!(p
+            .judge(200, br#"{"msg":"ok"}"#)
+            .unwrap_err()
+            .contains("no `code`"));
+        assert_eq!(p.judge(201, br#"{"code":0}"#), Err("HTTP 201".into()));
+        assert_eq!(p.judge(503, b""), Err("HTTP 503".into()));
+        let mins: Vec<u64> = p.retry_schedule.iter().map(|d| d.as_secs() / 60).collect();
+        assert_eq!(mins, [1, 5, 10]);
+        assert_eq!(p.timeout, Duration::from_millis(700));
+    }
+
+    #[test]
+    fn every_kind_has_a_profile() {
+        for k in SourceKind::ALL {
+            let p = Profile::of(*k);
+            assert_eq!(p.kind, *k);
+            assert_eq!(p.retry_schedule.len(), 3);
+        }
+    }
+}
