@@ -72,8 +72,9 @@ pub trait Store: Send + Sync {
     /// ends their leases.
     async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError>;
 
-    /// When the next pending delivery to `target` may be claimed (now or in
-    /// the past if one is due); `None` without pending deliveries.
+    /// When the next pending delivery to `target` that is neither waiting
+    /// behind an earlier one of its call nor in flight is due (now or in the
+    /// past if one is due already); `None` without one.
     async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError>;
 
     /// Ends every lease: for a single-process store at worker start, so

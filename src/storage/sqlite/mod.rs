@@ -264,7 +264,8 @@ impl Store for SqliteStore {
 
     async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
         let target = target.to_owned();
-        self.read(move |c| outbox::next_due(c, &target)).await
+        self.read(move |c| outbox::next_due(c, &target, jiff::Timestamp::now()))
+            .await
     }
 
     async fn release_leases(&self) -> Result<u64, StoreError> {

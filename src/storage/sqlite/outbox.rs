@@ -154,15 +154,26 @@ pub fn record(c: &Connection, records: &[AttemptRecord]) -> Result<(), StoreErro
     Ok(())
 }
 
-/// When the next unblocked pending delivery of `target` may be claimed.
-pub fn next_due(c: &Connection, target: &str) -> Result<Option<Timestamp>, StoreError> {
+/// When the next unblocked, unleased pending delivery of `target` is due.
+/// Walks the due index in time order and stops at the first such delivery
+/// (deliveries in flight are left out: their answers wake the dispatcher).
+pub fn next_due(
+    c: &Connection,
+    target: &str,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
     let sql = format!(
-        "SELECT min(max(d.next_attempt_at, coalesce(d.lease_until, 0))) FROM deliveries d
-         WHERE d.target = ?1 AND d.status = 'pending' AND NOT {BLOCKED}"
+        "SELECT d.next_attempt_at FROM deliveries d
+         WHERE d.target = ?1 AND d.status = 'pending'
+           AND (d.lease_until IS NULL OR d.lease_until <= ?2) AND NOT {BLOCKED}
+         ORDER BY d.next_attempt_at LIMIT 1"
     );
     let v: Option<i64> = c
         .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row([target], |r| r.get(0)))
+        .and_then(|mut s| {
+            s.query_row(params![target, ms(now)], |r| r.get(0))
+                .optional()
+        })
         .map_err(unavailable)?;
     v.map(from_ms).transpose()
 }
