@@ -9,7 +9,7 @@
 
 use super::import::bodies;
 use crate::domain::SourceKind;
-use crate::simulator::{deliver, Attempt, Generator, Profile};
+use crate::simulator::{deliver, Attempt, Generator, Outcome, Profile};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -66,6 +66,32 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| format!("`{s}`: must not be negative"))
 }
 
+/// Where and how bodies are sent; cloned into each body's task.
+#[derive(Clone)]
+struct Player {
+    client: reqwest::Client,
+    url: Arc<str>,
+    token: Option<Arc<str>>,
+    profile: Arc<Profile>,
+    time_scale: f64,
+}
+
+impl Player {
+    async fn play(&self, body: Vec<u8>, on_attempt: impl FnMut(&Attempt)) -> Outcome {
+        let token = self.token.as_deref();
+        deliver(
+            &self.client,
+            &self.url,
+            token,
+            &self.profile,
+            body,
+            self.time_scale,
+            on_attempt,
+        )
+        .await
+    }
+}
+
 /// One attempt as printed: `body 2/5 attempt 1: HTTP 503 in 3 ms: failed (HTTP 503), retry in 60ms`.
 fn line(label: &str, a: &Attempt) -> String {
     let status = a
@@ -102,7 +128,13 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         files.extend(bodies(&text));
     }
     let profile = Profile::of(args.kind);
-    let client = reqwest::Client::builder().build()?;
+    let player = Player {
+        client: reqwest::Client::builder().build()?,
+        url: args.url.as_str().into(),
+        token: args.token.as_deref().map(Into::into),
+        profile: Arc::new(profile.clone()),
+        time_scale: args.time_scale,
+    };
     if args.generate {
         if files.is_empty() {
             files.push(
@@ -112,7 +144,7 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
             );
         }
         let generator = Generator::new(args.kind, &files).map_err(anyhow::Error::msg)?;
-        return load(args, profile, client, generator).await;
+        return load(args, player, generator).await;
     }
     if files.is_empty() {
         bail!("give at least one FILE of bodies to send, or --generate");
@@ -126,25 +158,10 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     let mut tasks = Vec::new();
     for (i, body) in files.into_iter().enumerate() {
         let permit = limit.clone().acquire_owned().await?;
-        let (client, url, token, profile) = (
-            client.clone(),
-            args.url.clone(),
-            args.token.clone(),
-            profile.clone(),
-        );
-        let scale = args.time_scale;
+        let player = player.clone();
         tasks.push(tokio::spawn(async move {
             let label = format!("body {}/{total}", i + 1);
-            let out = deliver(
-                &client,
-                &url,
-                token.as_deref(),
-                &profile,
-                body,
-                scale,
-                |a| println!("{}", line(&label, a)),
-            )
-            .await;
+            let out = player.play(body, |a| println!("{}", line(&label, a))).await;
             drop(permit);
             out.accepted
         }));
@@ -179,8 +196,7 @@ struct Totals {
 
 async fn load(
     args: &PushArgs,
-    profile: Profile,
-    client: reqwest::Client,
+    player: Player,
     mut generator: Generator,
 ) -> anyhow::Result<ExitCode> {
     let count = args.count.or(if args.duration.is_some() {
@@ -214,29 +230,16 @@ async fn load(
         let permit = limit.clone().acquire_owned().await?;
         n += 1;
         let body = generator.next_body();
-        let (client, url, token, profile) = (
-            client.clone(),
-            args.url.clone(),
-            args.token.clone(),
-            profile.clone(),
-        );
-        let (totals, bar, scale) = (totals.clone(), bar.clone(), args.time_scale);
+        let (player, totals, bar) = (player.clone(), totals.clone(), bar.clone());
         tasks.spawn(async move {
             let label = format!("body {n}");
-            let out = deliver(
-                &client,
-                &url,
-                token.as_deref(),
-                &profile,
-                body,
-                scale,
-                |a| {
+            let out = player
+                .play(body, |a| {
                     if a.error.is_some() {
                         bar.println(line(&label, a));
                     }
-                },
-            )
-            .await;
+                })
+                .await;
             drop(permit);
             let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
             t.sent += 1;

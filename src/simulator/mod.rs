@@ -1,7 +1,7 @@
 //! The vendor simulator behind `callhook push`: sends push bodies to any
 //! receiver the way a vendor does ([`profile`]: what counts as accepted,
 //! the request timeout, the retry schedule), one body with all its retries
-//! at a time ([`deliver`]), and makes bodies of new, unique calls from a
+//! at a time ([`deliver()`]), and makes bodies of new, unique calls from a
 //! template for load tests ([`generate`]).
 
 pub mod deliver;

@@ -5,10 +5,14 @@
 mod cursor;
 mod outbox;
 pub mod sqlite;
+#[cfg(test)]
+mod test_batch;
 mod types;
 
 pub use cursor::{CallCursor, CursorError};
 pub use outbox::*;
+#[cfg(test)]
+pub(crate) use test_batch::test_batch;
 pub use types::*;
 
 use async_trait::async_trait;

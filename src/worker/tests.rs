@@ -2,7 +2,7 @@
 
 use super::dispatch::Dispatcher;
 use super::{SendKind, SendResult, Sink};
-use crate::domain::{CallUpdate, Direction, EventType, Outcome, SourceKind, Vendor};
+use crate::domain::{EventType, Vendor};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::*;
 use async_trait::async_trait;
@@ -65,33 +65,7 @@ fn target(name: &str) -> Target {
 
 /// A push of one record per `(call, talk_seconds)`.
 fn push(id: &str, calls: &[(&str, i64)]) -> IngestBatch {
-    let updates = calls
-        .iter()
-        .map(|(c, talk)| {
-            let mut u = CallUpdate::new(Vendor::Aliyun, (*c).to_owned(), Direction::Outbound);
-            u.set.outcome = Some(Outcome::Answered);
-            u.set.talk_seconds = Some(*talk);
-            u
-        })
-        .collect();
-    IngestBatch {
-        receipt: NewReceipt {
-            id: id.to_owned(),
-            source: "ali".into(),
-            kind: SourceKind::AliyunCallReport,
-            received_at: Timestamp::now(),
-            remote_addr: "127.0.0.1:1".into(),
-            body: format!("body of {id}").into(),
-        },
-        replay: false,
-        result: BodyResult::Parsed {
-            record_count: calls.len(),
-            updates,
-            errors: vec![],
-            warnings: vec![],
-        },
-        deadline: None,
-    }
+    test_batch(id, calls, false)
 }
 
 struct Rig {

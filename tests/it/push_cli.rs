@@ -40,6 +40,22 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// `callhook push --kind KIND --url URL --time-scale SCALE <the kind's sample>`.
+async fn play(kind: &str, url: &str, scale: &str) -> (Output, String) {
+    let file = sample_file(kind);
+    push(args(&[
+        "push",
+        "--kind",
+        kind,
+        "--url",
+        url,
+        "--time-scale",
+        scale,
+        &file,
+    ]))
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_plays_alibaba_against_callhook_itself() {
     let app = spawn_app().await;
@@ -71,18 +87,7 @@ async fn push_plays_alibaba_against_callhook_itself() {
 async fn a_receiver_failing_twice_is_retried_on_the_scaled_schedule() {
     let ok = Reply::status(200).body(r#"{"code":0,"msg":"ok"}"#);
     let rx = TestReceiver::start(vec![Reply::status(503), Reply::status(503)], ok).await;
-    let file = sample_file("aliyun-call-report");
-    let (out, text) = push(args(&[
-        "push",
-        "--kind",
-        "aliyun-call-report",
-        "--url",
-        &rx.url,
-        "--time-scale",
-        "0.001",
-        &file,
-    ]))
-    .await;
+    let (out, text) = play("aliyun-call-report", &rx.url, "0.001").await;
     assert_eq!(out.status.code(), Some(0), "{text}");
     let got = rx.got();
     assert_eq!(got.len(), 3, "two failures and a success: {text}");
@@ -119,18 +124,7 @@ async fn a_receiver_failing_twice_is_retried_on_the_scaled_schedule() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alibaba_gives_up_after_three_retries_and_a_non_numeric_code_is_a_failure() {
     let rx = TestReceiver::start(vec![], Reply::status(200).body(r#"{"code":"ok"}"#)).await;
-    let file = sample_file("aliyun-call-notes");
-    let (out, text) = push(args(&[
-        "push",
-        "--kind",
-        "aliyun-call-notes",
-        "--url",
-        &rx.url,
-        "--time-scale",
-        "0.0001",
-        &file,
-    ]))
-    .await;
+    let (out, text) = play("aliyun-call-notes", &rx.url, "0.0001").await;
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert_eq!(rx.got().len(), 4, "one attempt and three retries");
     assert!(text.contains("`code` is not a number"), "{text}");

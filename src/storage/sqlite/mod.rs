@@ -1,6 +1,6 @@
 //! The embedded SQLite backend (the default, `sqlite://callhook.db`).
 //!
-//! One writer thread commits in groups ([`writer`]); reads run on a pool of
+//! One writer thread commits in groups (`writer.rs`); reads run on a pool of
 //! read-only connections in tokio's blocking pool. WAL with
 //! `synchronous=FULL`: an acknowledged push survives `kill -9` and power loss.
 

@@ -1,36 +1,10 @@
 use super::*;
-use crate::domain::{CallUpdate, Direction, Outcome, SourceKind, Vendor};
-use jiff::Timestamp;
+use crate::domain::Vendor;
 use std::sync::Arc;
 
 fn batch(id: &str, calls: &[&str], replay: bool) -> IngestBatch {
-    let updates = calls
-        .iter()
-        .map(|c| {
-            let mut u = CallUpdate::new(Vendor::Aliyun, (*c).to_owned(), Direction::Outbound);
-            u.set.outcome = Some(Outcome::Answered);
-            u.set.talk_seconds = Some(30);
-            u
-        })
-        .collect();
-    IngestBatch {
-        receipt: NewReceipt {
-            id: id.to_owned(),
-            source: "ali".into(),
-            kind: SourceKind::AliyunCallReport,
-            received_at: Timestamp::from_second(1_750_000_000).unwrap(),
-            remote_addr: "127.0.0.1:1".into(),
-            body: format!("body of {id}").into(),
-        },
-        replay,
-        result: BodyResult::Parsed {
-            record_count: calls.len(),
-            updates,
-            errors: vec![],
-            warnings: vec![],
-        },
-        deadline: None,
-    }
+    let calls: Vec<(&str, i64)> = calls.iter().map(|c| (*c, 30)).collect();
+    crate::storage::test_batch(id, &calls, replay)
 }
 
 fn page(limit: usize) -> PageRequest {
