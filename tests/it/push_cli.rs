@@ -186,24 +186,20 @@ async fn load_mode_generates_unique_calls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_flags_are_clear_errors() {
-    let (out, _) = push(args(&[
-        "push",
-        "--kind",
-        "nope",
-        "--url",
-        "http://127.0.0.1:1/",
-    ]))
-    .await;
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("aliyun-call-report"));
-    let (out, _) = push(args(&[
-        "push",
-        "--kind",
-        "aliyun-call-report",
-        "--url",
-        "http://127.0.0.1:1/",
-    ]))
-    .await;
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--generate"));
+    for (kind, expected) in [
+        ("nope", "aliyun-call-report"),
+        ("aliyun-call-report", "--generate"),
+    ] {
+        let (out, _) = push(args(&[
+            "push",
+            "--kind",
+            kind,
+            "--url",
+            "http://127.0.0.1:1/",
+        ]))
+        .await;
+        assert_eq!(out.status.code(), Some(2), "--kind {kind}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "--kind {kind}: {stderr}");
+    }
 }
