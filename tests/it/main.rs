@@ -7,6 +7,7 @@ mod auth;
 mod calls_api;
 mod cli;
 mod dataset;
+mod deliveries_cli;
 mod durability;
 mod fuzz_regressions;
 mod ingest;
