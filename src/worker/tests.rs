@@ -274,6 +274,11 @@ async fn gone_disables_the_target_until_enabled_and_loses_nothing() {
         "nothing is sent to a disabled subscriber"
     );
     assert_eq!(
+        rig.store.next_due("crm").await.unwrap(),
+        None,
+        "nothing is due for a disabled target, so its dispatcher sleeps instead of spinning"
+    );
+    assert_eq!(
         deliveries(&rig.store, Some(DeliveryStatus::Pending))
             .await
             .len(),

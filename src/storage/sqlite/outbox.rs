@@ -154,7 +154,8 @@ pub fn record(c: &Connection, records: &[AttemptRecord]) -> Result<(), StoreErro
     Ok(())
 }
 
-/// When the next unblocked, unleased pending delivery of `target` is due.
+/// When the next unblocked, unleased pending delivery of `target` is due;
+/// `None` while the target is disabled (enabling it wakes the dispatcher).
 /// Walks the due index in time order and stops at the first such delivery
 /// (deliveries in flight are left out: their answers wake the dispatcher).
 pub fn next_due(
@@ -166,6 +167,7 @@ pub fn next_due(
         "SELECT d.next_attempt_at FROM deliveries d
          WHERE d.target = ?1 AND d.status = 'pending'
            AND (d.lease_until IS NULL OR d.lease_until <= ?2) AND NOT {BLOCKED}
+           AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.name = ?1 AND t.disabled_at IS NOT NULL)
          ORDER BY d.next_attempt_at LIMIT 1"
     );
     let v: Option<i64> = c
