@@ -36,6 +36,12 @@ fn sample_file(kind: &str) -> String {
     p.display().to_string()
 }
 
+/// Asserts exit code 0, showing both outputs otherwise.
+fn assert_success(out: &Output, text: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{stderr}");
+}
+
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
@@ -70,12 +76,7 @@ async fn push_plays_alibaba_against_callhook_itself() {
         &file,
     ]))
     .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, &text);
     assert!(text.contains("body 1/1 attempt 1: HTTP 200 in "), "{text}");
     assert!(text.contains("accepted"), "{text}");
     let calls = app.calls("vendor=aliyun").await;
@@ -155,12 +156,7 @@ async fn load_mode_generates_unique_calls() {
         "8",
     ]))
     .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, &text);
     assert!(
         text.contains("sent 200 laaffic-voice-report bodies"),
         "{text}"

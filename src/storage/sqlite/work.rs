@@ -126,27 +126,32 @@ impl Work {
     pub fn answer(self, result: Result<Output, StoreError>) -> Answer {
         match self {
             Work::Ingest(job) => Box::new(move |synced: Option<&StoreError>| {
-                let r = match (synced, result) {
-                    (Some(e), _) => Err(StoreError::Unavailable(e.to_string())),
-                    (None, Ok(Output::Ingest(o))) => Ok(o),
-                    (None, Ok(Output::Exec(_))) => {
-                        Err(StoreError::Corrupt("mismatched output".into()))
-                    }
-                    (None, Err(e)) => Err(e),
-                };
+                let r = settle(synced, result, |o| match o {
+                    Output::Ingest(o) => Some(o),
+                    Output::Exec(_) => None,
+                });
                 let _ = job.reply.send(r);
             }),
             Work::Exec(e) => Box::new(move |synced: Option<&StoreError>| {
-                let r = match (synced, result) {
-                    (Some(err), _) => Err(StoreError::Unavailable(err.to_string())),
-                    (None, Ok(Output::Exec(v))) => Ok(v),
-                    (None, Ok(Output::Ingest(_))) => {
-                        Err(StoreError::Corrupt("mismatched output".into()))
-                    }
-                    (None, Err(err)) => Err(err),
-                };
+                let r = settle(synced, result, |o| match o {
+                    Output::Exec(v) => Some(v),
+                    Output::Ingest(_) => None,
+                });
                 let _ = e.reply.send(r);
             }),
         }
     }
+}
+
+/// A job's final answer: the sync error if syncing failed, else its own
+/// result, its output taken out by `take` (`None`: not this job's kind).
+fn settle<T>(
+    synced: Option<&StoreError>,
+    result: Result<Output, StoreError>,
+    take: impl FnOnce(Output) -> Option<T>,
+) -> Result<T, StoreError> {
+    if let Some(e) = synced {
+        return Err(StoreError::Unavailable(e.to_string()));
+    }
+    take(result?).ok_or_else(|| StoreError::Corrupt("the writer mixed up two jobs' outputs".into()))
 }
