@@ -3,7 +3,7 @@
 //! subscriber or the NATS stream), and the attempts on them.
 
 use crate::config::{Config, NATS_TARGET};
-use crate::domain::{EventType, Vendor};
+use crate::domain::{Call, Change, EventType, Vendor};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -174,4 +174,55 @@ pub struct TargetState {
     pub pending: u64,
     pub delivered: u64,
     pub dead: u64,
+}
+
+/// An event about to be written by either backend: its id, type and exact
+/// body, and the targets that get a delivery of it.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'t> {
+    /// `evt_` + ULID.
+    pub id: String,
+    pub kind: EventType,
+    /// `{"id","type","timestamp","data":call}`, built once so every attempt
+    /// sends the same bytes.
+    pub payload: String,
+    pub targets: Vec<&'t Target>,
+}
+
+impl<'t> NewEvent<'t> {
+    /// The event `change` makes of `call` (whose JSON document is `doc`) at
+    /// `now`; `None` for [`Change::Unchanged`] and when no target wants it
+    /// (an event is only sent to the targets configured when it is made,
+    /// so one nobody wants would never be read).
+    pub fn make(
+        call: &Call,
+        doc: &str,
+        change: Change,
+        now: jiff::Timestamp,
+        targets: &'t [Target],
+    ) -> Option<NewEvent<'t>> {
+        let kind = EventType::for_change(change)?;
+        let targets: Vec<&Target> = targets
+            .iter()
+            .filter(|t| t.wants(kind, call.vendor))
+            .collect();
+        if targets.is_empty() {
+            return None;
+        }
+        let id = format!("evt_{}", ulid::Ulid::new());
+        // RFC 3339 in UTC, as every time in the call (`Timestamp`'s Display).
+        let payload =
+            format!(r#"{{"id":"{id}","type":"{kind}","timestamp":"{now}","data":{doc}}}"#);
+        Some(NewEvent {
+            id,
+            kind,
+            payload,
+            targets,
+        })
+    }
+}
+
+/// A new delivery's id: `dlv_` + ULID.
+pub fn new_delivery_id() -> String {
+    format!("dlv_{}", ulid::Ulid::new())
 }

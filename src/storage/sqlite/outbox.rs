@@ -4,7 +4,7 @@
 //! on the read pool.
 
 use super::rows::{from_ms, ms, unavailable};
-use crate::domain::{Call, Change, EventType};
+use crate::domain::{Call, Change};
 use crate::storage::*;
 use jiff::Timestamp;
 use rusqlite::types::Value as Sql;
@@ -16,12 +16,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 /// Writes the event `change` makes of `call` (whose JSON document is
 /// `doc`) and a pending delivery, due at `now`, for each target that wants
-/// it. Nothing for [`Change::Unchanged`], nor when no target wants it: an
-/// event is only ever sent to the targets configured when it is made, so
-/// one nobody wants would never be read (and would cost every push a row).
-///
-/// The body is `{"id","type","timestamp","data":call}`, built once here so
-/// every attempt sends the same bytes.
+/// it; nothing when [`NewEvent::make`] makes none.
 pub fn record_event(
     tx: &Connection,
     call: &Call,
@@ -30,27 +25,21 @@ pub fn record_event(
     now: Timestamp,
     targets: &[Target],
 ) -> Result<(), StoreError> {
-    let Some(kind) = EventType::for_change(change) else {
+    let Some(event) = NewEvent::make(call, doc, change, now, targets) else {
         return Ok(());
     };
-    if !targets.iter().any(|t| t.wants(kind, call.vendor)) {
-        return Ok(());
-    }
-    let id = format!("evt_{}", ulid::Ulid::new());
-    // RFC 3339 in UTC, as every time in the call (`Timestamp`'s Display).
-    let payload = format!(r#"{{"id":"{id}","type":"{kind}","timestamp":"{now}","data":{doc}}}"#);
     tx.prepare_cached(
         "INSERT INTO events (id, type, vendor, call_id, created_at, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut s| {
         s.execute(params![
-            id,
-            kind.as_str(),
+            event.id,
+            event.kind.as_str(),
             call.vendor.as_str(),
             call.id,
             ms(now),
-            payload
+            event.payload
         ])
     })
     .map_err(unavailable)?;
@@ -61,10 +50,9 @@ pub fn record_event(
              VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
         )
         .map_err(unavailable)?;
-    for t in targets.iter().filter(|t| t.wants(kind, call.vendor)) {
-        let delivery = format!("dlv_{}", ulid::Ulid::new());
+    for t in event.targets {
         insert
-            .execute(params![delivery, t.name, seq, call.id, ms(now)])
+            .execute(params![new_delivery_id(), t.name, seq, call.id, ms(now)])
             .map_err(unavailable)?;
     }
     Ok(())
