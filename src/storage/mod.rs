@@ -4,6 +4,7 @@
 
 mod cursor;
 mod outbox;
+pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]
 mod test_batch;

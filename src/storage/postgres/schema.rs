@@ -1,0 +1,145 @@
+//! PostgreSQL schema and its migrations, applied at open under an advisory
+//! lock (several instances may start at once) and recorded in
+//! `callhook_schema`. Times are epoch milliseconds (`BIGINT`), as in SQLite,
+//! so both backends read and write the same values; documents are `TEXT`
+//! so an event's body is sent byte for byte as it was made.
+
+use tokio_postgres::Client;
+
+/// The advisory lock key held while migrating ("callhook" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6361_6c6c_686f_6f6b;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE receipts (
+    id           TEXT PRIMARY KEY,
+    source       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    received_at  BIGINT NOT NULL,
+    remote_addr  TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    record_count BIGINT NOT NULL,
+    errors       TEXT NOT NULL,
+    warnings     TEXT NOT NULL,
+    replay_count BIGINT NOT NULL DEFAULT 0,
+    replayed_at  BIGINT,
+    body         BYTEA NOT NULL
+);
+CREATE INDEX receipts_by_status ON receipts(status, id);
+CREATE INDEX receipts_by_source ON receipts(source, id);
+
+CREATE TABLE calls (
+    id              TEXT PRIMARY KEY,
+    vendor          TEXT NOT NULL,
+    vendor_call_id  TEXT NOT NULL,
+    source          TEXT NOT NULL,
+    direction       TEXT NOT NULL,
+    outcome         TEXT NOT NULL,
+    task_id         TEXT,
+    out_id          TEXT,
+    customer_number TEXT,
+    started_at      BIGINT NOT NULL,
+    talk_seconds    BIGINT,
+    cost_amount     TEXT,
+    cost_currency   TEXT,
+    qa_score        DOUBLE PRECISION,
+    doc             TEXT NOT NULL
+);
+CREATE INDEX calls_by_started ON calls(started_at DESC, id DESC);
+CREATE INDEX calls_by_task ON calls(task_id, started_at);
+CREATE INDEX calls_by_out_id ON calls(out_id);
+CREATE INDEX calls_by_customer ON calls(customer_number);
+
+CREATE TABLE call_receipts (
+    call_id    TEXT NOT NULL,
+    receipt_id TEXT NOT NULL,
+    PRIMARY KEY (call_id, receipt_id)
+);
+CREATE INDEX call_receipts_by_receipt ON call_receipts(receipt_id);
+
+CREATE TABLE events (
+    seq        BIGSERIAL PRIMARY KEY,
+    id         TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    vendor     TEXT NOT NULL,
+    call_id    TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    payload    TEXT NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id                   TEXT PRIMARY KEY,
+    target               TEXT NOT NULL,
+    event_seq            BIGINT NOT NULL,
+    call_id              TEXT NOT NULL,
+    status               TEXT NOT NULL,
+    attempts             INTEGER NOT NULL DEFAULT 0,
+    created_at           BIGINT NOT NULL,
+    next_attempt_at      BIGINT,
+    lease_until          BIGINT,
+    last_attempt_at      BIGINT,
+    last_response_status INTEGER,
+    last_error           TEXT,
+    delivered_at         BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries(target, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_call_order ON deliveries(target, call_id, event_seq) WHERE status = 'pending';
+CREATE INDEX deliveries_by_target ON deliveries(target, status, id);
+
+CREATE TABLE targets (
+    name            TEXT PRIMARY KEY,
+    disabled_at     BIGINT,
+    disabled_reason TEXT
+);
+"#];
+
+/// Brings the database to the newest version, one transaction per step,
+/// holding a session advisory lock so that instances starting together
+/// migrate one after another (the later ones find nothing to do).
+///
+/// Errors: the PostgreSQL error of the failing step (nothing of it is
+/// applied).
+pub async fn migrate(client: &mut Client) -> Result<usize, tokio_postgres::Error> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let applied = apply_all(client).await;
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    let applied = applied?;
+    unlocked?;
+    Ok(applied)
+}
+
+async fn apply_all(client: &mut Client) -> Result<usize, tokio_postgres::Error> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS callhook_schema (version INTEGER NOT NULL)")
+        .await?;
+    let current: i64 = client
+        .query_one(
+            "SELECT coalesce(max(version), 0)::BIGINT FROM callhook_schema",
+            &[],
+        )
+        .await?
+        .get(0);
+    let mut applied = 0;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = client.transaction().await?;
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO callhook_schema (version) VALUES ($1)",
+            &[&(i as i32 + 1)],
+        )
+        .await?;
+        tx.commit().await?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// The newest schema version this build knows.
+pub fn latest() -> usize {
+    MIGRATIONS.len()
+}

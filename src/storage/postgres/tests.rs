@@ -1,0 +1,186 @@
+//! Against the PostgreSQL named by `CALLHOOK_TEST_POSTGRES_URL` (CI sets it;
+//! without it these tests say they are skipped and return), each test in a
+//! database of its own, dropped at its end.
+
+use super::*;
+use crate::domain::EventType;
+use crate::storage::test_batch;
+
+/// A fresh database: its URL, and the server URL to drop it through.
+async fn fresh_db() -> Option<(String, String, String)> {
+    let Ok(base) = std::env::var("CALLHOOK_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!(
+        "callhook_t_{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    admin(&base, &format!("CREATE DATABASE {name}")).await;
+    let mut url = url::Url::parse(&base).expect("CALLHOOK_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    Some((url.to_string(), base, name))
+}
+
+async fn admin(base: &str, sql: &str) {
+    let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client.batch_execute(sql).await.unwrap();
+}
+
+async fn drop_db(base: &str, name: &str) {
+    admin(base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
+}
+
+fn crm() -> Vec<Target> {
+    vec![Target {
+        name: "crm".into(),
+        events: EventType::ALL.to_vec(),
+        vendors: vec![],
+    }]
+}
+
+async fn count(store: &PgStore, sql: &str) -> i64 {
+    let c = store.pool.get().await.unwrap();
+    c.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_migrate_once() {
+    let Some((url, base, name)) = fresh_db().await else {
+        return;
+    };
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { PgStore::open(&url, vec![]).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for o in opens {
+        stores.push(o.await.unwrap().expect("every instance starts"));
+    }
+    let versions = count(&stores[0], "SELECT count(*) FROM callhook_schema").await;
+    assert_eq!(
+        versions,
+        schema::latest() as i64,
+        "each migration applied once"
+    );
+    stores[0].ping().await.unwrap();
+    drop(stores);
+    drop_db(&base, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_push_raced_through_two_instances_makes_one_call_and_one_created_event() {
+    let Some((url, base, name)) = fresh_db().await else {
+        return;
+    };
+    let a = Arc::new(PgStore::open(&url, crm()).await.unwrap());
+    let b = Arc::new(PgStore::open(&url, crm()).await.unwrap());
+    let calls: Vec<String> = (0..50).map(|i| format!("race-{i}")).collect();
+    let mut tasks = Vec::new();
+    for round in 0..20 {
+        for (k, store) in [&a, &b].into_iter().enumerate() {
+            let store = store.clone();
+            // Half the pushes name the calls in reverse order: no deadlock.
+            let mut these: Vec<(&str, i64)> = calls.iter().map(|c| (c.as_str(), 60)).collect();
+            if k == 1 {
+                these.reverse();
+            }
+            let batch = test_batch(&format!("r{round}-{k}"), &these, false);
+            tasks.push(tokio::spawn(async move { store.ingest(batch).await }));
+        }
+    }
+    let mut created = 0;
+    for t in tasks {
+        created += t.await.unwrap().expect("every push is stored").created;
+    }
+    assert_eq!(created, 50, "each call created once across instances");
+    assert_eq!(count(&a, "SELECT count(*) FROM calls").await, 50);
+    assert_eq!(count(&a, "SELECT count(*) FROM receipts").await, 40);
+    assert_eq!(
+        count(
+            &a,
+            "SELECT count(*) FROM events WHERE type = 'call.created'"
+        )
+        .await,
+        50,
+        "one call.created per call"
+    );
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM events").await,
+        50,
+        "the duplicates made no event"
+    );
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM deliveries WHERE target = 'crm'").await,
+        50
+    );
+    assert_eq!(
+        count(&a, "SELECT count(*) FROM call_receipts").await,
+        50 * 40
+    );
+    drop((a, b));
+    drop_db(&base, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
+    let Some((url, base, name)) = fresh_db().await else {
+        return;
+    };
+    let store = PgStore::open(&url, crm()).await.unwrap();
+    let first = store
+        .ingest(test_batch("r1", &[("a", 10)], false))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.created, first.status.map(|s| s.as_str())),
+        (1, Some("accepted"))
+    );
+    let second = store
+        .ingest(test_batch("r2", &[("a", 20)], false))
+        .await
+        .unwrap();
+    assert_eq!(second.updated, 1);
+    let replay = store
+        .ingest(test_batch("r2", &[("a", 20)], true))
+        .await
+        .unwrap();
+    assert_eq!(
+        (replay.unchanged, replay.status.map(|s| s.as_str())),
+        (1, Some("duplicate"))
+    );
+    let c = store.pool.get().await.unwrap();
+    let doc: String = c
+        .query_one("SELECT doc FROM calls", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let call: crate::domain::Call = serde_json::from_str(&doc).unwrap();
+    assert_eq!(call.talk_seconds, Some(20));
+    let row = c
+        .query_one(
+            "SELECT status, replay_count FROM receipts WHERE id = 'r2'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, i64>(1)),
+        ("duplicate".into(), 1)
+    );
+    let types: Vec<String> = c
+        .query("SELECT type FROM events ORDER BY seq", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(types, ["call.created", "call.updated"]);
+    drop((c, store));
+    drop_db(&base, &name).await;
+}
