@@ -3,6 +3,7 @@
 //! two backends). [`sqlite`] is the embedded default.
 
 mod cursor;
+pub mod filter;
 mod outbox;
 pub mod postgres;
 pub mod sqlite;

@@ -1,7 +1,8 @@
 //! Read queries, each on a pooled read-only connection.
 
 use super::rows::{self, call_doc, from_ms, unavailable, RECEIPT_COLUMNS};
-use crate::domain::{call_id_for, Call, Vendor};
+use crate::domain::Call;
+use crate::storage::filter::{Conditions, Param};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, GroupBy, Page, PageRequest, Receipt, ReceiptFilter,
     ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
@@ -12,50 +13,17 @@ use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-/// `WHERE …` (or empty) and its parameters for `filter`.
-fn where_clause(filter: &CallFilter, mut extra: Vec<(String, Vec<Sql>)>) -> (String, Vec<Sql>) {
-    let mut parts: Vec<String> = Vec::new();
-    let mut params: Vec<Sql> = Vec::new();
-    let mut eq = |col: &str, v: Option<String>| {
-        if let Some(v) = v {
-            parts.push(format!("{col} = ?"));
-            params.push(Sql::Text(v));
-        }
-    };
-    eq("vendor", filter.vendor.map(|v| v.as_str().to_owned()));
-    eq("source", filter.source.clone());
-    eq("direction", filter.direction.map(|v| v.as_str().to_owned()));
-    eq("outcome", filter.outcome.map(|v| v.as_str().to_owned()));
-    eq("task_id", filter.task_id.clone());
-    eq("out_id", filter.out_id.clone());
-    eq("customer_number", filter.customer_number.clone());
-    if let Some(vcid) = &filter.vendor_call_id {
-        // The id is a hash of (vendor, vendor_call_id): the primary key
-        // finds the call for each vendor it could belong to.
-        let vendors = match filter.vendor {
-            Some(v) => vec![v],
-            None => Vendor::ALL.to_vec(),
-        };
-        parts.push(format!("id IN ({})", vec!["?"; vendors.len()].join(", ")));
-        params.extend(vendors.into_iter().map(|v| Sql::Text(call_id_for(v, vcid))));
-    }
-    if let Some(t) = filter.since {
-        parts.push("started_at >= ?".into());
-        params.push(Sql::Integer(rows::ms(t)));
-    }
-    if let Some(t) = filter.until {
-        parts.push("started_at < ?".into());
-        params.push(Sql::Integer(rows::ms(t)));
-    }
-    for (sql, p) in extra.drain(..) {
-        parts.push(sql);
-        params.extend(p);
-    }
-    if parts.is_empty() {
-        (String::new(), params)
-    } else {
-        (format!("WHERE {}", parts.join(" AND ")), params)
-    }
+/// `WHERE …` (or empty) and its parameters for `conds`.
+fn where_clause(conds: &Conditions) -> (String, Vec<Sql>) {
+    let (wh, params) = conds.render(1, |_| "?".to_owned());
+    let params = params
+        .into_iter()
+        .map(|p| match p {
+            Param::Text(t) => Sql::Text(t),
+            Param::Int(i) => Sql::Integer(i),
+        })
+        .collect();
+    (wh, params)
 }
 
 pub fn list_calls(
@@ -63,19 +31,11 @@ pub fn list_calls(
     filter: &CallFilter,
     page: &PageRequest,
 ) -> Result<Page<Call>, StoreError> {
-    let mut extra = Vec::new();
+    let mut conds = Conditions::of_calls(filter);
     if let Some(c) = &page.cursor {
-        let c = CallCursor::decode(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        extra.push((
-            "(started_at < ? OR (started_at = ? AND id < ?))".to_owned(),
-            vec![
-                Sql::Integer(c.started_at_ms),
-                Sql::Integer(c.started_at_ms),
-                Sql::Text(c.id),
-            ],
-        ));
+        conds.after_call(c)?;
     }
-    let (wh, mut params) = where_clause(filter, extra);
+    let (wh, mut params) = where_clause(&conds);
     params.push(Sql::Integer(page.limit as i64 + 1));
     let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ?");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
@@ -158,7 +118,7 @@ pub fn stats(
     filter: &CallFilter,
 ) -> Result<Vec<StatsRow>, StoreError> {
     let key = key_expr(group_by);
-    let (wh, params) = where_clause(filter, Vec::new());
+    let (wh, params) = where_clause(&Conditions::of_calls(filter));
     let sql = format!(
         "SELECT {key} AS k, COUNT(*), SUM(outcome = 'answered'), COALESCE(SUM(talk_seconds), 0),
             COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds END), 0), AVG(qa_score)
@@ -189,7 +149,9 @@ pub fn stats(
         .collect::<Result<_, _>>()
         .map_err(unavailable)?;
     // Money is summed exactly, in Rust: SQLite would sum decimal text as floats.
-    let (wh, params) = where_clause(filter, vec![("cost_amount IS NOT NULL".into(), vec![])]);
+    let mut costed = Conditions::of_calls(filter);
+    costed.push("cost_amount IS NOT NULL", []);
+    let (wh, params) = where_clause(&costed);
     let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let mut sums: BTreeMap<Option<String>, BTreeMap<String, Decimal>> = BTreeMap::new();

@@ -1,0 +1,137 @@
+//! The `WHERE` clause of the call list and the stats, shared by both
+//! backends: conditions written with `?` for each parameter, rendered with
+//! the backend's placeholder (`?` for SQLite, `$n` for PostgreSQL).
+
+use super::{CallCursor, CallFilter, StoreError};
+use crate::domain::{call_id_for, Vendor};
+
+/// A parameter value of a condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Conditions joined by `AND`, each with its `?` parameters in order.
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    parts: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Conditions {
+    /// Adds `sql` (with one `?` per value of `params`).
+    pub fn push(&mut self, sql: &str, params: impl IntoIterator<Item = Param>) {
+        self.parts.push(sql.to_owned());
+        self.params.extend(params);
+    }
+
+    /// The conditions of `filter` (`interfaces.md`, Query API): equality on
+    /// the indexed columns, `vendor_call_id` through the call id (a hash of
+    /// vendor and vendor call id, so the primary key finds it),
+    /// `since ≤ started_at < until`.
+    pub fn of_calls(filter: &CallFilter) -> Conditions {
+        let mut c = Conditions::default();
+        let mut eq = |col: &str, v: Option<String>| {
+            if let Some(v) = v {
+                c.push(&format!("{col} = ?"), [Param::Text(v)]);
+            }
+        };
+        eq("vendor", filter.vendor.map(|v| v.as_str().to_owned()));
+        eq("source", filter.source.clone());
+        eq("direction", filter.direction.map(|v| v.as_str().to_owned()));
+        eq("outcome", filter.outcome.map(|v| v.as_str().to_owned()));
+        eq("task_id", filter.task_id.clone());
+        eq("out_id", filter.out_id.clone());
+        eq("customer_number", filter.customer_number.clone());
+        if let Some(vcid) = &filter.vendor_call_id {
+            let vendors = match filter.vendor {
+                Some(v) => vec![v],
+                None => Vendor::ALL.to_vec(),
+            };
+            let marks = vec!["?"; vendors.len()].join(", ");
+            let ids = vendors
+                .into_iter()
+                .map(|v| Param::Text(call_id_for(v, vcid)));
+            c.push(&format!("id IN ({marks})"), ids);
+        }
+        if let Some(t) = filter.since {
+            c.push("started_at >= ?", [Param::Int(t.as_millisecond())]);
+        }
+        if let Some(t) = filter.until {
+            c.push("started_at < ?", [Param::Int(t.as_millisecond())]);
+        }
+        c
+    }
+
+    /// Adds the position after `cursor` in the newest-first call order.
+    ///
+    /// Errors: [`StoreError::Corrupt`] for a cursor callhook did not make
+    /// (the API checks cursors before they reach the store).
+    pub fn after_call(&mut self, cursor: &str) -> Result<(), StoreError> {
+        let c = CallCursor::decode(cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.push(
+            "(started_at < ? OR (started_at = ? AND id < ?))",
+            [
+                Param::Int(c.started_at_ms),
+                Param::Int(c.started_at_ms),
+                Param::Text(c.id),
+            ],
+        );
+        Ok(())
+    }
+
+    /// `WHERE …` (empty without conditions) with each `?` replaced by
+    /// `mark(n)` (`n` from `first`), and the parameters in order.
+    pub fn render(&self, first: usize, mark: impl Fn(usize) -> String) -> (String, Vec<Param>) {
+        if self.parts.is_empty() {
+            return (String::new(), self.params.clone());
+        }
+        let joined = self.parts.join(" AND ");
+        let mut sql = String::with_capacity(joined.len() + 8);
+        let mut n = first;
+        for ch in joined.chars() {
+            if ch == '?' {
+                sql.push_str(&mark(n));
+                n += 1;
+            } else {
+                sql.push(ch);
+            }
+        }
+        (format!("WHERE {sql}"), self.params.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_render_with_either_placeholder_style() {
+        let filter = CallFilter {
+            vendor: Some(Vendor::Itnio),
+            vendor_call_id: Some("c-1".into()),
+            since: Some(jiff::Timestamp::from_millisecond(1_000).unwrap()),
+            ..Default::default()
+        };
+        let c = Conditions::of_calls(&filter);
+        let (sqlite, params) = c.render(1, |_| "?".into());
+        assert_eq!(sqlite, "WHERE vendor = ? AND id IN (?) AND started_at >= ?");
+        let (pg, _) = c.render(1, |n| format!("${n}"));
+        assert_eq!(pg, "WHERE vendor = $1 AND id IN ($2) AND started_at >= $3");
+        assert_eq!(
+            params,
+            [
+                Param::Text("itnio".into()),
+                Param::Text(call_id_for(Vendor::Itnio, "c-1")),
+                Param::Int(1_000)
+            ]
+        );
+        assert_eq!(Conditions::default().render(1, |_| "?".into()).0, "");
+        let all = Conditions::of_calls(&CallFilter {
+            vendor_call_id: Some("x".into()),
+            ..Default::default()
+        });
+        assert_eq!(all.render(1, |_| "?".into()).1.len(), Vendor::ALL.len());
+    }
+}
