@@ -5,6 +5,7 @@
 mod cursor;
 pub mod filter;
 mod outbox;
+pub mod outbox_sql;
 pub mod postgres;
 pub mod sqlite;
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! `postgres://` URLs.
 
 pub mod ingest;
+pub mod reads;
 pub mod schema;
 
 use crate::storage::{IngestBatch, IngestOutcome, StoreError, Target};

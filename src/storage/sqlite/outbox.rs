@@ -5,6 +5,7 @@
 
 use super::rows::{from_ms, ms, unavailable};
 use crate::domain::{Call, Change};
+use crate::storage::outbox_sql::{self, numbered, BLOCKED, DELIVERY_COLUMNS, DISABLED};
 use crate::storage::*;
 use jiff::Timestamp;
 use rusqlite::types::Value as Sql;
@@ -58,11 +59,6 @@ pub fn record_event(
     Ok(())
 }
 
-/// Whether an earlier pending delivery of the same call to the same target
-/// exists (then `d` waits: one call's events go out in order).
-const BLOCKED: &str = "EXISTS (SELECT 1 FROM deliveries p WHERE p.target = d.target
-    AND p.call_id = d.call_id AND p.status = 'pending' AND p.event_seq < d.event_seq)";
-
 /// Due, unblocked, unleased deliveries of an enabled `target`, leased until
 /// `now + lease`. See [`crate::storage::Store::claim_deliveries`].
 pub fn claim(
@@ -72,13 +68,13 @@ pub fn claim(
     limit: usize,
     lease: std::time::Duration,
 ) -> Result<Vec<OutboundMessage>, StoreError> {
+    let disabled = numbered(DISABLED, '?');
     let sql = format!(
         "SELECT d.id, d.attempts, d.call_id, e.id, e.type, e.vendor, e.created_at, e.payload
          FROM deliveries d JOIN events e ON e.seq = d.event_seq
          WHERE d.target = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2
            AND (d.lease_until IS NULL OR d.lease_until <= ?2)
-           AND NOT {BLOCKED}
-           AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.name = ?1 AND t.disabled_at IS NOT NULL)
+           AND NOT {BLOCKED} AND NOT {disabled}
          ORDER BY d.next_attempt_at, d.event_seq
          LIMIT ?3"
     );
@@ -151,13 +147,7 @@ pub fn next_due(
     target: &str,
     now: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
-    let sql = format!(
-        "SELECT d.next_attempt_at FROM deliveries d
-         WHERE d.target = ?1 AND d.status = 'pending'
-           AND (d.lease_until IS NULL OR d.lease_until <= ?2) AND NOT {BLOCKED}
-           AND NOT EXISTS (SELECT 1 FROM targets t WHERE t.name = ?1 AND t.disabled_at IS NOT NULL)
-         ORDER BY d.next_attempt_at LIMIT 1"
-    );
+    let sql = numbered(&outbox_sql::next_due(), '?');
     let v: Option<i64> = c
         .prepare_cached(&sql)
         .and_then(|mut s| {
@@ -177,10 +167,6 @@ pub fn release_leases(c: &Connection) -> Result<u64, StoreError> {
     .map(|n| n as u64)
     .map_err(unavailable)
 }
-
-const DELIVERY_COLUMNS: &str = "d.id, d.target, e.id, e.type, e.vendor, d.call_id, d.status,
-    d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_response_status,
-    d.last_error, d.delivered_at";
 
 fn delivery(r: &Row) -> Result<Delivery, StoreError> {
     let get_s = |i: usize| r.get::<_, String>(i).map_err(unavailable);

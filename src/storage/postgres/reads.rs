@@ -1,0 +1,278 @@
+//! Read queries on PostgreSQL, answering exactly as the SQLite backend does
+//! (same orders, `NULL` keys first in stats, money summed as decimals).
+
+use super::ingest::unavailable;
+use crate::adapters::RecordIssue;
+use crate::domain::{Call, SourceKind};
+use crate::storage::filter::{Conditions, Param};
+use crate::storage::{
+    CallCursor, CallDetail, CallFilter, GroupBy, Page, PageRequest, Receipt, ReceiptFilter,
+    ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
+};
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+type Params = Vec<Box<dyn ToSql + Sync + Send>>;
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(v).map_err(|e| corrupt(&format!("time {v}"), e))
+}
+
+/// `WHERE …` with `$n` placeholders from `first`, and its parameters.
+fn where_clause(conds: &Conditions, first: usize) -> (String, Params) {
+    let (wh, params) = conds.render(first, |n| format!("${n}"));
+    let params = params
+        .into_iter()
+        .map(|p| -> Box<dyn ToSql + Sync + Send> {
+            match p {
+                Param::Text(t) => Box::new(t),
+                Param::Int(i) => Box::new(i),
+            }
+        })
+        .collect();
+    (wh, params)
+}
+
+fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+pub async fn list_calls(
+    c: &Client,
+    filter: &CallFilter,
+    page: &PageRequest,
+) -> Result<Page<Call>, StoreError> {
+    let mut conds = Conditions::of_calls(filter);
+    if let Some(cur) = &page.cursor {
+        conds.after_call(cur)?;
+    }
+    let (wh, mut params) = where_clause(&conds, 1);
+    let n = params.len() + 1;
+    params.push(Box::new(page.limit as i64 + 1));
+    let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ${n}");
+    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
+    let mut items = rows
+        .iter()
+        .map(|r| serde_json::from_str::<Call>(r.get(0)).map_err(|e| corrupt("call document", e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if items.len() > page.limit {
+        items.truncate(page.limit);
+        items.last().map(|c| {
+            CallCursor {
+                started_at_ms: c.started_at.as_millisecond(),
+                id: c.id.clone(),
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreError> {
+    let Some(row) = c
+        .query_opt("SELECT doc FROM calls WHERE id = $1", &[&id])
+        .await
+        .map_err(unavailable)?
+    else {
+        return Ok(None);
+    };
+    let call: Call = serde_json::from_str(row.get(0)).map_err(|e| corrupt("call document", e))?;
+    let rows = c
+        .query(
+            "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr
+             JOIN receipts r ON r.id = cr.receipt_id WHERE cr.call_id = $1 ORDER BY r.id",
+            &[&id],
+        )
+        .await
+        .map_err(unavailable)?;
+    let receipts = rows
+        .iter()
+        .map(|r| {
+            Ok(ReceiptRef {
+                id: r.get(0),
+                source: r.get(1),
+                received_at: from_ms(r.get(2))?,
+                status: ReceiptStatus::parse(r.get(3)).map_err(StoreError::Corrupt)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(CallDetail { call, receipts }))
+}
+
+fn key_expr(g: GroupBy) -> &'static str {
+    match g {
+        GroupBy::Vendor => "vendor",
+        GroupBy::Source => "source",
+        GroupBy::Outcome => "outcome",
+        GroupBy::Day => {
+            "to_char(to_timestamp(started_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        }
+        GroupBy::TaskId => "task_id",
+    }
+}
+
+pub async fn stats(
+    c: &Client,
+    group_by: GroupBy,
+    filter: &CallFilter,
+) -> Result<Vec<StatsRow>, StoreError> {
+    let key = key_expr(group_by);
+    let (wh, params) = where_clause(&Conditions::of_calls(filter), 1);
+    let sql = format!(
+        "SELECT {key} AS k, COUNT(*), COUNT(*) FILTER (WHERE outcome = 'answered'),
+            COALESCE(SUM(talk_seconds), 0)::BIGINT,
+            COALESCE(SUM(talk_seconds) FILTER (WHERE outcome = 'answered'), 0)::BIGINT,
+            AVG(qa_score)
+         FROM calls {wh} GROUP BY k ORDER BY k NULLS FIRST"
+    );
+    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
+    let mut out: Vec<StatsRow> = rows
+        .iter()
+        .map(|r| {
+            let calls: i64 = r.get(1);
+            let answered: i64 = r.get(2);
+            let answered_talk: i64 = r.get(4);
+            StatsRow {
+                key: r.get(0),
+                calls: calls as u64,
+                answered: answered as u64,
+                answer_rate: if calls > 0 {
+                    answered as f64 / calls as f64
+                } else {
+                    0.0
+                },
+                talk_seconds: r.get(3),
+                avg_talk_seconds: (answered > 0).then(|| answered_talk as f64 / answered as f64),
+                cost: BTreeMap::new(),
+                avg_qa_score: r.get(5),
+            }
+        })
+        .collect();
+    // Money is summed exactly in Rust, as the SQLite backend does.
+    let mut costed = Conditions::of_calls(filter);
+    costed.push("cost_amount IS NOT NULL", []);
+    let (wh, params) = where_clause(&costed, 1);
+    let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
+    let mut sums: BTreeMap<Option<String>, BTreeMap<String, Decimal>> = BTreeMap::new();
+    for r in c.query(&sql, &refs(&params)).await.map_err(unavailable)? {
+        let amount: String = r.get(2);
+        let d = Decimal::from_str(&amount).map_err(|e| corrupt(&format!("cost {amount}"), e))?;
+        *sums
+            .entry(r.get(0))
+            .or_default()
+            .entry(r.get(1))
+            .or_default() += d;
+    }
+    for row in &mut out {
+        if let Some(per) = sums.remove(&row.key) {
+            row.cost = per
+                .into_iter()
+                .map(|(c, d)| (c, d.normalize().to_string()))
+                .collect();
+        }
+    }
+    Ok(out)
+}
+
+const RECEIPT_COLUMNS: &str =
+    "id, source, kind, received_at, remote_addr, sha256, status, record_count,
+    errors, warnings, replay_count, replayed_at, length(body)::BIGINT";
+
+fn receipt_summary(r: &Row) -> Result<ReceiptSummary, StoreError> {
+    let issues = |s: String| {
+        serde_json::from_str::<Vec<RecordIssue>>(&s).map_err(|e| corrupt("receipt issues", e))
+    };
+    Ok(ReceiptSummary {
+        id: r.get(0),
+        source: r.get(1),
+        kind: r
+            .get::<_, String>(2)
+            .parse::<SourceKind>()
+            .map_err(|e| corrupt("receipt kind", e))?,
+        received_at: from_ms(r.get(3))?,
+        remote_addr: r.get(4),
+        sha256: r.get(5),
+        status: ReceiptStatus::parse(r.get(6)).map_err(|e| corrupt("receipt status", e))?,
+        record_count: r.get::<_, i64>(7) as usize,
+        errors: issues(r.get(8))?,
+        warnings: issues(r.get(9))?,
+        replay_count: r.get::<_, i64>(10) as u32,
+        replayed_at: r.get::<_, Option<i64>>(11).map(from_ms).transpose()?,
+        body_bytes: r.get::<_, i64>(12) as usize,
+    })
+}
+
+pub async fn list_receipts(
+    c: &Client,
+    filter: &ReceiptFilter,
+    page: &PageRequest,
+) -> Result<Page<ReceiptSummary>, StoreError> {
+    let mut conds = Conditions::default();
+    if let Some(s) = filter.status {
+        conds.push("status = ?", [Param::Text(s.as_str().into())]);
+    }
+    if let Some(s) = &filter.source {
+        conds.push("source = ?", [Param::Text(s.clone())]);
+    }
+    if let Some(cur) = &page.cursor {
+        conds.push("id < ?", [Param::Text(cur.clone())]);
+    }
+    let (wh, mut params) = where_clause(&conds, 1);
+    let n = params.len() + 1;
+    params.push(Box::new(page.limit as i64 + 1));
+    let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts {wh} ORDER BY id DESC LIMIT ${n}");
+    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
+    let mut items = rows
+        .iter()
+        .map(receipt_summary)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if items.len() > page.limit {
+        items.truncate(page.limit);
+        items.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+pub async fn get_receipt(c: &Client, id: &str) -> Result<Option<Receipt>, StoreError> {
+    let sql = format!("SELECT {RECEIPT_COLUMNS}, body FROM receipts WHERE id = $1");
+    let Some(r) = c.query_opt(&sql, &[&id]).await.map_err(unavailable)? else {
+        return Ok(None);
+    };
+    Ok(Some(Receipt {
+        summary: receipt_summary(&r)?,
+        body: r.get(13),
+    }))
+}
+
+pub async fn receipt_ids(
+    c: &Client,
+    status: Option<ReceiptStatus>,
+) -> Result<Vec<String>, StoreError> {
+    let rows = match status {
+        Some(s) => {
+            c.query(
+                "SELECT id FROM receipts WHERE status = $1 ORDER BY id",
+                &[&s.as_str()],
+            )
+            .await
+        }
+        None => c.query("SELECT id FROM receipts ORDER BY id", &[]).await,
+    }
+    .map_err(unavailable)?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
