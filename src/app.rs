@@ -1,8 +1,9 @@
 //! [`App`]: the running service: store opened, router bound, serving until
 //! told to stop. Tests start one on port 0 with a temporary database.
 
-use crate::config::Config;
+use crate::config::{Config, StoreUrl};
 use crate::http::{router, AppState};
+use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{Store, StoreError};
 use crate::worker::pool::Workers;
@@ -26,16 +27,19 @@ pub enum StartError {
     },
 }
 
-/// Opens the store named by `config.database`.
+/// Opens (and migrates) the store named by `config.database`, fanning
+/// events out to the configured targets.
 ///
-/// Errors: [`StoreError::Unavailable`] when the URL is not a usable SQLite
-/// file (see [`Config::sqlite_path`]) or it cannot be opened or migrated.
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
-    let path = config.sqlite_path().map_err(StoreError::Unavailable)?;
-    Ok(Arc::new(SqliteStore::open_with_targets(
-        Path::new(&path),
-        crate::storage::Target::all(config),
-    )?))
+/// Errors: [`StoreError::Unavailable`] when the URL is not usable (see
+/// [`Config::store_url`]) or the store cannot be opened or migrated.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    let targets = crate::storage::Target::all(config);
+    Ok(match config.store_url().map_err(StoreError::Unavailable)? {
+        StoreUrl::Sqlite(path) => {
+            Arc::new(SqliteStore::open_with_targets(Path::new(&path), targets)?)
+        }
+        StoreUrl::Postgres(url) => Arc::new(PgStore::open(&url, targets).await?),
+    })
 }
 
 /// A started service.
@@ -56,7 +60,7 @@ impl App {
     /// Errors: [`StartError::Store`], [`StartError::Bind`],
     /// [`StartError::Workers`].
     pub async fn start(config: Config) -> Result<App, StartError> {
-        let store = open_store(&config)?;
+        let store = open_store(&config).await?;
         let state = AppState::new(Arc::new(config), store);
         let addr = state.config.listen;
         let listener = tokio::net::TcpListener::bind(addr)

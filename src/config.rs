@@ -28,7 +28,7 @@ pub struct Config {
     /// Address to listen on; default `127.0.0.1:8080`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// `sqlite://PATH` (default `sqlite://callhook.db`).
+    /// `sqlite://PATH` (default `sqlite://callhook.db`) or `postgres://…`.
     #[serde(default = "default_database")]
     pub database: String,
     /// Guards `/api` when set (`Authorization: Bearer …`).
@@ -132,6 +132,15 @@ fn default_database() -> String {
 /// Why an in-memory (or empty-named, temporary) SQLite database is refused.
 const PRIVATE_SQLITE: &str = "an in-memory or temporary SQLite database is private to one \
     connection, so the API could not read back what pushes stored; use sqlite://FILE";
+
+/// The backend `database` names ([`Config::store_url`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// The SQLite file's path.
+    Sqlite(String),
+    /// The PostgreSQL connection URL, as given.
+    Postgres(String),
+}
 
 /// Settings given on the command line; `None` leaves the lower layers' value.
 #[derive(Debug, Default, Serialize)]
@@ -239,7 +248,7 @@ impl Config {
             }
             s.context = Some(ctx);
         }
-        self.sqlite_path().map_err(ConfigError::Invalid)?;
+        self.store_url().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
         subscribers::validate(
             &self.subscribers,
@@ -265,23 +274,25 @@ impl Config {
         }
     }
 
-    /// The SQLite file of `database` (`sqlite://callhook.db` → `callhook.db`).
+    /// The store `database` names: `sqlite://PATH` (`sqlite://callhook.db`
+    /// → the file `callhook.db`) or `postgres://…` / `postgresql://…`.
     ///
     /// Errors: a message naming the URL for other schemes, and for in-memory
-    /// or empty names (SQLite gives each connection its own such database,
-    /// so the read pool would never see what the writer stored).
-    pub fn sqlite_path(&self) -> Result<String, String> {
+    /// or empty SQLite names (SQLite gives each connection its own such
+    /// database, so the read pool would never see what the writer stored).
+    pub fn store_url(&self) -> Result<StoreUrl, String> {
         let d = self.database.as_str();
+        if d.starts_with("postgres://") || d.starts_with("postgresql://") {
+            return Ok(StoreUrl::Postgres(d.to_owned()));
+        }
         let path = d
             .strip_prefix("sqlite://")
             .or_else(|| d.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                format!("database `{d}`: expected sqlite://PATH (the PostgreSQL backend is not built yet)")
-            })?;
+            .ok_or_else(|| format!("database `{d}`: expected sqlite://PATH or postgres://…"))?;
         if path.is_empty() || path == ":memory:" {
             return Err(format!("database `{d}`: {PRIVATE_SQLITE}"));
         }
-        Ok(path.to_owned())
+        Ok(StoreUrl::Sqlite(path.to_owned()))
     }
 
     /// The names of the outbound targets: each subscriber, then `nats`

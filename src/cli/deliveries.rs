@@ -81,7 +81,7 @@ pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<Exit
             status,
             limit,
         } => {
-            let store = open_store(&config)?;
+            let store = open_store(&config).await?;
             let filter = DeliveryFilter {
                 subscriber: subscriber.clone(),
                 status: parse(status)?,
@@ -119,7 +119,7 @@ pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<Exit
             subscriber,
             status,
         } => {
-            let store = open_store(&config)?;
+            let store = open_store(&config).await?;
             let status = parse(status)?.unwrap_or(DeliveryStatus::Dead);
             if status == DeliveryStatus::Delivered {
                 bail!("--status delivered: delivered deliveries cannot be retried (use dead or pending)");
@@ -148,7 +148,7 @@ pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<Exit
         }
         DeliveriesCommand::Enable { subscriber } | DeliveriesCommand::Disable { subscriber } => {
             known(&config, subscriber)?;
-            let store = open_store(&config)?;
+            let store = open_store(&config).await?;
             let reason = matches!(cmd, DeliveriesCommand::Disable { .. })
                 .then(|| "disabled with `callhook deliveries disable`".to_owned());
             let verb = if reason.is_some() {

@@ -53,7 +53,7 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
         let text = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
         work.extend(bodies(&text).into_iter().map(|b| (f.clone(), b)));
     }
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let ingestor = Ingestor {
         store,
         config: Arc::new(config),

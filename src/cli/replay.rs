@@ -20,7 +20,7 @@ pub async fn run(
         .map(ReceiptStatus::parse)
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let ids = match id {
         Some(id) => vec![id.to_owned()],
         None => store.receipt_ids(status).await?,

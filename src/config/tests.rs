@@ -11,7 +11,7 @@ fn file(text: &str) -> tempfile::NamedTempFile {
 fn defaults_have_one_source_per_kind_on_loopback() {
     let c = Config::defaults();
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(c.sqlite_path().ok().as_deref(), Some("callhook.db"));
+    assert_eq!(c.store_url(), Ok(StoreUrl::Sqlite("callhook.db".into())));
     let names: Vec<_> = c.sources.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
@@ -79,7 +79,7 @@ fn overrides_win_over_the_file() {
     };
     let c = Config::load(Some(f.path()), &o).unwrap();
     assert_eq!(c.listen.port(), 9000);
-    assert_eq!(c.sqlite_path().ok().as_deref(), Some("b.db"));
+    assert_eq!(c.store_url(), Ok(StoreUrl::Sqlite("b.db".into())));
 }
 
 #[test]
@@ -96,15 +96,24 @@ fn exposure_needs_tokens_off_loopback() {
 }
 
 #[test]
-fn postgres_is_refused_until_built() {
-    let o = Overrides {
-        listen: None,
-        database: Some("postgres://x@y/z".into()),
+fn postgres_urls_are_accepted_and_other_schemes_refused() {
+    let load = |db: &str| {
+        Config::load(
+            None,
+            &Overrides {
+                listen: None,
+                database: Some(db.into()),
+            },
+        )
     };
-    assert!(Config::load(None, &o)
-        .unwrap_err()
-        .to_string()
-        .contains("sqlite://"));
+    let c = load("postgres://x@y/z").unwrap();
+    assert_eq!(
+        c.store_url(),
+        Ok(StoreUrl::Postgres("postgres://x@y/z".into()))
+    );
+    assert!(load("postgresql://x@y/z").is_ok());
+    let e = load("mysql://x@y/z").unwrap_err().to_string();
+    assert!(e.contains("sqlite://") && e.contains("postgres://"), "{e}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use crate::process::Binary;
 use crate::receiver::{Reply, TestReceiver, SECRET};
-use crate::support::{sample, spawn_app_on, spawn_app_with};
+use crate::support::{sample, spawn_app_with};
 use std::time::{Duration, Instant};
 
 fn toml(url: &str) -> String {
@@ -12,10 +12,10 @@ fn toml(url: &str) -> String {
     )
 }
 
-/// Runs `callhook --config <dir>/c.toml --database <db> ARGS…`: (exit code, stdout, stderr).
+/// Runs `callhook --config <dir>/c.toml --database <database> ARGS…`: (exit code, stdout, stderr).
 async fn cli(
     dir: &std::path::Path,
-    db: &std::path::Path,
+    database: &str,
     config: &str,
     args: &[&str],
 ) -> (Option<i32>, String, String) {
@@ -24,7 +24,7 @@ async fn cli(
         "--config".to_owned(),
         dir.join("c.toml").display().to_string(),
         "--database".to_owned(),
-        format!("sqlite://{}", db.display()),
+        database.to_owned(),
     ];
     all.extend(args.iter().map(|s| s.to_string()));
     let dir = dir.to_owned();
@@ -57,11 +57,12 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
         assert!(Instant::now() < end, "no dead letter");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (dir, db) = app.stop().await;
+    let stopped = app.stop().await;
+    let (dir, db) = (stopped.dir.path(), stopped.database.as_str());
 
     let (code, out, err) = cli(
-        dir.path(),
-        &db,
+        dir,
+        db,
         &config,
         &["deliveries", "list", "--status", "dead"],
     )
@@ -75,8 +76,8 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
     assert!(err.contains("1 deliveries"), "{err}");
 
     let (code, _, err) = cli(
-        dir.path(),
-        &db,
+        dir,
+        db,
         &config,
         &["deliveries", "retry", "--subscriber", "nobody"],
     )
@@ -87,8 +88,8 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
         "{err}"
     );
     let (code, out, err) = cli(
-        dir.path(),
-        &db,
+        dir,
+        db,
         &config,
         &["deliveries", "retry", "--subscriber", "crm"],
     )
@@ -96,8 +97,8 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out.trim(), "retried 1 deliveries");
     let (code, out, _) = cli(
-        dir.path(),
-        &db,
+        dir,
+        db,
         &config,
         &["deliveries", "disable", "--subscriber", "crm"],
     )
@@ -105,7 +106,7 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
     assert_eq!((code, out.trim()), (Some(0), "disabled crm"));
 
     rx.answer(Reply::status(200));
-    let app = spawn_app_on(dir, db, &config).await;
+    let app = stopped.restart(&config).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(rx.got().len(), 2, "a disabled subscriber is sent nothing");
     let (status, _) = app.post_api("/api/v1/subscribers/crm/enable").await;

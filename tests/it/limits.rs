@@ -5,7 +5,7 @@
 //! `Retry-After`. The body size limit (413) is tested in `ingest.rs`.
 
 use crate::load::{report, SlowPush};
-use crate::support::{body, spawn_app, spawn_app_with, TestApp};
+use crate::support::{body, spawn_app, spawn_app_on, spawn_app_with, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -191,7 +191,10 @@ async fn bodies_over_the_in_flight_byte_budget_get_503() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_cannot_commit_within_the_budget_gets_503_then_recovers() {
-    let app = spawn_app_with("[limits]\nack_budget = \"200ms\"\n").await;
+    // SQLite's write lock is the fault held here: SQLite on either backend run.
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("callhook.db");
+    let app = spawn_app_on(dir, path, "[limits]\nack_budget = \"200ms\"\n").await;
     app.push_ok("aliyun-call-report", batch("before", 1)).await;
     // Another process holds SQLite's write lock (a backup, a sqlite3 shell).
     let locker = rusqlite_lock(&app);

@@ -4,6 +4,7 @@
 
 mod adapters;
 mod auth;
+mod backend;
 mod calls_api;
 mod cli;
 mod dataset;

@@ -3,9 +3,7 @@
 //! dead letters, restarts and isolation between subscribers.
 
 use crate::receiver::{Received, Reply, TestReceiver, SECRET};
-use crate::support::{
-    fixture, notes_for_report_sample, sample, spawn_app_on, spawn_app_with, TestApp,
-};
+use crate::support::{fixture, notes_for_report_sample, sample, spawn_app_with, TestApp};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -277,7 +275,7 @@ async fn a_restart_mid_delivery_loses_nothing_and_resends_nothing_acknowledged()
         g.len() >= 5
     })
     .await;
-    let (dir, db) = app.stop().await;
+    let stopped = app.stop().await;
     let before = rx.got();
     assert!(
         before.len() < 20,
@@ -290,7 +288,7 @@ async fn a_restart_mid_delivery_loses_nothing_and_resends_nothing_acknowledged()
     );
 
     rx.answer(Reply::status(200));
-    let app = spawn_app_on(dir, db, &toml).await;
+    let app = stopped.restart(&toml).await;
     until_all(&app, "", 20, "delivered").await;
     let mut seen: HashMap<String, usize> = HashMap::new();
     for r in rx.got() {

@@ -2,7 +2,7 @@
 //! `POST /api/v1/receipts/{id}/replay` (`interfaces.md`, Query API).
 
 use crate::calls_api::assert_api_error;
-use crate::support::{body, sample, spawn_app, spawn_app_on, spawn_app_with, TestApp};
+use crate::support::{body, sample, spawn_app, spawn_app_with, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -191,14 +191,14 @@ async fn a_rejected_receipt_replays_after_the_source_is_fixed() {
     let rejected = app.receipt_of(&raw).await;
     assert_eq!(rejected["status"], "rejected");
     let old = app.receipt_of(&report("old-1")).await;
-    let (dir, db) = app.stop().await;
+    let stopped = app.stop().await;
 
     let fixed = r#"
         [[sources]]
         name = "feed"
         kind = "longlonglong-inbound"
     "#;
-    let app = spawn_app_on(dir, db, fixed).await;
+    let app = stopped.restart(fixed).await;
     let id = rejected["id"].as_str().unwrap();
     let (status, answer) = app.post_api(&format!("/api/v1/receipts/{id}/replay")).await;
     assert_eq!(status, StatusCode::OK, "{answer}");

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use crate::backend::{fresh_database, PgDatabase};
 use callhook::app::App;
 use callhook::config::{Config, Overrides};
 use reqwest::{Client, StatusCode};
@@ -25,6 +26,29 @@ pub struct TestApp {
     app: Option<App>,
     /// Owns `db_path` (unless the database was given).
     pub dir: TempDir,
+    /// The `database` URL the app runs on.
+    pub database: String,
+    /// The PostgreSQL database of the app, when the tests run on one
+    /// (declared last: dropped after the app).
+    _pg: Option<PgDatabase>,
+}
+
+/// A stopped app's database (and the directory of its SQLite file).
+pub struct Stopped {
+    pub dir: TempDir,
+    pub db_path: PathBuf,
+    /// The `database` URL, for the command line.
+    pub database: String,
+    pg: Option<PgDatabase>,
+}
+
+impl Stopped {
+    /// A new app configured by `toml` on the same database.
+    pub async fn restart(self, toml: &str) -> TestApp {
+        let mut app = spawn_app_at(self.dir, self.db_path, self.database, toml).await;
+        app._pg = self.pg;
+        app
+    }
 }
 
 /// The app with the built-in configuration (one source per kind, named as
@@ -32,10 +56,13 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     let dir = TempDir::new().expect("temp dir");
     let db_path = dir.path().join("callhook.db");
+    let (database, pg) = fresh_database(dir.path()).await;
     let mut config = Config::defaults();
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.database = format!("sqlite://{}", db_path.display());
-    start(config, dir, db_path, None).await
+    config.database = database;
+    let mut app = start(config, dir, db_path, None).await;
+    app._pg = pg;
+    app
 }
 
 /// The app configured by the TOML text `toml` (sources, tokens, limits …)
@@ -43,17 +70,25 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(toml: &str) -> TestApp {
     let dir = TempDir::new().expect("temp dir");
     let db_path = dir.path().join("callhook.db");
-    spawn_app_on(dir, db_path, toml).await
+    let (database, pg) = fresh_database(dir.path()).await;
+    let mut app = spawn_app_at(dir, db_path, database, toml).await;
+    app._pg = pg;
+    app
 }
 
 /// The app configured by `toml` over the existing (or new) database `db_path`;
 /// `dir` is kept alive by the returned app.
 pub async fn spawn_app_on(dir: TempDir, db_path: PathBuf, toml: &str) -> TestApp {
+    let database = format!("sqlite://{}", db_path.display());
+    spawn_app_at(dir, db_path, database, toml).await
+}
+
+async fn spawn_app_at(dir: TempDir, db_path: PathBuf, database: String, toml: &str) -> TestApp {
     let file = dir.path().join("callhook-test.toml");
     std::fs::write(&file, toml).expect("write config");
     let overrides = Overrides {
         listen: Some("127.0.0.1:0".parse().unwrap()),
-        database: Some(format!("sqlite://{}", db_path.display())),
+        database: Some(database.clone()),
     };
     let config = Config::load(Some(&file), &overrides).expect("test configuration loads");
     let token = config
@@ -64,14 +99,17 @@ pub async fn spawn_app_on(dir: TempDir, db_path: PathBuf, toml: &str) -> TestApp
 }
 
 async fn start(config: Config, dir: TempDir, db_path: PathBuf, token: Option<String>) -> TestApp {
+    let database = config.database.clone();
     let app = App::start(config).await.expect("app starts");
     TestApp {
+        database,
         base: format!("http://{}", app.addr),
         client: Client::new(),
         db_path,
         api_token: token,
         app: Some(app),
         dir,
+        _pg: None,
     }
 }
 
@@ -81,13 +119,18 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// Stops the server gracefully and gives back the directory holding the
-    /// database, so another app can be started on it.
-    pub async fn stop(mut self) -> (TempDir, PathBuf) {
+    /// Stops the server gracefully and gives back its database, so another
+    /// app can be started on it ([`Stopped::restart`]).
+    pub async fn stop(mut self) -> Stopped {
         if let Some(app) = self.app.take() {
             app.shutdown().await.expect("clean shutdown");
         }
-        (self.dir, self.db_path)
+        Stopped {
+            dir: self.dir,
+            db_path: self.db_path,
+            database: self.database,
+            pg: self._pg,
+        }
     }
 
     /// POSTs `body` (bytes as given) to `/hooks/{source}`: status and JSON answer.

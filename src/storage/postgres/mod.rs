@@ -5,11 +5,13 @@
 //! `postgres://` URLs.
 
 pub mod ingest;
+pub mod outbox;
 pub mod reads;
 pub mod schema;
 
-use crate::storage::{IngestBatch, IngestOutcome, StoreError, Target};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use crate::storage::*;
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -20,6 +22,9 @@ const POOL_SIZE: usize = 16;
 pub struct PgStore {
     pool: Pool,
     targets: Arc<Vec<Target>>,
+    /// See [`Store::outbox_signal`] (this instance's writes only; other
+    /// instances' are seen at the dispatchers' next poll).
+    signal: Arc<tokio::sync::Notify>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -51,15 +56,20 @@ impl PgStore {
         Ok(PgStore {
             pool,
             targets: Arc::new(targets),
+            signal: Default::default(),
         })
     }
 
-    /// Stores `batch` in one transaction (see [`ingest`]).
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(unavailable)
+    }
+
+    /// [`Store::ingest`], without waking the dispatchers.
     ///
     /// Errors: [`StoreError::Busy`] when no connection was free before the
     /// batch's deadline; [`StoreError::Unavailable`] when the transaction
     /// failed (nothing of it is stored).
-    pub async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+    async fn ingest_quietly(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
         let get = self.pool.get();
         let mut client = match batch.deadline {
             Some(at) => tokio::time::timeout_at(at, get).await.map_err(|_| {
@@ -73,10 +83,126 @@ impl PgStore {
         tx.commit().await.map_err(unavailable)?;
         Ok(outcome)
     }
+}
 
-    /// Answers when the database does.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        let client = self.pool.get().await.map_err(unavailable)?;
+#[async_trait]
+impl Store for PgStore {
+    /// Stores `batch` in one transaction (see [`ingest`]). Errors:
+    /// [`StoreError::Busy`] when no connection was free before the batch's
+    /// deadline; [`StoreError::Unavailable`] when the transaction failed
+    /// (nothing of it is stored).
+    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        let outcome = self.ingest_quietly(batch).await?;
+        if outcome.created + outcome.updated + outcome.analyzed > 0 {
+            self.signal.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    async fn list_calls(
+        &self,
+        filter: &CallFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::domain::Call>, StoreError> {
+        reads::list_calls(&*self.client().await?, filter, page).await
+    }
+
+    async fn get_call(&self, id: &str) -> Result<Option<CallDetail>, StoreError> {
+        reads::get_call(&*self.client().await?, id).await
+    }
+
+    async fn stats(
+        &self,
+        group_by: GroupBy,
+        filter: &CallFilter,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        reads::stats(&*self.client().await?, group_by, filter).await
+    }
+
+    async fn list_receipts(
+        &self,
+        filter: &ReceiptFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ReceiptSummary>, StoreError> {
+        reads::list_receipts(&*self.client().await?, filter, page).await
+    }
+
+    async fn get_receipt(&self, id: &str) -> Result<Option<Receipt>, StoreError> {
+        reads::get_receipt(&*self.client().await?, id).await
+    }
+
+    async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
+        reads::receipt_ids(&*self.client().await?, status).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: jiff::Timestamp,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        outbox::claim(&*self.client().await?, target, now, limit, lease).await
+    }
+
+    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError> {
+        outbox::record(&mut *self.client().await?, &records).await
+    }
+
+    async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        outbox::next_due(&*self.client().await?, target, jiff::Timestamp::now()).await
+    }
+
+    /// Nothing: instances share the database, so a lease is another
+    /// instance's until it ends.
+    async fn release_leases(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    async fn list_deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError> {
+        outbox::list(&*self.client().await?, filter, page).await
+    }
+
+    async fn get_delivery(&self, id: &str) -> Result<Option<DeliveryDetail>, StoreError> {
+        outbox::get(&*self.client().await?, id).await
+    }
+
+    async fn retry_deliveries(
+        &self,
+        id: Option<&str>,
+        filter: &DeliveryFilter,
+        now: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        let n = outbox::retry(&*self.client().await?, id, filter, now).await?;
+        self.signal.notify_waiters();
+        Ok(n)
+    }
+
+    async fn set_target_disabled(
+        &self,
+        target: &str,
+        reason: Option<String>,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        outbox::set_disabled(&mut *self.client().await?, target, reason.as_deref(), at).await?;
+        self.signal.notify_waiters();
+        Ok(())
+    }
+
+    async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
+        outbox::states(&*self.client().await?, names).await
+    }
+
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.signal.clone()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
         client.simple_query("SELECT 1").await.map_err(unavailable)?;
         Ok(())
     }
