@@ -12,8 +12,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Extra lease beyond a target's request timeout: a claimed delivery is
-/// never claimed again while its attempt can still be running.
-const LEASE_MARGIN: Duration = Duration::from_secs(30);
+/// never claimed again while its attempt can still be running (and being
+/// recorded). After an instance dies, its deliveries in flight are taken
+/// over by another instance this long after their timeout.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 
 /// Why the workers could not start.
 #[derive(Debug, thiserror::Error)]

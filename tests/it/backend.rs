@@ -41,6 +41,24 @@ pub fn on_postgres() -> bool {
     std::env::var("CALLHOOK_TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
+/// A new PostgreSQL database on `CALLHOOK_TEST_POSTGRES_URL` whatever the
+/// backend of the run; `None` (the caller skips) when that is not set.
+pub async fn postgres_database() -> Option<(String, PgDatabase)> {
+    let server = std::env::var("CALLHOOK_TEST_POSTGRES_URL").ok()?;
+    Some(create(server).await)
+}
+
+async fn create(server: String) -> (String, PgDatabase) {
+    let name = format!(
+        "callhook_it_{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    admin(&server, &format!("CREATE DATABASE {name}")).await;
+    let mut url = url::Url::parse(&server).expect("CALLHOOK_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    (url.to_string(), PgDatabase { server, name })
+}
+
 /// The `database` URL of a fresh app: a new PostgreSQL database (and its
 /// guard) when [`on_postgres`], else `sqlite://<dir>/callhook.db`.
 pub async fn fresh_database(dir: &Path) -> (String, Option<PgDatabase>) {

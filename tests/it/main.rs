@@ -26,6 +26,7 @@ mod push_cli;
 mod receipts_api;
 mod receiver;
 mod restart;
+mod scale_out;
 mod stats_api;
 mod storage_faults;
 mod support;

@@ -76,12 +76,18 @@ impl Server {
     /// Starts `callhook serve` on a free port over `database` (a `sqlite://`
     /// URL), logging to a file in `dir`, and waits until `/healthz` answers.
     pub async fn start(dir: &Path, database: &str) -> Server {
+        Server::start_with(dir, database, None).await
+    }
+
+    /// [`Server::start`] with `--config config` when given.
+    pub async fn start_with(dir: &Path, database: &str, config: Option<&Path>) -> Server {
         let port = free_port();
         let stderr = dir.join(format!("serve-{port}.log"));
         let log = std::fs::File::create(&stderr).expect("log file");
         let child = Binary::command(dir)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--database", database])
+            .args(config.map(|c| format!("--config={}", c.display())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -76,6 +76,14 @@ pub async fn spawn_app_with(toml: &str) -> TestApp {
     app
 }
 
+/// The app configured by `toml` on `database` (any URL; several apps may
+/// share one PostgreSQL database), with a directory of its own.
+pub async fn spawn_app_on_database(database: &str, toml: &str) -> TestApp {
+    let dir = TempDir::new().expect("temp dir");
+    let db_path = dir.path().join("unused.db");
+    spawn_app_at(dir, db_path, database.to_owned(), toml).await
+}
+
 /// The app configured by `toml` over the existing (or new) database `db_path`;
 /// `dir` is kept alive by the returned app.
 pub async fn spawn_app_on(dir: TempDir, db_path: PathBuf, toml: &str) -> TestApp {
