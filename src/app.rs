@@ -42,6 +42,23 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     })
 }
 
+/// Migrates the store named by `config.database` to the newest schema
+/// (what every start does first): `(steps applied, newest version)`.
+///
+/// Errors: as [`open_store`].
+pub async fn migrate_store(config: &Config) -> Result<(usize, usize), StoreError> {
+    Ok(match config.store_url().map_err(StoreError::Unavailable)? {
+        StoreUrl::Sqlite(path) => (
+            SqliteStore::migrate(Path::new(&path))?,
+            crate::storage::sqlite::schema::latest(),
+        ),
+        StoreUrl::Postgres(url) => (
+            PgStore::migrate(&url).await?,
+            crate::storage::postgres::schema::latest(),
+        ),
+    })
+}
+
 /// A started service.
 pub struct App {
     /// The bound address (the real port when `listen` asked for port 0).

@@ -1,6 +1,7 @@
 //! The command line (`interfaces.md`, Command line): `serve`, `sources`,
-//! `import`, `replay`, `push`, `deliveries`. Every flag also reads `CALLHOOK_<FLAG>`.
+//! `import`, `replay`, `push`, `deliveries`, `migrate`, `copy`. Every flag also reads `CALLHOOK_<FLAG>`.
 
+mod copy;
 mod deliveries;
 mod import;
 mod push;
@@ -86,6 +87,18 @@ pub enum Command {
     /// Act as a vendor: send bodies the way that vendor does, with its retry
     /// schedule, to test a receiver; or generate load.
     Push(push::PushArgs),
+    /// Bring the database's schema up to date, and nothing else (every
+    /// start does it too).
+    Migrate,
+    /// Move an SQLite installation into PostgreSQL; run again to resume.
+    Copy {
+        /// The SQLite database: sqlite://FILE.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database: postgres://user@host/db (empty).
+        #[arg(long)]
+        to: String,
+    },
     /// List outbound deliveries and retry dead letters.
     Deliveries {
         #[command(subcommand)]
@@ -121,6 +134,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             replay::run(cli.load_config(None)?, status.as_deref(), id.as_deref()).await
         }
         Command::Push(args) => push::run(args).await,
+        Command::Migrate => copy::migrate(&cli.load_config(None)?).await,
+        Command::Copy { from, to } => copy::copy(from, to).await,
         Command::Deliveries { command } => deliveries::run(cli.load_config(None)?, command).await,
     }
 }

@@ -2,6 +2,7 @@
 //! handlers and adapters never see SQL (`architecture.md`: one store trait,
 //! two backends). [`sqlite`] is the embedded default.
 
+pub mod copy;
 mod cursor;
 pub mod filter;
 mod outbox;

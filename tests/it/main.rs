@@ -7,6 +7,7 @@ mod auth;
 mod backend;
 mod calls_api;
 mod cli;
+mod copy_cli;
 mod dataset;
 mod deliveries_cli;
 mod durability;

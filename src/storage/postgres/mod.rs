@@ -60,6 +60,19 @@ impl PgStore {
         })
     }
 
+    /// Migrates the database at `url` to the newest schema without keeping
+    /// a pool; returns the steps applied.
+    ///
+    /// Errors: [`StoreError::Unavailable`] for an unusable URL, an
+    /// unreachable server or a failed step.
+    pub async fn migrate(url: &str) -> Result<usize, StoreError> {
+        let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .map_err(unavailable)?;
+        tokio::spawn(conn);
+        schema::migrate(&mut client).await.map_err(unavailable)
+    }
+
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(unavailable)
     }

@@ -2,7 +2,9 @@
 //! lock (several instances may start at once) and recorded in
 //! `callhook_schema`. Times are epoch milliseconds (`BIGINT`), as in SQLite,
 //! so both backends read and write the same values; documents are `TEXT`
-//! so an event's body is sent byte for byte as it was made.
+//! so an event's body is sent byte for byte as it was made. Every text
+//! column sorts by bytes (`COLLATE "C"`), as SQLite does: lists, stats keys
+//! and cursors come out in the same order on both backends.
 
 use tokio_postgres::Client;
 
@@ -12,16 +14,16 @@ const MIGRATION_LOCK: i64 = 0x6361_6c6c_686f_6f6b;
 /// Each entry migrates from version `index` to `index + 1`.
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE receipts (
-    id           TEXT PRIMARY KEY,
-    source       TEXT NOT NULL,
-    kind         TEXT NOT NULL,
+    id           TEXT COLLATE "C" PRIMARY KEY,
+    source       TEXT COLLATE "C" NOT NULL,
+    kind         TEXT COLLATE "C" NOT NULL,
     received_at  BIGINT NOT NULL,
-    remote_addr  TEXT NOT NULL,
-    sha256       TEXT NOT NULL,
-    status       TEXT NOT NULL,
+    remote_addr  TEXT COLLATE "C" NOT NULL,
+    sha256       TEXT COLLATE "C" NOT NULL,
+    status       TEXT COLLATE "C" NOT NULL,
     record_count BIGINT NOT NULL,
-    errors       TEXT NOT NULL,
-    warnings     TEXT NOT NULL,
+    errors       TEXT COLLATE "C" NOT NULL,
+    warnings     TEXT COLLATE "C" NOT NULL,
     replay_count BIGINT NOT NULL DEFAULT 0,
     replayed_at  BIGINT,
     body         BYTEA NOT NULL
@@ -30,21 +32,21 @@ CREATE INDEX receipts_by_status ON receipts(status, id);
 CREATE INDEX receipts_by_source ON receipts(source, id);
 
 CREATE TABLE calls (
-    id              TEXT PRIMARY KEY,
-    vendor          TEXT NOT NULL,
-    vendor_call_id  TEXT NOT NULL,
-    source          TEXT NOT NULL,
-    direction       TEXT NOT NULL,
-    outcome         TEXT NOT NULL,
-    task_id         TEXT,
-    out_id          TEXT,
-    customer_number TEXT,
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    vendor          TEXT COLLATE "C" NOT NULL,
+    vendor_call_id  TEXT COLLATE "C" NOT NULL,
+    source          TEXT COLLATE "C" NOT NULL,
+    direction       TEXT COLLATE "C" NOT NULL,
+    outcome         TEXT COLLATE "C" NOT NULL,
+    task_id         TEXT COLLATE "C",
+    out_id          TEXT COLLATE "C",
+    customer_number TEXT COLLATE "C",
     started_at      BIGINT NOT NULL,
     talk_seconds    BIGINT,
-    cost_amount     TEXT,
-    cost_currency   TEXT,
+    cost_amount     TEXT COLLATE "C",
+    cost_currency   TEXT COLLATE "C",
     qa_score        DOUBLE PRECISION,
-    doc             TEXT NOT NULL
+    doc             TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX calls_by_started ON calls(started_at DESC, id DESC);
 CREATE INDEX calls_by_task ON calls(task_id, started_at);
@@ -52,35 +54,35 @@ CREATE INDEX calls_by_out_id ON calls(out_id);
 CREATE INDEX calls_by_customer ON calls(customer_number);
 
 CREATE TABLE call_receipts (
-    call_id    TEXT NOT NULL,
-    receipt_id TEXT NOT NULL,
+    call_id    TEXT COLLATE "C" NOT NULL,
+    receipt_id TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (call_id, receipt_id)
 );
 CREATE INDEX call_receipts_by_receipt ON call_receipts(receipt_id);
 
 CREATE TABLE events (
     seq        BIGSERIAL PRIMARY KEY,
-    id         TEXT NOT NULL,
-    type       TEXT NOT NULL,
-    vendor     TEXT NOT NULL,
-    call_id    TEXT NOT NULL,
+    id         TEXT COLLATE "C" NOT NULL,
+    type       TEXT COLLATE "C" NOT NULL,
+    vendor     TEXT COLLATE "C" NOT NULL,
+    call_id    TEXT COLLATE "C" NOT NULL,
     created_at BIGINT NOT NULL,
-    payload    TEXT NOT NULL
+    payload    TEXT COLLATE "C" NOT NULL
 );
 
 CREATE TABLE deliveries (
-    id                   TEXT PRIMARY KEY,
-    target               TEXT NOT NULL,
+    id                   TEXT COLLATE "C" PRIMARY KEY,
+    target               TEXT COLLATE "C" NOT NULL,
     event_seq            BIGINT NOT NULL,
-    call_id              TEXT NOT NULL,
-    status               TEXT NOT NULL,
+    call_id              TEXT COLLATE "C" NOT NULL,
+    status               TEXT COLLATE "C" NOT NULL,
     attempts             INTEGER NOT NULL DEFAULT 0,
     created_at           BIGINT NOT NULL,
     next_attempt_at      BIGINT,
     lease_until          BIGINT,
     last_attempt_at      BIGINT,
     last_response_status INTEGER,
-    last_error           TEXT,
+    last_error           TEXT COLLATE "C",
     delivered_at         BIGINT
 );
 CREATE INDEX deliveries_due ON deliveries(target, next_attempt_at) WHERE status = 'pending';
@@ -88,9 +90,9 @@ CREATE INDEX deliveries_call_order ON deliveries(target, call_id, event_seq) WHE
 CREATE INDEX deliveries_by_target ON deliveries(target, status, id);
 
 CREATE TABLE targets (
-    name            TEXT PRIMARY KEY,
+    name            TEXT COLLATE "C" PRIMARY KEY,
     disabled_at     BIGINT,
-    disabled_reason TEXT
+    disabled_reason TEXT COLLATE "C"
 );
 "#];
 

@@ -8,7 +8,7 @@ mod checkpoint;
 mod outbox;
 mod reads;
 mod rows;
-mod schema;
+pub(crate) mod schema;
 mod syncer;
 mod work;
 mod writer;
@@ -135,6 +135,19 @@ impl SqliteStore {
             .downcast::<T>()
             .map(|v| *v)
             .map_err(|_| StoreError::Corrupt("the writer returned another type".into()))
+    }
+
+    /// Migrates the database at `path` to the newest schema without
+    /// starting a store; returns the steps applied.
+    ///
+    /// Errors: [`StoreError::Unavailable`] when it cannot be opened or a
+    /// step fails (nothing of that step is applied).
+    pub fn migrate(path: &Path) -> Result<usize, StoreError> {
+        let un =
+            |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
+        let mut conn = Connection::open(path).map_err(|e| un(&e))?;
+        schema::configure(&conn).map_err(|e| un(&e))?;
+        schema::migrate(&mut conn).map_err(|e| un(&e))
     }
 
     async fn read<T: Send + 'static>(

@@ -103,18 +103,26 @@ CREATE TABLE targets (
 "#,
 ];
 
-/// Brings the database to the newest version, one transaction per step.
+/// Brings the database to the newest version, one transaction per step;
+/// returns how many steps were applied.
 ///
 /// Errors: the SQLite error of the failing step (nothing of it is applied).
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let mut applied = 0;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
+        applied += 1;
     }
-    Ok(())
+    Ok(applied)
+}
+
+/// The newest schema version this build knows.
+pub fn latest() -> usize {
+    MIGRATIONS.len()
 }
 
 /// Pragmas of every connection: WAL, `synchronous=FULL` (a commit is on disk
