@@ -38,7 +38,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
         StoreUrl::Sqlite(path) => {
             Arc::new(SqliteStore::open_with_targets(Path::new(&path), targets)?)
         }
-        StoreUrl::Postgres(url) => Arc::new(PgStore::open(&url, targets).await?),
+        StoreUrl::Postgres(url) => Arc::new(PgStore::open(&url, &config.postgres, targets).await?),
     })
 }
 

@@ -14,9 +14,11 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 mod limits;
+mod postgres;
 mod subscribers;
 
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
+pub use postgres::PostgresSettings;
 pub use subscribers::{
     default_retry_schedule, secret_key, NatsConfig, SubscriberConfig, NATS_TARGET,
 };
@@ -38,6 +40,9 @@ pub struct Config {
     /// budget, concurrency, timeouts.
     #[serde(default)]
     pub limits: Limits,
+    /// `[postgres]`: the connection pool on a `postgres://` database.
+    #[serde(default)]
+    pub postgres: PostgresSettings,
     /// Lets subscribers be loopback/private addresses (outbound delivery).
     #[serde(default)]
     pub allow_private_subscribers: bool,
@@ -162,8 +167,10 @@ pub enum ConfigError {
 
 impl Config {
     /// Loads defaults, then `file` (if any), then `CALLHOOK_LISTEN`,
-    /// `CALLHOOK_DATABASE`, `CALLHOOK_API_TOKEN` and `CALLHOOK_LIMITS_<KEY>`
-    /// (e.g. `CALLHOOK_LIMITS_ACK_BUDGET=300ms`), then `overrides`, and
+    /// `CALLHOOK_DATABASE`, `CALLHOOK_API_TOKEN`,
+    /// `CALLHOOK_ALLOW_PRIVATE_SUBSCRIBERS`, `CALLHOOK_LIMITS_<KEY>` (e.g.
+    /// `CALLHOOK_LIMITS_ACK_BUDGET=300ms`) and `CALLHOOK_POSTGRES_<KEY>`
+    /// (e.g. `CALLHOOK_POSTGRES_MAX_CONNECTIONS=32`), then `overrides`, and
     /// validates.
     ///
     /// Errors: [`ConfigError::Load`] for an unreadable file, a wrong type or an
@@ -187,6 +194,7 @@ impl Config {
                 "allow_private_subscribers",
             ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
+            .merge(Env::prefixed("CALLHOOK_POSTGRES_").map(|k| format!("postgres.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;
         config.validate()?;
@@ -250,6 +258,7 @@ impl Config {
         }
         self.store_url().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
+        self.postgres.validate().map_err(ConfigError::Invalid)?;
         subscribers::validate(
             &self.subscribers,
             self.nats.as_ref(),

@@ -251,3 +251,30 @@ fn bad_subscribers_are_refused_with_the_key_named() {
     ));
     assert!(Config::load(Some(f.path()), &Overrides::default()).is_ok());
 }
+
+#[test]
+fn postgres_pool_settings_have_defaults_and_are_checked() {
+    let c = Config::defaults();
+    assert_eq!(c.postgres.max_connections, 16);
+    assert_eq!(
+        c.postgres.acquire_timeout,
+        std::time::Duration::from_secs(5)
+    );
+    let f = file("[postgres]\nmax_connections = 40\nacquire_timeout = \"750ms\"\n");
+    let c = Config::load(Some(f.path()), &Overrides::default()).unwrap();
+    assert_eq!(c.postgres.max_connections, 40);
+    assert_eq!(
+        c.postgres.acquire_timeout,
+        std::time::Duration::from_millis(750)
+    );
+    let f = file("[postgres]\nmax_connections = 0\n");
+    let e = Config::load(Some(f.path()), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("postgres.max_connections"), "{e}");
+    let f = file("[postgres]\npool = 3\n");
+    let e = Config::load(Some(f.path()), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("pool"), "{e}");
+}

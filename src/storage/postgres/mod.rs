@@ -9,14 +9,12 @@ pub mod outbox;
 pub mod reads;
 pub mod schema;
 
+use crate::config::PostgresSettings;
 use crate::storage::*;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use std::str::FromStr;
 use std::sync::Arc;
-
-/// Connections per instance unless the URL's settings say otherwise.
-const POOL_SIZE: usize = 16;
 
 /// A pool of connections to one PostgreSQL database.
 pub struct PgStore {
@@ -32,14 +30,23 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl PgStore {
-    /// Connects to `url` and migrates the schema (under an advisory lock);
-    /// events are fanned out to `targets`.
+    /// Connects to `url` with a pool sized by `settings` (`[postgres]`) and
+    /// migrates the schema (under an advisory lock); events are fanned out
+    /// to `targets`. A `connect_timeout` in the URL wins over the setting.
     ///
     /// Errors: [`StoreError::Unavailable`] for a URL that does not parse, a
     /// server that cannot be reached, or a failed migration.
-    pub async fn open(url: &str, targets: Vec<Target>) -> Result<PgStore, StoreError> {
-        let config = tokio_postgres::Config::from_str(url)
+    pub async fn open(
+        url: &str,
+        settings: &PostgresSettings,
+        targets: Vec<Target>,
+    ) -> Result<PgStore, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("database URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(settings.connect_timeout);
+        }
+        config.application_name("callhook");
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -48,7 +55,10 @@ impl PgStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(settings.max_connections)
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(unavailable)?;
         let mut client = pool.get().await.map_err(unavailable)?;

@@ -55,7 +55,7 @@ async fn instances_starting_together_migrate_once() {
     let opens: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
-            tokio::spawn(async move { PgStore::open(&url, vec![]).await })
+            tokio::spawn(async move { PgStore::open(&url, &Default::default(), vec![]).await })
         })
         .collect();
     let mut stores = Vec::new();
@@ -78,8 +78,16 @@ async fn the_same_push_raced_through_two_instances_makes_one_call_and_one_create
     let Some((url, base, name)) = fresh_db().await else {
         return;
     };
-    let a = Arc::new(PgStore::open(&url, crm()).await.unwrap());
-    let b = Arc::new(PgStore::open(&url, crm()).await.unwrap());
+    let a = Arc::new(
+        PgStore::open(&url, &Default::default(), crm())
+            .await
+            .unwrap(),
+    );
+    let b = Arc::new(
+        PgStore::open(&url, &Default::default(), crm())
+            .await
+            .unwrap(),
+    );
     let calls: Vec<String> = (0..50).map(|i| format!("race-{i}")).collect();
     let mut tasks = Vec::new();
     for round in 0..20 {
@@ -132,7 +140,9 @@ async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
     let Some((url, base, name)) = fresh_db().await else {
         return;
     };
-    let store = PgStore::open(&url, crm()).await.unwrap();
+    let store = PgStore::open(&url, &Default::default(), crm())
+        .await
+        .unwrap();
     let first = store
         .ingest(test_batch("r1", &[("a", 10)], false))
         .await
