@@ -9,9 +9,11 @@ use crate::domain::{call_id_for, Call, Change};
 use crate::storage::{
     new_delivery_id, BodyResult, IngestBatch, IngestOutcome, NewEvent, StoreError, Target,
 };
+use deadpool_postgres::Transaction;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use tokio_postgres::Transaction;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 pub fn unavailable(e: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -79,12 +81,12 @@ pub async fn apply(
                 }
                 record_event(tx, &call, &doc, change, now, targets).await?;
             }
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO call_receipts (call_id, receipt_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                 &[&id, &r.id],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         }
     }
     let status = out.decide_status(&batch.result);
@@ -94,10 +96,7 @@ pub async fn apply(
 }
 
 async fn locked_doc(tx: &Transaction<'_>, id: &str) -> Result<Option<String>, StoreError> {
-    let row = tx
-        .query_opt("SELECT doc FROM calls WHERE id = $1 FOR UPDATE", &[&id])
-        .await
-        .map_err(unavailable)?;
+    let row = opt(tx, "SELECT doc FROM calls WHERE id = $1 FOR UPDATE", &[&id]).await?;
     Ok(row.map(|r| r.get(0)))
 }
 
@@ -131,7 +130,8 @@ async fn write_call(
     let cost_amount = call.cost.as_ref().map(|c| c.amount.to_string());
     let cost_currency = call.cost.as_ref().map(|c| c.currency.clone());
     let qa_score = call.qa_score_percent();
-    tx.execute(
+    exec(
+        tx,
         sql,
         &[
             &call.id,
@@ -152,7 +152,6 @@ async fn write_call(
         ],
     )
     .await
-    .map_err(unavailable)
 }
 
 /// Inserts a new call; `false` when a row with its id exists already.
@@ -184,30 +183,29 @@ async fn record_event(
         return Ok(());
     };
     let now = now.as_millisecond();
-    let seq: i64 = tx
-        .query_one(
-            "INSERT INTO events (id, type, vendor, call_id, created_at, payload)
+    let seq: i64 = one(
+        tx,
+        "INSERT INTO events (id, type, vendor, call_id, created_at, payload)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-            &[
-                &event.id,
-                &event.kind.as_str(),
-                &call.vendor.as_str(),
-                &call.id,
-                &now,
-                &event.payload,
-            ],
-        )
-        .await
-        .map_err(unavailable)?
-        .get(0);
+        &[
+            &event.id,
+            &event.kind.as_str(),
+            &call.vendor.as_str(),
+            &call.id,
+            &now,
+            &event.payload,
+        ],
+    )
+    .await?
+    .get(0);
     for t in event.targets {
-        tx.execute(
+        exec(
+                tx,
             "INSERT INTO deliveries (id, target, event_seq, call_id, status, created_at, next_attempt_at)
              VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
             &[&new_delivery_id(), &t.name, &seq, &call.id, &now],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     }
     Ok(())
 }
@@ -231,7 +229,8 @@ async fn write_receipt(
     let warnings = serde_json::to_string(warnings).map_err(|e| corrupt("receipt warnings", e))?;
     let r = &batch.receipt;
     if batch.replay {
-        tx.execute(
+        exec(
+            tx,
             "UPDATE receipts SET status = $2, record_count = $3, errors = $4, warnings = $5,
                 replay_count = replay_count + 1, replayed_at = $6 WHERE id = $1",
             &[
@@ -243,11 +242,11 @@ async fn write_receipt(
                 &now.as_millisecond(),
             ],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     } else {
         let sha = hex::encode(Sha256::digest(&r.body[..]));
-        tx.execute(
+        exec(
+                tx,
             "INSERT INTO receipts (id, source, kind, received_at, remote_addr, sha256, status, record_count,
                 errors, warnings, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
@@ -264,8 +263,38 @@ async fn write_receipt(
                 &&r.body[..],
             ],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     }
     Ok(())
+}
+
+/// Runs `sql` as a statement prepared once per pooled connection (a plain
+/// `execute` prepares it again on every call: one more round trip).
+async fn exec(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let stmt = tx.prepare_cached(sql).await.map_err(unavailable)?;
+    tx.execute(&stmt, params).await.map_err(unavailable)
+}
+
+/// [`exec`] for a query of at most one row.
+async fn opt(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>, StoreError> {
+    let stmt = tx.prepare_cached(sql).await.map_err(unavailable)?;
+    tx.query_opt(&stmt, params).await.map_err(unavailable)
+}
+
+/// [`exec`] for a query of exactly one row.
+async fn one(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row, StoreError> {
+    let stmt = tx.prepare_cached(sql).await.map_err(unavailable)?;
+    tx.query_one(&stmt, params).await.map_err(unavailable)
 }
