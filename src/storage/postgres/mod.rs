@@ -1,8 +1,8 @@
-//! The PostgreSQL backend (`database = "postgres://…"`, issue 5), for many
-//! stateless instances on one database. Being built: schema and migrations
-//! ([`schema`]) and the race-free ingest ([`ingest`]) are here; reads and
-//! the outbox's claims follow, and until then `callhook serve` refuses
-//! `postgres://` URLs.
+//! The PostgreSQL backend (`database = "postgres://…"`), for many
+//! stateless instances on one database: schema and migrations under an
+//! advisory lock ([`schema`]), race-free ingest ([`ingest`]), reads that
+//! answer as SQLite's do ([`reads`]), and an outbox whose claims use
+//! `FOR UPDATE SKIP LOCKED` with leases ([`outbox`]).
 
 pub mod ingest;
 pub mod outbox;
