@@ -3,6 +3,8 @@
 use super::dispatch::Dispatcher;
 use super::{SendKind, SendResult, Sink};
 use crate::domain::{EventType, Vendor};
+use crate::storage::postgres::testdb::{fresh, on_postgres, TestDb};
+use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::*;
 use async_trait::async_trait;
@@ -16,6 +18,8 @@ struct Scripted {
     script: Mutex<VecDeque<SendKind>>,
     then: Mutex<SendKind>,
     sent: Mutex<Vec<OutboundMessage>>,
+    /// Calls whose first attempt fails (before the script is consulted).
+    fail_once: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Scripted {
@@ -24,6 +28,7 @@ impl Scripted {
             script: Mutex::new(script.iter().copied().collect()),
             then: Mutex::new(then),
             sent: Mutex::default(),
+            fail_once: Mutex::default(),
         })
     }
     fn sent(&self) -> Vec<OutboundMessage> {
@@ -35,12 +40,12 @@ impl Scripted {
 impl Sink for Scripted {
     async fn send(&self, m: &OutboundMessage) -> SendResult {
         self.sent.lock().unwrap().push(m.clone());
-        let kind = self
-            .script
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(*self.then.lock().unwrap());
+        let kind = if self.fail_once.lock().unwrap().remove(&m.call_id) {
+            SendKind::Failed
+        } else {
+            let next = self.script.lock().unwrap().pop_front();
+            next.unwrap_or(*self.then.lock().unwrap())
+        };
         let status = match kind {
             SendKind::Delivered => 200,
             SendKind::Failed => 503,
@@ -68,22 +73,40 @@ fn push(id: &str, calls: &[(&str, i64)]) -> IngestBatch {
     test_batch(id, calls, false)
 }
 
+/// A store for the contract tests: SQLite, or PostgreSQL on a database of
+/// its own with `CALLHOOK_TEST_BACKEND=postgres`.
 struct Rig {
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
+    /// Declared last: dropped after the store.
+    _db: Option<TestDb>,
 }
 
-fn rig(targets: &[&str]) -> Rig {
+async fn rig_with(targets: Vec<Target>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_with_targets(
-        &dir.path().join("t.db"),
-        targets.iter().map(|t| target(t)).collect(),
-    )
-    .unwrap();
+    if on_postgres() {
+        let db = fresh()
+            .await
+            .expect("CALLHOOK_TEST_BACKEND=postgres needs CALLHOOK_TEST_POSTGRES_URL");
+        let store = PgStore::open(&db.url, &Default::default(), targets)
+            .await
+            .unwrap();
+        return Rig {
+            _dir: dir,
+            store: Arc::new(store),
+            _db: Some(db),
+        };
+    }
+    let store = SqliteStore::open_with_targets(&dir.path().join("t.db"), targets).unwrap();
     Rig {
         _dir: dir,
         store: Arc::new(store),
+        _db: None,
     }
+}
+
+async fn rig(targets: &[&str]) -> Rig {
+    rig_with(targets.iter().map(|t| target(t)).collect()).await
 }
 
 fn dispatcher(
@@ -144,7 +167,7 @@ fn all_are(status: DeliveryStatus, n: usize) -> impl Fn(&[Delivery]) -> bool {
 
 #[tokio::test]
 async fn events_of_one_call_arrive_in_order_even_when_the_first_is_retried() {
-    let rig = rig(&["crm"]);
+    let rig = rig(&["crm"]).await;
     rig.store
         .ingest(push("r1", &[("a", 10), ("b", 10)]))
         .await
@@ -158,8 +181,12 @@ async fn events_of_one_call_arrive_in_order_even_when_the_first_is_retried() {
         .ingest(push("r3-dup", &[("a", 30)]))
         .await
         .unwrap();
-    // The first attempt (call a's created event) fails once.
-    let sink = Scripted::new(&[SendKind::Failed], SendKind::Delivered);
+    // Call a's first attempt (its created event) fails once.
+    let sink = Scripted::new(&[], SendKind::Delivered);
+    sink.fail_once
+        .lock()
+        .unwrap()
+        .insert(crate::domain::call_id_for(Vendor::Aliyun, "a"));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(dispatcher(&rig.store, "crm", sink.clone(), &[50]).run(stopped));
     let done = until(
@@ -204,7 +231,7 @@ async fn events_of_one_call_arrive_in_order_even_when_the_first_is_retried() {
 
 #[tokio::test]
 async fn after_the_last_retry_a_delivery_is_dead_and_a_retry_by_hand_delivers_it() {
-    let rig = rig(&["crm"]);
+    let rig = rig(&["crm"]).await;
     rig.store.ingest(push("r1", &[("a", 10)])).await.unwrap();
     let sink = Scripted::new(&[], SendKind::Failed);
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -243,7 +270,7 @@ async fn after_the_last_retry_a_delivery_is_dead_and_a_retry_by_hand_delivers_it
 
 #[tokio::test]
 async fn gone_disables_the_target_until_enabled_and_loses_nothing() {
-    let rig = rig(&["crm"]);
+    let rig = rig(&["crm"]).await;
     rig.store
         .ingest(push("r1", &[("a", 10), ("b", 10)]))
         .await
@@ -306,7 +333,6 @@ async fn gone_disables_the_target_until_enabled_and_loses_nothing() {
 
 #[tokio::test]
 async fn each_target_gets_its_own_deliveries_by_its_filters() {
-    let dir = tempfile::tempdir().unwrap();
     let only_itnio = Target {
         vendors: vec![Vendor::Itnio],
         ..target("itnio-only")
@@ -315,13 +341,8 @@ async fn each_target_gets_its_own_deliveries_by_its_filters() {
         events: vec![EventType::Analyzed],
         ..target("qa")
     };
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open_with_targets(
-            &dir.path().join("t.db"),
-            vec![target("all"), only_itnio, only_analyzed],
-        )
-        .unwrap(),
-    );
+    let rig = rig_with(vec![target("all"), only_itnio, only_analyzed]).await;
+    let store = rig.store.clone();
     store.ingest(push("r1", &[("a", 10)])).await.unwrap();
     store.ingest(push("r2", &[("a", 20)])).await.unwrap();
     let by = |name: &str| {

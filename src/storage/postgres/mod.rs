@@ -232,4 +232,6 @@ impl Store for PgStore {
 }
 
 #[cfg(test)]
+pub(crate) mod testdb;
+#[cfg(test)]
 mod tests;

@@ -2,37 +2,10 @@
 //! without it these tests say they are skipped and return), each test in a
 //! database of its own, dropped at its end.
 
+use super::testdb::fresh;
 use super::*;
 use crate::domain::EventType;
 use crate::storage::test_batch;
-
-/// A fresh database: its URL, and the server URL to drop it through.
-async fn fresh_db() -> Option<(String, String, String)> {
-    let Ok(base) = std::env::var("CALLHOOK_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let name = format!(
-        "callhook_t_{}",
-        ulid::Ulid::new().to_string().to_lowercase()
-    );
-    admin(&base, &format!("CREATE DATABASE {name}")).await;
-    let mut url = url::Url::parse(&base).expect("CALLHOOK_TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
-    Some((url.to_string(), base, name))
-}
-
-async fn admin(base: &str, sql: &str) {
-    let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client.batch_execute(sql).await.unwrap();
-}
-
-async fn drop_db(base: &str, name: &str) {
-    admin(base, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
-}
 
 fn crm() -> Vec<Target> {
     vec![Target {
@@ -49,9 +22,10 @@ async fn count(store: &PgStore, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_starting_together_migrate_once() {
-    let Some((url, base, name)) = fresh_db().await else {
+    let Some(db) = fresh().await else {
         return;
     };
+    let url = db.url.clone();
     let opens: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
@@ -70,14 +44,15 @@ async fn instances_starting_together_migrate_once() {
     );
     stores[0].ping().await.unwrap();
     drop(stores);
-    drop_db(&base, &name).await;
+    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_push_raced_through_two_instances_makes_one_call_and_one_created_event() {
-    let Some((url, base, name)) = fresh_db().await else {
+    let Some(db) = fresh().await else {
         return;
     };
+    let url = db.url.clone();
     let a = Arc::new(
         PgStore::open(&url, &Default::default(), crm())
             .await
@@ -132,14 +107,15 @@ async fn the_same_push_raced_through_two_instances_makes_one_call_and_one_create
         50 * 40
     );
     drop((a, b));
-    drop_db(&base, &name).await;
+    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
-    let Some((url, base, name)) = fresh_db().await else {
+    let Some(db) = fresh().await else {
         return;
     };
+    let url = db.url.clone();
     let store = PgStore::open(&url, &Default::default(), crm())
         .await
         .unwrap();
@@ -192,5 +168,5 @@ async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
         .collect();
     assert_eq!(types, ["call.created", "call.updated"]);
     drop((c, store));
-    drop_db(&base, &name).await;
+    drop(db);
 }
