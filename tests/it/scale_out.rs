@@ -176,3 +176,23 @@ async fn killing_an_instance_mid_delivery_loses_nothing() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_a_database_that_went_away() {
+    let Some((db, guard)) = postgres_database().await else {
+        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = spawn_app_on_database(
+        &db,
+        "[postgres]\nacquire_timeout = \"1s\"\nconnect_timeout = \"1s\"\n",
+    )
+    .await;
+    let (status, _) = app.get("/readyz").await;
+    assert_eq!(status, 200);
+    drop(guard); // DROP DATABASE … WITH (FORCE): the pool's connections end.
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    let (status, _) = app.get("/healthz").await;
+    assert_eq!(status, 200, "the process itself is up");
+}
