@@ -8,6 +8,7 @@ pub mod filter;
 mod outbox;
 pub mod outbox_sql;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 #[cfg(test)]
 mod test_batch;
@@ -15,6 +16,7 @@ mod types;
 
 pub use cursor::{CallCursor, CursorError};
 pub use outbox::*;
+pub use shared::CostSums;
 #[cfg(test)]
 pub(crate) use test_batch::test_batch;
 pub use types::*;

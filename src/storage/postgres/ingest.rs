@@ -30,17 +30,8 @@ pub async fn apply(
     targets: &[Target],
 ) -> Result<IngestOutcome, StoreError> {
     let r = &batch.receipt;
-    let now = if batch.replay {
-        Timestamp::now()
-            .round(jiff::Unit::Millisecond)
-            .unwrap_or_else(|_| Timestamp::now())
-    } else {
-        r.received_at
-    };
-    let mut out = IngestOutcome {
-        receipt_id: r.id.clone(),
-        ..Default::default()
-    };
+    let now = batch.stamp();
+    let mut out = IngestOutcome::of(&r.id);
     if let BodyResult::Parsed { updates, .. } = &batch.result {
         // Lock order: by call id; within one call, record order.
         let mut order: Vec<(String, usize)> = updates
@@ -68,12 +59,7 @@ pub async fn apply(
                     }
                 }
             };
-            match change {
-                Change::Created => out.created += 1,
-                Change::Updated => out.updated += 1,
-                Change::Analyzed => out.analyzed += 1,
-                Change::Unchanged => out.unchanged += 1,
-            }
+            out.count(change);
             if change != Change::Unchanged {
                 let doc = serde_json::to_string(&call).map_err(|e| corrupt("call", e))?;
                 if change != Change::Created {
@@ -216,17 +202,7 @@ async fn write_receipt(
     status: crate::storage::ReceiptStatus,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let (record_count, errors, warnings): (i64, _, _) = match &batch.result {
-        BodyResult::Rejected(e) => (0, std::slice::from_ref(e), &[][..]),
-        BodyResult::Parsed {
-            record_count,
-            errors,
-            warnings,
-            ..
-        } => (*record_count as i64, &errors[..], &warnings[..]),
-    };
-    let errors = serde_json::to_string(errors).map_err(|e| corrupt("receipt errors", e))?;
-    let warnings = serde_json::to_string(warnings).map_err(|e| corrupt("receipt warnings", e))?;
+    let (record_count, errors, warnings) = batch.receipt_issues()?;
     let r = &batch.receipt;
     if batch.replay {
         exec(

@@ -194,14 +194,8 @@ pub async fn list(
     );
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
     let rows = c.query(&sql, &refs).await.map_err(unavailable)?;
-    let mut items = rows.iter().map(delivery).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() > page.limit {
-        items.truncate(page.limit);
-        items.last().map(|d| d.id.clone())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    let items = rows.iter().map(delivery).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |d| d.id.clone()))
 }
 
 /// One delivery with its event.

@@ -6,13 +6,11 @@ use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::{
-    CallCursor, CallDetail, CallFilter, GroupBy, Page, PageRequest, Receipt, ReceiptFilter,
-    ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
+    CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
+    ReceiptFilter, ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
 };
 use jiff::Timestamp;
-use rust_decimal::Decimal;
-use std::collections::BTreeMap;
-use std::str::FromStr;
+
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
@@ -62,23 +60,17 @@ pub async fn list_calls(
     params.push(Box::new(page.limit as i64 + 1));
     let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ${n}");
     let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|r| serde_json::from_str::<Call>(r.get(0)).map_err(|e| corrupt("call document", e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() > page.limit {
-        items.truncate(page.limit);
-        items.last().map(|c| {
-            CallCursor {
-                started_at_ms: c.started_at.as_millisecond(),
-                id: c.id.clone(),
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |c| {
+        CallCursor {
+            started_at_ms: c.started_at.as_millisecond(),
+            id: c.id.clone(),
+        }
+        .encode()
+    }))
 }
 
 pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreError> {
@@ -141,49 +133,19 @@ pub async fn stats(
     let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
     let mut out: Vec<StatsRow> = rows
         .iter()
-        .map(|r| {
-            let calls: i64 = r.get(1);
-            let answered: i64 = r.get(2);
-            let answered_talk: i64 = r.get(4);
-            StatsRow {
-                key: r.get(0),
-                calls: calls as u64,
-                answered: answered as u64,
-                answer_rate: if calls > 0 {
-                    answered as f64 / calls as f64
-                } else {
-                    0.0
-                },
-                talk_seconds: r.get(3),
-                avg_talk_seconds: (answered > 0).then(|| answered_talk as f64 / answered as f64),
-                cost: BTreeMap::new(),
-                avg_qa_score: r.get(5),
-            }
-        })
+        .map(|r| StatsRow::from_sums(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
         .collect();
     // Money is summed exactly in Rust, as the SQLite backend does.
     let mut costed = Conditions::of_calls(filter);
     costed.push("cost_amount IS NOT NULL", []);
     let (wh, params) = where_clause(&costed, 1);
     let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
-    let mut sums: BTreeMap<Option<String>, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let mut sums = CostSums::default();
     for r in c.query(&sql, &refs(&params)).await.map_err(unavailable)? {
         let amount: String = r.get(2);
-        let d = Decimal::from_str(&amount).map_err(|e| corrupt(&format!("cost {amount}"), e))?;
-        *sums
-            .entry(r.get(0))
-            .or_default()
-            .entry(r.get(1))
-            .or_default() += d;
+        sums.add(r.get(0), r.get(1), &amount)?;
     }
-    for row in &mut out {
-        if let Some(per) = sums.remove(&row.key) {
-            row.cost = per
-                .into_iter()
-                .map(|(c, d)| (c, d.normalize().to_string()))
-                .collect();
-        }
-    }
+    sums.fill(&mut out);
     Ok(out)
 }
 
@@ -235,17 +197,11 @@ pub async fn list_receipts(
     params.push(Box::new(page.limit as i64 + 1));
     let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts {wh} ORDER BY id DESC LIMIT ${n}");
     let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(receipt_summary)
         .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() > page.limit {
-        items.truncate(page.limit);
-        items.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |r| r.id.clone()))
 }
 
 pub async fn get_receipt(c: &Client, id: &str) -> Result<Option<Receipt>, StoreError> {

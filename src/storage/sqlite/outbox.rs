@@ -233,13 +233,7 @@ pub fn list(
     while let Some(r) = rows.next().map_err(unavailable)? {
         items.push(delivery(r)?);
     }
-    let next_cursor = if items.len() > page.limit {
-        items.truncate(page.limit);
-        items.last().map(|d| d.id.clone())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |d| d.id.clone()))
 }
 
 /// One delivery with its event.

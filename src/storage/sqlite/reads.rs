@@ -4,14 +4,11 @@ use super::rows::{self, call_doc, from_ms, unavailable, RECEIPT_COLUMNS};
 use crate::domain::Call;
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::{
-    CallCursor, CallDetail, CallFilter, GroupBy, Page, PageRequest, Receipt, ReceiptFilter,
-    ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
+    CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
+    ReceiptFilter, ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
 };
 use rusqlite::types::Value as Sql;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
-use rust_decimal::Decimal;
-use std::collections::BTreeMap;
-use std::str::FromStr;
 
 /// `WHERE …` (or empty) and its parameters for `conds`.
 fn where_clause(conds: &Conditions) -> (String, Vec<Sql>) {
@@ -44,23 +41,17 @@ pub fn list_calls(
         .map_err(unavailable)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
-    let mut items = docs
+    let items = docs
         .iter()
         .map(|d| call_doc(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if items.len() > page.limit {
-        items.truncate(page.limit);
-        items.last().map(|c| {
-            CallCursor {
-                started_at_ms: rows::ms(c.started_at),
-                id: c.id.clone(),
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |c| {
+        CallCursor {
+            started_at_ms: rows::ms(c.started_at),
+            id: c.id.clone(),
+        }
+        .encode()
+    }))
 }
 
 pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, StoreError> {
@@ -127,23 +118,14 @@ pub fn stats(
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let mut out: Vec<StatsRow> = stmt
         .query_map(params_from_iter(params.iter()), |r| {
-            let calls: i64 = r.get(1)?;
-            let answered: i64 = r.get(2)?;
-            let answered_talk: i64 = r.get(4)?;
-            Ok(StatsRow {
-                key: r.get(0)?,
-                calls: calls as u64,
-                answered: answered as u64,
-                answer_rate: if calls > 0 {
-                    answered as f64 / calls as f64
-                } else {
-                    0.0
-                },
-                talk_seconds: r.get(3)?,
-                avg_talk_seconds: (answered > 0).then(|| answered_talk as f64 / answered as f64),
-                cost: BTreeMap::new(),
-                avg_qa_score: r.get(5)?,
-            })
+            Ok(StatsRow::from_sums(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })
         .map_err(unavailable)?
         .collect::<Result<_, _>>()
@@ -154,24 +136,17 @@ pub fn stats(
     let (wh, params) = where_clause(&costed);
     let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut sums: BTreeMap<Option<String>, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let mut sums = CostSums::default();
     let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
     while let Some(r) = rows.next().map_err(unavailable)? {
-        let k: Option<String> = r.get(0).map_err(unavailable)?;
-        let cur: String = r.get(1).map_err(unavailable)?;
         let amount: String = r.get(2).map_err(unavailable)?;
-        let d = Decimal::from_str(&amount)
-            .map_err(|e| StoreError::Corrupt(format!("cost {amount}: {e}")))?;
-        *sums.entry(k).or_default().entry(cur).or_default() += d;
+        sums.add(
+            r.get(0).map_err(unavailable)?,
+            r.get(1).map_err(unavailable)?,
+            &amount,
+        )?;
     }
-    for row in &mut out {
-        if let Some(per) = sums.remove(&row.key) {
-            row.cost = per
-                .into_iter()
-                .map(|(c, d)| (c, d.normalize().to_string()))
-                .collect();
-        }
-    }
+    sums.fill(&mut out);
     Ok(out)
 }
 
@@ -207,13 +182,7 @@ pub fn list_receipts(
     while let Some(r) = rows.next().map_err(unavailable)? {
         items.push(rows::receipt_summary(r)?);
     }
-    let next_cursor = if items.len() > page.limit {
-        items.truncate(page.limit);
-        items.last().map(|r| r.id.clone())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_overfetch(items, page.limit, |r| r.id.clone()))
 }
 
 pub fn get_receipt(conn: &Connection, id: &str) -> Result<Option<Receipt>, StoreError> {

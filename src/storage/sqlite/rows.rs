@@ -2,7 +2,7 @@
 
 use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
-use crate::storage::{BodyResult, IngestBatch, ReceiptStatus, ReceiptSummary, StoreError};
+use crate::storage::{IngestBatch, ReceiptStatus, ReceiptSummary, StoreError};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, Row};
 use sha2::{Digest, Sha256};
@@ -63,18 +63,7 @@ pub fn write_receipt(
     status: ReceiptStatus,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let (record_count, errors, warnings): (i64, _, _) = match &batch.result {
-        BodyResult::Rejected(e) => (0, std::slice::from_ref(e), &[][..]),
-        BodyResult::Parsed {
-            record_count,
-            errors,
-            warnings,
-            ..
-        } => (*record_count as i64, &errors[..], &warnings[..]),
-    };
-    let errors = serde_json::to_string(errors).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let warnings =
-        serde_json::to_string(warnings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let (record_count, errors, warnings) = batch.receipt_issues()?;
     let r = &batch.receipt;
     if batch.replay {
         conn.prepare_cached(

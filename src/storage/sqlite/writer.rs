@@ -26,7 +26,6 @@ use super::syncer::{self, Answers};
 use super::work::{busy, Output, Work};
 use crate::domain::{call_id_for, Call, Change};
 use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError, Target};
-use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -247,17 +246,8 @@ fn apply(
     targets: &[Target],
 ) -> Result<IngestOutcome, StoreError> {
     let r = &batch.receipt;
-    let now = if batch.replay {
-        Timestamp::now()
-            .round(jiff::Unit::Millisecond)
-            .unwrap_or_else(|_| Timestamp::now())
-    } else {
-        r.received_at
-    };
-    let mut out = IngestOutcome {
-        receipt_id: r.id.clone(),
-        ..Default::default()
-    };
+    let now = batch.stamp();
+    let mut out = IngestOutcome::of(&r.id);
     if let BodyResult::Parsed { updates, .. } = &batch.result {
         let mut select = tx
             .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
@@ -282,12 +272,7 @@ fn apply(
                     (call, change)
                 }
             };
-            match change {
-                Change::Created => out.created += 1,
-                Change::Updated => out.updated += 1,
-                Change::Analyzed => out.analyzed += 1,
-                Change::Unchanged => out.unchanged += 1,
-            }
+            out.count(change);
             if change != Change::Unchanged {
                 let doc = rows::upsert_call(tx, &call)?;
                 outbox::record_event(tx, &call, &doc, change, now, targets)?;
