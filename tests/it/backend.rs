@@ -45,10 +45,6 @@ pub fn on_postgres() -> bool {
 /// backend of the run; `None` (the caller skips) when that is not set.
 pub async fn postgres_database() -> Option<(String, PgDatabase)> {
     let server = std::env::var("CALLHOOK_TEST_POSTGRES_URL").ok()?;
-    Some(create(server).await)
-}
-
-async fn create(server: String) -> (String, PgDatabase) {
     let name = format!(
         "callhook_it_{}",
         ulid::Ulid::new().to_string().to_lowercase()
@@ -56,7 +52,7 @@ async fn create(server: String) -> (String, PgDatabase) {
     admin(&server, &format!("CREATE DATABASE {name}")).await;
     let mut url = url::Url::parse(&server).expect("CALLHOOK_TEST_POSTGRES_URL is a URL");
     url.set_path(&name);
-    (url.to_string(), PgDatabase { server, name })
+    Some((url.to_string(), PgDatabase { server, name }))
 }
 
 /// The `database` URL of a fresh app: a new PostgreSQL database (and its
@@ -68,14 +64,8 @@ pub async fn fresh_database(dir: &Path) -> (String, Option<PgDatabase>) {
             None,
         );
     }
-    let server = std::env::var("CALLHOOK_TEST_POSTGRES_URL")
+    let (url, db) = postgres_database()
+        .await
         .expect("CALLHOOK_TEST_BACKEND=postgres needs CALLHOOK_TEST_POSTGRES_URL");
-    let name = format!(
-        "callhook_it_{}",
-        ulid::Ulid::new().to_string().to_lowercase()
-    );
-    admin(&server, &format!("CREATE DATABASE {name}")).await;
-    let mut url = url::Url::parse(&server).expect("CALLHOOK_TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
-    (url.to_string(), Some(PgDatabase { server, name }))
+    (url, Some(db))
 }
