@@ -109,6 +109,13 @@ fn line(label: &str, a: &Attempt) -> String {
     )
 }
 
+/// Prints `text` on stdout; a closed stdout (`callhook push … | head -1`)
+/// is not an error worth a panic: the pushes go on.
+fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
 /// Runs `callhook push`. Errors (exit 2): unreadable files, bad templates,
 /// an unusable URL or flag.
 pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
@@ -149,10 +156,10 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         bail!("give at least one FILE of bodies to send, or --generate");
     }
-    println!(
+    say(format!(
         "playing {} ({}) against {}",
         args.kind, profile.source, args.url
-    );
+    ));
     let total = files.len();
     let limit = Arc::new(Semaphore::new(args.concurrency.unwrap_or(1)));
     let mut tasks = Vec::new();
@@ -161,7 +168,7 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
         let player = player.clone();
         tasks.push(tokio::spawn(async move {
             let label = format!("body {}/{total}", i + 1);
-            let out = player.play(body, |a| println!("{}", line(&label, a))).await;
+            let out = player.play(body, |a| say(line(&label, a))).await;
             drop(permit);
             out.accepted
         }));
@@ -172,10 +179,10 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
             given_up += 1;
         }
     }
-    println!(
+    say(format!(
         "{} of {total} bodies accepted, {given_up} given up",
         total - given_up
-    );
+    ));
     Ok(if given_up == 0 {
         ExitCode::SUCCESS
     } else {
@@ -266,10 +273,10 @@ async fn load(
             .get(((t.latency.len().max(1) - 1) as f64 * p).round() as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
-    println!(
+    say(format!(
         "sent {} {} bodies in {secs:.1} s ({:.0} bodies/s, {concurrency} in flight): {} accepted, {} given up, {} retries; first-attempt latency ms p50 {:.1} p99 {:.1} max {:.1}",
         t.sent, args.kind, t.sent as f64 / secs, t.accepted, t.given_up, t.retries, pct(0.5), pct(0.99), pct(1.0)
-    );
+    ));
     Ok(if t.given_up == 0 {
         ExitCode::SUCCESS
     } else {

@@ -88,7 +88,7 @@ async fn send(
 ) -> (Option<u16>, Option<String>) {
     let mut req = client
         .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::CONTENT_TYPE, profile.content_type)
         .timeout(profile.timeout)
         .body(body);
     if let Some(t) = token {

@@ -7,10 +7,15 @@
 //! not checked); 700 ms to answer; after a failure, retries 1, 5 and 10
 //! minutes apart, then never again.
 //!
-//! **Decision:** the ITNIO Tech, LAAFFIC and longlonglong documents say
-//! nothing of timeouts, retries or what they check in the answer (`NOTES.md`:
-//! "the others are similar or silent"), so their profiles are Alibaba's. A
-//! receiver that satisfies this profile satisfies every vendor.
+//! LAAFFIC (`004_…txt`, 推送示例 and 响应示例): `POST` with
+//! `Content-Type: application/json;charset=UTF-8`; any HTTP 200 is
+//! accepted, the body is not checked.
+//!
+//! **Decision:** the ITNIO Tech and longlonglong documents say nothing of
+//! timeouts, retries or what they check in the answer, nor does LAAFFIC's of
+//! timeouts and retries (`NOTES.md`: "the others are similar or silent"), so
+//! those rules are Alibaba's. A receiver that satisfies Alibaba's profile
+//! satisfies every vendor.
 
 use crate::domain::SourceKind;
 use std::time::Duration;
@@ -23,6 +28,11 @@ pub struct Profile {
     pub timeout: Duration,
     /// Delay before each retry, measured from the failed attempt's end.
     pub retry_schedule: Vec<Duration>,
+    /// The request's `Content-Type`.
+    pub content_type: &'static str,
+    /// Whether an HTTP 200 must also carry a numeric `code` in its JSON
+    /// body (Alibaba) or is accepted as it is (LAAFFIC).
+    pub needs_numeric_code: bool,
     /// Where the rules come from.
     pub source: &'static str,
 }
@@ -33,12 +43,22 @@ impl Profile {
         let source = match kind {
             SourceKind::AliyunCallReport => "Alibaba AlicomAgentCallReport (001): Push retries",
             SourceKind::AliyunCallNotes => "Alibaba Note Agent call notes (000): Retry push",
+            SourceKind::LaafficVoiceReport => {
+                "LAAFFIC (004): any HTTP 200; timeout and retries Alibaba's (not documented)"
+            }
             _ => "not documented by the vendor: Alibaba's rules (NOTES.md)",
         };
+        let laaffic = kind == SourceKind::LaafficVoiceReport;
         Profile {
             kind,
             timeout: Duration::from_millis(700),
             retry_schedule: [1, 5, 10].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            content_type: if laaffic {
+                "application/json;charset=UTF-8"
+            } else {
+                "application/json"
+            },
+            needs_numeric_code: !laaffic,
             source,
         }
     }
@@ -48,6 +68,9 @@ impl Profile {
     pub fn judge(&self, status: u16, body: &[u8]) -> Result<(), String> {
         if status != 200 {
             return Err(format!("HTTP {status}"));
+        }
+        if !self.needs_numeric_code {
+            return Ok(());
         }
         let v: serde_json::Value = serde_json::from_slice(body)
             .map_err(|_| "HTTP 200 but the body is not JSON".to_owned())?;
@@ -86,6 +109,15 @@ mod tests {
         let mins: Vec<u64> = p.retry_schedule.iter().map(|d| d.as_secs() / 60).collect();
         assert_eq!(mins, [1, 5, 10]);
         assert_eq!(p.timeout, Duration::from_millis(700));
+    }
+
+    #[test]
+    fn laaffic_accepts_any_200_and_says_its_charset() {
+        let p = Profile::of(SourceKind::LaafficVoiceReport);
+        assert_eq!(p.judge(200, b"whatever"), Ok(()));
+        assert_eq!(p.judge(500, br#"{"code":0}"#), Err("HTTP 500".into()));
+        assert_eq!(p.content_type, "application/json;charset=UTF-8");
+        assert!(Profile::of(SourceKind::ItnioCallRecord).needs_numeric_code);
     }
 
     #[test]

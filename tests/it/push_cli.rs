@@ -199,3 +199,34 @@ async fn bad_flags_are_clear_errors() {
         assert!(stderr.contains(expected), "--kind {kind}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_does_not_stop_the_pushes() {
+    let app = spawn_app().await;
+    let url = app.url("/hooks/aliyun-call-report");
+    let file = sample_file("aliyun-call-report");
+    let dir = TempDir::new().unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = Binary::command(dir.path())
+            .args(["push", "--kind", "aliyun-call-report", "--url", &url, &file])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // As `callhook push … | head -0`: the reader is gone before anything is printed.
+        drop(child.stdout.take());
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit 101 is a panic on the broken pipe"
+    );
+    assert_eq!(
+        app.calls("vendor=aliyun").await.len(),
+        1,
+        "the push went out"
+    );
+}
