@@ -1,5 +1,6 @@
 //! `callhook copy`: moves an SQLite installation into PostgreSQL, table by
-//! table in key order, 500 rows per transaction. Rows already in the
+//! table in key order, 500 rows per transaction, then makes the rollups
+//! from the copied calls. Rows already in the
 //! destination are kept (`ON CONFLICT DO NOTHING`) and each table resumes
 //! after the largest key it already holds, so an interrupted copy is run
 //! again to finish. Stop the service writing the SQLite file first: a row
@@ -193,6 +194,12 @@ pub async fn sqlite_to_postgres(
     )
     .await
     .map_err(pg_err)?;
+    // Rollups are derived: made again from the calls just copied.
+    let tx = dst.transaction().await.map_err(pg_err)?;
+    tx.batch_execute(super::postgres::schema::REBUILD_ROLLUPS)
+        .await
+        .map_err(pg_err)?;
+    tx.commit().await.map_err(pg_err)?;
     Ok(total)
 }
 

@@ -8,6 +8,7 @@ pub mod filter;
 mod outbox;
 pub mod outbox_sql;
 pub mod postgres;
+pub mod rollup;
 mod shared;
 pub mod sqlite;
 #[cfg(test)]
@@ -46,12 +47,37 @@ pub trait Store: Send + Sync {
     /// One whole call with the receipts that mentioned it; `None` if unknown.
     async fn get_call(&self, id: &str) -> Result<Option<CallDetail>, StoreError>;
 
-    /// Aggregates over the calls matching `filter`, one row per `group_by` key.
+    /// Aggregates over the calls matching `filter`, one row per `group_by`
+    /// key: from the rollups when they can answer the filter
+    /// ([`rollup::RollupFilter::of`]), else by [`Store::scan_stats`].
     async fn stats(
         &self,
         group_by: GroupBy,
         filter: &CallFilter,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        match rollup::RollupFilter::of(filter) {
+            Some(rf) => {
+                let dims = [rollup::Dim::of(group_by), rollup::Dim::Currency];
+                rollup::stats_rows(group_by, self.rollup(&dims, &rf).await?)
+            }
+            None => self.scan_stats(group_by, filter).await,
+        }
+    }
+
+    /// [`Store::stats`] computed from every matching call (any filter).
+    async fn scan_stats(
+        &self,
+        group_by: GroupBy,
+        filter: &CallFilter,
     ) -> Result<Vec<StatsRow>, StoreError>;
+
+    /// The rollups matching `filter` summed per distinct value of `dims`,
+    /// groups without calls left out, in no particular order.
+    async fn rollup(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &rollup::RollupFilter,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError>;
 
     /// Receipts matching `filter`, newest first, without bodies.
     async fn list_receipts(

@@ -32,7 +32,14 @@ impl Store for IdRecorder {
     async fn get_call(&self, _: &str) -> Result<Option<CallDetail>, StoreError> {
         unimplemented!()
     }
-    async fn stats(&self, _: GroupBy, _: &CallFilter) -> Result<Vec<StatsRow>, StoreError> {
+    async fn scan_stats(&self, _: GroupBy, _: &CallFilter) -> Result<Vec<StatsRow>, StoreError> {
+        unimplemented!()
+    }
+    async fn rollup(
+        &self,
+        _: &[callhook::storage::rollup::Dim],
+        _: &callhook::storage::rollup::RollupFilter,
+    ) -> Result<Vec<callhook::storage::rollup::RollupRow>, StoreError> {
         unimplemented!()
     }
     async fn list_receipts(

@@ -27,6 +27,7 @@ mod push_cli;
 mod receipts_api;
 mod receiver;
 mod restart;
+mod rollups;
 mod scale_out;
 mod stats_api;
 mod storage_faults;

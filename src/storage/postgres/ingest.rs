@@ -1,11 +1,13 @@
-//! A push into PostgreSQL: the receipt, its calls and their outbox rows in
-//! one transaction. Safe with many instances: each call row is locked
+//! A push into PostgreSQL: the receipt, its calls, their outbox rows and
+//! rollup sums in one transaction. Safe with many instances: each call row is locked
 //! (`SELECT … FOR UPDATE`, or the insert's unique-key lock for a new call)
 //! before it is merged, and calls are taken in id order so two pushes
 //! naming the same calls cannot deadlock. The same push arriving at two
 //! instances at once therefore makes one call and one `call.created`.
 
+use super::rollups;
 use crate::domain::{call_id_for, Call, Change};
+use crate::storage::rollup::{Contribution, RollupDelta, Sums};
 use crate::storage::{
     new_delivery_id, BodyResult, IngestBatch, IngestOutcome, NewEvent, StoreError, Target,
 };
@@ -32,6 +34,7 @@ pub async fn apply(
     let r = &batch.receipt;
     let now = batch.stamp();
     let mut out = IngestOutcome::of(&r.id);
+    let mut delta = RollupDelta::default();
     if let BodyResult::Parsed { updates, .. } = &batch.result {
         // Lock order: by call id; within one call, record order.
         let mut order: Vec<(String, usize)> = updates
@@ -42,13 +45,13 @@ pub async fn apply(
         order.sort();
         for (id, i) in order {
             let u = &updates[i];
-            let (call, change) = match locked_doc(tx, &id).await? {
+            let (call, change, before) = match locked_doc(tx, &id).await? {
                 Some(doc) => merge(&doc, &id, u, &r.source, now)?,
                 None => {
                     let call = Call::from_update(u, &r.source, now);
                     let doc = serde_json::to_string(&call).map_err(|e| corrupt("call", e))?;
                     if insert_call(tx, &call, &doc).await? {
-                        (call, Change::Created)
+                        (call, Change::Created, None)
                     } else {
                         // Another instance created it meanwhile: its row is
                         // committed now and locked for us.
@@ -61,6 +64,7 @@ pub async fn apply(
             };
             out.count(change);
             if change != Change::Unchanged {
+                delta.change(before, &call);
                 let doc = serde_json::to_string(&call).map_err(|e| corrupt("call", e))?;
                 if change != Change::Created {
                     update_call(tx, &call, &doc).await?;
@@ -75,6 +79,7 @@ pub async fn apply(
             .await?;
         }
     }
+    rollups::apply(tx, delta).await?;
     let status = out.decide_status(&batch.result);
     out.status = Some(status);
     write_receipt(tx, batch, status, now).await?;
@@ -92,11 +97,12 @@ fn merge(
     u: &crate::domain::CallUpdate,
     source: &str,
     now: Timestamp,
-) -> Result<(Call, Change), StoreError> {
+) -> Result<(Call, Change, Option<Contribution>), StoreError> {
     let mut call: Call =
         serde_json::from_str(doc).map_err(|e| corrupt(&format!("call {id}"), e))?;
+    let before = Sums::of(&call);
     let change = call.apply(u, source, now);
-    Ok((call, change))
+    Ok((call, change, Some(before)))
 }
 
 /// Runs `sql` (an insert or update of every call column, `$1` the id and

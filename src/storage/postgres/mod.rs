@@ -7,6 +7,7 @@
 pub mod ingest;
 pub mod outbox;
 pub mod reads;
+pub mod rollups;
 pub mod schema;
 
 use crate::config::PostgresSettings;
@@ -134,12 +135,20 @@ impl Store for PgStore {
         reads::get_call(&*self.client().await?, id).await
     }
 
-    async fn stats(
+    async fn scan_stats(
         &self,
         group_by: GroupBy,
         filter: &CallFilter,
     ) -> Result<Vec<StatsRow>, StoreError> {
         reads::stats(&*self.client().await?, group_by, filter).await
+    }
+
+    async fn rollup(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &rollup::RollupFilter,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError> {
+        rollups::read(&*self.client().await?, dims, filter).await
     }
 
     async fn list_receipts(

@@ -12,7 +12,8 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_686f_6f6b;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE receipts (
     id           TEXT COLLATE "C" PRIMARY KEY,
     source       TEXT COLLATE "C" NOT NULL,
@@ -94,7 +95,36 @@ CREATE TABLE targets (
     disabled_at     BIGINT,
     disabled_reason TEXT COLLATE "C"
 );
-"#];
+"#,
+    // 2: rollups (`storage/rollup.rs`), kept at ingest and filled here from
+    // the calls already stored. `shard` spreads one hot key over several
+    // rows so that instances adding to it at once rarely wait on each
+    // other's row lock; reads sum the shards.
+    r#"
+CREATE TABLE rollups (
+    day                   TEXT COLLATE "C" NOT NULL,
+    vendor                TEXT COLLATE "C" NOT NULL,
+    source                TEXT COLLATE "C" NOT NULL,
+    direction             TEXT COLLATE "C" NOT NULL,
+    outcome               TEXT COLLATE "C" NOT NULL,
+    task_id               TEXT COLLATE "C" NOT NULL,
+    currency              TEXT COLLATE "C" NOT NULL,
+    shard                 SMALLINT NOT NULL,
+    calls                 BIGINT NOT NULL,
+    answered              BIGINT NOT NULL,
+    talk_seconds          BIGINT NOT NULL,
+    answered_talk_seconds BIGINT NOT NULL,
+    cost                  NUMERIC NOT NULL,
+    qa_micros             BIGINT NOT NULL,
+    qa_count              BIGINT NOT NULL,
+    talk_b0 BIGINT NOT NULL, talk_b1 BIGINT NOT NULL, talk_b2 BIGINT NOT NULL,
+    talk_b3 BIGINT NOT NULL, talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL,
+    talk_b6 BIGINT NOT NULL,
+    PRIMARY KEY (day, vendor, source, direction, outcome, task_id, currency, shard)
+);
+"#,
+    REBUILD_ROLLUPS,
+];
 
 /// Brings the database to the newest version, one transaction per step,
 /// holding a session advisory lock so that instances starting together
@@ -140,6 +170,27 @@ async fn apply_all(client: &mut Client) -> Result<usize, tokio_postgres::Error> 
     }
     Ok(applied)
 }
+
+/// Fills the rollups from the stored calls (migration 3, and the end of
+/// `callhook copy`, which moves calls but not rollups).
+pub const REBUILD_ROLLUPS: &str = r#"
+DELETE FROM rollups;
+INSERT INTO rollups
+SELECT to_char(to_timestamp(started_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), vendor, source,
+    direction, outcome, COALESCE(task_id, ''), COALESCE(cost_currency, ''), 0,
+    COUNT(*), COUNT(*) FILTER (WHERE outcome = 'answered'), COALESCE(SUM(talk_seconds), 0),
+    COALESCE(SUM(talk_seconds) FILTER (WHERE outcome = 'answered'), 0),
+    COALESCE(SUM(cost_amount::numeric), 0),
+    COALESCE(SUM(round((qa_score * 1000000)::numeric)), 0)::BIGINT, COUNT(qa_score),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds < 10),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 10 AND talk_seconds < 30),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 30 AND talk_seconds < 60),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 60 AND talk_seconds < 120),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 120 AND talk_seconds < 300),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 300 AND talk_seconds < 600),
+    COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 600)
+FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7;
+"#;
 
 /// The newest schema version this build knows.
 pub fn latest() -> usize {

@@ -5,8 +5,10 @@
 //! `synchronous=FULL`: an acknowledged push survives `kill -9` and power loss.
 
 mod checkpoint;
+mod decimal_fns;
 mod outbox;
 mod reads;
+mod rollups;
 mod rows;
 pub(crate) mod schema;
 mod syncer;
@@ -73,7 +75,10 @@ impl SqliteStore {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | OpenFlags::SQLITE_OPEN_URI,
             )
-            .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"));
+            .with_init(|c| {
+                decimal_fns::register(c)?;
+                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
+            });
         let readers = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
@@ -231,13 +236,22 @@ impl Store for SqliteStore {
         self.read(move |c| reads::get_call(c, &id)).await
     }
 
-    async fn stats(
+    async fn scan_stats(
         &self,
         group_by: GroupBy,
         filter: &CallFilter,
     ) -> Result<Vec<StatsRow>, StoreError> {
         let filter = filter.clone();
         self.read(move |c| reads::stats(c, group_by, &filter)).await
+    }
+
+    async fn rollup(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &rollup::RollupFilter,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError> {
+        let (dims, filter) = (dims.to_vec(), filter.clone());
+        self.read(move |c| rollups::read(c, &dims, &filter)).await
     }
 
     async fn list_receipts(

@@ -101,6 +101,45 @@ CREATE TABLE targets (
     disabled_reason TEXT
 );
 "#,
+    // 4: rollups (`storage/rollup.rs`), kept at ingest; filled here from
+    // the calls already stored. Money is decimal text summed by `dec_sum`.
+    r#"
+CREATE TABLE rollups (
+    day                   TEXT NOT NULL,     -- UTC date of started_at, YYYY-MM-DD
+    vendor                TEXT NOT NULL,
+    source                TEXT NOT NULL,
+    direction             TEXT NOT NULL,
+    outcome               TEXT NOT NULL,
+    task_id               TEXT NOT NULL,     -- '' without one
+    currency              TEXT NOT NULL,     -- '' without cost
+    calls                 INTEGER NOT NULL,
+    answered              INTEGER NOT NULL,
+    talk_seconds          INTEGER NOT NULL,
+    answered_talk_seconds INTEGER NOT NULL,
+    cost                  TEXT NOT NULL,     -- decimal string, in currency
+    qa_micros             INTEGER NOT NULL,  -- sum of QA scores, millionths of a percent
+    qa_count              INTEGER NOT NULL,
+    talk_b0 INTEGER NOT NULL, talk_b1 INTEGER NOT NULL, talk_b2 INTEGER NOT NULL,
+    talk_b3 INTEGER NOT NULL, talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL,
+    talk_b6 INTEGER NOT NULL,
+    PRIMARY KEY (day, vendor, source, direction, outcome, task_id, currency)
+) WITHOUT ROWID;
+INSERT INTO rollups
+SELECT strftime('%Y-%m-%d', started_at / 1000, 'unixepoch'), vendor, source, direction, outcome,
+    COALESCE(task_id, ''), COALESCE(cost_currency, ''),
+    COUNT(*), SUM(outcome = 'answered'), COALESCE(SUM(talk_seconds), 0),
+    COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds END), 0),
+    dec_sum(cost_amount), COALESCE(SUM(CAST(ROUND(qa_score * 1000000) AS INTEGER)), 0),
+    COUNT(qa_score),
+    SUM(outcome = 'answered' AND talk_seconds < 10),
+    SUM(outcome = 'answered' AND talk_seconds >= 10 AND talk_seconds < 30),
+    SUM(outcome = 'answered' AND talk_seconds >= 30 AND talk_seconds < 60),
+    SUM(outcome = 'answered' AND talk_seconds >= 60 AND talk_seconds < 120),
+    SUM(outcome = 'answered' AND talk_seconds >= 120 AND talk_seconds < 300),
+    SUM(outcome = 'answered' AND talk_seconds >= 300 AND talk_seconds < 600),
+    SUM(outcome = 'answered' AND talk_seconds >= 600)
+FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7;
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step;
@@ -125,10 +164,12 @@ pub fn latest() -> usize {
     MIGRATIONS.len()
 }
 
-/// Pragmas of every connection: WAL, `synchronous=FULL` (a commit is on disk
+/// The decimal functions (`decimal_fns.rs`) and pragmas of every
+/// connection: WAL, `synchronous=FULL` (a commit is on disk
 /// before it returns, so an acknowledged push survives power loss), and a
 /// busy timeout instead of immediate `SQLITE_BUSY`.
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    super::decimal_fns::register(conn)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;

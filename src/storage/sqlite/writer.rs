@@ -21,10 +21,11 @@
 
 use super::outbox;
 use super::rows::{self, unavailable};
-use super::schema;
 use super::syncer::{self, Answers};
 use super::work::{busy, Output, Work};
+use super::{rollups, schema};
 use crate::domain::{call_id_for, Call, Change};
+use crate::storage::rollup::{RollupDelta, Sums};
 use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError, Target};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -238,8 +239,8 @@ fn run_one(tx: &Connection, work: &Work, targets: &[Target]) -> Result<Output, S
 }
 
 /// Applies one batch inside the current transaction: merges its updates
-/// into calls, writes an event (and its deliveries) per changed call, and
-/// the receipt.
+/// into calls, writes an event (and its deliveries) per changed call, moves
+/// the changed calls' rollup sums, and writes the receipt.
 fn apply(
     tx: &Connection,
     batch: &IngestBatch,
@@ -248,6 +249,7 @@ fn apply(
     let r = &batch.receipt;
     let now = batch.stamp();
     let mut out = IngestOutcome::of(&r.id);
+    let mut delta = RollupDelta::default();
     if let BodyResult::Parsed { updates, .. } = &batch.result {
         let mut select = tx
             .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
@@ -263,23 +265,26 @@ fn apply(
                 .query_row([&id], |row| row.get(0))
                 .optional()
                 .map_err(unavailable)?;
-            let (call, change) = match stored {
-                None => (Call::from_update(u, &r.source, now), Change::Created),
+            let (call, change, before) = match stored {
+                None => (Call::from_update(u, &r.source, now), Change::Created, None),
                 Some(doc) => {
                     let mut call: Call = serde_json::from_str(&doc)
                         .map_err(|e| StoreError::Corrupt(format!("call {id}: {e}")))?;
+                    let before = Sums::of(&call);
                     let change = call.apply(u, &r.source, now);
-                    (call, change)
+                    (call, change, Some(before))
                 }
             };
             out.count(change);
             if change != Change::Unchanged {
+                delta.change(before, &call);
                 let doc = rows::upsert_call(tx, &call)?;
                 outbox::record_event(tx, &call, &doc, change, now, targets)?;
             }
             link.execute(params![id, r.id]).map_err(unavailable)?;
         }
     }
+    rollups::apply(tx, delta)?;
     let status = out.decide_status(&batch.result);
     out.status = Some(status);
     rows::write_receipt(tx, batch, status, now)?;

@@ -1,0 +1,156 @@
+//! Rollup rows in PostgreSQL (`storage/rollup.rs`): a push adds its
+//! [`RollupDelta`] in its transaction, to one of [`SHARDS`] rows per key so
+//! that instances rarely wait on each other; reads sum over the shards.
+
+use super::ingest::unavailable;
+use crate::storage::rollup::{Dim, RollupDelta, RollupFilter, RollupRow, Sums, TALK_BUCKETS};
+use crate::storage::StoreError;
+use deadpool_postgres::Transaction;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+/// Rows per key: a transaction writes all its keys to one shard.
+pub const SHARDS: i16 = 8;
+
+/// The summed columns, in the order [`sums`] reads them.
+const SUMMED: &str = "SUM(calls)::BIGINT, SUM(answered)::BIGINT, SUM(talk_seconds)::BIGINT,
+    SUM(answered_talk_seconds)::BIGINT, SUM(cost)::TEXT, SUM(qa_micros)::BIGINT, SUM(qa_count)::BIGINT,
+    SUM(talk_b0)::BIGINT, SUM(talk_b1)::BIGINT, SUM(talk_b2)::BIGINT, SUM(talk_b3)::BIGINT,
+    SUM(talk_b4)::BIGINT, SUM(talk_b5)::BIGINT, SUM(talk_b6)::BIGINT";
+
+/// Adds `delta` to the rollups inside `tx`, in key order (so transactions
+/// lock rollup rows in one order and cannot deadlock on them).
+///
+/// Errors: [`StoreError::Unavailable`] when a row cannot be written.
+pub async fn apply(tx: &Transaction<'_>, delta: RollupDelta) -> Result<(), StoreError> {
+    let mut rows = delta.into_rows().peekable();
+    if rows.peek().is_none() {
+        return Ok(());
+    }
+    let shard: i16 = rand::random_range(0..SHARDS);
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO rollups VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                ($13::TEXT)::NUMERIC, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+             ON CONFLICT (day, vendor, source, direction, outcome, task_id, currency, shard)
+             DO UPDATE SET
+                calls = rollups.calls + EXCLUDED.calls,
+                answered = rollups.answered + EXCLUDED.answered,
+                talk_seconds = rollups.talk_seconds + EXCLUDED.talk_seconds,
+                answered_talk_seconds = rollups.answered_talk_seconds + EXCLUDED.answered_talk_seconds,
+                cost = rollups.cost + EXCLUDED.cost, qa_micros = rollups.qa_micros + EXCLUDED.qa_micros,
+                qa_count = rollups.qa_count + EXCLUDED.qa_count,
+                talk_b0 = rollups.talk_b0 + EXCLUDED.talk_b0, talk_b1 = rollups.talk_b1 + EXCLUDED.talk_b1,
+                talk_b2 = rollups.talk_b2 + EXCLUDED.talk_b2, talk_b3 = rollups.talk_b3 + EXCLUDED.talk_b3,
+                talk_b4 = rollups.talk_b4 + EXCLUDED.talk_b4, talk_b5 = rollups.talk_b5 + EXCLUDED.talk_b5,
+                talk_b6 = rollups.talk_b6 + EXCLUDED.talk_b6",
+        )
+        .await
+        .map_err(unavailable)?;
+    for (k, s) in rows {
+        let cost = s.cost.to_string();
+        let b = s.talk_buckets;
+        tx.execute(
+            &stmt,
+            &[
+                &k.day,
+                &k.vendor,
+                &k.source,
+                &k.direction,
+                &k.outcome,
+                &k.task_id,
+                &k.currency,
+                &shard,
+                &s.calls,
+                &s.answered,
+                &s.talk_seconds,
+                &s.answered_talk_seconds,
+                &cost,
+                &s.qa_micros,
+                &s.qa_count,
+                &b[0],
+                &b[1],
+                &b[2],
+                &b[3],
+                &b[4],
+                &b[5],
+                &b[6],
+            ],
+        )
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// The rollups matching `filter`, summed per distinct value of `dims`
+/// (groups without calls left out).
+///
+/// Errors: [`StoreError::Unavailable`] when the query fails,
+/// [`StoreError::Corrupt`] for a sum that does not read back as a decimal.
+pub async fn read(
+    c: &tokio_postgres::Client,
+    dims: &[Dim],
+    filter: &RollupFilter,
+) -> Result<Vec<RollupRow>, StoreError> {
+    let cols: Vec<&str> = dims.iter().map(|d| d.column()).collect();
+    let (eq, days) = filter.conditions();
+    let mut wh: Vec<String> = eq
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| format!("{c} = ${}", i + 1))
+        .collect();
+    wh.extend(
+        days.iter()
+            .enumerate()
+            .map(|(i, (op, _))| format!("day {op} ${}", eq.len() + i + 1)),
+    );
+    let params: Vec<&str> = eq.iter().chain(&days).map(|(_, v)| *v).collect();
+    let params: Vec<&(dyn ToSql + Sync)> =
+        params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+    let select = cols.iter().map(|c| format!("{c}, ")).collect::<String>();
+    let sql = format!(
+        "SELECT {select}{SUMMED} FROM rollups {} {} HAVING SUM(calls) > 0",
+        if wh.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", wh.join(" AND "))
+        },
+        if cols.is_empty() {
+            String::new()
+        } else {
+            format!("GROUP BY {}", cols.join(", "))
+        },
+    );
+    let rows = c.query(&sql, &params).await.map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            Ok(RollupRow {
+                key: (0..dims.len()).map(|i| r.get(i)).collect(),
+                sums: sums(r, dims.len())?,
+            })
+        })
+        .collect()
+}
+
+/// The sums of a row whose summed columns start at `at`.
+fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
+    let cost: String = r.get(at + 4);
+    let mut talk_buckets = [0; TALK_BUCKETS];
+    for (i, b) in talk_buckets.iter_mut().enumerate() {
+        *b = r.get(at + 7 + i);
+    }
+    Ok(Sums {
+        calls: r.get(at),
+        answered: r.get(at + 1),
+        talk_seconds: r.get(at + 2),
+        answered_talk_seconds: r.get(at + 3),
+        cost: Decimal::from_str(&cost)
+            .map_err(|e| StoreError::Corrupt(format!("rollup cost {cost}: {e}")))?,
+        qa_micros: r.get(at + 5),
+        qa_count: r.get(at + 6),
+        talk_buckets,
+    })
+}

@@ -1,0 +1,122 @@
+use super::*;
+use crate::domain::{Call, CallUpdate, Direction, Money, Outcome, Vendor};
+
+fn call(outcome: Outcome, talk: Option<i64>, cost: Option<&str>) -> Call {
+    let at: Timestamp = "2025-06-01T23:59:59Z".parse().unwrap();
+    let u = CallUpdate::new(Vendor::Aliyun, "C-1".into(), Direction::Outbound);
+    let mut c = Call::from_update(&u, "src", at);
+    c.outcome = outcome;
+    c.talk_seconds = talk;
+    c.cost = cost.map(|a| Money::new(a.parse().unwrap(), "usd"));
+    c
+}
+
+#[test]
+fn talk_buckets_split_at_their_bounds() {
+    let got: Vec<usize> = [
+        0, 9, 10, 29, 30, 59, 60, 119, 120, 299, 300, 599, 600, 10_000,
+    ]
+    .into_iter()
+    .map(talk_bucket)
+    .collect();
+    assert_eq!(got, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]);
+}
+
+#[test]
+fn a_call_counts_once_under_its_key() {
+    let (key, sums) = Sums::of(&call(Outcome::Answered, Some(45), Some("0.10")));
+    assert_eq!(key.day, "2025-06-01");
+    assert_eq!(key.currency, "USD");
+    assert_eq!(key.task_id, "");
+    assert_eq!((sums.calls, sums.answered), (1, 1));
+    assert_eq!((sums.talk_seconds, sums.answered_talk_seconds), (45, 45));
+    assert_eq!(sums.cost.to_string(), "0.10");
+    assert_eq!(sums.talk_buckets, [0, 0, 1, 0, 0, 0, 0]);
+    let (key, sums) = Sums::of(&call(Outcome::NoAnswer, Some(5), None));
+    assert_eq!(key.currency, "");
+    assert_eq!((sums.answered, sums.answered_talk_seconds), (0, 0));
+    assert_eq!(sums.talk_seconds, 5);
+    assert_eq!(sums.talk_buckets, [0; TALK_BUCKETS]);
+}
+
+#[test]
+fn a_change_moves_the_call_between_keys() {
+    let before = call(Outcome::NoAnswer, None, None);
+    let after = call(Outcome::Answered, Some(70), Some("0.25"));
+    let mut delta = RollupDelta::default();
+    delta.change(Some(Sums::of(&before)), &after);
+    let rows: Vec<_> = delta.into_rows().collect();
+    assert_eq!(rows.len(), 2);
+    let old = rows.iter().find(|(k, _)| k.outcome == "no_answer").unwrap();
+    assert_eq!(old.1.calls, -1);
+    let new = rows.iter().find(|(k, _)| k.outcome == "answered").unwrap();
+    assert_eq!((new.1.calls, new.1.answered), (1, 1));
+    assert_eq!(new.1.talk_buckets[3], 1);
+}
+
+#[test]
+fn an_unchanged_contribution_writes_nothing() {
+    let c = call(Outcome::Answered, Some(70), Some("0.25"));
+    let mut delta = RollupDelta::default();
+    delta.change(Some(Sums::of(&c)), &c);
+    assert_eq!(delta.into_rows().count(), 0);
+}
+
+#[test]
+fn only_key_filters_and_whole_days_use_rollups() {
+    let midnight: Timestamp = "2025-06-02T00:00:00Z".parse().unwrap();
+    let f = CallFilter {
+        vendor: Some(Vendor::Laaffic),
+        since: Some(midnight),
+        until: Some(midnight + jiff::SignedDuration::from_hours(48)),
+        ..Default::default()
+    };
+    let rf = RollupFilter::of(&f).expect("servable");
+    assert_eq!(rf.vendor.as_deref(), Some("laaffic"));
+    assert_eq!(rf.since_day.as_deref(), Some("2025-06-02"));
+    assert_eq!(rf.until_day.as_deref(), Some("2025-06-04"));
+    let noon = CallFilter {
+        since: Some(midnight + jiff::SignedDuration::from_hours(12)),
+        ..Default::default()
+    };
+    assert_eq!(RollupFilter::of(&noon), None);
+    let by_out_id = CallFilter {
+        out_id: Some("x".into()),
+        ..Default::default()
+    };
+    assert_eq!(RollupFilter::of(&by_out_id), None);
+}
+
+#[test]
+fn stats_rows_fold_currencies_and_order_absent_keys_first() {
+    let sums = |calls, cost: &str| Sums {
+        calls,
+        answered: 1,
+        talk_seconds: 10,
+        answered_talk_seconds: 10,
+        cost: cost.parse().unwrap(),
+        qa_micros: 160_000_000,
+        qa_count: 2,
+        talk_buckets: [0; TALK_BUCKETS],
+    };
+    let row = |k: &str, cur: &str, s| RollupRow {
+        key: vec![k.into(), cur.into()],
+        sums: s,
+    };
+    let rows = vec![
+        row("T2", "USD", sums(2, "0.10")),
+        row("T2", "EUR", sums(1, "0.250")),
+        row("", "", sums(3, "0")),
+        row("T2", "USD", sums(1, "0.20")),
+    ];
+    let out = stats_rows(GroupBy::TaskId, rows).unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].key, None);
+    assert!(out[0].cost.is_empty());
+    assert_eq!(out[1].key.as_deref(), Some("T2"));
+    assert_eq!(out[1].calls, 4);
+    assert_eq!(out[1].answered, 3);
+    assert_eq!(out[1].cost["USD"], "0.3");
+    assert_eq!(out[1].cost["EUR"], "0.25");
+    assert_eq!(out[1].avg_qa_score, Some(80.0));
+}
