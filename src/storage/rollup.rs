@@ -263,6 +263,41 @@ impl RollupFilter {
     }
 }
 
+impl RollupFilter {
+    /// `SELECT <dims>, <summed> FROM rollups WHERE … GROUP BY <dims>`
+    /// leaving out groups without calls, with placeholders made by
+    /// `placeholder(n)` (`n` from 1), and the parameters in that order.
+    pub fn query(
+        &self,
+        dims: &[Dim],
+        summed: &str,
+        placeholder: impl Fn(usize) -> String,
+    ) -> (String, Vec<&str>) {
+        let cols: Vec<&str> = dims.iter().map(|d| d.column()).collect();
+        let (eq, days) = self.conditions();
+        let wh: Vec<String> = eq
+            .iter()
+            .map(|(c, _)| format!("{c} ="))
+            .chain(days.iter().map(|(op, _)| format!("day {op}")))
+            .enumerate()
+            .map(|(i, cond)| format!("{cond} {}", placeholder(i + 1)))
+            .collect();
+        let params = eq.iter().chain(&days).map(|(_, v)| *v).collect();
+        let select: String = cols.iter().map(|c| format!("{c}, ")).collect();
+        let wh = match wh.is_empty() {
+            true => String::new(),
+            false => format!("WHERE {}", wh.join(" AND ")),
+        };
+        let group = match cols.is_empty() {
+            true => String::new(),
+            false => format!("GROUP BY {}", cols.join(", ")),
+        };
+        let sql =
+            format!("SELECT {select}{summed} FROM rollups {wh} {group} HAVING SUM(calls) > 0");
+        (sql, params)
+    }
+}
+
 /// A column (or comparison) and its value.
 pub type Condition<'a> = (&'static str, &'a str);
 

@@ -95,35 +95,9 @@ pub async fn read(
     dims: &[Dim],
     filter: &RollupFilter,
 ) -> Result<Vec<RollupRow>, StoreError> {
-    let cols: Vec<&str> = dims.iter().map(|d| d.column()).collect();
-    let (eq, days) = filter.conditions();
-    let mut wh: Vec<String> = eq
-        .iter()
-        .enumerate()
-        .map(|(i, (c, _))| format!("{c} = ${}", i + 1))
-        .collect();
-    wh.extend(
-        days.iter()
-            .enumerate()
-            .map(|(i, (op, _))| format!("day {op} ${}", eq.len() + i + 1)),
-    );
-    let params: Vec<&str> = eq.iter().chain(&days).map(|(_, v)| *v).collect();
+    let (sql, params) = filter.query(dims, SUMMED, |n| format!("${n}"));
     let params: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-    let select = cols.iter().map(|c| format!("{c}, ")).collect::<String>();
-    let sql = format!(
-        "SELECT {select}{SUMMED} FROM rollups {} {} HAVING SUM(calls) > 0",
-        if wh.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", wh.join(" AND "))
-        },
-        if cols.is_empty() {
-            String::new()
-        } else {
-            format!("GROUP BY {}", cols.join(", "))
-        },
-    );
     let rows = c.query(&sql, &params).await.map_err(unavailable)?;
     rows.iter()
         .map(|r| {

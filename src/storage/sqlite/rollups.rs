@@ -73,25 +73,7 @@ pub fn read(
     dims: &[Dim],
     filter: &RollupFilter,
 ) -> Result<Vec<RollupRow>, StoreError> {
-    let cols: Vec<&str> = dims.iter().map(|d| d.column()).collect();
-    let (eq, days) = filter.conditions();
-    let mut wh: Vec<String> = eq.iter().map(|(c, _)| format!("{c} = ?")).collect();
-    wh.extend(days.iter().map(|(op, _)| format!("day {op} ?")));
-    let params: Vec<&str> = eq.iter().chain(&days).map(|(_, v)| *v).collect();
-    let select = cols.iter().map(|c| format!("{c}, ")).collect::<String>();
-    let sql = format!(
-        "SELECT {select}{SUMMED} FROM rollups {} {} HAVING SUM(calls) > 0",
-        if wh.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", wh.join(" AND "))
-        },
-        if cols.is_empty() {
-            String::new()
-        } else {
-            format!("GROUP BY {}", cols.join(", "))
-        },
-    );
+    let (sql, params) = filter.query(dims, SUMMED, |_| "?".into());
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
     let mut out = Vec::new();
