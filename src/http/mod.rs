@@ -1,5 +1,5 @@
-//! HTTP: the vendor push endpoint ([`ingest`]), the query API ([`api`]) and
-//! health checks ([`health`]). Each module exports a `router()`.
+//! HTTP: the vendor push endpoint ([`ingest`]), the query API ([`api`]),
+//! the web dashboard ([`ui`]) and health checks ([`health`]). Each module exports a `router()`.
 
 pub mod api;
 mod body;
@@ -8,6 +8,7 @@ pub mod gates;
 pub mod health;
 pub mod ingest;
 pub mod serve;
+pub mod ui;
 
 use crate::config::Config;
 use crate::ingest::Ingestor;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::router())
         .merge(api::router(state.clone()))
+        .merge(ui::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.gates.clone(),
             gates::limit_concurrency,

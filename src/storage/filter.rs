@@ -28,8 +28,8 @@ impl Conditions {
 
     /// The conditions of `filter` (`interfaces.md`, Query API): equality on
     /// the indexed columns, `vendor_call_id` through the call id (a hash of
-    /// vendor and vendor call id, so the primary key finds it),
-    /// `since ≤ started_at < until`.
+    /// vendor and vendor call id, so the primary key finds it), `search`
+    /// as any of those (each indexed), `since ≤ started_at < until`.
     pub fn of_calls(filter: &CallFilter) -> Conditions {
         let mut c = Conditions::default();
         let mut eq = |col: &str, v: Option<String>| {
@@ -54,6 +54,21 @@ impl Conditions {
                 .into_iter()
                 .map(|v| Param::Text(call_id_for(v, vcid)));
             c.push(&format!("id IN ({marks})"), ids);
+        }
+        if let Some(q) = &filter.search {
+            let ids: Vec<Param> = Vendor::ALL
+                .iter()
+                .map(|v| Param::Text(call_id_for(*v, q)))
+                .chain([Param::Text(q.clone())])
+                .collect();
+            let marks = vec!["?"; ids.len()].join(", ");
+            let params = [Param::Text(q.clone()), Param::Text(q.clone())]
+                .into_iter()
+                .chain(ids);
+            c.push(
+                &format!("(customer_number = ? OR out_id = ? OR id IN ({marks}))"),
+                params,
+            );
         }
         if let Some(t) = filter.since {
             c.push("started_at >= ?", [Param::Int(t.as_millisecond())]);
@@ -133,5 +148,16 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(all.render(1, |_| "?".into()).1.len(), Vendor::ALL.len());
+        let search = Conditions::of_calls(&CallFilter {
+            search: Some("138".into()),
+            ..Default::default()
+        });
+        let (sql, params) = search.render(1, |_| "?".into());
+        assert!(
+            sql.starts_with("WHERE (customer_number = ? OR out_id = ? OR id IN (?"),
+            "{sql}"
+        );
+        assert_eq!(params.len(), 2 + Vendor::ALL.len() + 1);
+        assert_eq!(params.last(), Some(&Param::Text("138".into())));
     }
 }

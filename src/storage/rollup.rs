@@ -221,10 +221,14 @@ pub struct RollupFilter {
 
 impl RollupFilter {
     /// The rollup form of `f`, or `None` when rollups cannot answer it: a
-    /// filter on `out_id`, `customer_number` or `vendor_call_id`, or a
+    /// filter on `out_id`, `customer_number`, `vendor_call_id` or `search`, or a
     /// `since`/`until` that is not midnight UTC. Such queries scan calls.
     pub fn of(f: &CallFilter) -> Option<RollupFilter> {
-        if f.out_id.is_some() || f.customer_number.is_some() || f.vendor_call_id.is_some() {
+        if f.out_id.is_some()
+            || f.customer_number.is_some()
+            || f.vendor_call_id.is_some()
+            || f.search.is_some()
+        {
             return None;
         }
         let day = |t: Option<Timestamp>| match t {

@@ -146,6 +146,10 @@ pub struct CallFilter {
     pub vendor_call_id: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// One value matched exactly against `customer_number`, `out_id`,
+    /// `vendor_call_id` and callhook's call `id` (any of them): the search
+    /// box of the dashboard, `q` in the API.
+    pub search: Option<String>,
 }
 
 /// A page request: at most `limit` items after `cursor`.

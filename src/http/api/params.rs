@@ -30,6 +30,8 @@ pub struct CallQuery {
     pub limit: Option<String>,
     pub cursor: Option<String>,
     pub group_by: Option<String>,
+    /// Exact match on customer number, `out_id`, vendor call id or call id.
+    pub q: Option<String>,
 }
 
 /// Unwraps a query extraction, answering 400 with serde's message (which
@@ -81,6 +83,7 @@ impl CallQuery {
             vendor_call_id: nonempty(&self.vendor_call_id),
             since: time("since", &self.since)?,
             until: time("until", &self.until)?,
+            search: nonempty(&self.q),
         };
         if let (Some(s), Some(u)) = (f.since, f.until) {
             if s > u {

@@ -1,0 +1,287 @@
+//! `GET /calls/{id}`: one call: its facts, a timeline from origination to
+//! hang-up, the transcript as a conversation, QA items with scores,
+//! summary tags, cost, intent, recording link and the raw receipts. Every
+//! vendor string is shown as text (the template escapes it); a recording
+//! link is made only for an `http(s)` URL.
+
+use super::templates::Chrome;
+use super::{chrome, format, html, UiError};
+use crate::domain::{Analysis, AnalysisKind, Call};
+use crate::http::AppState;
+use crate::storage::ReceiptRef;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum_extra::extract::cookie::CookieJar;
+use jiff::Timestamp;
+use serde_json::Value;
+
+pub struct Moment {
+    pub at: String,
+    pub what: &'static str,
+    /// Seconds after the first moment, e.g. `+12s`.
+    pub offset: String,
+}
+
+pub struct TurnView {
+    pub speaker: &'static str,
+    pub at: String,
+    pub text: String,
+}
+
+pub struct ItemView {
+    pub name: String,
+    pub score: String,
+    pub full: String,
+    pub problem: String,
+    pub suggestion: String,
+}
+
+pub struct AnalysisView {
+    pub kind: &'static str,
+    pub success: bool,
+    pub error: String,
+    pub reported_at: String,
+    pub score: Option<String>,
+    pub items: Vec<ItemView>,
+    pub tags: Vec<(String, String)>,
+}
+
+pub struct ReceiptView {
+    pub id: String,
+    pub received_at: String,
+    pub source: String,
+    pub status: &'static str,
+}
+
+pub struct CallView {
+    pub id: String,
+    pub vendor_call_id: String,
+    pub outcome: &'static str,
+    pub vendor_status: String,
+    pub vendor: &'static str,
+    pub source: String,
+    pub direction: &'static str,
+    pub customer_number: String,
+    pub line_number: String,
+    pub task: String,
+    pub out_id: String,
+    pub durations: String,
+    pub cost: String,
+    pub intent: String,
+    pub hangup_by: &'static str,
+    pub tags: Vec<String>,
+    pub region: String,
+    pub recording_link: Option<String>,
+    pub recording_text: String,
+    pub timeline: Vec<Moment>,
+    pub turns: Vec<TurnView>,
+    pub analyses: Vec<AnalysisView>,
+    pub receipts: Vec<ReceiptView>,
+    pub vendor_fields: String,
+}
+
+#[derive(Template)]
+#[template(path = "call.html")]
+pub struct CallPage {
+    pub nav: &'static str,
+    pub chrome: Chrome,
+    pub c: CallView,
+}
+
+pub async fn page(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+) -> Result<(CookieJar, Response), UiError> {
+    let detail = st
+        .store
+        .get_call(&id)
+        .await?
+        .ok_or_else(|| UiError::NotFound(format!("no call with id `{id}`")))?;
+    let (jar, chrome) = chrome(&st, jar, None);
+    let page = CallPage {
+        nav: "calls",
+        chrome,
+        c: view(&detail.call, &detail.receipts),
+    };
+    Ok((jar, html(&page)))
+}
+
+/// A recording URL that is safe to link to: `http` or `https` only.
+pub fn safe_link(url: &str) -> Option<String> {
+    let u = url::Url::parse(url.trim()).ok()?;
+    matches!(u.scheme(), "http" | "https").then(|| u.to_string())
+}
+
+fn timeline(c: &Call) -> Vec<Moment> {
+    let mut m: Vec<(Timestamp, &'static str)> = [
+        (c.originated_at, "originated"),
+        (c.ringing_at, "ringing"),
+        (c.answered_at, "answered"),
+        (c.ended_at, "ended"),
+    ]
+    .into_iter()
+    .filter_map(|(t, w)| t.map(|t| (t, w)))
+    .collect();
+    m.push((c.first_received_at, "first report received"));
+    if c.updated_at != c.first_received_at {
+        m.push((c.updated_at, "last changed"));
+    }
+    m.sort_by_key(|(t, _)| *t);
+    let first = m.first().map(|(t, _)| *t);
+    m.into_iter()
+        .map(|(t, what)| Moment {
+            at: format::time(t),
+            what,
+            offset: first.map_or(String::new(), |f| {
+                format!("+{}", format::seconds((t - f).get_seconds()))
+            }),
+        })
+        .collect()
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map_or_else(|| format::NONE.into(), |n| format!("{n}"))
+}
+
+fn analysis(a: &Analysis) -> AnalysisView {
+    let kind = match a.kind {
+        AnalysisKind::QualityInspection => "Quality inspection",
+        AnalysisKind::Summary => "Summary",
+    };
+    let score = match (a.score, a.full_score) {
+        (Some(s), Some(f)) if f > 0.0 => Some(format!("{s} / {f} ({:.1}%)", s / f * 100.0)),
+        (Some(s), _) => Some(format!("{s}")),
+        _ => None,
+    };
+    let tags = a
+        .tags
+        .iter()
+        .flatten()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(xs) => xs
+                    .iter()
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    AnalysisView {
+        kind,
+        success: a.success,
+        error: a.error_code.clone().unwrap_or_default(),
+        reported_at: format::opt_time(a.reported_at),
+        score,
+        items: a
+            .items
+            .iter()
+            .flatten()
+            .map(|i| ItemView {
+                name: i.item.clone(),
+                score: number(i.score),
+                full: number(i.full_score),
+                problem: format::text(i.problem.as_deref()),
+                suggestion: format::text(i.suggestion.as_deref()),
+            })
+            .collect(),
+        tags,
+    }
+}
+
+/// The page's view of `c` and the receipts that mentioned it.
+pub fn view(c: &Call, receipts: &[ReceiptRef]) -> CallView {
+    let task = match (&c.task_id, &c.task_name) {
+        (Some(id), Some(name)) => format!("{id} · {name}"),
+        (Some(id), None) => id.clone(),
+        (None, Some(name)) => name.clone(),
+        (None, None) => format::NONE.into(),
+    };
+    let intent = c.intent.as_ref().map_or(format::NONE.into(), |i| {
+        [i.code.as_deref(), i.label.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ")
+    });
+    let region = c.region.as_ref().map_or(format::NONE.into(), |r| {
+        [
+            r.province.as_deref(),
+            r.city.as_deref(),
+            r.carrier.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+    });
+    let recording = c.recording_url.as_deref();
+    CallView {
+        id: c.id.clone(),
+        vendor_call_id: c.vendor_call_id.clone(),
+        outcome: c.outcome.as_str(),
+        vendor_status: c.vendor_status.clone(),
+        vendor: c.vendor.as_str(),
+        source: c.source.clone(),
+        direction: c.direction.as_str(),
+        customer_number: format::text(c.customer_number.as_deref()),
+        line_number: format::text(c.line_number.as_deref()),
+        task,
+        out_id: format::text(c.out_id.as_deref()),
+        durations: format!(
+            "{} · {} · {}",
+            format::opt_seconds(c.talk_seconds),
+            format::opt_seconds(c.ring_seconds),
+            format::opt_seconds(c.billed_seconds)
+        ),
+        cost: format::money(c.cost.as_ref()),
+        intent,
+        hangup_by: c.hangup_by.as_str(),
+        tags: c.tags.clone(),
+        region,
+        recording_link: recording.and_then(safe_link),
+        recording_text: format::text(recording),
+        timeline: timeline(c),
+        turns: c
+            .turns
+            .iter()
+            .map(|t| TurnView {
+                speaker: t.speaker.as_str(),
+                at: t.start_ms.map(format::offset_ms).unwrap_or_default(),
+                text: t.text.clone(),
+            })
+            .collect(),
+        analyses: c.analyses.iter().map(analysis).collect(),
+        receipts: receipts
+            .iter()
+            .map(|r| ReceiptView {
+                id: r.id.clone(),
+                received_at: format::time(r.received_at),
+                source: r.source.clone(),
+                status: r.status.as_str(),
+            })
+            .collect(),
+        vendor_fields: serde_json::to_string_pretty(&c.vendor_fields).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_urls_become_links() {
+        assert_eq!(
+            safe_link("https://oss.example.com/r.wav?x=1").as_deref(),
+            Some("https://oss.example.com/r.wav?x=1")
+        );
+        assert_eq!(safe_link("javascript:alert(1)"), None);
+        assert_eq!(safe_link("data:text/html,<b>x</b>"), None);
+        assert_eq!(safe_link("not a url"), None);
+    }
+}

@@ -1,0 +1,135 @@
+//! `GET /calls`: the filterable, paginated call table (newest first; the
+//! headers sort the rows of the page shown), with a search box matching a
+//! customer number, `out_id`, vendor call id or call id exactly, and
+//! download links for the same filters (`export.rs`).
+
+use super::filters::FilterForm;
+use super::templates::{choices, Choice, Chrome};
+use super::{chrome, format, html, UiError};
+use crate::domain::{Call, Direction, Outcome, Vendor};
+use crate::http::AppState;
+use crate::storage::{CallCursor, PageRequest};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+/// Rows per page.
+const PAGE_SIZE: usize = 50;
+
+#[derive(Deserialize, Default)]
+pub struct CallsQuery {
+    #[serde(flatten)]
+    form: FilterForm,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+/// One table row, every value already text (escaped by the template).
+pub struct Row {
+    pub id: String,
+    pub started: String,
+    pub started_sort: i64,
+    pub vendor: &'static str,
+    pub customer: String,
+    pub outcome: &'static str,
+    pub talk: String,
+    pub talk_sort: i64,
+    pub cost: String,
+    pub cost_sort: String,
+    pub qa: String,
+    pub qa_sort: String,
+    pub task: String,
+    pub out_id: String,
+    pub source: String,
+}
+
+impl Row {
+    fn of(c: &Call) -> Row {
+        let qa = c.qa_score_percent();
+        Row {
+            id: c.id.clone(),
+            started: format::time(c.started_at),
+            started_sort: c.started_at.as_millisecond(),
+            vendor: c.vendor.as_str(),
+            customer: format::text(c.customer_number.as_deref()),
+            outcome: c.outcome.as_str(),
+            talk: c
+                .talk_seconds
+                .map_or_else(|| format::NONE.into(), |t| t.to_string()),
+            talk_sort: c.talk_seconds.unwrap_or(-1),
+            cost: format::money(c.cost.as_ref()),
+            cost_sort: c
+                .cost
+                .as_ref()
+                .map_or("-1".into(), |m| m.amount.to_string()),
+            qa: format::percent(qa),
+            qa_sort: qa.map_or("-1".into(), |q| q.to_string()),
+            task: format::text(c.task_id.as_deref()),
+            out_id: format::text(c.out_id.as_deref()),
+            source: c.source.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "calls.html")]
+pub struct CallsPage {
+    pub nav: &'static str,
+    pub chrome: Chrome,
+    pub form: FilterForm,
+    pub vendors: Vec<Choice>,
+    pub sources: Vec<Choice>,
+    pub outcomes: Vec<Choice>,
+    pub directions: Vec<Choice>,
+    pub rows: Vec<Row>,
+    /// The filters as a query string, for links.
+    pub query: String,
+    pub has_cursor: bool,
+    pub next: Option<String>,
+}
+
+pub async fn page(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<CallsQuery>,
+) -> Result<(CookieJar, Response), UiError> {
+    let filter = q.form.call_filter()?;
+    let cursor = q.cursor.filter(|c| !c.is_empty());
+    if let Some(c) = &cursor {
+        CallCursor::decode(c).map_err(|e| UiError::BadRequest(format!("cursor: {e}")))?;
+    }
+    let has_cursor = cursor.is_some();
+    let page = st
+        .store
+        .list_calls(
+            &filter,
+            &PageRequest {
+                limit: PAGE_SIZE,
+                cursor,
+            },
+        )
+        .await?;
+    let (jar, chrome) = chrome(&st, jar, None);
+    let next = page
+        .next_cursor
+        .map(|c| form_urlencoded::byte_serialize(c.as_bytes()).collect());
+    let out = CallsPage {
+        nav: "calls",
+        chrome,
+        query: q.form.query(),
+        vendors: choices(Vendor::ALL.iter().map(|v| v.as_str()), &q.form.vendor),
+        sources: choices(
+            st.config.sources.iter().map(|s| s.name.clone()),
+            &q.form.source,
+        ),
+        outcomes: choices(Outcome::ALL.iter().map(|o| o.as_str()), &q.form.outcome),
+        directions: choices(Direction::ALL.iter().map(|d| d.as_str()), &q.form.direction),
+        form: q.form,
+        rows: page.items.iter().map(Row::of).collect(),
+        has_cursor,
+        next,
+    };
+    Ok((jar, html(&out)))
+}

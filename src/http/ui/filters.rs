@@ -1,0 +1,159 @@
+//! The filter form of the overview and the calls page: its fields as typed
+//! (empty means "all"), turned into a [`CallFilter`] and back into the
+//! query string of links (next page, downloads).
+
+use super::UiError;
+use crate::storage::CallFilter;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use std::str::FromStr;
+
+/// The form's fields. `from` and `to` are UTC dates, both included.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FilterForm {
+    pub q: String,
+    pub from: String,
+    pub to: String,
+    pub vendor: String,
+    pub source: String,
+    pub outcome: String,
+    pub direction: String,
+    pub task_id: String,
+}
+
+fn parsed<T: FromStr<Err = String>>(name: &str, v: &str) -> Result<Option<T>, UiError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    T::from_str(v)
+        .map(Some)
+        .map_err(|e| UiError::BadRequest(format!("{name}: {e}")))
+}
+
+fn text(v: &str) -> Option<String> {
+    Some(v.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A `YYYY-MM-DD` field. Errors: 400 naming the field.
+pub fn date(name: &str, v: &str) -> Result<Option<Date>, UiError> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    Date::from_str(v)
+        .map(Some)
+        .map_err(|_| UiError::BadRequest(format!("{name}: `{v}` is not a date such as 2025-06-01")))
+}
+
+/// Midnight UTC at the start of `d`.
+pub fn midnight(d: Date) -> Result<jiff::Timestamp, UiError> {
+    d.to_zoned(TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|e| UiError::BadRequest(format!("date {d}: {e}")))
+}
+
+impl FilterForm {
+    /// `from` and `to` as dates. Errors: 400 for a field that is not a
+    /// date, or `from` after `to`.
+    pub fn days(&self) -> Result<(Option<Date>, Option<Date>), UiError> {
+        let (from, to) = (date("from", &self.from)?, date("to", &self.to)?);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(UiError::BadRequest("from: must not be after to".into()));
+            }
+        }
+        Ok((from, to))
+    }
+
+    /// The store filter: `from` 00:00 UTC inclusive to the day after `to`
+    /// exclusive. Errors: 400 naming the first bad field.
+    pub fn call_filter(&self) -> Result<CallFilter, UiError> {
+        let (from, to) = self.days()?;
+        let until = match to {
+            Some(t) => Some(midnight(
+                t.tomorrow()
+                    .map_err(|e| UiError::BadRequest(format!("to: {e}")))?,
+            )?),
+            None => None,
+        };
+        Ok(CallFilter {
+            vendor: parsed("vendor", &self.vendor)?,
+            source: text(&self.source),
+            direction: parsed("direction", &self.direction)?,
+            outcome: parsed("outcome", &self.outcome)?,
+            task_id: text(&self.task_id),
+            since: from.map(midnight).transpose()?,
+            until,
+            search: text(&self.q),
+            ..Default::default()
+        })
+    }
+
+    /// The non-empty fields as a URL query string (`a=1&b=2`, encoded).
+    pub fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &self.q),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("vendor", &self.vendor),
+            ("source", &self.source),
+            ("outcome", &self.outcome),
+            ("direction", &self.direction),
+            ("task_id", &self.task_id),
+        ] {
+            if !v.trim().is_empty() {
+                q.append_pair(k, v.trim());
+            }
+        }
+        q.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_becomes_a_filter_with_whole_days() {
+        let f = FilterForm {
+            from: "2025-06-01".into(),
+            to: "2025-06-02".into(),
+            vendor: "laaffic".into(),
+            q: " 13900000001 ".into(),
+            ..Default::default()
+        };
+        let c = f.call_filter().unwrap();
+        assert_eq!(c.since.unwrap().to_string(), "2025-06-01T00:00:00Z");
+        assert_eq!(c.until.unwrap().to_string(), "2025-06-03T00:00:00Z");
+        assert_eq!(c.search.as_deref(), Some("13900000001"));
+        assert_eq!(
+            f.query(),
+            "q=13900000001&from=2025-06-01&to=2025-06-02&vendor=laaffic"
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let bad = |f: FilterForm| f.call_filter().unwrap_err().to_string();
+        let e = bad(FilterForm {
+            vendor: "acme".into(),
+            ..Default::default()
+        });
+        assert!(e.starts_with("vendor:"), "{e}");
+        let e = bad(FilterForm {
+            from: "06/01/2025".into(),
+            ..Default::default()
+        });
+        assert!(e.contains("not a date"), "{e}");
+        let e = bad(FilterForm {
+            from: "2025-06-03".into(),
+            to: "2025-06-01".into(),
+            ..Default::default()
+        });
+        assert!(e.contains("after"), "{e}");
+    }
+}

@@ -1,0 +1,117 @@
+//! The web dashboard (`interfaces.md`, Web dashboard): server-rendered
+//! pages, templates and assets compiled into the binary (no build step):
+//! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`,
+//! `/receipts/{id}` (with replay), `/deliveries` (with retry), `/login`.
+//! Guarded by a login when `api_token` is set (`session.rs`); every form
+//! post is CSRF-checked. See `docs/dashboard.md`.
+
+mod call;
+mod calls;
+mod charts;
+mod deliveries;
+mod error;
+mod filters;
+mod format;
+mod login;
+mod overview;
+mod receipts;
+mod session;
+mod templates;
+
+use super::AppState;
+use askama::Template;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use axum_extra::extract::cookie::CookieJar;
+pub use error::UiError;
+use templates::Chrome;
+
+/// Content Security Policy of every page: scripts and styles only from
+/// this site (no inline script, so even a missed escape could not run).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(overview::page))
+        .route("/calls", get(calls::page))
+        .route("/calls/{id}", get(call::page))
+        .route("/receipts", get(receipts::list))
+        .route("/receipts/{id}", get(receipts::show))
+        .route("/receipts/{id}/replay", post(receipts::replay))
+        .route("/deliveries", get(deliveries::page))
+        .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/logout", post(login::logout))
+        .route_layer(middleware::from_fn_with_state(state, login::require_login))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/assets/app.css", get(css))
+        .route("/assets/app.js", get(js))
+        .layer(middleware::map_response(security_headers))
+}
+
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    r
+}
+
+/// A rendered template as an HTML response (500 if it cannot render,
+/// which a compiled template only does on a formatting error).
+pub fn html(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page failed to render").into_response()
+        }
+    }
+}
+
+/// The header state of a page, and the jar to answer with (a CSRF token
+/// is set on the first page a browser sees).
+pub fn chrome(st: &AppState, jar: CookieJar, flash: Option<String>) -> (CookieJar, Chrome) {
+    let (jar, csrf) = session::csrf_token(jar);
+    let chrome = Chrome {
+        csrf,
+        logged_in: st.config.api_token.is_some(),
+        flash,
+    };
+    (jar, chrome)
+}
+
+async fn css() -> impl IntoResponse {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../../assets/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../../assets/app.js"),
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+}

@@ -1,0 +1,229 @@
+//! `GET /receipts` (by status; rejected first), `GET /receipts/{id}` (the
+//! error, the raw body) and `POST /receipts/{id}/replay`, which runs the
+//! stored body through its source's adapter again (`Ingestor::replay`) and
+//! comes back to the receipt with its new status.
+
+use super::login::CsrfForm;
+use super::session::check_csrf;
+use super::templates::{Choice, Chrome};
+use super::{chrome, format, html, UiError};
+use crate::adapters::RecordIssue;
+use crate::http::AppState;
+use crate::ingest::ReplayError;
+use crate::storage::{PageRequest, ReceiptFilter, ReceiptStatus, ReceiptSummary};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+const PAGE_SIZE: usize = 50;
+/// The most of a body a page shows; the API serves all of it.
+const BODY_SHOWN: usize = 256 * 1024;
+
+/// The status tabs: query value and label.
+const TABS: [(&str, &str); 5] = [
+    ("rejected", "Rejected"),
+    ("partial", "Partial"),
+    ("accepted", "Accepted"),
+    ("duplicate", "Duplicate"),
+    ("all", "All"),
+];
+
+pub struct Row {
+    pub id: String,
+    pub received_at: String,
+    pub source: String,
+    pub status: &'static str,
+    pub records: usize,
+    pub error: String,
+}
+
+fn issue(i: &RecordIssue) -> String {
+    let mut s = String::new();
+    if let Some(idx) = i.index {
+        s.push_str(&format!("record {idx}: "));
+    }
+    if !i.path.is_empty() {
+        s.push_str(&format!("{}: ", i.path));
+    }
+    s.push_str(&i.message);
+    s
+}
+
+impl Row {
+    fn of(r: &ReceiptSummary) -> Row {
+        Row {
+            id: r.id.clone(),
+            received_at: format::time(r.received_at),
+            source: r.source.clone(),
+            status: r.status.as_str(),
+            records: r.record_count,
+            error: r.errors.first().map(issue).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "receipts.html")]
+pub struct ReceiptsPage {
+    pub nav: &'static str,
+    pub chrome: Chrome,
+    pub tabs: Vec<Choice>,
+    pub status: String,
+    pub rows: Vec<Row>,
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<ListQuery>,
+) -> Result<(CookieJar, Response), UiError> {
+    let status = q.status.unwrap_or_else(|| "rejected".into());
+    let filter = ReceiptFilter {
+        status: match status.as_str() {
+            "all" => None,
+            s => Some(
+                ReceiptStatus::parse(s).map_err(|e| UiError::BadRequest(format!("status: {e}")))?,
+            ),
+        },
+        source: None,
+    };
+    let page = PageRequest {
+        limit: PAGE_SIZE,
+        cursor: q.cursor.filter(|c| !c.is_empty()),
+    };
+    let page = st.store.list_receipts(&filter, &page).await?;
+    let (jar, chrome) = chrome(&st, jar, None);
+    let out = ReceiptsPage {
+        nav: "receipts",
+        chrome,
+        tabs: TABS
+            .iter()
+            .map(|(value, label)| Choice {
+                value: (*value).to_owned(),
+                label: (*label).to_owned(),
+                selected: *value == status,
+            })
+            .collect(),
+        status,
+        rows: page.items.iter().map(Row::of).collect(),
+        next: page
+            .next_cursor
+            .map(|c| form_urlencoded::byte_serialize(c.as_bytes()).collect()),
+    };
+    Ok((jar, html(&out)))
+}
+
+pub struct ReceiptView {
+    pub id: String,
+    pub status: &'static str,
+    pub source: String,
+    pub kind: &'static str,
+    pub received_at: String,
+    pub remote_addr: String,
+    pub records: usize,
+    pub body_bytes: usize,
+    pub sha256: String,
+    pub replays: String,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+pub struct ReceiptPage {
+    pub nav: &'static str,
+    pub chrome: Chrome,
+    pub r: ReceiptView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<(CookieJar, Response), UiError> {
+    let r = st
+        .store
+        .get_receipt(&id)
+        .await?
+        .ok_or_else(|| UiError::NotFound(format!("no receipt with id `{id}`")))?;
+    let s = &r.summary;
+    let flash = (q.done.as_deref() == Some("replayed")).then(|| {
+        format!(
+            "Replayed through its adapter: the receipt is now {}.",
+            s.status.as_str()
+        )
+    });
+    let mut body = String::from_utf8_lossy(&r.body[..r.body.len().min(BODY_SHOWN)]).into_owned();
+    if r.body.len() > BODY_SHOWN {
+        body.push_str(&format!(
+            "\n… (the first {BODY_SHOWN} of {} bytes; GET /api/v1/receipts/{} has all of it)",
+            r.body.len(),
+            s.id
+        ));
+    }
+    let view = ReceiptView {
+        id: s.id.clone(),
+        status: s.status.as_str(),
+        source: s.source.clone(),
+        kind: s.kind.as_str(),
+        received_at: format::time(s.received_at),
+        remote_addr: s.remote_addr.clone(),
+        records: s.record_count,
+        body_bytes: s.body_bytes,
+        sha256: s.sha256.clone(),
+        replays: match s.replayed_at {
+            Some(at) => format!("{}, last at {}", s.replay_count, format::time(at)),
+            None => "never".into(),
+        },
+        errors: s.errors.iter().map(issue).collect(),
+        warnings: s.warnings.iter().map(issue).collect(),
+        body,
+    };
+    let (jar, chrome) = chrome(&st, jar, flash);
+    let page = ReceiptPage {
+        nav: "receipts",
+        chrome,
+        r: view,
+    };
+    Ok((jar, html(&page)))
+}
+
+pub async fn replay(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, UiError> {
+    check_csrf(&jar, &headers, &f.csrf)?;
+    st.ingestor.replay(&id).await.map_err(|e| match e {
+        ReplayError::NotFound(_) => UiError::NotFound(e.to_string()),
+        ReplayError::SourceGone { .. } => UiError::Conflict(e.to_string()),
+        ReplayError::Store(s) => UiError::Store(s),
+    })?;
+    let to = format!(
+        "/receipts/{}?done=replayed",
+        form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+    );
+    Ok(Redirect::to(&to).into_response())
+}
