@@ -8,6 +8,7 @@ mod backend;
 mod calls_api;
 mod cli;
 mod copy_cli;
+mod dashboard;
 mod dataset;
 mod deliveries_cli;
 mod durability;
