@@ -81,7 +81,10 @@ impl Visitor {
 
     /// The CSRF token the pages put in their forms.
     pub fn csrf(&self) -> String {
-        self.cookies.get("callhook_csrf").cloned().unwrap_or_default()
+        self.cookies
+            .get("callhook_csrf")
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -119,7 +122,10 @@ async fn every_page_answers_html_with_a_strict_policy() {
     }
     let css = v.get("/assets/app.css").await;
     assert_eq!(css.status, StatusCode::OK);
-    assert!(css.text.contains("@media (max-width: 640px)"), "readable on a phone");
+    assert!(
+        css.text.contains("@media (max-width: 640px)"),
+        "readable on a phone"
+    );
 }
 
 #[tokio::test]
@@ -134,7 +140,14 @@ async fn the_overview_totals_and_charts_come_from_the_data() {
     assert!(p.text.contains("<b id=\"total-answered\">6</b>"));
     assert!(p.text.contains("<b id=\"total-answer-rate\">66.7%</b>"));
     assert!(p.text.contains("0.25 EUR"), "cost per currency");
-    for chart in ["calls-per-day", "answer-rate", "outcomes", "talk-time", "cost", "qa-trend"] {
+    for chart in [
+        "calls-per-day",
+        "answer-rate",
+        "outcomes",
+        "talk-time",
+        "cost",
+        "qa-trend",
+    ] {
         let at = p.text.find(&format!("id=\"chart-{chart}\"")).unwrap();
         let points: usize = p.text[at..]
             .split("data-points=\"")
@@ -146,11 +159,17 @@ async fn the_overview_totals_and_charts_come_from_the_data() {
         assert!(points > 0, "{chart} has data");
     }
     // One vendor: the other vendors leave the charts.
-    let p = v.get("/?from=2025-06-01&to=2025-06-03&vendor=laaffic").await;
+    let p = v
+        .get("/?from=2025-06-01&to=2025-06-03&vendor=laaffic")
+        .await;
     assert!(p.text.contains("<b id=\"total-calls\">4</b>"), "{}", p.text);
     // Without dates: the 30 days up to the latest call.
     let p = v.get("/").await;
-    assert!(p.text.contains("2025-05-05 to 2025-06-03 (UTC)"), "{}", p.text);
+    assert!(
+        p.text.contains("2025-05-05 to 2025-06-03 (UTC)"),
+        "{}",
+        p.text
+    );
 }
 
 #[tokio::test]
@@ -163,8 +182,14 @@ async fn filters_and_search_narrow_the_call_table() {
     let r = rows(&laaffic, "calls-table");
     assert_eq!(r.len(), 4);
     assert!(r.iter().all(|row| row.contains("<td>laaffic</td>")));
-    assert!(laaffic.contains("<option value=\"laaffic\" selected>"), "the form keeps the filter");
-    assert!(laaffic.contains("/calls/export?format=csv&amp;vendor=laaffic"), "downloads keep it too");
+    assert!(
+        laaffic.contains("<option value=\"laaffic\" selected>"),
+        "the form keeps the filter"
+    );
+    assert!(
+        laaffic.contains("/calls/export?format=csv&amp;vendor=laaffic"),
+        "downloads keep it too"
+    );
     let day = v.get("/calls?from=2025-06-02&to=2025-06-02").await.text;
     assert_eq!(rows(&day, "calls-table").len(), 3, "S-A3, S-L1, S-L2");
     for q in ["13900000002", "crm-2"] {
@@ -184,13 +209,15 @@ async fn filters_and_search_narrow_the_call_table() {
 
 /// An ITNIO call whose transcript and tags carry markup and Chinese text.
 pub fn hostile_call() -> Vec<u8> {
-    body(&json!({"callId": "XSS-1", "robotCallJobId": 7, "calledPhoneNumber": "8613900000009",
+    body(
+        &json!({"callId": "XSS-1", "robotCallJobId": 7, "calledPhoneNumber": "8613900000009",
         "startTime": 1748743200, "endTime": 1748743272, "resultStatus": "ANSWERED", "chatDuration": 62,
         "callRecordTagNames": ["<script>window.__tag=1</script>"],
         "callDetailList": [
             {"text": "您好，这里是光明金融。", "type": "ROBOT"},
             {"text": "<img src=x onerror=\"window.__xss=1\">", "type": "PERSON", "startOffset": 6120}
-        ]}))
+        ]}),
+    )
 }
 
 #[tokio::test]
@@ -203,7 +230,10 @@ async fn vendor_strings_are_text_never_markup() {
         .to_owned();
     let mut v = Visitor::new(&app);
     let p = v.get(&format!("/calls/{id}")).await.text;
-    assert!(p.contains("&#60;img src=x onerror=&#34;window.__xss=1&#34;&#62;"), "{p}");
+    assert!(
+        p.contains("&#60;img src=x onerror=&#34;window.__xss=1&#34;&#62;"),
+        "{p}"
+    );
     assert!(!p.contains("<img"), "no element from a transcript");
     assert!(p.contains("&#60;script&#62;window.__tag=1"), "{p}");
     assert!(!p.contains("<script>window"));
@@ -219,9 +249,16 @@ async fn a_replay_needs_the_csrf_token_of_this_site() {
     let id = receipt["id"].as_str().unwrap().to_owned();
     let mut v = Visitor::new(&app);
     let list = v.get("/receipts").await.text;
-    assert_eq!(rows(&list, "receipts-table").len(), 1, "rejected is the first tab");
+    assert_eq!(
+        rows(&list, "receipts-table").len(),
+        1,
+        "rejected is the first tab"
+    );
     assert!(list.contains("invalid JSON"), "the error is shown");
-    assert!(list.contains(&format!("name=\"csrf\" value=\"{}\"", v.csrf())), "the replay form carries the token");
+    assert!(
+        list.contains(&format!("name=\"csrf\" value=\"{}\"", v.csrf())),
+        "the replay form carries the token"
+    );
     let path = format!("/receipts/{id}/replay");
     let refused = v.post(&path, &[("csrf", "wrong")], None).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -235,7 +272,10 @@ async fn a_replay_needs_the_csrf_token_of_this_site() {
     assert_eq!(before["replay_count"], 0, "refused posts did nothing");
     let ok = v.post(&path, &[("csrf", &csrf)], None).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
-    assert_eq!(ok.headers[LOCATION], format!("/receipts/{id}?done=replayed"));
+    assert_eq!(
+        ok.headers[LOCATION],
+        format!("/receipts/{id}?done=replayed")
+    );
     let after = app.get_json(&format!("/api/v1/receipts/{id}")).await;
     assert_eq!(after["replay_count"], 1);
     let shown = v.get(&format!("/receipts/{id}?done=replayed")).await.text;
@@ -249,23 +289,37 @@ async fn with_a_token_the_pages_need_a_login() {
     let mut v = Visitor::new(&app);
     let p = v.get("/calls?vendor=aliyun").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    assert_eq!(p.headers[LOCATION], "/login?next=%2Fcalls%3Fvendor%3Daliyun");
+    assert_eq!(
+        p.headers[LOCATION],
+        "/login?next=%2Fcalls%3Fvendor%3Daliyun"
+    );
     let form = v.get("/login?next=%2Fcalls%3Fvendor%3Daliyun").await;
     assert_eq!(form.status, StatusCode::OK);
     let csrf = v.csrf();
     let next = "/calls?vendor=aliyun";
     let wrong = v
-        .post("/login", &[("token", "guess"), ("csrf", &csrf), ("next", next)], None)
+        .post(
+            "/login",
+            &[("token", "guess"), ("csrf", &csrf), ("next", next)],
+            None,
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(!v.cookies.contains_key("callhook_session"));
     let ok = v
-        .post("/login", &[("token", "dash-s3cret"), ("csrf", &csrf), ("next", next)], None)
+        .post(
+            "/login",
+            &[("token", "dash-s3cret"), ("csrf", &csrf), ("next", next)],
+            None,
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text);
     assert_eq!(ok.headers[LOCATION], next);
     let set = ok.headers[SET_COOKIE].to_str().unwrap().to_owned();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     assert_eq!(v.get(next).await.status, StatusCode::OK);
     // The cookie is for the pages only: the API still wants its bearer token.
     let api = v.get("/api/v1/calls").await;

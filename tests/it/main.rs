@@ -5,6 +5,7 @@
 mod adapters;
 mod auth;
 mod backend;
+mod browser;
 mod calls_api;
 mod cli;
 mod copy_cli;

@@ -1,0 +1,327 @@
+//! The dashboard in a real browser: headless Chromium driven through
+//! chromedriver (Debian's `chromium` and `chromium-driver`; `.ci/run`
+//! installs them). A screenshot of each page is written to
+//! `target/browser-screenshots/` (or `$CALLHOOK_SCREENSHOTS`), which CI
+//! keeps as an artefact.
+//!
+//! Without chromedriver on `PATH` (or `$CALLHOOK_TEST_CHROMEDRIVER`) these
+//! tests fail when `CI` is set and are skipped, saying so, elsewhere.
+
+use crate::dashboard::hostile_call;
+use crate::dataset;
+use crate::support::{body, spawn_app, spawn_app_with};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+struct Browser {
+    client: Client,
+    _driver: tokio::process::Child,
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CALLHOOK_TEST_CHROMEDRIVER") {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("chromedriver"))
+            .find(|p| p.is_file())
+    })
+}
+
+impl Browser {
+    /// A started browser, or `None` (test skipped) without chromedriver
+    /// outside CI.
+    async fn start() -> Option<Browser> {
+        let Some(driver) = chromedriver() else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "chromedriver is needed in CI: .ci/run installs chromium-driver"
+            );
+            eprintln!("browser test skipped: no chromedriver on PATH");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = tokio::process::Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1000",
+        ];
+        args.push("--lang=en-US");
+        let mut options = json!({"args": args});
+        let binary =
+            std::env::var("CALLHOOK_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        if std::path::Path::new(&binary).is_file() {
+            options["binary"] = json!(binary);
+        }
+        let caps = json!({"browserName": "chrome", "goog:chromeOptions": options});
+        let caps = caps.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            // chromedriver is local: plain HTTP, no TLS stack needed.
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let connected = ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await;
+            if let Ok(client) = connected {
+                return Some(Browser {
+                    client,
+                    _driver: child,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver at {url} did not start a browser in 10 s");
+    }
+
+    async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("page loads");
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .expect("script runs")
+    }
+
+    /// Saves a screenshot of the page as `{name}.png`.
+    async fn shot(&self, name: &str) {
+        let dir = std::env::var("CALLHOOK_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("target/browser-screenshots"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_draws_its_charts_with_data() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    dataset::seed(&app).await;
+    b.goto(&app.url("/?from=2025-06-01&to=2025-06-03")).await;
+    let charts = b
+        .js(
+            r#"return Array.from(document.querySelectorAll("figure.chart")).map(f => {
+            const svg = f.querySelector("svg");
+            return {id: f.id, points: Number(f.dataset.points),
+                    width: svg ? svg.getBoundingClientRect().width : 0,
+                    marks: svg ? svg.querySelectorAll("polyline, rect, circle").length : 0};
+        })"#,
+        )
+        .await;
+    let charts = charts.as_array().unwrap();
+    assert_eq!(charts.len(), 6, "{charts:?}");
+    for c in charts {
+        assert!(c["points"].as_u64().unwrap() > 0, "{c}");
+        assert!(
+            c["width"].as_f64().unwrap() > 200.0,
+            "drawn at a readable size: {c}"
+        );
+        assert!(c["marks"].as_u64().unwrap() > 1, "lines or bars drawn: {c}");
+    }
+    let total = b
+        .js("return document.getElementById('total-calls').textContent")
+        .await;
+    assert_eq!(total, "9");
+    b.shot("overview").await;
+    // On a phone: nothing wider than the screen.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&app.url("/?from=2025-06-01&to=2025-06-03")).await;
+    let overflow = b
+        .js("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    assert!(
+        overflow.as_i64().unwrap() <= 1,
+        "no sideways scrolling: {overflow}"
+    );
+    b.shot("overview-phone").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_change_the_table() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    dataset::seed(&app).await;
+    b.goto(&app.url("/calls")).await;
+    let count = "return document.querySelectorAll('#calls-table tbody tr').length";
+    assert_eq!(b.js(count).await, 9);
+    let vendor = b
+        .client
+        .find(Locator::Css("select[name=vendor]"))
+        .await
+        .unwrap();
+    vendor.select_by_value("laaffic").await.unwrap();
+    let before = b.client.current_url().await.unwrap();
+    b.client
+        .find(Locator::Css("#call-filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.client.wait_for_navigation(Some(before)).await.unwrap();
+    assert_eq!(b.js(count).await, 4);
+    let vendors = b
+        .js("return Array.from(document.querySelectorAll('#calls-table tbody tr td:nth-child(2)')).map(td => td.textContent)")
+        .await;
+    assert_eq!(vendors, json!(["laaffic", "laaffic", "laaffic", "laaffic"]));
+    // Sorting by talk time, then the other way.
+    let talk = "return Array.from(document.querySelectorAll('#calls-table tbody tr td:nth-child(5)')).map(td => td.textContent)";
+    let header = b
+        .client
+        .find(Locator::XPath("//th[text()='Talk s']"))
+        .await
+        .unwrap();
+    header.click().await.unwrap();
+    assert_eq!(b.js(talk).await, json!(["0", "0", "30", "45"]));
+    header.click().await.unwrap();
+    assert_eq!(b.js(talk).await, json!(["45", "30", "0", "0"]));
+    b.shot("calls").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_calls_transcript_shows_and_hostile_text_stays_text() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.push_ok("itnio-call-record", hostile_call()).await;
+    let id = app.call_by_vendor_id("itnio", "XSS-1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    b.goto(&app.url(&format!("/calls/{id}"))).await;
+    let said = b
+        .js("return Array.from(document.querySelectorAll('#transcript .turn .said')).map(p => p.textContent)")
+        .await;
+    assert_eq!(
+        said,
+        json!([
+            "您好，这里是光明金融。",
+            "<img src=x onerror=\"window.__xss=1\">"
+        ])
+    );
+    let injected = b
+        .js("return [document.querySelectorAll('main img, main script').length, window.__xss === undefined, window.__tag === undefined]")
+        .await;
+    assert_eq!(
+        injected,
+        json!([0, true, true]),
+        "no element made, no script run"
+    );
+    let speakers = b
+        .js("return Array.from(document.querySelectorAll('#transcript .turn')).map(t => t.className)")
+        .await;
+    assert_eq!(speakers, json!(["turn agent", "turn customer"]));
+    b.shot("call").await;
+    b.close().await;
+}
+
+const WRONG_KIND: &str = "[[sources]]\nname = \"shop\"\nkind = \"laaffic-voice-report\"\n";
+const RIGHT_KIND: &str = "[[sources]]\nname = \"shop\"\nkind = \"itnio-call-record\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replay_button_replays_a_rejected_receipt() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    // Pushed to a source set up with the wrong kind: rejected, kept.
+    let app = spawn_app_with(WRONG_KIND).await;
+    let report = body(&json!({"callId": "RP-1", "resultStatus": "ANSWERED",
+        "startTime": 1748743200, "endTime": 1748743272, "chatDuration": 62}));
+    let (status, _) = app.push("shop", report.clone()).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    // The operator fixes the kind and restarts.
+    let app = app.stop().await.restart(RIGHT_KIND).await;
+    b.goto(&app.url("/receipts")).await;
+    let rows = "return document.querySelectorAll('#receipts-table tbody tr').length";
+    assert_eq!(b.js(rows).await, 1);
+    b.shot("receipts").await;
+    b.client
+        .find(Locator::Css("#receipts-table button.replay"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = b
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#receipt-status"))
+        .await
+        .unwrap();
+    assert_eq!(status.text().await.unwrap(), "accepted");
+    let flash = b
+        .js("return document.querySelector('.flash').textContent")
+        .await;
+    assert!(flash.as_str().unwrap().contains("now accepted"), "{flash}");
+    assert_eq!(app.calls("").await.len(), 1, "the replay made the call");
+    b.shot("receipt").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deliveries_page_lists_and_retries() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    // A subscriber nobody listens on: its delivery fails and waits.
+    let app = spawn_app_with(
+        "allow_private_subscribers = true\n\n[[subscribers]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
+    )
+    .await;
+    dataset::seed(&app).await;
+    b.goto(&app.url("/deliveries?subscriber=crm")).await;
+    let rows = b
+        .js("return document.querySelectorAll('#deliveries-table tbody tr').length")
+        .await;
+    assert!(rows.as_u64().unwrap() >= 1, "{rows}");
+    b.shot("deliveries").await;
+    b.client
+        .find(Locator::Css("#deliveries-table button.retry"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let flash = b
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".flash"))
+        .await
+        .unwrap();
+    assert!(flash.text().await.unwrap().contains("due now"));
+    b.close().await;
+}
