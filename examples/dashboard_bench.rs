@@ -56,7 +56,10 @@ fn pushes(n: usize, days: usize) -> Vec<(&'static str, Vec<u8>)> {
                        "currency": if i % 3 == 0 { "EUR" } else { "USD" }})
             })
             .collect();
-        out.push(("laaffic-voice-report", serde_json::to_vec(&json!({"array": records})).unwrap()));
+        out.push((
+            "laaffic-voice-report",
+            serde_json::to_vec(&json!({"array": records})).unwrap(),
+        ));
         return out;
     }
     let mut notes = Vec::new();
@@ -155,7 +158,8 @@ async fn main() -> anyhow::Result<()> {
         (total * PER_PUSH) as f64 / load_s
     );
 
-    let first = (jiff::civil::date(2025, 6, 30) - jiff::Span::new().days(days as i64 - 1)).to_string();
+    let first =
+        (jiff::civil::date(2025, 6, 30) - jiff::Span::new().days(days as i64 - 1)).to_string();
     let mut table = vec![("healthz (HTTP floor)", format!("{base}/healthz"), runs)];
     table.push(("overview, default 30 days", format!("{base}/"), runs));
     table.push((

@@ -175,3 +175,27 @@ async fn unknown_api_routes_and_methods_answer_the_api_error_body() {
     let answer: Value = resp.json().await.unwrap();
     assert_eq!(answer["error"]["code"], "method_not_allowed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q_matches_a_number_out_id_vendor_call_id_or_call_id_exactly() {
+    let app = spawn_app().await;
+    dataset::seed(&app).await;
+    let id = app.call_by_vendor_id("laaffic", "S-L1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (q, want) in [
+        ("13900000002", vec!["S-A2"]),
+        ("crm-3", vec!["S-A3"]),
+        ("S-L1", vec!["S-L1"]),
+        (id.as_str(), vec!["S-L1"]),
+        ("1390000000", vec![]),
+    ] {
+        assert_eq!(app.call_ids(&format!("q={q}")).await, want, "q={q}");
+    }
+    // With another filter the two must both hold.
+    assert!(app.call_ids("q=crm-3&vendor=laaffic").await.is_empty());
+    let stats = app.get_json("/api/v1/stats?group_by=vendor&q=crm-3").await;
+    assert_eq!(stats["rows"][0]["key"], "aliyun");
+    assert_eq!(stats["rows"][0]["calls"], 1);
+}
