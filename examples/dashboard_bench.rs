@@ -129,13 +129,25 @@ async fn main() -> anyhow::Result<()> {
             let (client, base, n) = (client.clone(), base.clone(), next);
             running.spawn(async move {
                 for (source, body) in pushes(n, days) {
-                    let r = client
-                        .post(format!("{base}/hooks/{source}"))
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("push");
-                    assert!(r.status().is_success(), "push {n}: {}", r.status());
+                    // A 503 (busy past the acknowledgement budget) is retried,
+                    // as every vendor does.
+                    for attempt in 0.. {
+                        let r = client
+                            .post(format!("{base}/hooks/{source}"))
+                            .body(body.clone())
+                            .send()
+                            .await
+                            .expect("push");
+                        if r.status().is_success() {
+                            break;
+                        }
+                        assert!(
+                            r.status() == 503 && attempt < 50,
+                            "push {n}: {}",
+                            r.status()
+                        );
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
                 }
             });
             next += 1;
