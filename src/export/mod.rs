@@ -26,14 +26,15 @@ pub const PAGE_CALLS: usize = 1000;
 /// Rows of a Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 10_000;
 
-/// An export's file format.
+/// An export's file format (the columns of CSV and Parquet are
+/// [`columns::COLUMNS`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Format {
-    /// A header and one record per call ([`columns::COLUMNS`]).
+    /// A header line, then one record per call.
     Csv,
     /// One JSON document per line: the whole call.
     Ndjson,
-    /// Apache Parquet, one row per call ([`columns::COLUMNS`]).
+    /// Apache Parquet, one row per call.
     Parquet,
 }
 
