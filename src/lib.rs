@@ -2,13 +2,15 @@
 //!
 //! Receives each vendor's push ([`http`]), parses it with a pure adapter
 //! ([`adapters`]) into canonical call updates ([`domain`]), stores the raw
-//! receipt and the merged calls durably ([`storage`]), and serves them back.
+//! receipt and the merged calls durably ([`storage`]), and serves them back
+//! (the API, and files: [`export`]).
 
 pub mod adapters;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod export;
 pub mod http;
 pub mod ingest;
 pub mod simulator;

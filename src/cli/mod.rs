@@ -1,8 +1,10 @@
 //! The command line (`interfaces.md`, Command line): `serve`, `sources`,
-//! `import`, `replay`, `push`, `deliveries`, `migrate`, `copy`. Every flag also reads `CALLHOOK_<FLAG>`.
+//! `import`, `export`, `replay`, `push`, `deliveries`, `migrate`, `copy`.
+//! Every flag also reads `CALLHOOK_<FLAG>`.
 
 mod copy;
 mod deliveries;
+mod export;
 mod import;
 mod push;
 mod replay;
@@ -75,6 +77,9 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Write the calls matching the list filters to stdout or a file, as
+    /// CSV, NDJSON or Parquet, newest first.
+    Export(export::ExportArgs),
     /// Run stored receipts through their adapters again.
     Replay {
         /// Only receipts with this status (accepted, duplicate, partial, rejected).
@@ -130,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Import { source, files } => {
             import::run(cli.load_config(None)?, source, files).await
         }
+        Command::Export(args) => export::run(cli.load_config(None)?, args).await,
         Command::Replay { status, id } => {
             replay::run(cli.load_config(None)?, status.as_deref(), id.as_deref()).await
         }

@@ -80,14 +80,19 @@ impl Conditions {
     }
 
     /// Adds the position after `cursor` in the newest-first call order.
+    /// The leading `started_at <= ?` says nothing new but lets both
+    /// databases start the `calls_by_started` index at the cursor: with
+    /// the `OR` alone they scan it from the newest call, so each page cost
+    /// as much as all the pages before it.
     ///
     /// Errors: [`StoreError::Corrupt`] for a cursor callhook did not make
     /// (the API checks cursors before they reach the store).
     pub fn after_call(&mut self, cursor: &str) -> Result<(), StoreError> {
         let c = CallCursor::decode(cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.push(
-            "(started_at < ? OR (started_at = ? AND id < ?))",
+            "started_at <= ? AND (started_at < ? OR (started_at = ? AND id < ?))",
             [
+                Param::Int(c.started_at_ms),
                 Param::Int(c.started_at_ms),
                 Param::Int(c.started_at_ms),
                 Param::Text(c.id),

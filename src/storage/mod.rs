@@ -5,6 +5,7 @@
 pub mod copy;
 mod cursor;
 pub mod filter;
+mod filter_text;
 mod outbox;
 pub mod outbox_sql;
 pub mod postgres;
@@ -16,6 +17,7 @@ mod test_batch;
 mod types;
 
 pub use cursor::{CallCursor, CursorError};
+pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
 pub use shared::CostSums;
 #[cfg(test)]

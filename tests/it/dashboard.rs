@@ -332,3 +332,39 @@ async fn with_a_token_the_pages_need_a_login() {
         .insert("callhook_session".into(), "99999999999999.00".into());
     assert_eq!(v.get("/").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn the_calls_page_downloads_what_it_shows() {
+    let app = spawn_app().await;
+    dataset::seed(&app).await;
+    let mut v = Visitor::new(&app);
+    let csv = v.get("/calls/export?format=csv&vendor=laaffic").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert_eq!(csv.headers[CONTENT_TYPE], "text/csv; charset=utf-8");
+    let disposition = csv.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"callhook-calls-"),
+        "{disposition}"
+    );
+    assert!(disposition.ends_with(".csv\""), "{disposition}");
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert!(
+        lines[0].starts_with("id,vendor,source,vendor_call_id"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + 4, "a header and the 4 LAAFFIC calls");
+    assert!(lines[1..].iter().all(|l| l.contains(",laaffic,")));
+    let masked = v
+        .get("/calls/export?format=ndjson&mask_numbers=true&q=13900000002")
+        .await;
+    assert_eq!(masked.text.lines().count(), 1);
+    assert!(!masked.text.contains("13900000002"), "{}", masked.text);
+    assert!(masked.text.contains("139****0002"), "{}", masked.text);
+    let parquet = v.get("/calls/export?format=parquet").await;
+    assert_eq!(parquet.status, StatusCode::OK);
+    assert!(parquet.text.as_bytes().starts_with(b"PAR1"));
+    let bad = v.get("/calls/export?format=xlsx").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text.contains("format:"), "{}", bad.text);
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use reqwest::{Client, StatusCode};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -53,6 +54,45 @@ impl Binary {
             std::thread::sleep(Duration::from_millis(20));
         }
         child.wait_with_output().expect("output")
+    }
+
+    /// Runs `cmd` (made by [`Binary::command`]) to completion, reading its
+    /// stdout and stderr while it runs (an export is larger than a pipe's
+    /// buffer); killed, and the test failed, after two minutes.
+    pub fn capture(cmd: &mut Command) -> Output {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run callhook");
+        let drain = |mut r: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = r.read_to_end(&mut buf);
+                buf
+            })
+        };
+        let out = drain(Box::new(child.stdout.take().expect("stdout")));
+        let err = drain(Box::new(child.stderr.take().expect("stderr")));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let err = err.join().unwrap_or_default();
+                panic!("callhook did not exit: {}", String::from_utf8_lossy(&err));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            status,
+            stdout: out.join().expect("stdout read"),
+            stderr: err.join().expect("stderr read"),
+        }
     }
 }
 

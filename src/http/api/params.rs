@@ -1,13 +1,12 @@
 //! Query-string parameters of the list and stats routes, checked one by one
-//! so a mistake is answered 400 naming the parameter.
+//! so a mistake is answered 400 naming the parameter (the filters' rules
+//! are [`crate::storage::FilterText`]'s, shared with `callhook export`).
 
 use crate::http::error::ApiError;
-use crate::storage::{CallCursor, CallFilter, PageRequest};
+use crate::storage::{CallCursor, CallFilter, FilterText, PageRequest};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
-use jiff::Timestamp;
 use serde::Deserialize;
-use std::str::FromStr;
 
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -41,30 +40,6 @@ pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::invalid(e.body_text()))
 }
 
-fn parsed<T: FromStr<Err = String>>(name: &str, v: &Option<String>) -> Result<Option<T>, ApiError> {
-    v.as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| T::from_str(s).map_err(|e| ApiError::invalid(format!("{name}: {e}"))))
-        .transpose()
-}
-
-fn time(name: &str, v: &Option<String>) -> Result<Option<Timestamp>, ApiError> {
-    v.as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            // An unencoded `+` of an offset arrives as a space: put it back.
-            let plus = s.rsplit_once(' ').map(|(a, b)| format!("{a}+{b}"));
-            Timestamp::from_str(s)
-                .or_else(|e| plus.as_deref().map_or(Err(e), Timestamp::from_str))
-                .map_err(|_| {
-                    ApiError::invalid(format!(
-                        "{name}: `{s}` is not an RFC 3339 time such as 2025-06-01T00:00:00Z"
-                    ))
-                })
-        })
-        .transpose()
-}
-
 fn nonempty(v: &Option<String>) -> Option<String> {
     v.clone().filter(|s| !s.is_empty())
 }
@@ -72,25 +47,21 @@ fn nonempty(v: &Option<String>) -> Option<String> {
 impl CallQuery {
     /// The filter. Errors: 400 naming the first bad parameter.
     pub fn filter(&self) -> Result<CallFilter, ApiError> {
-        let f = CallFilter {
-            vendor: parsed("vendor", &self.vendor)?,
-            source: nonempty(&self.source),
-            direction: parsed("direction", &self.direction)?,
-            outcome: parsed("outcome", &self.outcome)?,
-            task_id: nonempty(&self.task_id),
-            out_id: nonempty(&self.out_id),
-            customer_number: nonempty(&self.customer_number),
-            vendor_call_id: nonempty(&self.vendor_call_id),
-            since: time("since", &self.since)?,
-            until: time("until", &self.until)?,
-            search: nonempty(&self.q),
-        };
-        if let (Some(s), Some(u)) = (f.since, f.until) {
-            if s > u {
-                return Err(ApiError::invalid("since: must not be after until"));
-            }
+        FilterText {
+            vendor: self.vendor.as_deref(),
+            source: self.source.as_deref(),
+            direction: self.direction.as_deref(),
+            outcome: self.outcome.as_deref(),
+            task_id: self.task_id.as_deref(),
+            out_id: self.out_id.as_deref(),
+            customer_number: self.customer_number.as_deref(),
+            vendor_call_id: self.vendor_call_id.as_deref(),
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
+            search: self.q.as_deref(),
         }
-        Ok(f)
+        .parse()
+        .map_err(|e| ApiError::invalid(e.to_string()))
     }
 
     /// The page. Errors: 400 for a limit outside 1–1000 or a foreign cursor.

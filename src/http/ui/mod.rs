@@ -10,6 +10,7 @@ mod calls;
 mod charts;
 mod deliveries;
 mod error;
+mod export;
 mod filters;
 mod format;
 mod login;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(overview::page))
         .route("/calls", get(calls::page))
+        .route("/calls/export", get(export::download))
         .route("/calls/{id}", get(call::page))
         .route("/receipts", get(receipts::list))
         .route("/receipts/{id}", get(receipts::show))

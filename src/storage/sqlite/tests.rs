@@ -186,3 +186,34 @@ async fn a_failed_fsync_refuses_that_push_and_every_later_one() {
         "readiness reports it: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_after_a_cursor_starts_the_index_at_the_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let _store = SqliteStore::open(&path).unwrap();
+    let cursor = crate::storage::CallCursor {
+        started_at_ms: 1_750_000_000_000,
+        id: "abc".into(),
+    };
+    let mut conds = crate::storage::filter::Conditions::default();
+    conds.after_call(&cursor.encode()).unwrap();
+    let (wh, _) = conds.render(1, |_| "?".into());
+    // The shape of `reads::list_calls`' query.
+    let sql = format!(
+        "EXPLAIN QUERY PLAN SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT 1001"
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut stmt = conn.prepare(&sql).unwrap();
+    let params = rusqlite::params![1_i64, 1_i64, 1_i64, "abc"];
+    let plan: Vec<String> = stmt
+        .query_map(params, |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        plan,
+        ["SEARCH calls USING INDEX calls_by_started (started_at<?)"],
+        "a page must not scan from the newest call"
+    );
+}

@@ -1,0 +1,262 @@
+//! `callhook export --format csv|ndjson|parquet [--output FILE]
+//! [--mask-numbers] [filters]`: the calls matching the list filters of
+//! `GET /api/v1/calls`, newest first, to stdout or to FILE
+//! ([`crate::export`]; `docs/export.md`).
+//!
+//! A file is written as `FILE.partial` and renamed to FILE only once the
+//! export is complete, so a failed or interrupted export never leaves a
+//! file that looks whole (the partial one is removed). A progress bar on
+//! stderr counts calls against the total of the stats; a last line on
+//! stderr says what was written. A closed stdout (`| head`) ends the
+//! export quietly with exit code 0.
+
+use crate::app::open_store;
+use crate::config::Config;
+use crate::export::{export_stream, ExportOptions, Format};
+use crate::storage::{CallFilter, FilterText, GroupBy};
+use anyhow::{bail, Context};
+use futures::StreamExt;
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{ErrorKind, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The flags of `callhook export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// File format.
+    #[arg(long, env = "CALLHOOK_FORMAT")]
+    pub format: Format,
+    /// Write to this file (through FILE.partial, renamed when complete)
+    /// instead of stdout.
+    #[arg(long, env = "CALLHOOK_OUTPUT")]
+    pub output: Option<PathBuf>,
+    /// Mask customer numbers (138****5678) everywhere in the output.
+    #[arg(long, env = "CALLHOOK_MASK_NUMBERS")]
+    pub mask_numbers: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// The list filters of `GET /api/v1/calls`, as flags.
+#[derive(Debug, Default, clap::Args)]
+pub struct FilterArgs {
+    /// Only this vendor's calls (aliyun, itnio, longlonglong, laaffic).
+    #[arg(long, env = "CALLHOOK_VENDOR")]
+    pub vendor: Option<String>,
+    /// Only calls last changed through this source.
+    #[arg(long, env = "CALLHOOK_SOURCE")]
+    pub source: Option<String>,
+    /// outbound or inbound.
+    #[arg(long, env = "CALLHOOK_DIRECTION")]
+    pub direction: Option<String>,
+    /// Only this outcome (answered, no_answer, busy, …).
+    #[arg(long, env = "CALLHOOK_OUTCOME")]
+    pub outcome: Option<String>,
+    #[arg(long, env = "CALLHOOK_TASK_ID")]
+    pub task_id: Option<String>,
+    #[arg(long, env = "CALLHOOK_OUT_ID")]
+    pub out_id: Option<String>,
+    #[arg(long, env = "CALLHOOK_CUSTOMER_NUMBER")]
+    pub customer_number: Option<String>,
+    #[arg(long, env = "CALLHOOK_VENDOR_CALL_ID")]
+    pub vendor_call_id: Option<String>,
+    /// Calls started at or after this RFC 3339 time.
+    #[arg(long, env = "CALLHOOK_SINCE")]
+    pub since: Option<String>,
+    /// Calls started before this RFC 3339 time.
+    #[arg(long, env = "CALLHOOK_UNTIL")]
+    pub until: Option<String>,
+    /// One value matched exactly against the customer number, out_id,
+    /// vendor call id and call id (the API's `q`).
+    #[arg(long, env = "CALLHOOK_SEARCH")]
+    pub search: Option<String>,
+}
+
+impl FilterArgs {
+    /// The filter, by the API's rules. Errors: a message naming the flag.
+    pub fn filter(&self) -> anyhow::Result<CallFilter> {
+        let text = FilterText {
+            vendor: self.vendor.as_deref(),
+            source: self.source.as_deref(),
+            direction: self.direction.as_deref(),
+            outcome: self.outcome.as_deref(),
+            task_id: self.task_id.as_deref(),
+            out_id: self.out_id.as_deref(),
+            customer_number: self.customer_number.as_deref(),
+            vendor_call_id: self.vendor_call_id.as_deref(),
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
+            search: self.search.as_deref(),
+        };
+        text.parse().map_err(|e| anyhow::Error::msg(e.for_flag()))
+    }
+}
+
+/// Where the bytes go.
+enum Sink {
+    Stdout,
+    File {
+        file: File,
+        partial: PathBuf,
+        path: PathBuf,
+    },
+}
+
+/// `path` with `.partial` appended to its file name.
+fn partial_of(path: &Path) -> PathBuf {
+    let mut p = OsString::from(path.as_os_str());
+    p.push(".partial");
+    PathBuf::from(p)
+}
+
+/// Why writing stopped.
+enum Stop {
+    /// stdout was closed by its reader: end quietly.
+    Closed,
+    Failed(anyhow::Error),
+}
+
+impl Sink {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        match self {
+            Sink::Stdout => match std::io::stdout().lock().write_all(bytes) {
+                Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(Stop::Closed),
+                other => other.context("writing to stdout").map_err(Stop::Failed),
+            },
+            Sink::File { file, partial, .. } => file
+                .write_all(bytes)
+                .with_context(|| format!("writing {}", partial.display()))
+                .map_err(Stop::Failed),
+        }
+    }
+
+    /// Makes the export visible: flushes stdout, or syncs the partial file
+    /// and renames it to its name.
+    fn complete(self) -> Result<(), Stop> {
+        match self {
+            Sink::Stdout => match std::io::stdout().lock().flush() {
+                Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(Stop::Closed),
+                other => other.context("writing to stdout").map_err(Stop::Failed),
+            },
+            Sink::File {
+                file,
+                partial,
+                path,
+            } => {
+                let done = file
+                    .sync_all()
+                    .and_then(|()| std::fs::rename(&partial, &path))
+                    .with_context(|| format!("completing {}", path.display()));
+                if done.is_err() {
+                    let _ = std::fs::remove_file(&partial);
+                }
+                done.map_err(Stop::Failed)
+            }
+        }
+    }
+
+    /// Removes the partial file of a failed export.
+    fn abandon(self) {
+        if let Sink::File { file, partial, .. } = self {
+            drop(file);
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+}
+
+fn progress(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} calls  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    if std::env::var_os("CI").is_some() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Runs `callhook export`. Exit code 0 (also when stdout was closed early);
+/// errors (exit 2): a bad flag value (named), Parquet to a terminal, a store
+/// that cannot be opened or read, a file that cannot be written.
+pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let filter = args.filter.filter()?;
+    if args.output.is_none() && args.format == Format::Parquet && std::io::stdout().is_terminal() {
+        bail!("--format parquet is binary: give --output FILE or redirect stdout");
+    }
+    let store = open_store(&config).await?;
+    let total: u64 = store
+        .stats(GroupBy::Vendor, &filter)
+        .await
+        .context("counting the calls to export")?
+        .iter()
+        .map(|r| r.calls)
+        .sum();
+    let mut sink = match &args.output {
+        None => Sink::Stdout,
+        Some(path) => {
+            let partial = partial_of(path);
+            let file = File::create(&partial)
+                .with_context(|| format!("creating {}", partial.display()))?;
+            Sink::File {
+                file,
+                partial,
+                path: path.clone(),
+            }
+        }
+    };
+    let opts = ExportOptions {
+        format: args.format,
+        mask_numbers: args.mask_numbers,
+    };
+    let bar = progress(total);
+    let mut chunks = Box::pin(export_stream(store, filter, opts));
+    let (mut calls, mut bytes) = (0u64, 0u64);
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    let outcome = loop {
+        let next = tokio::select! {
+            next = chunks.next() => next,
+            _ = &mut interrupt => {
+                break Err(Stop::Failed(anyhow::anyhow!("interrupted")));
+            }
+        };
+        match next {
+            None => break Ok(()),
+            Some(Err(e)) => break Err(Stop::Failed(e.into())),
+            Some(Ok(chunk)) => {
+                if let Err(stop) = sink.write(&chunk.bytes) {
+                    break Err(stop);
+                }
+                calls = chunk.calls;
+                bytes += chunk.bytes.len() as u64;
+                bar.set_position(calls);
+            }
+        }
+    };
+    bar.finish_and_clear();
+    let outcome = match outcome {
+        Ok(()) => sink.complete(),
+        Err(stop) => {
+            sink.abandon();
+            Err(stop)
+        }
+    };
+    match outcome {
+        Ok(()) => {}
+        Err(Stop::Closed) => return Ok(ExitCode::SUCCESS),
+        Err(Stop::Failed(e)) => return Err(e),
+    }
+    let to = args
+        .output
+        .as_ref()
+        .map_or("stdout".to_owned(), |p| p.display().to_string());
+    eprintln!(
+        "exported {calls} calls to {to} ({}, {})",
+        args.format,
+        HumanBytes(bytes)
+    );
+    Ok(ExitCode::SUCCESS)
+}
