@@ -92,11 +92,7 @@ pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<Exit
             };
             let items = store.list_deliveries(&filter, &page).await?.items;
             for d in &items {
-                let last = match (&d.last_response_status, &d.last_error) {
-                    (_, Some(e)) => e.clone(),
-                    (Some(s), None) => format!("HTTP {s}"),
-                    (None, None) => "-".into(),
-                };
+                let last = d.last_result().unwrap_or_else(|| "-".into());
                 let when = d
                     .next_attempt_at
                     .or(d.delivered_at)

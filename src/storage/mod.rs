@@ -9,6 +9,7 @@ mod filter_text;
 mod outbox;
 pub mod outbox_sql;
 pub mod postgres;
+pub mod retry;
 pub mod rollup;
 mod shared;
 pub mod sqlite;

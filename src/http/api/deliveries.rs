@@ -9,6 +9,7 @@
 use super::params::{page, query};
 use crate::http::error::ApiError;
 use crate::http::AppState;
+use crate::storage::retry::{self, RetryOneError};
 use crate::storage::{Delivery, DeliveryDetail, DeliveryFilter, DeliveryStatus, Page};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -85,30 +86,14 @@ pub async fn retry_one(
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Delivery>, ApiError> {
-    let found = st
-        .store
-        .get_delivery(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no delivery with id `{id}`")))?;
-    if found.delivery.status == DeliveryStatus::Delivered {
-        return Err(ApiError::conflict(format!(
-            "delivery `{id}` was already delivered at {}",
-            found
-                .delivery
-                .delivered_at
-                .map(|t| t.to_string())
-                .unwrap_or_default()
-        )));
-    }
-    st.store
-        .retry_deliveries(Some(&id), &DeliveryFilter::default(), Timestamp::now())
-        .await?;
-    let d = st
-        .store
-        .get_delivery(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no delivery with id `{id}`")))?;
-    Ok(Json(d.delivery))
+    let d = retry::retry_one(&*st.store, &id, Timestamp::now())
+        .await
+        .map_err(|e| match e {
+            RetryOneError::NotFound(_) => ApiError::not_found(e.to_string()),
+            RetryOneError::Delivered { .. } => ApiError::conflict(e.to_string()),
+            RetryOneError::Store(s) => s.into(),
+        })?;
+    Ok(Json(d))
 }
 
 pub async fn retry_many(

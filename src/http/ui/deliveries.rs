@@ -7,6 +7,7 @@ use super::session::check_csrf;
 use super::templates::{choices, Choice, Chrome};
 use super::{chrome, format, html, UiError};
 use crate::http::AppState;
+use crate::storage::retry::{retry_one, RetryOneError};
 use crate::storage::{Delivery, DeliveryFilter, DeliveryStatus, PageRequest};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -51,11 +52,7 @@ pub struct Row {
 
 impl Row {
     fn of(d: &Delivery) -> Row {
-        let last = match (&d.last_response_status, &d.last_error) {
-            (_, Some(e)) => e.clone(),
-            (Some(s), None) => format!("HTTP {s}"),
-            (None, None) => format::NONE.into(),
-        };
+        let last = d.last_result().unwrap_or_else(|| format::NONE.into());
         Row {
             id: d.id.clone(),
             created_at: format::time(d.created_at),
@@ -137,18 +134,12 @@ pub async fn retry(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, UiError> {
     check_csrf(&jar, &headers, &f.csrf)?;
-    let found = st
-        .store
-        .get_delivery(&id)
-        .await?
-        .ok_or_else(|| UiError::NotFound(format!("no delivery with id `{id}`")))?;
-    if found.delivery.status == DeliveryStatus::Delivered {
-        return Err(UiError::Conflict(format!(
-            "delivery `{id}` was already delivered"
-        )));
-    }
-    st.store
-        .retry_deliveries(Some(&id), &DeliveryFilter::default(), Timestamp::now())
-        .await?;
+    retry_one(&*st.store, &id, Timestamp::now())
+        .await
+        .map_err(|e| match e {
+            RetryOneError::NotFound(_) => UiError::NotFound(e.to_string()),
+            RetryOneError::Delivered { .. } => UiError::Conflict(e.to_string()),
+            RetryOneError::Store(s) => UiError::Store(s),
+        })?;
     Ok(Redirect::to("/deliveries?done=retried").into_response())
 }
