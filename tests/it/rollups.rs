@@ -224,3 +224,61 @@ async fn an_sqlite_database_from_before_rollups_gets_them_filled_from_its_calls(
         assert_same(&got, want, &format!("migrated, by {}", g.as_str()));
     }
 }
+
+#[tokio::test]
+async fn postgres_folds_past_days_shards_without_changing_an_answer() {
+    let Some((url, _db)) = crate::backend::postgres_database().await else {
+        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let app = crate::support::spawn_app_on_database(&url, "").await;
+    fill(&app, 17).await;
+    let store = store_of(&app).await;
+    let before: Vec<_> = {
+        let mut all = Vec::new();
+        for g in [GroupBy::Day, GroupBy::TaskId, GroupBy::Outcome] {
+            all.push(store.stats(g, &CallFilter::default()).await.unwrap());
+        }
+        all
+    };
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let count = |sql: &'static str| {
+        let client = &client;
+        async move { client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    let sharded =
+        count("SELECT count(*) FROM rollups WHERE shard <> 0 AND day < '2025-06-03'").await;
+    assert!(sharded > 0, "pushes spread over shards");
+    let keys = count("SELECT count(DISTINCT (day, vendor, source, direction, outcome, task_id, currency)) FROM rollups WHERE shard <> 0 AND day < '2025-06-03'").await;
+    let pg = callhook::storage::postgres::PgStore::open(&url, &Default::default(), Vec::new())
+        .await
+        .unwrap();
+    let folded = pg.compact_rollups("2025-06-03").await.unwrap();
+    assert_eq!(
+        folded as i64, keys,
+        "one shard-0 row written per key folded"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM rollups WHERE shard <> 0 AND day < '2025-06-03'").await,
+        0
+    );
+    assert!(
+        count("SELECT count(*) FROM rollups WHERE shard <> 0 AND day >= '2025-06-03'").await > 0,
+        "later days keep their shards"
+    );
+    for (g, want) in [GroupBy::Day, GroupBy::TaskId, GroupBy::Outcome]
+        .into_iter()
+        .zip(&before)
+    {
+        let got = store.stats(g, &CallFilter::default()).await.unwrap();
+        assert_same(&got, want, &format!("compacted, by {}", g.as_str()));
+        assert_same(
+            &got,
+            &store.scan_stats(g, &CallFilter::default()).await.unwrap(),
+            "compacted vs scan",
+        );
+    }
+}

@@ -24,6 +24,8 @@ pub struct PgStore {
     /// See [`Store::outbox_signal`] (this instance's writes only; other
     /// instances' are seen at the dispatchers' next poll).
     signal: Arc<tokio::sync::Notify>,
+    /// Held while the store lives; the rollup compactor stops without it.
+    _alive: Arc<()>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -64,11 +66,26 @@ impl PgStore {
             .map_err(unavailable)?;
         let mut client = pool.get().await.map_err(unavailable)?;
         schema::migrate(&mut client).await.map_err(unavailable)?;
+        let alive = Arc::new(());
+        tokio::spawn(rollups::compact_forever(
+            pool.clone(),
+            Arc::downgrade(&alive),
+        ));
         Ok(PgStore {
             pool,
             targets: Arc::new(targets),
             signal: Default::default(),
+            _alive: alive,
         })
+    }
+
+    /// Folds the rollup shard rows of the days before `before_day` now
+    /// (the store also does it every minute); returns the keys folded.
+    ///
+    /// Errors: [`StoreError::Unavailable`] when the database fails.
+    pub async fn compact_rollups(&self, before_day: &str) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        rollups::compact(&mut c, before_day).await
     }
 
     /// Migrates the database at `url` to the newest schema without keeping

@@ -128,3 +128,86 @@ fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
         talk_buckets,
     })
 }
+
+/// The advisory lock a compaction holds for its transaction ("rollups" in
+/// ASCII), so instances take turns instead of racing on the same rows.
+const COMPACTION_LOCK: i64 = 0x0072_6f6c_6c75_7073;
+
+/// Folds every shard row of the days before `before_day` (`YYYY-MM-DD`)
+/// into shard 0, in one transaction: once a day stops taking new calls
+/// its key needs one row, not [`SHARDS`], and reads sum fewer rows. A late
+/// report for such a day writes a shard row again, folded next time.
+/// Returns the keys folded, i.e. shard-0 rows written (0 when another
+/// instance is compacting).
+///
+/// Errors: [`StoreError::Unavailable`] when the statement fails (nothing
+/// of it is applied; a deadlock with a push only delays the fold).
+pub async fn compact(
+    client: &mut tokio_postgres::Client,
+    before_day: &str,
+) -> Result<u64, StoreError> {
+    let tx = client.transaction().await.map_err(unavailable)?;
+    let locked: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&COMPACTION_LOCK])
+        .await
+        .map_err(unavailable)?
+        .get(0);
+    if !locked {
+        return Ok(0);
+    }
+    let sums = "calls, answered, talk_seconds, answered_talk_seconds, cost, qa_micros, qa_count, \
+                talk_b0, talk_b1, talk_b2, talk_b3, talk_b4, talk_b5, talk_b6";
+    let summed = sums
+        .split(", ")
+        .map(|c| {
+            format!(
+                "SUM({c})::{}",
+                if c == "cost" { "NUMERIC" } else { "BIGINT" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let update = sums
+        .split(", ")
+        .map(|c| format!("{c} = rollups.{c} + EXCLUDED.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let key = "day, vendor, source, direction, outcome, task_id, currency";
+    let sql = format!(
+        "WITH moved AS (DELETE FROM rollups WHERE shard <> 0 AND day < $1 RETURNING *)
+         INSERT INTO rollups ({key}, shard, {sums})
+         SELECT {key}, 0, {summed} FROM moved GROUP BY {key}
+         ON CONFLICT ({key}, shard) DO UPDATE SET {update}"
+    );
+    let folded = tx
+        .execute(&sql, &[&before_day])
+        .await
+        .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(folded)
+}
+
+/// How often each instance folds the shard rows of past days.
+pub const COMPACT_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Runs [`compact`] every [`COMPACT_EVERY`] on days before yesterday (UTC)
+/// until `alive` can no longer be upgraded (the store was dropped).
+pub async fn compact_forever(pool: deadpool_postgres::Pool, alive: std::sync::Weak<()>) {
+    loop {
+        tokio::time::sleep(COMPACT_EVERY).await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        let yesterday = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let before = crate::storage::rollup::day_of(yesterday);
+        let result = match pool.get().await {
+            Ok(mut c) => compact(&mut c, &before).await,
+            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+        };
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, before = %before, "rollup shard rows folded"),
+            Err(e) => tracing::warn!(error = %e, "rollup compaction failed; next try in a minute"),
+        }
+    }
+}
