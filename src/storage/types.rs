@@ -196,6 +196,8 @@ pub struct ReceiptFilter {
 pub struct ReceiptSummary {
     pub id: String,
     pub source: String,
+    /// The kind its body was last read as (the source's kind at arrival,
+    /// or at the last replay if the source's kind was changed since).
     pub kind: SourceKind,
     pub received_at: Timestamp,
     pub remote_addr: String,

@@ -297,6 +297,13 @@ async fn the_replay_button_replays_a_rejected_receipt() {
         .js("return document.querySelector('.flash').textContent")
         .await;
     assert!(flash.as_str().unwrap().contains("now accepted"), "{flash}");
+    let kind = b
+        .js("return document.querySelector('main .facts').textContent")
+        .await;
+    assert!(
+        kind.as_str().unwrap().contains("shop · itnio-call-record"),
+        "the receipt names the kind it was last read as: {kind}"
+    );
     assert_eq!(app.calls("").await.len(), 1, "the replay made the call");
     b.shot("receipt").await;
     b.close().await;

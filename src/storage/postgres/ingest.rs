@@ -214,7 +214,7 @@ async fn write_receipt(
         exec(
             tx,
             "UPDATE receipts SET status = $2, record_count = $3, errors = $4, warnings = $5,
-                replay_count = replay_count + 1, replayed_at = $6 WHERE id = $1",
+                replay_count = replay_count + 1, replayed_at = $6, kind = $7 WHERE id = $1",
             &[
                 &r.id,
                 &status.as_str(),
@@ -222,6 +222,7 @@ async fn write_receipt(
                 &errors,
                 &warnings,
                 &now.as_millisecond(),
+                &r.kind.as_str(),
             ],
         )
         .await?;

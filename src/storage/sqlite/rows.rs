@@ -68,7 +68,7 @@ pub fn write_receipt(
     if batch.replay {
         conn.prepare_cached(
             "UPDATE receipts SET status = ?2, record_count = ?3, errors = ?4, warnings = ?5,
-                replay_count = replay_count + 1, replayed_at = ?6 WHERE id = ?1",
+                replay_count = replay_count + 1, replayed_at = ?6, kind = ?7 WHERE id = ?1",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -77,7 +77,8 @@ pub fn write_receipt(
                 record_count,
                 errors,
                 warnings,
-                ms(now)
+                ms(now),
+                r.kind.as_str()
             ])
         })
         .map_err(unavailable)?;
