@@ -15,6 +15,7 @@ use std::path::Path;
 
 mod limits;
 mod postgres;
+pub mod redact;
 mod subscribers;
 
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
@@ -23,18 +24,19 @@ pub use subscribers::{
     default_retry_schedule, secret_key, NatsConfig, SubscriberConfig, NATS_TARGET,
 };
 
-/// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+/// The whole configuration. It serialises as `callhook check-config`
+/// prints it: secrets and URL passwords redacted ([`redact`]).
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on; default `127.0.0.1:8080`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
     /// `sqlite://PATH` (default `sqlite://callhook.db`) or `postgres://…`.
-    #[serde(default = "default_database")]
+    #[serde(default = "default_database", serialize_with = "redact::url")]
     pub database: String,
     /// Guards `/api` when set (`Authorization: Bearer …`).
-    #[serde(default)]
+    #[serde(default, serialize_with = "redact::opt_secret")]
     pub api_token: Option<SecretString>,
     /// `[limits]`: body size, records per push, JSON depth, acknowledgement
     /// budget, concurrency, timeouts.
@@ -58,14 +60,14 @@ pub struct Config {
 }
 
 /// One push URL given to one vendor account.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// URL-safe name: the segment of `/hooks/{name}`.
     pub name: String,
     pub kind: SourceKind,
     /// Secret expected in the path, `?token=` or `Authorization: Bearer`.
-    #[serde(default)]
+    #[serde(default, serialize_with = "redact::opt_secret")]
     pub token: Option<SecretString>,
     /// IANA zone for zone-less times; default by kind (see [`SourceContext::default_for`]).
     #[serde(default)]
@@ -116,6 +118,27 @@ impl SourceConfig {
 /// `api_token`).
 pub fn secret_matches(secret: &SecretString, given: &str) -> bool {
     subtle::ConstantTimeEq::ct_eq(secret.expose_secret().as_bytes(), given.as_bytes()).into()
+}
+
+impl Config {
+    /// The configuration as it takes effect, as TOML: defaults filled in
+    /// (each source's time zone and currency as resolved), secrets and
+    /// URL passwords as `<redacted>` (`callhook check-config`).
+    ///
+    /// Errors: the TOML serialiser's message (not expected for a loaded
+    /// configuration).
+    pub fn effective_toml(&self) -> Result<String, String> {
+        let mut shown = self.clone();
+        for s in &mut shown.sources {
+            let ctx = s.context();
+            s.timezone = s
+                .timezone
+                .take()
+                .or_else(|| ctx.timezone.iana_name().map(str::to_owned));
+            s.currency = s.currency.take().or(ctx.currency);
+        }
+        toml::to_string_pretty(&shown).map_err(|e| e.to_string())
+    }
 }
 
 /// Whether `name` is non-empty and only `A-Z a-z 0-9 - _ .` (source and

@@ -1,7 +1,9 @@
 //! The command line (`interfaces.md`, Command line): `serve`, `sources`,
-//! `import`, `export`, `replay`, `push`, `deliveries`, `migrate`, `copy`.
+//! `import`, `export`, `replay`, `push`, `deliveries`, `migrate`, `copy`,
+//! `check-config`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.
 
+mod check_config;
 mod copy;
 mod deliveries;
 mod export;
@@ -104,6 +106,9 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Validate the configuration (file, CALLHOOK_* variables) and print it
+    /// as it takes effect, secrets redacted; exit 2 naming what is wrong.
+    CheckConfig,
     /// List outbound deliveries and retry dead letters.
     Deliveries {
         #[command(subcommand)]
@@ -141,6 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Push(args) => push::run(args).await,
         Command::Migrate => copy::migrate(&cli.load_config(None)?).await,
+        Command::CheckConfig => check_config::run(&cli),
         Command::Copy { from, to } => copy::copy(from, to).await,
         Command::Deliveries { command } => deliveries::run(cli.load_config(None)?, command).await,
     }

@@ -15,7 +15,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 pub const SERDE_JSON_DEPTH: usize = 128;
 
 /// The `[limits]` table. Each field says what exceeding it answers.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest push body in bytes; above it: 413. Default 8 MiB.
@@ -30,7 +30,10 @@ pub struct Limits {
     /// push the store cannot commit in time is answered 503 with
     /// `Retry-After` (and not committed later). Default 500 ms, inside
     /// Alibaba's 700 ms.
-    #[serde(deserialize_with = "duration")]
+    #[serde(
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub ack_budget: Duration,
     /// Requests (any route) handled at once; above it: 503 with
     /// `Retry-After`, at once. Default 256: more only queue for the one
@@ -42,15 +45,24 @@ pub struct Limits {
     pub max_inflight_body_bytes: usize,
     /// A client must send a request's headers within this; otherwise the
     /// connection is closed. Default 10 s.
-    #[serde(deserialize_with = "duration")]
+    #[serde(
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub header_read_timeout: Duration,
     /// A client must send a push body within this after its headers;
     /// otherwise: 408 and the connection is closed. Default 30 s.
-    #[serde(deserialize_with = "duration")]
+    #[serde(
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub body_read_timeout: Duration,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish
     /// before the process exits anyway. Default 30 s.
-    #[serde(deserialize_with = "duration")]
+    #[serde(
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub shutdown_timeout: Duration,
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// The `[postgres]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PostgresSettings {
     /// Connections this instance keeps at most. Default 16; the sum over
@@ -14,10 +14,16 @@ pub struct PostgresSettings {
     pub max_connections: usize,
     /// How long a request waits for a free connection before it is
     /// answered 503 (a push also stops at its `ack_budget`). Default 5 s.
-    #[serde(deserialize_with = "duration")]
+    #[serde(
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub acquire_timeout: Duration,
     /// How long opening one connection may take. Default 5 s.
-    #[serde(deserialize_with = "duration")]
+    #[serde(
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub connect_timeout: Duration,
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 pub const NATS_TARGET: &str = "nats";
 
 /// One outbound webhook endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriberConfig {
     /// URL-safe, unique; names the subscriber in the API, the CLI and logs.
@@ -22,11 +22,15 @@ pub struct SubscriberConfig {
     /// when it is a loopback, private or link-local address literal, and at
     /// delivery when its host resolves to one, unless
     /// `allow_private_subscribers` is true.
+    #[serde(serialize_with = "super::redact::url")]
     pub url: String,
     /// Standard Webhooks signing secrets, `whsec_` + base64 of 24–64 bytes:
     /// one string, or a list to rotate (every request is signed with each,
     /// newest first, so a receiver holding either verifies it).
-    #[serde(deserialize_with = "secrets")]
+    #[serde(
+        deserialize_with = "secrets",
+        serialize_with = "super::redact::secrets"
+    )]
     pub secret: Vec<SecretString>,
     /// Event types sent; default all three.
     #[serde(default = "all_events")]
@@ -37,11 +41,19 @@ pub struct SubscriberConfig {
     /// Delay before each retry after a failed attempt; after the last one the
     /// delivery is a dead letter. Each delay is spread by ±20 % jitter.
     /// Default 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h.
-    #[serde(default = "default_retry_schedule", deserialize_with = "durations")]
+    #[serde(
+        default = "default_retry_schedule",
+        deserialize_with = "durations",
+        serialize_with = "super::redact::durations"
+    )]
     pub retry_schedule: Vec<Duration>,
     /// How long one request may take (connect to last body byte); longer is
     /// a failed attempt. Default 15 s.
-    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    #[serde(
+        default = "default_timeout",
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub timeout: Duration,
     /// Requests in flight to this subscriber at once (different calls; one
     /// call's events are always sent one after another). Default 16.
@@ -57,11 +69,11 @@ impl SubscriberConfig {
 }
 
 /// `[nats]`: publish every event to a JetStream stream.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NatsConfig {
     /// Server URL; default `nats://127.0.0.1:4222`.
-    #[serde(default = "default_nats_url")]
+    #[serde(default = "default_nats_url", serialize_with = "super::redact::url")]
     pub url: String,
     /// Stream name, created at start when missing with subjects
     /// `<subject_prefix>.>`; default `CALLHOOK`.
@@ -72,10 +84,18 @@ pub struct NatsConfig {
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
     /// As for subscribers; default the same schedule.
-    #[serde(default = "default_retry_schedule", deserialize_with = "durations")]
+    #[serde(
+        default = "default_retry_schedule",
+        deserialize_with = "durations",
+        serialize_with = "super::redact::durations"
+    )]
     pub retry_schedule: Vec<Duration>,
     /// How long one publish may wait for the stream's acknowledgement; default 5 s.
-    #[serde(default = "default_nats_timeout", deserialize_with = "duration")]
+    #[serde(
+        default = "default_nats_timeout",
+        deserialize_with = "duration",
+        serialize_with = "super::redact::duration"
+    )]
     pub timeout: Duration,
 }
 
@@ -121,7 +141,13 @@ fn default_nats_timeout() -> Duration {
 
 fn durations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
     #[derive(Deserialize)]
-    struct One(#[serde(deserialize_with = "duration")] Duration);
+    struct One(
+        #[serde(
+            deserialize_with = "duration",
+            serialize_with = "super::redact::duration"
+        )]
+        Duration,
+    );
     Ok(Vec::<One>::deserialize(d)?
         .into_iter()
         .map(|o| o.0)

@@ -306,3 +306,82 @@ async fn flags_read_callhook_environment_variables_and_bad_keys_are_named() {
         .await;
     assert_eq!(call["analyses"][0]["full_score"], 15.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_prints_the_effective_configuration_without_a_secret() {
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("callhook.toml");
+    std::fs::write(
+        &file,
+        r#"api_token = "api-SECRET-1"
+database = "postgres://app:db-SECRET-2@127.0.0.1:5432/x"
+allow_private_subscribers = true
+
+[limits]
+ack_budget = "300ms"
+
+[[sources]]
+name = "ali"
+kind = "aliyun-call-report"
+token = "src-SECRET-3"
+
+[[subscribers]]
+name = "crm"
+url = "http://127.0.0.1:9/hook?token=url-SECRET-4"
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+"#,
+    )
+    .unwrap();
+    let args = ["--config", file.to_str().unwrap(), "check-config"];
+    let out = Binary::finish(
+        Binary::command(dir.path())
+            .env("CALLHOOK_LIMITS_MAX_JSON_DEPTH", "32")
+            .args(args),
+        &args,
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    let all = format!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    for secret in ["SECRET", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] {
+        assert!(!all.contains(secret), "{secret} shown:\n{all}");
+    }
+    let shown: toml::Table = text.parse().expect("the output is TOML");
+    assert_eq!(shown["api_token"].as_str(), Some("<redacted>"));
+    assert_eq!(
+        shown["database"].as_str(),
+        Some("postgres://app:REDACTED@127.0.0.1:5432/x")
+    );
+    assert_eq!(shown["limits"]["ack_budget"].as_str(), Some("300ms"));
+    assert_eq!(
+        shown["limits"]["max_json_depth"].as_integer(),
+        Some(32),
+        "the environment is applied"
+    );
+    assert_eq!(
+        shown["limits"]["body_read_timeout"].as_str(),
+        Some("30s"),
+        "defaults are filled in"
+    );
+    let source = &shown["sources"][0];
+    assert_eq!(source["token"].as_str(), Some("<redacted>"));
+    assert_eq!(
+        source["timezone"].as_str(),
+        Some("Asia/Shanghai"),
+        "resolved default"
+    );
+    assert_eq!(
+        shown["subscribers"][0]["secret"][0].as_str(),
+        Some("<redacted>")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("configuration is valid: 1 sources, 1 subscribers"));
+
+    std::fs::write(&file, "[limits]\nack_budgett = \"1s\"\n").unwrap();
+    let out = Binary::run(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ack_budgett") && err.contains("limits"),
+        "{err}"
+    );
+}

@@ -1,0 +1,38 @@
+//! `callhook check-config`: loads the configuration as `serve` would (the
+//! `--config` file, `CALLHOOK_*` variables, flags), validates it, and prints
+//! the effective configuration as TOML with every secret redacted. Exit 0
+//! when it is valid; 2 with the reason (an unknown key named with its path,
+//! a bad value) when not.
+
+use super::Cli;
+use std::process::ExitCode;
+
+/// Runs the command.
+///
+/// Errors: none of its own: an invalid configuration is reported on stderr
+/// with exit code 2.
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let config = match cli.load_config(None) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("callhook: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match config.effective_toml() {
+        Ok(text) => {
+            print!("{text}");
+            eprintln!(
+                "configuration is valid: {} sources, {} subscribers{}",
+                config.sources.len(),
+                config.subscribers.len(),
+                if config.nats.is_some() { ", NATS" } else { "" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("callhook: the configuration cannot be printed: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}

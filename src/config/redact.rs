@@ -1,0 +1,102 @@
+//! How the effective configuration is printed (`callhook check-config`):
+//! secrets as `<redacted>`, passwords in URLs as `<redacted>`, durations in
+//! the friendly form they are written in (`"500ms"`, `"2h"`).
+
+use secrecy::SecretString;
+use serde::Serializer;
+use std::time::Duration;
+
+/// What a secret prints as.
+pub const REDACTED: &str = "<redacted>";
+/// What a password or token inside a URL prints as (URL-safe).
+pub const REDACTED_IN_URL: &str = "REDACTED";
+
+/// A secret, whatever it is.
+pub fn secret<S: Serializer>(_: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(REDACTED)
+}
+
+/// An optional secret: absent stays absent.
+pub fn opt_secret<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_str(REDACTED),
+        None => s.serialize_none(),
+    }
+}
+
+/// A list of secrets: one `<redacted>` per secret.
+pub fn secrets<S: Serializer>(v: &[SecretString], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|_| REDACTED))
+}
+
+/// `url` with its password (and any `token`/`secret`-like query value)
+/// replaced; text that is not a URL is printed as it is.
+pub fn url_text(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if u.password().is_some() {
+        let _ = u.set_password(Some(REDACTED_IN_URL));
+    }
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(k, v)| {
+            let hidden = ["token", "secret", "password", "key"]
+                .iter()
+                .any(|w| k.to_ascii_lowercase().contains(w));
+            let v = if hidden {
+                REDACTED_IN_URL.to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    if !pairs.is_empty() {
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
+}
+
+/// A URL through [`url_text`].
+pub fn url<S: Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&url_text(v))
+}
+
+fn friendly(d: &Duration) -> String {
+    match jiff::SignedDuration::try_from(*d) {
+        Ok(sd) => format!("{sd:#}"),
+        Err(_) => format!("{}s", d.as_secs()),
+    }
+}
+
+/// A duration as `"500ms"`, `"2h"`.
+pub fn duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&friendly(d))
+}
+
+/// A list of durations.
+pub fn durations<S: Serializer>(v: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(friendly))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_passwords_and_tokens_only() {
+        assert_eq!(
+            url_text("postgres://app:hunter2@db.internal:5432/callhook"),
+            "postgres://app:REDACTED@db.internal:5432/callhook"
+        );
+        assert_eq!(
+            url_text("https://crm.example.com/hook?token=abc&team=7"),
+            "https://crm.example.com/hook?token=REDACTED&team=7"
+        );
+        assert_eq!(url_text("sqlite://callhook.db"), "sqlite://callhook.db");
+        assert_eq!(url_text("not a url"), "not a url");
+        assert_eq!(friendly(&Duration::from_millis(500)), "500ms");
+        assert_eq!(friendly(&Duration::from_secs(7200)), "2h");
+    }
+}
