@@ -45,6 +45,10 @@ pub struct Config {
     /// `[postgres]`: the connection pool on a `postgres://` database.
     #[serde(default)]
     pub postgres: PostgresSettings,
+    /// Proxies (CIDR) whose `X-Forwarded-For` names the pushing client for
+    /// `allow_ips` and receipts; from any other peer the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpNet>,
     /// Lets subscribers be loopback/private addresses (outbound delivery).
     #[serde(default)]
     pub allow_private_subscribers: bool,

@@ -11,6 +11,7 @@
 //! its concurrency or memory limit (nothing acknowledged; the vendor retries).
 
 use super::body::{self, BodyError};
+use super::client_ip::client_addr;
 use super::{bearer, AppState};
 use crate::ingest::RejectReason;
 use crate::storage::StoreError;
@@ -62,10 +63,11 @@ async fn hook(
         return answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));
     };
     let (parts, body) = req.into_parts();
-    let peer = parts
+    let client = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+        .map(|c| client_addr(c.0, &parts.headers, &st.config.trusted_proxies));
+    let peer = client.map(|c| c.describe());
     // Path, then `?token=`, then Bearer; an empty one gives way to the next.
     let given = path
         .get("token")
@@ -83,7 +85,7 @@ async fn hook(
     }
     if !source.allow_ips.is_empty() {
         let allowed =
-            peer.is_some_and(|p| source.allow_ips.iter().any(|net| net.contains(&p.ip())));
+            client.is_some_and(|c| source.allow_ips.iter().any(|net| net.contains(&c.ip)));
         if !allowed {
             tracing::warn!(source = %source.name, peer = ?peer, "push refused: address not in allow_ips");
             return answer(
@@ -125,9 +127,7 @@ async fn hook(
             };
         }
     };
-    let remote = peer
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let remote = peer.unwrap_or_else(|| "unknown".into());
     match st
         .ingestor
         .push(source, bytes, remote, Some(limits.ack_budget))

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod body;
+pub mod client_ip;
 pub mod error;
 pub mod gates;
 pub mod health;

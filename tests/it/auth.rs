@@ -172,3 +172,32 @@ async fn healthz_and_readyz_answer() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ready, json!({"status": "ready", "store": "ok"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
+    let walled = "[[sources]]\nname = \"walled\"\nkind = \"laaffic-voice-report\"\nallow_ips = [\"203.0.113.0/24\"]\n";
+    let push = |app: &crate::support::TestApp, xff: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/hooks/walled"))
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", xff)
+            .body(sample("laaffic-voice-report"));
+        async move { req.send().await.unwrap().status() }
+    };
+    // Behind a trusted proxy (the test client is on loopback).
+    let app = spawn_app_with(&format!("trusted_proxies = [\"127.0.0.0/8\"]\n{walled}")).await;
+    assert_eq!(push(&app, "198.51.100.1").await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        push(&app, "203.0.113.7, 198.51.100.9").await,
+        StatusCode::FORBIDDEN,
+        "the client cannot pick its address by writing the header itself"
+    );
+    assert_eq!(push(&app, "203.0.113.7").await, StatusCode::OK);
+    let receipts = app.get_json("/api/v1/receipts?source=walled").await;
+    let remote = receipts["items"][0]["remote_addr"].as_str().unwrap();
+    assert!(remote.starts_with("203.0.113.7 via 127.0.0.1:"), "{remote}");
+    // Without trusted proxies the header is ignored.
+    let app = spawn_app_with(walled).await;
+    assert_eq!(push(&app, "203.0.113.7").await, StatusCode::FORBIDDEN);
+}
