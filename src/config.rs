@@ -82,6 +82,13 @@ pub struct SourceConfig {
     /// Client networks allowed to push (CIDR); empty allows any.
     #[serde(default)]
     pub allow_ips: Vec<IpNet>,
+    /// Pushes per second this source may make (per instance); above it:
+    /// 429 with `Retry-After`. None (the default): unlimited.
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// Pushes allowed at once before `rate_limit` applies; default `rate_limit`.
+    #[serde(default)]
+    pub rate_limit_burst: Option<u32>,
     /// Resolved from `timezone` and `currency` by [`Config::validate`].
     #[serde(skip)]
     pub context: Option<SourceContext>,
@@ -97,6 +104,8 @@ impl SourceConfig {
             timezone: None,
             currency: None,
             allow_ips: Vec::new(),
+            rate_limit: None,
+            rate_limit_burst: None,
             context: Some(SourceContext::default_for(kind)),
         }
     }
@@ -272,6 +281,16 @@ impl Config {
                     )));
                 }
                 ctx.currency = Some(cur.to_ascii_uppercase());
+            }
+            for (key, v) in [
+                ("rate_limit", s.rate_limit),
+                ("rate_limit_burst", s.rate_limit_burst),
+            ] {
+                if v == Some(0) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{at}.{key}: must be at least 1 (remove the key for no limit)"
+                    )));
+                }
             }
             if s.token
                 .as_ref()

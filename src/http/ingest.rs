@@ -12,6 +12,7 @@
 
 use super::body::{self, BodyError};
 use super::client_ip::client_addr;
+use super::rate;
 use super::{bearer, AppState};
 use crate::ingest::RejectReason;
 use crate::storage::StoreError;
@@ -93,6 +94,16 @@ async fn hook(
                 "this address may not push to this source",
             );
         }
+    }
+    if let Err(wait) = st.rates.check(&source.name) {
+        tracing::warn!(source = %source.name, peer = ?peer, "push refused: over the source's rate_limit");
+        let mut resp = answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "this source is over its rate_limit; retry later",
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, rate::retry_after_seconds(wait).into());
+        return resp;
     }
     let limits = &st.config.limits;
     let declared = parts

@@ -8,6 +8,7 @@ pub mod error;
 pub mod gates;
 pub mod health;
 pub mod ingest;
+pub mod rate;
 pub mod serve;
 pub mod ui;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub ingestor: Ingestor,
     /// The concurrency and in-flight body limits of `config.limits`.
     pub gates: gates::Gates,
+    /// Each source's `rate_limit`.
+    pub rates: Arc<rate::RateLimits>,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
         };
         AppState {
             gates: gates::Gates::new(&config.limits),
+            rates: Arc::new(rate::RateLimits::new(&config)),
             config,
             store,
             ingestor,

@@ -201,3 +201,47 @@ async fn x_forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
     let app = spawn_app_with(walled).await;
     assert_eq!(push(&app, "203.0.113.7").await, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_over_its_rate_limit_gets_429_with_retry_after() {
+    let app = spawn_app_with(
+        "[[sources]]\nname = \"slow\"\nkind = \"laaffic-voice-report\"\nrate_limit = 1\nrate_limit_burst = 2\n\n[[sources]]\nname = \"free\"\nkind = \"laaffic-voice-report\"\n",
+    )
+    .await;
+    let body = sample("laaffic-voice-report");
+    assert_eq!(app.push("slow", body.clone()).await.0, StatusCode::OK);
+    assert_eq!(app.push("slow", body.clone()).await.0, StatusCode::OK);
+    let resp = app
+        .client
+        .post(app.url("/hooks/slow"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let json: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(json["code"], 429);
+    // Another source is not limited by it; nothing of the refused push is kept.
+    for _ in 0..5 {
+        assert_eq!(app.push("free", body.clone()).await.0, StatusCode::OK);
+    }
+    let kept = app.get_json("/api/v1/receipts?source=slow&status=").await;
+    assert_eq!(kept["items"].as_array().unwrap().len(), 2);
+    // A rate of 0 is refused at start.
+    let bad = callhook::config::Config::load(
+        Some(&{
+            let f = app.dir.path().join("bad.toml");
+            std::fs::write(
+                &f,
+                "[[sources]]\nname = \"x\"\nkind = \"laaffic-voice-report\"\nrate_limit = 0\n",
+            )
+            .unwrap();
+            f
+        }),
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("sources[0] (`x`).rate_limit"), "{bad}");
+}
