@@ -227,10 +227,7 @@ async fn a_calls_transcript_shows_and_hostile_text_stays_text() {
     };
     let app = spawn_app().await;
     app.push_ok("itnio-call-record", hostile_call()).await;
-    let id = app.call_by_vendor_id("itnio", "XSS-1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.call_id("itnio", "XSS-1").await;
     b.goto(&app.url(&format!("/calls/{id}"))).await;
     let said = b
         .js("return Array.from(document.querySelectorAll('#transcript .turn .said')).map(p => p.textContent)")

@@ -180,10 +180,7 @@ async fn unknown_api_routes_and_methods_answer_the_api_error_body() {
 async fn q_matches_a_number_out_id_vendor_call_id_or_call_id_exactly() {
     let app = spawn_app().await;
     dataset::seed(&app).await;
-    let id = app.call_by_vendor_id("laaffic", "S-L1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.call_id("laaffic", "S-L1").await;
     for (q, want) in [
         ("13900000002", vec!["S-A2"]),
         ("crm-3", vec!["S-A3"]),

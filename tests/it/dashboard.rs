@@ -101,10 +101,7 @@ async fn every_page_answers_html_with_a_strict_policy() {
     let app = spawn_app().await;
     dataset::seed(&app).await;
     let mut v = Visitor::new(&app);
-    let id = app.call_by_vendor_id("aliyun", "S-A1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.call_id("aliyun", "S-A1").await;
     for path in [
         "/".to_owned(),
         "/calls".into(),
@@ -224,10 +221,7 @@ pub fn hostile_call() -> Vec<u8> {
 async fn vendor_strings_are_text_never_markup() {
     let app = spawn_app().await;
     app.push_ok("itnio-call-record", hostile_call()).await;
-    let id = app.call_by_vendor_id("itnio", "XSS-1").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.call_id("itnio", "XSS-1").await;
     let mut v = Visitor::new(&app);
     let p = v.get(&format!("/calls/{id}")).await.text;
     assert!(

@@ -35,31 +35,19 @@ impl Binary {
 
     /// Runs `cmd` (made by [`Binary::command`]) as [`Binary::run`] does.
     pub fn finish(cmd: &mut Command, what: &[&str]) -> Output {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run callhook");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while child.try_wait().expect("wait").is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let out = child.wait_with_output().expect("reap");
-                panic!(
-                    "callhook {what:?} did not exit: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.wait_with_output().expect("output")
+        Binary::wait(cmd, Duration::from_secs(60), what)
     }
 
-    /// Runs `cmd` (made by [`Binary::command`]) to completion, reading its
-    /// stdout and stderr while it runs (an export is larger than a pipe's
-    /// buffer); killed, and the test failed, after two minutes.
+    /// Runs `cmd` (made by [`Binary::command`]) to completion; killed, and
+    /// the test failed, after two minutes (an export of many calls).
     pub fn capture(cmd: &mut Command) -> Output {
+        Binary::wait(cmd, Duration::from_secs(120), &[])
+    }
+
+    /// Runs `cmd`, reading its stdout and stderr while it runs (an output
+    /// larger than a pipe's buffer must not block it); killed, and the test
+    /// failed, when it has not exited within `limit`.
+    fn wait(cmd: &mut Command, limit: Duration, what: &[&str]) -> Output {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -75,7 +63,7 @@ impl Binary {
         };
         let out = drain(Box::new(child.stdout.take().expect("stdout")));
         let err = drain(Box::new(child.stderr.take().expect("stderr")));
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + limit;
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait") {
                 break status;
@@ -84,7 +72,10 @@ impl Binary {
                 let _ = child.kill();
                 let _ = child.wait();
                 let err = err.join().unwrap_or_default();
-                panic!("callhook did not exit: {}", String::from_utf8_lossy(&err));
+                panic!(
+                    "callhook {what:?} did not exit: {}",
+                    String::from_utf8_lossy(&err)
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };

@@ -227,6 +227,12 @@ impl TestApp {
         self.get_json(&format!("/api/v1/calls/{id}")).await
     }
 
+    /// callhook's id of the one call `vendor`/`vendor_call_id`.
+    pub async fn call_id(&self, vendor: &str, vendor_call_id: &str) -> String {
+        let call = self.call_by_vendor_id(vendor, vendor_call_id).await;
+        call["id"].as_str().expect("id").to_owned()
+    }
+
     /// Every receipt whose body has the SHA-256 of `body`, newest first.
     pub async fn receipts_of(&self, body: &[u8]) -> Vec<Value> {
         let sha = hex::encode(Sha256::digest(body));

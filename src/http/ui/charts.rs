@@ -2,6 +2,7 @@
 //! `plotters` (no JavaScript, readable on a phone, safe: plotters escapes
 //! every label it writes).
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// Chart size in SVG user units; the page scales it to the column width.
@@ -18,6 +19,22 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(192, 38, 211),
     RGBColor(71, 84, 103),
 ];
+
+/// A white SVG canvas of [`SIZE`] writing into `svg`.
+fn canvas(svg: &mut String) -> Result<DrawingArea<SVGBackend<'_>, Shift>, String> {
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    Ok(root)
+}
+
+/// Every chart's margins and axis label areas.
+fn frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.margin(8).x_label_area_size(28).y_label_area_size(48);
+    b
+}
 
 /// One line of a line chart: its name (legend) and its points as
 /// `(index into the x labels, value)`; missing indexes are gaps.
@@ -44,12 +61,8 @@ pub fn lines(
     let n = labels.len().max(2);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(48)
+        let root = canvas(&mut svg)?;
+        let mut chart = frame(&root)
             .build_cartesian_2d(0..n - 1, 0f64..y_max)
             .map_err(|e| e.to_string())?;
         chart
@@ -119,12 +132,8 @@ pub fn bars(labels: &[String], values: &[f64], y_desc: &str) -> Result<String, S
     let n = labels.len().max(2);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(48)
+        let root = canvas(&mut svg)?;
+        let mut chart = frame(&root)
             .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..y_max)
             .map_err(|e| e.to_string())?;
         chart
