@@ -51,9 +51,10 @@ impl SourceContext {
 }
 
 /// A problem with one record or one field, located by JSON path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RecordIssue {
     /// Position of the record in the batch (0-based), when it is about one.
+    #[schema(required = true)]
     pub index: Option<usize>,
     /// JSON path into the body, e.g. `$[3].callId` or `$.data[0].calldate`.
     pub path: String,

@@ -7,7 +7,19 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The `type` of an outbound event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum EventType {
     /// The call was unknown before, whichever message made it known.
     #[serde(rename = "call.created")]

@@ -5,11 +5,14 @@ use serde::{Deserialize, Serialize};
 
 /// An amount of money. JSON: `{"amount": "0.10", "currency": "USD"}`;
 /// `amount` is a decimal string so no consumer can read it as a float.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
+    /// The exact amount as a decimal string, e.g. `"0.10"`.
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "0.10")]
     pub amount: Decimal,
     /// ISO 4217 code, upper case (`USD`, `EUR`, `CNY`).
+    #[schema(example = "USD")]
     pub currency: String,
 }
 

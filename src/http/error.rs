@@ -6,7 +6,27 @@ use crate::storage::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every API failure: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable `code` to branch on and a message for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code: `invalid_parameter`, `unauthorized`,
+    /// `not_found`, `method_not_allowed`, `conflict`, `overloaded`,
+    /// `storage_unavailable`, `internal`.
+    #[schema(example = "invalid_parameter")]
+    pub code: &'static str,
+    /// What was wrong, naming the parameter; 5xx messages carry no internals.
+    #[schema(example = "limit: `0` is not a whole number from 1 to 1000")]
+    pub message: String,
+}
 
 /// An API failure: status, stable code, human message.
 #[derive(Debug)]
@@ -79,7 +99,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
         let mut resp = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut()

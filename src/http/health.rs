@@ -3,31 +3,84 @@
 use super::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The health routes with their OpenAPI paths.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    routes().into()
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `GET /healthz`: `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
 }
 
-async fn readyz(State(st): State<AppState>) -> (StatusCode, Json<Value>) {
+/// `GET /readyz`: `{"status": "ready", "store": "ok"}`, or
+/// `{"status": "unavailable", "store": "unavailable"}` with 503.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
+    pub store: &'static str,
+}
+
+/// Liveness: answers while the process runs (outside the concurrency limit).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process is up.", body = Health)),
+    security(()),
+)]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: 200 while the store answers, 503 otherwise.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The store answers.", body = Readiness),
+        (status = 503, description = "The store does not answer.", body = Readiness),
+    ),
+    security(()),
+)]
+async fn readyz(State(st): State<AppState>) -> (StatusCode, Json<Readiness>) {
     match st.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            Json(json!({"status": "ready", "store": "ok"})),
+            Json(Readiness {
+                status: "ready",
+                store: "ok",
+            }),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "store": "unavailable"})),
+                Json(Readiness {
+                    status: "unavailable",
+                    store: "unavailable",
+                }),
             )
         }
     }

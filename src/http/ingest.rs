@@ -16,20 +16,59 @@ use super::rate;
 use super::{bearer, AppState};
 use crate::ingest::RejectReason;
 use crate::storage::StoreError;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The push routes with their OpenAPI paths.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(hook))
+        .routes(routes!(hook_with_token))
+}
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hooks/{source}", post(hook))
-        .route("/hooks/{source}/{token}", post(hook))
+    routes().into()
 }
+
+/// Every answer to a push: `{"code": 0, "msg": "ok"}` once durable (what
+/// all five vendors accept), else `code` is the HTTP status and `msg` says
+/// what is wrong (with the JSON path for a body of the wrong shape).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"code": 0, "msg": "ok"}))]
+pub struct PushAnswer {
+    /// 0 on success, else the HTTP status (400, 401, 403, 404, 408, 413, 429, 503).
+    pub code: u16,
+    pub msg: String,
+}
+
+/// A push body: the vendor's JSON, an array or an object of records whose
+/// shape depends on the source's kind (a scalar is always rejected).
+pub struct PushBody;
+
+impl utoipa::PartialSchema for PushBody {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Object]))
+            .description(Some(
+                "The vendor's report exactly as it sends it: a JSON array or object of \
+                 records, shaped per the source's kind. Kept verbatim as a receipt.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PushBody {}
 
 fn answer(status: StatusCode, msg: &str) -> Response {
     let code = if status == StatusCode::OK {
@@ -37,7 +76,11 @@ fn answer(status: StatusCode, msg: &str) -> Response {
     } else {
         status.as_u16()
     };
-    (status, Json(json!({"code": code, "msg": msg}))).into_response()
+    let body = PushAnswer {
+        code,
+        msg: msg.to_owned(),
+    };
+    (status, Json(body)).into_response()
 }
 
 /// 503 with `Retry-After`: nothing was acknowledged, the vendor retries.
@@ -54,11 +97,91 @@ fn query_token(query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// A push: the vendor's body, answered once it is durable.
+#[utoipa::path(
+    post,
+    path = "/hooks/{source}",
+    tag = "hooks",
+    operation_id = "push",
+    params(
+        ("source" = String, Path, description = "The configured source's name (one push URL per vendor account)."),
+        ("token" = Option<String>, Query, description = "The source's token, when not in the path or an `Authorization: Bearer` header."),
+    ),
+    request_body(
+        content = inline(PushBody),
+        content_type = "application/json",
+        description = "The vendor's report exactly as it sends it (JSON; shape per the source's kind). Kept verbatim as a receipt.",
+    ),
+    responses(
+        (status = 200, description = "Durable: the receipt and its calls are committed.", body = PushAnswer),
+        (status = 400, description = "Not JSON, not the kind's shape, or nested deeper than `max_json_depth`; kept as a `rejected` receipt.", body = PushAnswer),
+        (status = 401, description = "Missing or wrong token.", body = PushAnswer),
+        (status = 403, description = "The client's address is outside the source's `allow_ips`.", body = PushAnswer),
+        (status = 404, description = "No source with this name.", body = PushAnswer),
+        (status = 408, description = "The body was not sent within `body_read_timeout`.", body = PushAnswer),
+        (status = 413, description = "Body over `max_body_bytes` (not kept), or more records than `max_records_per_push` (kept as `rejected`).", body = PushAnswer),
+        (status = 429, description = "The source is over its `rate_limit`; nothing was read or kept.", body = PushAnswer,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Storage unavailable or busy past `ack_budget`, or the service is at a limit; nothing was kept.", body = PushAnswer,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security((), ("push_token" = []), ("push_token_query" = [])),
+)]
 async fn hook(
-    State(st): State<AppState>,
-    Path(path): Path<HashMap<String, String>>,
+    st: State<AppState>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
     req: Request,
 ) -> Response {
+    receive(st, path, req).await
+}
+
+/// The same push with the token as the last path segment.
+#[utoipa::path(
+    post,
+    path = "/hooks/{source}/{token}",
+    tag = "hooks",
+    operation_id = "push_with_token",
+    params(
+        ("source" = String, Path, description = "The configured source's name."),
+        ("token" = String, Path, description = "The source's token."),
+    ),
+    request_body(
+        content = inline(PushBody),
+        content_type = "application/json",
+        description = "The vendor's report exactly as it sends it.",
+    ),
+    responses(
+        (status = 200, description = "Durable.", body = PushAnswer),
+        (status = 400, description = "Rejected body (kept).", body = PushAnswer),
+        (status = 401, description = "Wrong token.", body = PushAnswer),
+        (status = 403, description = "Address not allowed.", body = PushAnswer),
+        (status = 404, description = "No such source.", body = PushAnswer),
+        (status = 408, description = "Body too slow.", body = PushAnswer),
+        (status = 413, description = "Body or record count over the limit.", body = PushAnswer),
+        (status = 429, description = "Over the source's `rate_limit`.", body = PushAnswer,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Nothing kept; retry later.", body = PushAnswer,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+    security(()),
+)]
+async fn hook_with_token(
+    st: State<AppState>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    req: Request,
+) -> Response {
+    receive(st, path, req).await
+}
+
+async fn receive(
+    State(st): State<AppState>,
+    path: Result<Path<HashMap<String, String>>, PathRejection>,
+    req: Request,
+) -> Response {
+    let path = match path {
+        Ok(Path(path)) => path,
+        Err(e) => return answer(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
     let name = path.get("source").map(String::as_str).unwrap_or_default();
     let Some(source) = st.config.source(name) else {
         return answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));

@@ -1,5 +1,6 @@
 //! HTTP: the vendor push endpoint ([`ingest`]), the query API ([`api`]),
-//! the web dashboard ([`ui`]) and health checks ([`health`]). Each module exports a `router()`.
+//! the web dashboard ([`ui`]), health checks ([`health`]) and the OpenAPI
+//! document ([`openapi`]). Each module exports a `router()`.
 
 pub mod api;
 mod body;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod gates;
 pub mod health;
 pub mod ingest;
+pub mod openapi;
 pub mod rate;
 pub mod serve;
 pub mod ui;
@@ -72,6 +74,7 @@ pub fn router(state: AppState) -> Router {
             gates::limit_concurrency,
         ))
         .merge(health::router())
+        .merge(openapi::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -6,6 +6,7 @@ use crate::config::{Config, NATS_TARGET};
 use crate::domain::{Call, Change, EventType, Vendor};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Where events are fanned out when they are made: a subscriber's filters,
 /// or the NATS stream (every event).
@@ -47,7 +48,7 @@ impl Target {
 }
 
 /// A delivery's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Not yet acknowledged: due at `next_attempt_at`.
@@ -82,7 +83,7 @@ impl DeliveryStatus {
 }
 
 /// One event's delivery to one target, as the API lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Delivery {
     /// `dlv_` + ULID.
     pub id: String,
@@ -99,21 +100,27 @@ pub struct Delivery {
     pub attempts: u32,
     pub created_at: Timestamp,
     /// When it is due; `null` unless pending.
+    #[schema(required = true)]
     pub next_attempt_at: Option<Timestamp>,
+    #[schema(required = true)]
     pub last_attempt_at: Option<Timestamp>,
     /// HTTP status of the last attempt's response; `null` without a response.
+    #[schema(required = true)]
     pub last_response_status: Option<u16>,
     /// Why the last attempt failed (timeout, refused address, status), if it did.
+    #[schema(required = true)]
     pub last_error: Option<String>,
+    #[schema(required = true)]
     pub delivered_at: Option<Timestamp>,
 }
 
 /// A delivery with the exact event body it sends.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeliveryDetail {
     #[serde(flatten)]
     pub delivery: Delivery,
     /// The event, `{"id", "type", "timestamp", "data": call}`.
+    #[schema(value_type = Object)]
     pub event: serde_json::Value,
 }
 
@@ -166,10 +173,12 @@ pub enum NextStep {
 
 /// A target's state: whether it is disabled (a 410, or by hand) and its
 /// deliveries by status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TargetState {
     pub name: String,
+    #[schema(required = true)]
     pub disabled_at: Option<Timestamp>,
+    #[schema(required = true)]
     pub disabled_reason: Option<String>,
     pub pending: u64,
     pub delivered: u64,

@@ -5,6 +5,7 @@ use crate::domain::{Call, CallUpdate, Direction, Outcome, SourceKind, Vendor};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +25,7 @@ pub enum StoreError {
 }
 
 /// A receipt's status (`interfaces.md`, Ingest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
     /// Every record was usable and something changed.
@@ -160,15 +161,17 @@ pub struct PageRequest {
     pub cursor: Option<String>,
 }
 
-/// One page of a list. `next_cursor` is `None` on the last page.
-#[derive(Debug, Clone, Serialize)]
+/// One page of a list: `{"items": [...], "next_cursor"}`; `next_cursor`
+/// is `null` on the last page, else the `cursor` of the next one.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
 /// A receipt as listed on a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptRef {
     pub id: String,
     pub source: String,
@@ -177,7 +180,7 @@ pub struct ReceiptRef {
 }
 
 /// A whole call and the receipts that mentioned it, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CallDetail {
     #[serde(flatten)]
     pub call: Call,
@@ -192,7 +195,7 @@ pub struct ReceiptFilter {
 }
 
 /// A receipt without its body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReceiptSummary {
     pub id: String,
     pub source: String,
@@ -214,6 +217,7 @@ pub struct ReceiptSummary {
     pub warnings: Vec<RecordIssue>,
     /// How many times the receipt was replayed, and when last.
     pub replay_count: u32,
+    #[schema(required = true)]
     pub replayed_at: Option<Timestamp>,
 }
 
@@ -227,7 +231,8 @@ pub struct Receipt {
 }
 
 /// The key of a stats row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum GroupBy {
     Vendor,
     Source,
@@ -269,9 +274,10 @@ impl GroupBy {
 }
 
 /// One stats row (`interfaces.md`, `GET /api/v1/stats`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatsRow {
     /// The group's key; `null` for calls without one (e.g. no `task_id`).
+    #[schema(required = true)]
     pub key: Option<String>,
     pub calls: u64,
     /// Calls whose outcome is `answered`.
@@ -281,9 +287,11 @@ pub struct StatsRow {
     /// Sum of `talk_seconds` over the group.
     pub talk_seconds: i64,
     /// `talk_seconds` of answered calls divided by `answered`; `null` without answered calls.
+    #[schema(required = true)]
     pub avg_talk_seconds: Option<f64>,
     /// Cost summed per currency, as decimal strings.
     pub cost: BTreeMap<String, String>,
     /// Mean QA score in percent of the calls that have one; `null` if none.
+    #[schema(required = true)]
     pub avg_qa_score: Option<f64>,
 }

@@ -1,5 +1,11 @@
 //! The JSON query API under `/api/v1` (`interfaces.md`, Query API), guarded
 //! by `Authorization: Bearer <api_token>` when `api_token` is configured.
+//!
+//! A new route: put `#[utoipa::path(...)]` on its handler (path, method,
+//! parameters, 200 and its own 4xx; 401, 500 and 503 are added to every
+//! `/api` operation by [`crate::http::openapi`]) and add one
+//! `.routes(routes!(module::handler))` line to [`routes`]: the router and
+//! `/openapi.json` then both have it.
 
 mod calls;
 mod deliveries;
@@ -15,30 +21,37 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{any, get, post};
+use axum::routing::any;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use calls::CallItem;
+pub use receipts::{ReceiptDetail, ReplayResult};
+pub use stats::Stats;
+pub use subscribers::{Subscriber, Subscribers};
+
+/// Every API route with its OpenAPI path (paths and methods come from the
+/// handlers' `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(calls::list))
+        .routes(routes!(calls::get))
+        .routes(routes!(stats::get))
+        .routes(routes!(receipts::list))
+        .routes(routes!(receipts::get))
+        .routes(routes!(receipts::replay))
+        .routes(routes!(deliveries::list))
+        .routes(routes!(deliveries::retry_many))
+        .routes(routes!(deliveries::get))
+        .routes(routes!(deliveries::retry_one))
+        .routes(routes!(subscribers::list))
+        .routes(routes!(subscribers::enable))
+        .routes(routes!(subscribers::disable))
+}
 
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/calls", get(calls::list))
-        .route("/api/v1/calls/{id}", get(calls::get))
-        .route("/api/v1/stats", get(stats::get))
-        .route("/api/v1/receipts", get(receipts::list))
-        .route("/api/v1/receipts/{id}", get(receipts::get))
-        .route("/api/v1/receipts/{id}/replay", post(receipts::replay))
-        .route("/api/v1/deliveries", get(deliveries::list))
-        .route("/api/v1/deliveries/retry", post(deliveries::retry_many))
-        .route("/api/v1/deliveries/{id}", get(deliveries::get))
-        .route("/api/v1/deliveries/{id}/retry", post(deliveries::retry_one))
-        .route("/api/v1/subscribers", get(subscribers::list))
-        .route(
-            "/api/v1/subscribers/{name}/enable",
-            post(subscribers::enable),
-        )
-        .route(
-            "/api/v1/subscribers/{name}/disable",
-            post(subscribers::disable),
-        )
+    Router::from(routes())
         // Unknown paths and methods answer with the API's error body too.
         .route("/api/{*rest}", any(unknown_route))
         .method_not_allowed_fallback(method_not_allowed)

@@ -2,11 +2,62 @@
 //! so a mistake is answered 400 naming the parameter (the filters' rules
 //! are [`crate::storage::FilterText`]'s, shared with `callhook export`).
 
+use crate::domain::{Direction, Outcome, Vendor};
 use crate::http::error::ApiError;
-use crate::storage::{CallCursor, CallFilter, FilterText, PageRequest};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
+use crate::storage::{CallCursor, CallFilter, FilterText, GroupBy, PageRequest};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
 use serde::Deserialize;
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, PartialSchema};
+
+/// `schema`, or the empty string: an empty query value is the same as an
+/// absent one (the parameter's default, or no filter).
+pub fn or_empty(schema: impl Into<RefOr<Schema>>) -> Schema {
+    AnyOfBuilder::new()
+        .item(schema)
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .build()
+        .into()
+}
+
+/// An RFC 3339 instant, or empty.
+pub fn date_time_or_empty() -> Schema {
+    or_empty(ObjectBuilder::new().schema_type(Type::String).format(Some(
+        utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime),
+    )))
+}
+
+/// A page size from 1 to [`MAX_LIMIT`], or empty (the default, [`DEFAULT_LIMIT`]).
+pub fn limit_or_empty() -> Schema {
+    or_empty(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(MAX_LIMIT as u32)),
+    )
+}
+
+fn vendor_or_empty() -> Schema {
+    or_empty(Vendor::schema())
+}
+
+fn direction_or_empty() -> Schema {
+    or_empty(Direction::schema())
+}
+
+fn outcome_or_empty() -> Schema {
+    or_empty(Outcome::schema())
+}
+
+fn group_by_or_empty() -> Schema {
+    or_empty(GroupBy::schema())
+}
 
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -37,6 +88,13 @@ pub struct CallQuery {
 /// names an unknown parameter and lists the known ones).
 pub fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t)
+        .map_err(|e| ApiError::invalid(e.body_text()))
+}
+
+/// Unwraps a path segment, answering 400 for one that is not UTF-8 once
+/// percent-decoded (axum's own answer would be plain text).
+pub fn path(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    p.map(|Path(s)| s)
         .map_err(|e| ApiError::invalid(e.body_text()))
 }
 
@@ -93,4 +151,122 @@ pub fn page(
         CallCursor::decode(c).map_err(|e| ApiError::invalid(format!("cursor: {e}")))?;
     }
     Ok(PageRequest { limit, cursor })
+}
+
+/// The filters of `GET /api/v1/calls` and `GET /api/v1/stats`, as the
+/// OpenAPI document describes them (parsed from [`CallQuery`]; a test
+/// checks the two name the same parameters). An empty value is no filter.
+/// (`Option` fields only mark the parameters optional.)
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FilterParams {
+    #[param(schema_with = vendor_or_empty)]
+    vendor: Option<String>,
+    /// A configured source's name.
+    source: Option<String>,
+    #[param(schema_with = direction_or_empty)]
+    direction: Option<String>,
+    #[param(schema_with = outcome_or_empty)]
+    outcome: Option<String>,
+    task_id: Option<String>,
+    /// The customer's own pass-through id.
+    out_id: Option<String>,
+    customer_number: Option<String>,
+    vendor_call_id: Option<String>,
+    /// RFC 3339 instant; calls with `started_at` at or after it.
+    #[param(schema_with = date_time_or_empty)]
+    since: Option<String>,
+    /// RFC 3339 instant; calls with `started_at` before it.
+    #[param(schema_with = date_time_or_empty)]
+    until: Option<String>,
+    /// One value matched exactly against the customer number, `out_id`,
+    /// the vendor call id and the call id.
+    q: Option<String>,
+}
+
+/// A list's page parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// Items per page (default 50).
+    #[param(schema_with = limit_or_empty)]
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page (opaque).
+    cursor: Option<String>,
+}
+
+/// The stats' grouping.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GroupByParams {
+    /// The key of each row (default `vendor`); `day` is the UTC date of `started_at`.
+    #[param(schema_with = group_by_or_empty)]
+    group_by: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::ParameterIn;
+
+    fn names<P: IntoParams>() -> Vec<String> {
+        P::into_params(|| Some(ParameterIn::Query))
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    }
+
+    /// The documented parameters are exactly the ones `CallQuery` reads:
+    /// each documented name parses, and together they set every field.
+    #[test]
+    fn documented_parameters_are_the_parsed_ones() {
+        let mut all = names::<FilterParams>();
+        all.extend(names::<PageParams>());
+        all.extend(names::<GroupByParams>());
+        assert_eq!(all.len(), 14, "{all:?}");
+        let qs = all
+            .iter()
+            .map(|n| format!("{n}=x"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let uri: axum::http::Uri = format!("/?{qs}").parse().unwrap();
+        let Query(q) = Query::<CallQuery>::try_from_uri(&uri).unwrap();
+        let CallQuery {
+            vendor,
+            source,
+            direction,
+            outcome,
+            task_id,
+            out_id,
+            customer_number,
+            vendor_call_id,
+            since,
+            until,
+            limit,
+            cursor,
+            group_by,
+            q,
+        } = q;
+        for (name, v) in [
+            ("vendor", vendor),
+            ("source", source),
+            ("direction", direction),
+            ("outcome", outcome),
+            ("task_id", task_id),
+            ("out_id", out_id),
+            ("customer_number", customer_number),
+            ("vendor_call_id", vendor_call_id),
+            ("since", since),
+            ("until", until),
+            ("limit", limit),
+            ("cursor", cursor),
+            ("group_by", group_by),
+            ("q", q),
+        ] {
+            assert_eq!(v.as_deref(), Some("x"), "{name} is not documented");
+        }
+    }
 }

@@ -2,27 +2,78 @@
 //! `GET /api/v1/receipts/{id}` (with the raw body: `body` when it is UTF-8,
 //! else `body_base64`), `POST /api/v1/receipts/{id}/replay`.
 
-use super::params::{page, query};
-use crate::http::error::ApiError;
+use super::params::{limit_or_empty, or_empty, page, path, query};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::AppState;
 use crate::ingest::ReplayError;
 use crate::storage::{Page, ReceiptFilter, ReceiptStatus, ReceiptSummary};
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Schema;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-#[derive(Debug, Deserialize)]
+/// The parameters of `GET /api/v1/receipts`; an empty value is no filter.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReceiptQuery {
+    #[param(schema_with = receipt_status_or_empty)]
     status: Option<String>,
+    /// A configured source's name.
     source: Option<String>,
+    /// Items per page (default 50).
+    #[param(schema_with = limit_or_empty)]
     limit: Option<String>,
+    /// The `next_cursor` of the previous page (opaque).
     cursor: Option<String>,
 }
 
+fn receipt_status_or_empty() -> Schema {
+    or_empty(ReceiptStatus::schema())
+}
+
+/// A receipt with its body: `body` (text) when the body is UTF-8, else
+/// `body_base64` (standard base64); exactly one of the two is present.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptDetail {
+    #[serde(flatten)]
+    pub summary: ReceiptSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub body_base64: Option<String>,
+}
+
+/// What a replay did: the receipt as it is now, and the calls it changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplayResult {
+    /// The receipt after the replay (`null` only if it vanished meanwhile).
+    #[schema(required = true)]
+    pub receipt: Option<ReceiptSummary>,
+    /// Calls made, changed, given an analysis, and left as they were.
+    pub created: usize,
+    pub updated: usize,
+    pub analyzed: usize,
+    pub unchanged: usize,
+}
+
+/// Stored pushes, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/receipts",
+    operation_id = "list_receipts",
+    tag = "receipts",
+    params(ReceiptQuery),
+    responses(
+        (status = 200, description = "One page of receipts, without bodies.", body = Page<ReceiptSummary>),
+        (status = 400, description = "A parameter is wrong or unknown.", body = ErrorBody),
+    ),
+)]
 pub async fn list(
     State(st): State<AppState>,
     q: Result<Query<ReceiptQuery>, QueryRejection>,
@@ -45,30 +96,62 @@ pub async fn list(
     ))
 }
 
+/// One receipt with the body exactly as it was pushed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/receipts/{id}",
+    operation_id = "get_receipt",
+    tag = "receipts",
+    params(("id" = String, Path, description = "The receipt's id (a ULID).")),
+    responses(
+        (status = 200, description = "The receipt and its body.", body = ReceiptDetail),
+        (status = 400, description = "The id is not valid UTF-8.", body = ErrorBody),
+        (status = 404, description = "No receipt with this id.", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(st): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReceiptDetail>, ApiError> {
+    let id = path(id)?;
     let r = st
         .store
         .get_receipt(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no receipt with id `{id}`")))?;
-    let mut v = serde_json::to_value(&r.summary).unwrap_or_default();
-    match String::from_utf8(r.body) {
-        Ok(text) => v["body"] = Value::String(text),
-        Err(e) => {
-            v["body_base64"] =
-                Value::String(base64::engine::general_purpose::STANDARD.encode(e.into_bytes()))
-        }
-    }
-    Ok(Json(v))
+    let (body, body_base64) = match String::from_utf8(r.body) {
+        Ok(text) => (Some(text), None),
+        Err(e) => (
+            None,
+            Some(base64::engine::general_purpose::STANDARD.encode(e.into_bytes())),
+        ),
+    };
+    Ok(Json(ReceiptDetail {
+        summary: r.summary,
+        body,
+        body_base64,
+    }))
 }
 
+/// Runs a stored body through its source's adapter again, under the same receipt id.
+#[utoipa::path(
+    post,
+    path = "/api/v1/receipts/{id}/replay",
+    operation_id = "replay_receipt",
+    tag = "receipts",
+    params(("id" = String, Path, description = "The receipt's id (a ULID).")),
+    responses(
+        (status = 200, description = "Replayed: the receipt's new status and what changed.", body = ReplayResult),
+        (status = 400, description = "The id is not valid UTF-8.", body = ErrorBody),
+        (status = 404, description = "No receipt with this id.", body = ErrorBody),
+        (status = 409, description = "The receipt's source is no longer configured.", body = ErrorBody),
+    ),
+)]
 pub async fn replay(
     State(st): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReplayResult>, ApiError> {
+    let id = path(id)?;
     let r = st.ingestor.replay(&id).await.map_err(|e| match e {
         ReplayError::NotFound(_) => ApiError::not_found(e.to_string()),
         ReplayError::SourceGone { .. } => ApiError::conflict(e.to_string()),
@@ -76,8 +159,11 @@ pub async fn replay(
     })?;
     let receipt = st.store.get_receipt(&id).await?.map(|r| r.summary);
     let o = r.outcome;
-    Ok(Json(json!({
-        "receipt": receipt,
-        "created": o.created, "updated": o.updated, "analyzed": o.analyzed, "unchanged": o.unchanged,
-    })))
+    Ok(Json(ReplayResult {
+        receipt,
+        created: o.created,
+        updated: o.updated,
+        analyzed: o.analyzed,
+        unchanged: o.unchanged,
+    }))
 }

@@ -3,21 +3,36 @@
 //! talk_seconds, avg_talk_seconds, cost, avg_qa_score}]}`, rows by key.
 //! `group_by` defaults to `vendor`; `day` is the UTC date of `started_at`.
 
-use super::params::{query, CallQuery};
-use crate::http::error::ApiError;
+use super::params::{query, CallQuery, FilterParams, GroupByParams};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::AppState;
 use crate::storage::{GroupBy, StatsRow};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+/// The stats: the grouping used and one row per key, ordered by key.
+#[derive(Serialize, ToSchema)]
 pub struct Stats {
+    #[schema(value_type = GroupBy)]
     pub group_by: &'static str,
     pub rows: Vec<StatsRow>,
 }
 
+/// Counts, answer rate, talk time, cost and QA score per key, over the filtered calls.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    operation_id = "get_stats",
+    tag = "stats",
+    params(FilterParams, GroupByParams),
+    responses(
+        (status = 200, description = "One row per key.", body = Stats),
+        (status = 400, description = "A parameter is wrong or unknown (`limit` and `cursor` included: stats are not paginated).", body = ErrorBody),
+    ),
+)]
 pub async fn get(
     State(st): State<AppState>,
     q: Result<Query<CallQuery>, QueryRejection>,
@@ -26,7 +41,11 @@ pub async fn get(
     if q.limit.is_some() || q.cursor.is_some() {
         return Err(ApiError::invalid("limit, cursor: stats are not paginated"));
     }
-    let name = q.group_by.as_deref().unwrap_or("vendor");
+    let name = q
+        .group_by
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("vendor");
     let group_by = GroupBy::parse(name).map_err(|e| ApiError::invalid(format!("group_by: {e}")))?;
     let rows = st.store.stats(group_by, &q.filter()?).await?;
     Ok(Json(Stats {
