@@ -25,6 +25,7 @@ mod merge;
 mod nats_sink;
 mod openapi;
 mod openapi_answers;
+mod openapi_routes;
 mod openapi_schema;
 mod outbound;
 mod outbound_nats;

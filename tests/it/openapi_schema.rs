@@ -4,7 +4,10 @@
 //! `format: date-time`). Stricter than JSON Schema in one way: an object
 //! whose schema lists `properties` and no `additionalProperties` may not
 //! carry other keys, so an answer cannot grow an undocumented field.
+//! [`Checker`] sends requests to a test app and checks their answers.
 
+use crate::support::TestApp;
+use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value};
 
 /// The problems of `value` against `schema` (empty when it conforms), each
@@ -173,6 +176,83 @@ fn unknown_keys(
         if !names.contains(&k.as_str()) {
             out.push(format!("{at}: property `{k}` is not in the schema"));
         }
+    }
+}
+
+/// Sends a request and checks its JSON answer against the document's schema
+/// for `(method, template)` at the answer's status; the status must be
+/// `expect` and documented. Returns the answer.
+pub struct Checker<'a> {
+    app: &'a TestApp,
+    doc: Value,
+    token: &'a str,
+    /// Answers checked so far.
+    pub checked: usize,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker of `app`'s answers against `doc`, sending `token` to `/api`.
+    pub fn new(app: &'a TestApp, doc: Value, token: &'a str) -> Checker<'a> {
+        Checker {
+            app,
+            doc,
+            token,
+            checked: 0,
+        }
+    }
+
+    pub async fn call(
+        &mut self,
+        method: &str,
+        template: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        expect: StatusCode,
+    ) -> Value {
+        let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut req = self.app.client.request(m, self.app.url(path));
+        if path.starts_with("/api/") && expect != StatusCode::UNAUTHORIZED {
+            req = req.bearer_auth(self.token);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, expect, "{method} {path}: {text}");
+        assert!(
+            ct.starts_with("application/json"),
+            "{method} {path}: `{ct}`"
+        );
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let response = &self.doc["paths"][template][method]["responses"][status.as_str()];
+        assert!(
+            response.is_object(),
+            "{method} {template}: {status} is not documented"
+        );
+        let schema = &response["content"]["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {template} {status}: no JSON schema"
+        );
+        let found = problems(&self.doc, schema, &value);
+        assert!(
+            found.is_empty(),
+            "{method} {path} {status}:\n{}\n{value:#}",
+            found.join("\n")
+        );
+        self.checked += 1;
+        value
+    }
+
+    pub async fn get(&mut self, template: &str, path: &str) -> Value {
+        self.call("get", template, path, None, StatusCode::OK).await
     }
 }
 
