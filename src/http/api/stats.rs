@@ -41,11 +41,7 @@ pub async fn get(
     if q.limit.is_some() || q.cursor.is_some() {
         return Err(ApiError::invalid("limit, cursor: stats are not paginated"));
     }
-    let name = q
-        .group_by
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .unwrap_or("vendor");
+    let name = q.group_by.as_deref().unwrap_or("vendor");
     let group_by = GroupBy::parse(name).map_err(|e| ApiError::invalid(format!("group_by: {e}")))?;
     let rows = st.store.stats(group_by, &q.filter()?).await?;
     Ok(Json(Stats {
