@@ -11,13 +11,15 @@ use jiff::tz::TimeZone;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+mod api_tokens;
 mod limits;
 mod postgres;
 pub mod redact;
 mod subscribers;
 
+pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 pub use postgres::PostgresSettings;
 pub use subscribers::{
@@ -35,9 +37,23 @@ pub struct Config {
     /// `sqlite://PATH` (default `sqlite://callhook.db`) or `postgres://…`.
     #[serde(default = "default_database", serialize_with = "redact::url")]
     pub database: String,
-    /// Guards `/api` when set (`Authorization: Bearer …`).
+    /// Guards `/api`, `/metrics` and the dashboard when set
+    /// (`Authorization: Bearer …`, or the login form); admin scope.
     #[serde(default, serialize_with = "redact::opt_secret")]
     pub api_token: Option<SecretString>,
+    /// `[[api_tokens]]`: more named tokens, each `read` or `admin`.
+    #[serde(default)]
+    pub api_tokens: Vec<ApiTokenConfig>,
+    /// PEM certificate chain: with `tls_key`, serve HTTPS (rustls).
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Masks customer numbers (all but the last 4 digits) in logs, the
+    /// dashboard and exports; the JSON API still answers them whole.
+    #[serde(default)]
+    pub mask_numbers: bool,
     /// `[limits]`: body size, records per push, JSON depth, acknowledgement
     /// budget, concurrency, timeouts.
     #[serde(default)]
@@ -228,6 +244,9 @@ impl Config {
                 "database",
                 "api_token",
                 "allow_private_subscribers",
+                "tls_cert",
+                "tls_key",
+                "mask_numbers",
             ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Env::prefixed("CALLHOOK_POSTGRES_").map(|k| format!("postgres.{k}").into()))
@@ -302,6 +321,9 @@ impl Config {
             }
             s.context = Some(ctx);
         }
+        api_tokens::validate(self.api_token.as_ref(), &self.api_tokens)
+            .map_err(ConfigError::Invalid)?;
+        self.tls_files().map_err(ConfigError::Invalid)?;
         self.store_url().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
         self.postgres.validate().map_err(ConfigError::Invalid)?;
@@ -314,18 +336,78 @@ impl Config {
         Ok(())
     }
 
-    /// Errors unless every source has a token or `listen` is a loopback address.
+    /// Errors unless `listen` is a loopback address, or every source has a
+    /// token and an API token guards the calls (`api_token` or
+    /// `[[api_tokens]]`).
     pub fn check_exposure(&self, insecure: bool) -> Result<(), ConfigError> {
         if insecure || self.listen.ip().is_loopback() {
             return Ok(());
         }
-        match self.sources.iter().find(|s| s.token.is_none()) {
-            Some(s) => Err(ConfigError::Invalid(format!(
+        if let Some(s) = self.sources.iter().find(|s| s.token.is_none()) {
+            return Err(ConfigError::Invalid(format!(
                 "refusing to listen on {} while source `{}` has no token: anyone could push to it. \
                  Give every source a `token`, listen on 127.0.0.1, or pass --insecure",
                 self.listen, s.name
-            ))),
-            None => Ok(()),
+            )));
+        }
+        if !self.api_auth() {
+            return Err(ConfigError::Invalid(format!(
+                "refusing to listen on {} without `api_token` (or `[[api_tokens]]`): anyone could \
+                 read the calls and customers' numbers. Set one, listen on 127.0.0.1, or pass \
+                 --insecure",
+                self.listen
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `/api`, `/metrics` and the dashboard need a token.
+    pub fn api_auth(&self) -> bool {
+        self.api_token.is_some() || !self.api_tokens.is_empty()
+    }
+
+    /// The holder of the API token `given`, if it is one (constant time
+    /// per configured token).
+    pub fn api_principal(&self, given: &str) -> Option<Principal> {
+        api_tokens::find(
+            api_tokens::all(self.api_token.as_ref(), &self.api_tokens),
+            given,
+        )
+    }
+
+    /// The secret and scope of the API token called `name` (`api_token`
+    /// for the top-level one): what signs a dashboard session.
+    pub fn api_token_named(&self, name: &str) -> Option<(&SecretString, Scope)> {
+        api_tokens::all(self.api_token.as_ref(), &self.api_tokens)
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, s, scope)| (s, scope))
+    }
+
+    /// `https` when `tls_cert`/`tls_key` are set, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// `(tls_cert, tls_key)` when HTTPS is configured.
+    ///
+    /// Errors: only one of the two is set, or a file does not exist.
+    pub fn tls_files(&self) -> Result<Option<(&Path, &Path)>, String> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) => Ok(None),
+            (Some(c), Some(k)) => {
+                for (key, path) in [("tls_cert", c), ("tls_key", k)] {
+                    if !path.is_file() {
+                        return Err(format!("{key}: file {} does not exist", path.display()));
+                    }
+                }
+                Ok(Some((c, k)))
+            }
+            (Some(_), None) => Err("tls_cert is set without tls_key: set both or neither".into()),
+            (None, Some(_)) => Err("tls_key is set without tls_cert: set both or neither".into()),
         }
     }
 

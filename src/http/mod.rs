@@ -2,6 +2,7 @@
 //! the web dashboard ([`ui`]) and health checks ([`health`]). Each module exports a `router()`.
 
 pub mod api;
+pub mod auth;
 mod body;
 pub mod client_ip;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod ingest;
 pub mod rate;
 pub mod serve;
+pub mod tls;
 pub mod ui;
 
 use crate::config::Config;
