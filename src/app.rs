@@ -20,6 +20,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("outbound delivery: {0}")]
     Workers(#[from] crate::worker::pool::WorkerError),
+    #[error("HTTPS: {0}")]
+    Tls(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -74,9 +76,15 @@ impl App {
     /// Opens the store, binds `config.listen`, starts serving and starts a
     /// dispatcher per outbound target.
     ///
-    /// Errors: [`StartError::Store`], [`StartError::Bind`],
-    /// [`StartError::Workers`].
+    /// Errors: [`StartError::Tls`] (a TLS file that cannot be used),
+    /// [`StartError::Store`], [`StartError::Bind`], [`StartError::Workers`].
     pub async fn start(config: Config) -> Result<App, StartError> {
+        let tls = match config.tls_files().map_err(StartError::Tls)? {
+            Some((cert, key)) => {
+                Some(crate::http::tls::acceptor(cert, key).map_err(StartError::Tls)?)
+            }
+            None => None,
+        };
         let store = open_store(&config).await?;
         let state = AppState::new(Arc::new(config), store);
         let addr = state.config.listen;
@@ -94,6 +102,7 @@ impl App {
             listener,
             app,
             limits,
+            tls,
             async move {
                 let _ = stopped.await;
             },

@@ -11,13 +11,16 @@ use jiff::tz::TimeZone;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+mod access;
+mod api_tokens;
 mod limits;
 mod postgres;
 pub mod redact;
 mod subscribers;
 
+pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 pub use postgres::PostgresSettings;
 pub use subscribers::{
@@ -35,9 +38,23 @@ pub struct Config {
     /// `sqlite://PATH` (default `sqlite://callhook.db`) or `postgres://…`.
     #[serde(default = "default_database", serialize_with = "redact::url")]
     pub database: String,
-    /// Guards `/api` when set (`Authorization: Bearer …`).
+    /// Guards `/api`, `/metrics` and the dashboard when set
+    /// (`Authorization: Bearer …`, or the login form); admin scope.
     #[serde(default, serialize_with = "redact::opt_secret")]
     pub api_token: Option<SecretString>,
+    /// `[[api_tokens]]`: more named tokens, each `read` or `admin`.
+    #[serde(default)]
+    pub api_tokens: Vec<ApiTokenConfig>,
+    /// PEM certificate chain: with `tls_key`, serve HTTPS (rustls).
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Masks customer numbers (all but the last 4 digits) in logs, the
+    /// dashboard and exports; the JSON API still answers them whole.
+    #[serde(default)]
+    pub mask_numbers: bool,
     /// `[limits]`: body size, records per push, JSON depth, acknowledgement
     /// budget, concurrency, timeouts.
     #[serde(default)]
@@ -228,6 +245,9 @@ impl Config {
                 "database",
                 "api_token",
                 "allow_private_subscribers",
+                "tls_cert",
+                "tls_key",
+                "mask_numbers",
             ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Env::prefixed("CALLHOOK_POSTGRES_").map(|k| format!("postgres.{k}").into()))
@@ -302,6 +322,9 @@ impl Config {
             }
             s.context = Some(ctx);
         }
+        api_tokens::validate(self.api_token.as_ref(), &self.api_tokens)
+            .map_err(ConfigError::Invalid)?;
+        self.tls_files().map_err(ConfigError::Invalid)?;
         self.store_url().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
         self.postgres.validate().map_err(ConfigError::Invalid)?;
@@ -312,21 +335,6 @@ impl Config {
         )
         .map_err(ConfigError::Invalid)?;
         Ok(())
-    }
-
-    /// Errors unless every source has a token or `listen` is a loopback address.
-    pub fn check_exposure(&self, insecure: bool) -> Result<(), ConfigError> {
-        if insecure || self.listen.ip().is_loopback() {
-            return Ok(());
-        }
-        match self.sources.iter().find(|s| s.token.is_none()) {
-            Some(s) => Err(ConfigError::Invalid(format!(
-                "refusing to listen on {} while source `{}` has no token: anyone could push to it. \
-                 Give every source a `token`, listen on 127.0.0.1, or pass --insecure",
-                self.listen, s.name
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// The store `database` names: `sqlite://PATH` (`sqlite://callhook.db`

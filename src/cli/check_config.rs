@@ -2,7 +2,7 @@
 //! `--config` file, `CALLHOOK_*` variables, flags), validates it, and prints
 //! the effective configuration as TOML with every secret redacted. Exit 0
 //! when it is valid; 2 with the reason (an unknown key named with its path,
-//! a bad value) when not.
+//! a bad value, TLS files that cannot be used) when not.
 
 use super::Cli;
 use std::process::ExitCode;
@@ -19,6 +19,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    let tls = config.tls_files().ok().flatten();
+    if let Some(Err(e)) = tls.map(|(cert, key)| crate::http::tls::acceptor(cert, key)) {
+        eprintln!("callhook: configuration: {e}");
+        return Ok(ExitCode::from(2));
+    }
     match config.effective_toml() {
         Ok(text) => {
             print!("{text}");

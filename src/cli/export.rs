@@ -210,7 +210,8 @@ pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> 
     };
     let opts = ExportOptions {
         format: args.format,
-        mask_numbers: args.mask_numbers,
+        // `mask_numbers = true` in the configuration masks every export.
+        mask_numbers: args.mask_numbers || config.mask_numbers,
     };
     let bar = progress(total);
     let mut chunks = Box::pin(export_stream(store, filter, opts));

@@ -62,7 +62,7 @@ pub enum Command {
     },
     /// Print each source's push URL, ready to paste into the vendor's console.
     Sources {
-        /// The public base URL vendors reach callhook at (default: `http://<listen>`).
+        /// The public base URL vendors reach callhook at (default: `http://<listen>`, `https://` with TLS).
         #[arg(long, env = "CALLHOOK_BASE_URL")]
         base_url: Option<String>,
         /// Print tokens in the URLs instead of `<token>`.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 pub fn lines(config: &Config, base_url: Option<&str>, show_secrets: bool) -> Vec<String> {
     let base = base_url
         .map(|b| b.trim_end_matches('/').to_owned())
-        .unwrap_or_else(|| format!("http://{}", config.listen));
+        .unwrap_or_else(|| format!("{}://{}", config.scheme(), config.listen));
     config
         .sources
         .iter()

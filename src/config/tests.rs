@@ -93,6 +93,52 @@ fn exposure_needs_tokens_off_loopback() {
         "{e}"
     );
     assert!(c.check_exposure(true).is_ok());
+    for s in &mut c.sources {
+        s.token = Some(SecretString::from(format!("t-{}", s.name)));
+    }
+    let e = c.check_exposure(false).unwrap_err().to_string();
+    assert!(
+        e.contains("without `api_token`") && e.contains("--insecure"),
+        "{e}"
+    );
+    c.api_tokens.push(ApiTokenConfig {
+        name: "grafana".into(),
+        token: SecretString::from("r"),
+        scope: Scope::Read,
+    });
+    assert!(
+        c.check_exposure(false).is_ok(),
+        "a named token guards the API"
+    );
+    c.api_tokens.clear();
+    c.api_token = Some(SecretString::from("admin"));
+    assert!(c.check_exposure(false).is_ok());
+}
+
+#[test]
+fn tls_needs_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    std::fs::write(&cert, "x").unwrap();
+    let mut c = Config::defaults();
+    c.tls_cert = Some(cert.clone());
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("tls_cert is set without tls_key"));
+    c.tls_key = Some(dir.path().join("missing.pem"));
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("tls_key: file") && e.contains("missing.pem"),
+        "{e}"
+    );
+    c.tls_cert = None;
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("tls_key is set without tls_cert"));
 }
 
 #[test]

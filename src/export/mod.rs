@@ -11,6 +11,7 @@
 pub mod columns;
 mod csv;
 pub mod mask;
+pub mod mask_view;
 mod ndjson;
 mod parquet;
 

@@ -55,12 +55,21 @@ impl ApiError {
         }
     }
 
-    /// 401 `unauthorized`.
-    pub fn unauthorized() -> ApiError {
+    /// 401 `unauthorized`: no token, or not a configured one.
+    pub fn unauthorized_because(message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthorized",
-            message: "missing or wrong API token: send `Authorization: Bearer <api_token>`".into(),
+            message: message.into(),
+        }
+    }
+
+    /// 403 `forbidden`: the token's scope does not allow this.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: message.into(),
         }
     }
 

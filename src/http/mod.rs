@@ -3,6 +3,7 @@
 //! document ([`openapi`]). Each module exports a `router()`.
 
 pub mod api;
+pub mod auth;
 mod body;
 pub mod client_ip;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod ingest;
 pub mod openapi;
 pub mod rate;
 pub mod serve;
+pub mod tls;
 pub mod ui;
 
 use crate::config::Config;

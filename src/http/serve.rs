@@ -2,7 +2,9 @@
 //! with `limits.header_read_timeout` against slow clients, and a graceful
 //! stop: on shutdown the listener closes, idle connections close, requests
 //! in progress finish and are answered (up to `limits.shutdown_timeout`).
-//! axum's own `serve` has no header timeout, hence this module.
+//! axum's own `serve` has no header timeout, hence this module. With a
+//! TLS acceptor ([`super::tls`]) each connection's handshake runs in its
+//! own task, bounded by `limits.header_read_timeout`.
 
 use crate::config::Limits;
 use axum::extract::ConnectInfo;
@@ -14,15 +16,17 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-/// Serves `router` on `listener` until `stop` completes, then stops
-/// gracefully. Always returns `Ok` once stopped; accept errors (e.g. out of
+/// Serves `router` on `listener` (HTTPS when `tls` is given) until `stop`
+/// completes, then stops gracefully. Always returns `Ok` once stopped; accept errors (e.g. out of
 /// file descriptors) are logged and retried after a short pause.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -54,12 +58,36 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(req.map(axum::body::Body::new))
         });
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let Some(tls) = tls.clone() else {
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .into_owned();
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+            });
+            continue;
+        };
+        // The handshake must not hold up the accept loop, and the
+        // connection must still be watched for the graceful stop.
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let stream = match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(conn.into_owned()).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });

@@ -316,9 +316,14 @@ async fn check_config_prints_the_effective_configuration_without_a_secret() {
         r#"api_token = "api-SECRET-1"
 database = "postgres://app:db-SECRET-2@127.0.0.1:5432/x"
 allow_private_subscribers = true
+mask_numbers = true
 
 [limits]
 ack_budget = "300ms"
+
+[[api_tokens]]
+name = "grafana"
+token = "read-SECRET-5"
 
 [[sources]]
 name = "ali"
@@ -347,6 +352,13 @@ secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     }
     let shown: toml::Table = text.parse().expect("the output is TOML");
     assert_eq!(shown["api_token"].as_str(), Some("<redacted>"));
+    assert_eq!(shown["api_tokens"][0]["token"].as_str(), Some("<redacted>"));
+    assert_eq!(
+        shown["api_tokens"][0]["scope"].as_str(),
+        Some("read"),
+        "default scope"
+    );
+    assert_eq!(shown["mask_numbers"].as_bool(), Some(true));
     assert_eq!(
         shown["database"].as_str(),
         Some("postgres://app:REDACTED@127.0.0.1:5432/x")

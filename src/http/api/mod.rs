@@ -16,7 +16,7 @@ mod subscribers;
 
 use super::error::ApiError;
 use super::{bearer, AppState};
-use crate::config::secret_matches;
+use crate::http::auth::{authorize, Denied};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
@@ -70,16 +70,22 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-async fn require_token(
+/// Middleware: 401 without a configured API token, 403 when the token's
+/// scope does not allow the method ([`crate::http::auth`]); the holder is
+/// put in the request's extensions for the handlers' logs.
+pub(crate) async fn require_token(
     State(st): State<AppState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = &st.config.api_token {
-        let given = bearer(req.headers()).unwrap_or_default();
-        if !secret_matches(token, given) {
-            return Err(ApiError::unauthorized());
+    match authorize(&st.config, req.method(), bearer(req.headers())) {
+        Ok(holder) => {
+            if let Some(h) = holder {
+                req.extensions_mut().insert(h);
+            }
+            Ok(next.run(req).await)
         }
+        Err(d @ Denied::Unauthenticated) => Err(ApiError::unauthorized_because(d.message())),
+        Err(d) => Err(ApiError::forbidden(d.message())),
     }
-    Ok(next.run(req).await)
 }

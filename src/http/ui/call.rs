@@ -94,11 +94,14 @@ pub async fn page(
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<(CookieJar, Response), UiError> {
-    let detail = st
+    let mut detail = st
         .store
         .get_call(&id)
         .await?
         .ok_or_else(|| UiError::NotFound(format!("no call with id `{id}`")))?;
+    if st.config.mask_numbers {
+        crate::export::mask_view::mask_call(&mut detail.call);
+    }
     let (jar, chrome) = chrome(&st, jar, None);
     let page = CallPage {
         nav: "calls",

@@ -7,6 +7,7 @@ use super::filters::FilterForm;
 use super::templates::{choices, Choice, Chrome};
 use super::{chrome, format, html, UiError};
 use crate::domain::{Call, Direction, Outcome, Vendor};
+use crate::export::mask::mask_number;
 use crate::http::AppState;
 use crate::storage::{CallCursor, PageRequest};
 use askama::Template;
@@ -101,7 +102,7 @@ pub async fn page(
         CallCursor::decode(c).map_err(|e| UiError::BadRequest(format!("cursor: {e}")))?;
     }
     let has_cursor = cursor.is_some();
-    let page = st
+    let mut page = st
         .store
         .list_calls(
             &filter,
@@ -111,6 +112,11 @@ pub async fn page(
             },
         )
         .await?;
+    if st.config.mask_numbers {
+        for c in &mut page.items {
+            c.customer_number = c.customer_number.as_deref().map(mask_number);
+        }
+    }
     let (jar, chrome) = chrome(&st, jar, None);
     let next = page
         .next_cursor

@@ -43,6 +43,8 @@ pub async fn download(
         }
     };
     let filter = q.form.call_filter()?;
+    // `mask_numbers = true` in the configuration masks every download.
+    let mask_numbers = mask_numbers || st.config.mask_numbers;
     let opts = ExportOptions {
         format,
         mask_numbers,

@@ -1,9 +1,11 @@
 //! `GET/POST /login`, `POST /logout`, and the guard that sends a browser
-//! without a valid session to the login form (only when `api_token` is set).
+//! without a valid session to the login form (only when an API token is
+//! configured) and refuses a read-scope session's posts.
 
-use super::session::{self, check_csrf, logged_in, token_matches};
+use super::session::{self, check_csrf, logged_in};
 use super::templates::LoginPage;
 use super::{html, UiError};
+use crate::http::auth::permit;
 use crate::http::AppState;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -14,18 +16,26 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 /// Sends requests without a valid session to `/login` (GET) or answers
-/// 401 (anything else); passes everything when no `api_token` is set.
+/// 401 (anything else); a session whose token has the `read` scope may
+/// not post (403: replay, retry). Passes everything when no API token is
+/// configured.
 pub async fn require_login(
     State(st): State<AppState>,
     jar: CookieJar,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = &st.config.api_token else {
+    if !st.config.api_auth() {
         return next.run(req).await;
-    };
-    if logged_in(token, &jar) {
-        return next.run(req).await;
+    }
+    if let Some(holder) = logged_in(&st.config, &jar) {
+        return match permit(holder, req.method()) {
+            Ok(holder) => {
+                req.extensions_mut().insert(holder);
+                next.run(req).await
+            }
+            Err(denied) => UiError::Forbidden(denied.message()).into_response(),
+        };
     }
     if req.method() == Method::GET {
         let target = req
@@ -59,10 +69,10 @@ pub async fn form(
     Query(q): Query<NextQuery>,
 ) -> Response {
     let next = local_path(q.next.as_deref());
-    if st.config.api_token.is_none() {
+    if !st.config.api_auth() {
         return Redirect::to(&next).into_response();
     }
-    let (jar, csrf) = session::csrf_token(jar);
+    let (jar, csrf) = session::csrf_token(jar, st.config.tls_cert.is_some());
     let page = LoginPage {
         csrf,
         next,
@@ -89,19 +99,28 @@ pub async fn submit(
 ) -> Result<Response, UiError> {
     check_csrf(&jar, &headers, &f.csrf)?;
     let next = local_path(f.next.as_deref());
-    let Some(token) = &st.config.api_token else {
+    if !st.config.api_auth() {
         return Ok(Redirect::to(&next).into_response());
-    };
-    if token_matches(token, f.token.trim()) {
-        let jar = jar.add(session::session_cookie(token));
+    }
+    let holder = st.config.api_principal(f.token.trim());
+    if let Some((name, token)) = holder
+        .as_ref()
+        .and_then(|h| Some((h.name.as_str(), st.config.api_token_named(&h.name)?.0)))
+    {
+        tracing::info!(token_name = name, "dashboard login");
+        let jar = jar.add(session::session_cookie(
+            name,
+            token,
+            st.config.tls_cert.is_some(),
+        ));
         return Ok((jar, Redirect::to(&next)).into_response());
     }
     tracing::warn!("dashboard login with a wrong token");
-    let (jar, csrf) = session::csrf_token(jar);
+    let (jar, csrf) = session::csrf_token(jar, st.config.tls_cert.is_some());
     let page = LoginPage {
         csrf,
         next,
-        error: Some("That is not the API token.".into()),
+        error: Some("That is not one of the API tokens.".into()),
     };
     Ok((StatusCode::UNAUTHORIZED, jar, html(&page)).into_response())
 }
@@ -113,12 +132,14 @@ pub struct CsrfForm {
 }
 
 pub async fn logout(
+    State(st): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, UiError> {
     check_csrf(&jar, &headers, &f.csrf)?;
-    Ok((jar.add(session::logout_cookie()), Redirect::to("/login")).into_response())
+    let gone = session::logout_cookie(st.config.tls_cert.is_some());
+    Ok((jar.add(gone), Redirect::to("/login")).into_response())
 }
 
 #[cfg(test)]

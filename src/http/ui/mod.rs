@@ -45,9 +45,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
-        .route("/logout", post(login::logout))
         .route_layer(middleware::from_fn_with_state(state, login::require_login))
         .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .layer(middleware::map_response(security_headers))
@@ -85,10 +85,17 @@ pub fn html(t: &impl Template) -> Response {
 /// The header state of a page, and the jar to answer with (a CSRF token
 /// is set on the first page a browser sees).
 pub fn chrome(st: &AppState, jar: CookieJar, flash: Option<String>) -> (CookieJar, Chrome) {
-    let (jar, csrf) = session::csrf_token(jar);
+    let holder = session::logged_in(&st.config, &jar);
+    let (jar, csrf) = session::csrf_token(jar, st.config.tls_cert.is_some());
     let chrome = Chrome {
         csrf,
-        logged_in: st.config.api_token.is_some(),
+        logged_in: st.config.api_auth(),
+        // Without any API token everything is open, so admin.
+        can_admin: !st.config.api_auth()
+            || holder
+                .as_ref()
+                .is_some_and(|h| h.may(crate::config::Scope::Admin)),
+        user: holder.map(|h| format!("{} ({})", h.name, h.scope.as_str())),
         flash,
     };
     (jar, chrome)

@@ -8,6 +8,7 @@ use super::session::check_csrf;
 use super::templates::{Choice, Chrome};
 use super::{chrome, format, html, UiError};
 use crate::adapters::RecordIssue;
+use crate::export::mask_view::mask_phone_like;
 use crate::http::AppState;
 use crate::ingest::ReplayError;
 use crate::storage::{PageRequest, ReceiptFilter, ReceiptStatus, ReceiptSummary};
@@ -41,6 +42,15 @@ pub struct Row {
     pub error: String,
 }
 
+/// `text` with phone-like numbers masked when `mask` (`mask_numbers`).
+fn shown(text: String, mask: bool) -> String {
+    if mask {
+        mask_phone_like(&text).into_owned()
+    } else {
+        text
+    }
+}
+
 fn issue(i: &RecordIssue) -> String {
     let mut s = String::new();
     if let Some(idx) = i.index {
@@ -54,14 +64,14 @@ fn issue(i: &RecordIssue) -> String {
 }
 
 impl Row {
-    fn of(r: &ReceiptSummary) -> Row {
+    fn of(r: &ReceiptSummary, mask: bool) -> Row {
         Row {
             id: r.id.clone(),
             received_at: format::time(r.received_at),
             source: r.source.clone(),
             status: r.status.as_str(),
             records: r.record_count,
-            error: r.errors.first().map(issue).unwrap_or_default(),
+            error: shown(r.errors.first().map(issue).unwrap_or_default(), mask),
         }
     }
 }
@@ -117,7 +127,11 @@ pub async fn list(
             })
             .collect(),
         status,
-        rows: page.items.iter().map(Row::of).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|r| Row::of(r, st.config.mask_numbers))
+            .collect(),
         next: page
             .next_cursor
             .map(|c| form_urlencoded::byte_serialize(c.as_bytes()).collect()),
@@ -174,6 +188,10 @@ pub async fn show(
         )
     });
     let mut body = String::from_utf8_lossy(&r.body[..r.body.len().min(BODY_SHOWN)]).into_owned();
+    let mask = st.config.mask_numbers;
+    if mask {
+        body = mask_phone_like(&body).into_owned();
+    }
     if r.body.len() > BODY_SHOWN {
         body.push_str(&format!(
             "\n… (the first {BODY_SHOWN} of {} bytes; GET /api/v1/receipts/{} has all of it)",
@@ -195,8 +213,8 @@ pub async fn show(
             Some(at) => format!("{}, last at {}", s.replay_count, format::time(at)),
             None => "never".into(),
         },
-        errors: s.errors.iter().map(issue).collect(),
-        warnings: s.warnings.iter().map(issue).collect(),
+        errors: s.errors.iter().map(|i| shown(issue(i), mask)).collect(),
+        warnings: s.warnings.iter().map(|i| shown(issue(i), mask)).collect(),
         body,
     };
     let (jar, chrome) = chrome(&st, jar, flash);

@@ -1,17 +1,19 @@
 //! Dashboard login and CSRF protection.
 //!
-//! - **Login** (only when `api_token` is set): `POST /login` with the token
-//!   sets `callhook_session` = `{expiry ms}.{hex HMAC-SHA256(api_token,
-//!   "session:{expiry ms}")}`: HttpOnly, `SameSite=Strict`, 12 hours.
+//! - **Login** (only when an API token is configured): `POST /login` with
+//!   `api_token` or one of `[[api_tokens]]` sets `callhook_session` =
+//!   `{token name}.{expiry ms}.{hex HMAC-SHA256(that token, "session:{token
+//!   name}:{expiry ms}")}`: HttpOnly, `SameSite=Strict`, 12 hours. The
+//!   session has the token's scope as configured at each request.
 //!   Stateless, so any instance behind a load balancer accepts it, and
-//!   changing the token logs everyone out.
+//!   changing or removing a token logs out whoever used it.
 //! - **CSRF** (always, also without a token): every page sets a random
 //!   `callhook_csrf` cookie (`SameSite=Strict`) and puts the same value in
 //!   its forms; a `POST` is refused (403) unless the form's `csrf` field
 //!   equals the cookie, and unless its `Origin` (when sent) is this host.
 
 use super::error::UiError;
-use crate::config::secret_matches;
+use crate::config::{Config, Principal};
 use axum::http::{header, HeaderMap};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use hmac::{Hmac, Mac};
@@ -33,36 +35,48 @@ fn mac(token: &SecretString, message: &str) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
-/// The session cookie's value for a login expiring at `expires_ms`.
-pub fn session_value(token: &SecretString, expires_ms: i64) -> String {
+/// The session cookie's value for a login with the token called `name`
+/// (secret `token`) expiring at `expires_ms`.
+pub fn session_value(name: &str, token: &SecretString, expires_ms: i64) -> String {
     format!(
-        "{expires_ms}.{}",
-        mac(token, &format!("session:{expires_ms}"))
+        "{name}.{expires_ms}.{}",
+        mac(token, &format!("session:{name}:{expires_ms}"))
     )
 }
 
-/// Whether `value` is a session made with `token` that has not expired at `now_ms`.
-pub fn session_valid(token: &SecretString, value: &str, now_ms: i64) -> bool {
-    let Some((expires, _)) = value.split_once('.') else {
-        return false;
-    };
-    let Ok(expires_ms) = expires.parse::<i64>() else {
-        return false;
-    };
-    let want = session_value(token, expires_ms);
-    expires_ms > now_ms && bool::from(want.as_bytes().ct_eq(value.as_bytes()))
+/// The holder of session `value` when it was made with a token of
+/// `config` (by name) and has not expired at `now_ms`.
+pub fn session_holder(config: &Config, value: &str, now_ms: i64) -> Option<Principal> {
+    // The name may contain dots; the expiry and MAC never do.
+    let mut parts = value.rsplitn(3, '.');
+    let (_mac, expires, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let expires_ms = expires.parse::<i64>().ok()?;
+    let (token, scope) = config.api_token_named(name)?;
+    let want = session_value(name, token, expires_ms);
+    (expires_ms > now_ms && bool::from(want.as_bytes().ct_eq(value.as_bytes()))).then(|| {
+        Principal {
+            name: name.to_owned(),
+            scope,
+        }
+    })
 }
 
-/// `true` when the request carries a valid session for `token`.
-pub fn logged_in(token: &SecretString, jar: &CookieJar) -> bool {
+/// The holder of the request's session, if it carries a valid one.
+pub fn logged_in(config: &Config, jar: &CookieJar) -> Option<Principal> {
     let now = jiff::Timestamp::now().as_millisecond();
-    jar.get(SESSION_COOKIE)
-        .is_some_and(|c| session_valid(token, c.value(), now))
+    session_holder(config, jar.get(SESSION_COOKIE)?.value(), now)
 }
 
-/// A cookie that lives for the browser's session or `max_age` seconds.
-fn cookie(name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
+/// A cookie that lives for the browser's session or `max_age` seconds;
+/// `Secure` when callhook serves HTTPS itself (`tls_cert`).
+fn cookie(
+    name: &'static str,
+    value: String,
+    max_age: Option<i64>,
+    secure: bool,
+) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
+    c.set_secure(secure);
     c.set_http_only(true);
     c.set_same_site(SameSite::Strict);
     c.set_path("/");
@@ -72,30 +86,31 @@ fn cookie(name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'st
     c
 }
 
-/// The session cookie of a login with `token` now.
-pub fn session_cookie(token: &SecretString) -> Cookie<'static> {
+/// The session cookie of a login now with the token called `name`.
+pub fn session_cookie(name: &str, token: &SecretString, secure: bool) -> Cookie<'static> {
     let expires = jiff::Timestamp::now().as_millisecond() + SESSION_SECONDS * 1000;
     cookie(
         SESSION_COOKIE,
-        session_value(token, expires),
+        session_value(name, token, expires),
         Some(SESSION_SECONDS),
+        secure,
     )
 }
 
 /// A cookie that removes the session.
-pub fn logout_cookie() -> Cookie<'static> {
-    cookie(SESSION_COOKIE, String::new(), Some(0))
+pub fn logout_cookie(secure: bool) -> Cookie<'static> {
+    cookie(SESSION_COOKIE, String::new(), Some(0), secure)
 }
 
 /// The request's CSRF token, and the jar to answer with (a new token is
 /// made and set when the request has none).
-pub fn csrf_token(jar: CookieJar) -> (CookieJar, String) {
+pub fn csrf_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
     if let Some(c) = jar.get(CSRF_COOKIE).filter(|c| c.value().len() == 32) {
         let v = c.value().to_owned();
         return (jar, v);
     }
     let v = hex::encode(rand::random::<[u8; 16]>());
-    (jar.add(cookie(CSRF_COOKIE, v.clone(), None)), v)
+    (jar.add(cookie(CSRF_COOKIE, v.clone(), None, secure)), v)
 }
 
 /// Checks a form post: its `csrf` field equals the cookie, and the
@@ -123,25 +138,50 @@ pub fn check_csrf(jar: &CookieJar, headers: &HeaderMap, given: &str) -> Result<(
     Ok(())
 }
 
-/// Whether the submitted login `token` is the configured one.
-pub fn token_matches(token: &SecretString, given: &str) -> bool {
-    secret_matches(token, given)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Scope;
+
+    fn config(toml: &str) -> Config {
+        let mut c: Config = toml::from_str(toml).unwrap();
+        c.validate().unwrap();
+        c
+    }
 
     #[test]
     fn a_session_is_valid_until_it_expires_and_only_for_its_token() {
+        let c =
+            config("api_token = \"s3cret\"\n[[api_tokens]]\nname = \"team.read\"\ntoken = \"r\"\n");
         let token = SecretString::from("s3cret");
-        let v = session_value(&token, 10_000);
-        assert!(session_valid(&token, &v, 9_999));
-        assert!(!session_valid(&token, &v, 10_000), "expired");
-        assert!(!session_valid(&SecretString::from("other"), &v, 0));
-        let forged = format!("99999999.{}", v.split_once('.').unwrap().1);
-        assert!(!session_valid(&token, &forged, 0), "expiry is signed");
-        assert!(!session_valid(&token, "garbage", 0));
+        let v = session_value("api_token", &token, 10_000);
+        let admin = session_holder(&c, &v, 9_999).unwrap();
+        assert_eq!(
+            (admin.name.as_str(), admin.scope),
+            ("api_token", Scope::Admin)
+        );
+        assert!(session_holder(&c, &v, 10_000).is_none(), "expired");
+        let other = session_value("api_token", &SecretString::from("other"), 10_000);
+        assert!(
+            session_holder(&c, &other, 0).is_none(),
+            "signed with another token"
+        );
+        let mac = v.rsplit_once('.').unwrap().1;
+        let forged = format!("api_token.99999999.{mac}");
+        assert!(session_holder(&c, &forged, 0).is_none(), "expiry is signed");
+        let renamed = format!("team.read.10000.{mac}");
+        assert!(session_holder(&c, &renamed, 0).is_none(), "name is signed");
+        assert!(session_holder(&c, "garbage", 0).is_none());
+        // A dotted name keeps its own scope.
+        let r = session_value("team.read", &SecretString::from("r"), 10_000);
+        let reader = session_holder(&c, &r, 0).unwrap();
+        assert_eq!(
+            (reader.name.as_str(), reader.scope),
+            ("team.read", Scope::Read)
+        );
+        // Removing the token from the configuration ends its sessions.
+        let without = config("api_token = \"s3cret\"\n");
+        assert!(session_holder(&without, &r, 0).is_none());
     }
 
     #[test]

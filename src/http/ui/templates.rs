@@ -10,6 +10,10 @@ use askama::Template;
 pub struct Chrome {
     pub csrf: String,
     pub logged_in: bool,
+    /// Whether the session may replay and retry (shows those buttons).
+    pub can_admin: bool,
+    /// "name (scope)" of the logged-in token.
+    pub user: Option<String>,
     pub flash: Option<String>,
 }
 
