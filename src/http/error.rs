@@ -19,7 +19,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code: `invalid_parameter`, `unauthorized`,
-    /// `not_found`, `method_not_allowed`, `conflict`, `overloaded`,
+    /// `forbidden`, `not_found`, `method_not_allowed`, `conflict`, `overloaded`,
     /// `storage_unavailable`, `internal`.
     #[schema(example = "invalid_parameter")]
     pub code: &'static str,

@@ -64,7 +64,9 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "`Authorization: Bearer <api_token>`; required when `api_token` is configured.",
+                        "`Authorization: Bearer <token>`: `api_token` or one of `[[api_tokens]]`; \
+                         required when any is configured. Any token may read (GET); other \
+                         methods need an `admin` one (else 403).",
                     ))
                     .build(),
             ),
@@ -148,8 +150,17 @@ pub fn document() -> Document {
     }
     for (path, item) in doc.paths.paths.iter_mut() {
         if path.starts_with("/api/") {
+            let reads = item.get.is_some();
             for op in operations(item) {
                 api_common(op);
+            }
+            // Every method but GET needs an `admin` token (`http::auth`).
+            for op in operations(item).skip(usize::from(reads)) {
+                add_error(
+                    op,
+                    "403",
+                    "The token's scope is `read`; this action needs `admin` (`forbidden`).",
+                );
             }
         }
     }
@@ -168,7 +179,29 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
     .flatten()
 }
 
-/// What every `/api` operation shares: the `api_token` guard (401), the
+/// An answer with the API error body.
+fn error(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+            .build(),
+    )
+}
+
+/// Documents `status` on `op` unless its handler already does.
+fn add_error(op: &mut Operation, status: &str, description: &str) {
+    add(op, status, error(description).build());
+}
+
+fn add(op: &mut Operation, status: &str, response: utoipa::openapi::Response) {
+    op.responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| response.into());
+}
+
+/// What every `/api` operation shares: the API token guard (401), the
 /// concurrency limit or an unavailable store (503 with `Retry-After`), and
 /// stored data that cannot be read (500). Added here so a new route only
 /// documents its own answers.
@@ -179,38 +212,22 @@ fn api_common(op: &mut Operation) {
             Vec::<String>::new(),
         )]);
     }
-    let error = |description: &str| {
-        ResponseBuilder::new().description(description).content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(ErrorBody::name())))
-                .build(),
-        )
-    };
-    let responses = &mut op.responses.responses;
-    let mut add = |status: &str, response: utoipa::openapi::Response| {
-        responses
-            .entry(status.to_owned())
-            .or_insert_with(|| response.into());
-    };
-    add(
-        "401",
-        error("Missing or wrong API token (`unauthorized`).").build(),
-    );
-    add(
+    add_error(op, "401", "Missing or unknown API token (`unauthorized`).");
+    add_error(
+        op,
         "500",
-        error("Stored data could not be read (`internal`); no internals are shown.").build(),
+        "Stored data could not be read (`internal`); no internals are shown.",
     );
-    add(
-        "503",
-        error("At the concurrency limit (`overloaded`) or the store is unavailable (`storage_unavailable`).")
-            .header(
-                "Retry-After",
-                utoipa::openapi::HeaderBuilder::new()
-                    .schema(u64::schema())
-                    .description(Some("Seconds to wait"))
-                    .build(),
-            )
+    let busy = error(
+        "At the concurrency limit (`overloaded`) or the store is unavailable (`storage_unavailable`).",
+    )
+    .header(
+        "Retry-After",
+        utoipa::openapi::HeaderBuilder::new()
+            .schema(u64::schema())
+            .description(Some("Seconds to wait"))
             .build(),
-    );
+    )
+    .build();
+    add(op, "503", busy);
 }

@@ -9,6 +9,8 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 pub const TOKEN: &str = "s3cret-api";
+/// A `read`-scoped token: 403 on every method but GET.
+pub const READ_TOKEN: &str = "s3cret-read";
 
 /// Every operation `interfaces.md` and the README's Interfaces section
 /// name (the dashboard's pages aside; `docs/decisions.md`, OpenAPI).
@@ -43,6 +45,7 @@ pub const NOT_YET_SERVED: &[(&str, &str)] = &[("get", "/metrics")];
 pub fn config() -> String {
     let mut toml = format!(
         "api_token = \"{TOKEN}\"\nallow_private_subscribers = true\n\n\
+         [[api_tokens]]\nname = \"reader\"\ntoken = \"{READ_TOKEN}\"\n\n\
          [[subscribers]]\nname = \"closed\"\nurl = \"http://127.0.0.1:9/hook\"\n\
          secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\nretry_schedule = [\"100ms\"]\ntimeout = \"1s\"\n"
     );
@@ -142,6 +145,12 @@ async fn the_document_names_every_route_of_the_interfaces() {
             for s in ["401", "503"] {
                 assert!(statuses.contains(&&s.to_owned()), "{method} {path}: no {s}");
             }
+            let forbidden = statuses.contains(&&"403".to_owned());
+            assert_eq!(
+                forbidden,
+                method != "get",
+                "{method} {path}: 403 documented: {forbidden}"
+            );
         }
     }
     let schemes = &doc["components"]["securitySchemes"];

@@ -3,7 +3,7 @@
 //! details, stats by every key, receipts (text and binary bodies, replay),
 //! deliveries (and retries), subscribers, push answers, API errors, health.
 
-use crate::openapi::{config, TOKEN};
+use crate::openapi::{config, READ_TOKEN, TOKEN};
 use crate::openapi_schema::Checker;
 use crate::support::{fixture, spawn_app_with};
 use reqwest::StatusCode;
@@ -252,6 +252,17 @@ async fn real_answers_conform_to_the_documented_schemas() {
         StatusCode::BAD_REQUEST,
     )
     .await;
+    c.token = READ_TOKEN; // may read, may not act
+    c.get("/api/v1/subscribers", "/api/v1/subscribers").await;
+    c.call(
+        "post",
+        bulk,
+        "/api/v1/deliveries/retry",
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    c.token = TOKEN;
     c.call(
         "post",
         bulk,

@@ -185,7 +185,8 @@ fn unknown_keys(
 pub struct Checker<'a> {
     app: &'a TestApp,
     doc: Value,
-    token: &'a str,
+    /// Sent as the bearer token to `/api`.
+    pub token: &'a str,
     /// Answers checked so far.
     pub checked: usize,
 }
