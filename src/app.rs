@@ -71,12 +71,14 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store, binds `config.listen`, starts serving and starts a
-    /// dispatcher per outbound target.
+    /// Installs the metrics recorder (once per process), opens the store,
+    /// binds `config.listen`, starts serving and starts a dispatcher per
+    /// outbound target.
     ///
     /// Errors: [`StartError::Store`], [`StartError::Bind`],
     /// [`StartError::Workers`].
     pub async fn start(config: Config) -> Result<App, StartError> {
+        crate::telemetry::install();
         let store = open_store(&config).await?;
         let state = AppState::new(Arc::new(config), store);
         let addr = state.config.listen;

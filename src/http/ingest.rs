@@ -14,8 +14,10 @@ use super::body::{self, BodyError};
 use super::client_ip::client_addr;
 use super::rate;
 use super::{bearer, AppState};
+use crate::config::SourceConfig;
 use crate::ingest::RejectReason;
-use crate::storage::StoreError;
+use crate::storage::{ReceiptStatus, StoreError};
+use crate::telemetry::push::{PushAnswer, PushResult};
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -54,6 +56,8 @@ fn query_token(query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The push handler; the answer carries a [`PushAnswer`] extension (what it
+/// came to, for `/metrics`).
 async fn hook(
     State(st): State<AppState>,
     Path(path): Path<HashMap<String, String>>,
@@ -61,8 +65,28 @@ async fn hook(
 ) -> Response {
     let name = path.get("source").map(String::as_str).unwrap_or_default();
     let Some(source) = st.config.source(name) else {
-        return answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));
+        let mut resp = answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));
+        resp.extensions_mut().insert(PushAnswer {
+            result: PushResult::NotFound,
+            source: None,
+        });
+        return resp;
     };
+    let (result, mut resp) = push(&st, source, &path, req).await;
+    resp.extensions_mut().insert(PushAnswer {
+        result,
+        source: Some(source.name.clone()),
+    });
+    resp
+}
+
+/// A push to the configured `source`: what it came to, and the answer.
+async fn push(
+    st: &AppState,
+    source: &SourceConfig,
+    path: &HashMap<String, String>,
+    req: Request,
+) -> (PushResult, Response) {
     let (parts, body) = req.into_parts();
     let client = parts
         .extensions
@@ -82,16 +106,22 @@ async fn hook(
         });
     if !source.token_matches(given.as_deref()) {
         tracing::warn!(source = %source.name, peer = ?peer, "push refused: wrong or missing token");
-        return answer(StatusCode::UNAUTHORIZED, "missing or wrong token");
+        return (
+            PushResult::Unauthorized,
+            answer(StatusCode::UNAUTHORIZED, "missing or wrong token"),
+        );
     }
     if !source.allow_ips.is_empty() {
         let allowed =
             client.is_some_and(|c| source.allow_ips.iter().any(|net| net.contains(&c.ip)));
         if !allowed {
             tracing::warn!(source = %source.name, peer = ?peer, "push refused: address not in allow_ips");
-            return answer(
-                StatusCode::FORBIDDEN,
-                "this address may not push to this source",
+            return (
+                PushResult::Forbidden,
+                answer(
+                    StatusCode::FORBIDDEN,
+                    "this address may not push to this source",
+                ),
             );
         }
     }
@@ -103,7 +133,7 @@ async fn hook(
         );
         resp.headers_mut()
             .insert(header::RETRY_AFTER, rate::retry_after_seconds(wait).into());
-        return resp;
+        return (PushResult::RateLimited, resp);
     }
     let limits = &st.config.limits;
     let declared = parts
@@ -123,7 +153,10 @@ async fn hook(
         Err(e) => {
             let msg = e.to_string();
             return match e {
-                BodyError::TooLarge { .. } => answer(StatusCode::PAYLOAD_TOO_LARGE, &msg),
+                BodyError::TooLarge { .. } => (
+                    PushResult::TooLarge,
+                    answer(StatusCode::PAYLOAD_TOO_LARGE, &msg),
+                ),
                 BodyError::TimedOut(_) => {
                     tracing::warn!(source = %source.name, peer = ?peer, "push body timed out");
                     let mut resp = answer(StatusCode::REQUEST_TIMEOUT, &msg);
@@ -131,10 +164,12 @@ async fn hook(
                         header::CONNECTION,
                         header::HeaderValue::from_static("close"),
                     );
-                    resp
+                    (PushResult::Timeout, resp)
                 }
-                BodyError::Overloaded => retry_later(&st, &msg),
-                BodyError::Broken(_) => answer(StatusCode::BAD_REQUEST, &msg),
+                BodyError::Overloaded => (PushResult::Overloaded, retry_later(st, &msg)),
+                BodyError::Broken(_) => {
+                    (PushResult::Aborted, answer(StatusCode::BAD_REQUEST, &msg))
+                }
             };
         }
     };
@@ -145,25 +180,37 @@ async fn hook(
         .await
     {
         Ok(r) => match r.rejection {
-            Some(rej) if rej.reason == RejectReason::TooManyRecords => {
-                answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message)
+            Some(rej) if rej.reason == RejectReason::TooManyRecords => (
+                PushResult::TooLarge,
+                answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message),
+            ),
+            Some(rej) => (
+                PushResult::Rejected,
+                answer(StatusCode::BAD_REQUEST, &rej.message),
+            ),
+            None => {
+                let result = match r.outcome.status {
+                    Some(ReceiptStatus::Duplicate) => PushResult::Duplicate,
+                    Some(ReceiptStatus::Partial) => PushResult::Partial,
+                    _ => PushResult::Accepted,
+                };
+                (result, answer(StatusCode::OK, "ok"))
             }
-            Some(rej) => answer(StatusCode::BAD_REQUEST, &rej.message),
-            None => answer(StatusCode::OK, "ok"),
         },
         Err(StoreError::Busy(detail)) => {
             tracing::warn!(source = %source.name, %detail, "push refused: store busy");
-            retry_later(
-                &st,
-                &format!(
-                    "busy: not stored within {} ms; nothing was kept, retry later",
-                    limits.ack_budget.as_millis()
-                ),
-            )
+            let msg = format!(
+                "busy: not stored within {} ms; nothing was kept, retry later",
+                limits.ack_budget.as_millis()
+            );
+            (PushResult::Unavailable, retry_later(st, &msg))
         }
         Err(e) => {
             tracing::error!(source = %source.name, error = %e, "push not stored");
-            retry_later(&st, "storage unavailable; retry later")
+            (
+                PushResult::Unavailable,
+                retry_later(st, "storage unavailable; retry later"),
+            )
         }
     }
 }

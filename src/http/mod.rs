@@ -18,7 +18,6 @@ use crate::storage::Store;
 use axum::http::{header, HeaderMap};
 use axum::Router;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 
 /// The token of an `Authorization: Bearer …` header, trimmed.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -60,8 +59,9 @@ impl AppState {
 }
 
 /// The whole service's routes. Pushes and the API pass the concurrency
-/// limit; health checks do not, so an overloaded instance is not restarted
-/// by its liveness probe.
+/// limit; health checks and `/metrics` do not, so an overloaded instance is
+/// not restarted by its liveness probe and can still be scraped. Every
+/// request gets an id, a span and a log line ([`crate::telemetry::request`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::router())
@@ -72,6 +72,10 @@ pub fn router(state: AppState) -> Router {
             gates::limit_concurrency,
         ))
         .merge(health::router())
-        .layer(TraceLayer::new_for_http())
+        .merge(crate::telemetry::scrape::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::telemetry::request::track,
+        ))
         .with_state(state)
 }

@@ -57,7 +57,12 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     }
 }
 
-async fn require_token(
+/// Middleware: lets a request through when `api_token` is not set or the
+/// request carries `Authorization: Bearer <api_token>`; else 401
+/// `unauthorized`. Guards `/api` and `/metrics`.
+///
+/// Errors: [`ApiError::unauthorized`].
+pub(crate) async fn require_token(
     State(st): State<AppState>,
     req: Request,
     next: Next,
