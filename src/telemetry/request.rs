@@ -7,9 +7,11 @@
 //!
 //! The span is created at ERROR level so that it is enabled whatever
 //! `CALLHOOK_LOG` lets through: a warning inside a request carries its id
-//! even when info lines are filtered out. The completion line is an info
-//! event of target [`ACCESS_TARGET`] (`CALLHOOK_LOG=info,callhook::access=warn`
-//! turns it off).
+//! even when info lines are filtered out. The completion line is a debug
+//! event of target [`ACCESS_TARGET`] (`CALLHOOK_LOG=info,callhook::access=debug`
+//! turns it on): at info it cost about 20 µs of CPU per push (formatting
+//! and a write to stderr per request, measured at 5,000 pushes/s), an
+//! eighth of what a one-record push costs in all.
 
 use super::push::{count_push, PushAnswer, PushResult};
 use super::{names, request_id};
@@ -53,7 +55,7 @@ pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Resp
         count_push(source, result, elapsed.as_secs_f64());
     }
     span.in_scope(|| {
-        tracing::info!(
+        tracing::debug!(
             target: ACCESS_TARGET,
             status = resp.status().as_u16(),
             latency_ms = elapsed.as_secs_f64() * 1000.0,

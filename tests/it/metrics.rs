@@ -285,6 +285,10 @@ async fn metrics_answer_at_the_concurrency_limit_and_count_the_503s() {
     let full = body(&Value::Array(vec![report("mx-held")]));
     let addr = app.base.trim_start_matches("http://").to_owned();
     let held = SlowPush::begin(&addr, "/hooks/mx-gate", &full, 5).await;
+    // Nothing else reaches this app meanwhile, so the held push takes the
+    // only slot (a push of ours in flight at that moment would make it the
+    // one refused).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut refused = 0.0;
     for i in 0..100 {
         let (status, _) = app
