@@ -24,6 +24,7 @@ mod load;
 mod merge;
 mod metrics;
 mod metrics_outbox;
+mod metrics_scrape;
 mod nats_sink;
 mod outbound;
 mod outbound_nats;
