@@ -74,7 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(crate::telemetry::scrape::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.config.clone(),
             crate::telemetry::request::track,
         ))
         .with_state(state)

@@ -15,11 +15,12 @@
 
 use super::push::{count_push, PushAnswer, PushResult};
 use super::{names, request_id};
-use crate::http::AppState;
+use crate::config::Config;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -27,7 +28,8 @@ use tracing::Instrument;
 pub const ACCESS_TARGET: &str = "callhook::access";
 
 /// Middleware: see the module documentation.
-pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
+/// Its state is only the configuration (to name a push's source).
+pub async fn track(State(config): State<Arc<Config>>, req: Request, next: Next) -> Response {
     let arrived = Instant::now();
     let id = request_id::of(req.headers());
     let push_source = push_source(&req);
@@ -50,7 +52,7 @@ pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Resp
             None => (PushResult::Other, None),
         };
         let source = source
-            .or_else(|| st.config.source(&raw).map(|s| s.name.clone()))
+            .or_else(|| config.source(&raw).map(|s| s.name.clone()))
             .unwrap_or_else(|| names::UNKNOWN_SOURCE.to_owned());
         count_push(source, result, elapsed.as_secs_f64());
     }
