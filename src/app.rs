@@ -73,12 +73,14 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the store, binds `config.listen`, starts serving and starts a
-    /// dispatcher per outbound target.
+    /// Installs the metrics recorder (once per process), opens the store,
+    /// binds `config.listen`, starts serving and starts a dispatcher per
+    /// outbound target.
     ///
     /// Errors: [`StartError::Tls`] (a TLS file that cannot be used),
     /// [`StartError::Store`], [`StartError::Bind`], [`StartError::Workers`].
     pub async fn start(config: Config) -> Result<App, StartError> {
+        crate::telemetry::install();
         let tls = match config.tls_files().map_err(StartError::Tls)? {
             Some((cert, key)) => {
                 Some(crate::http::tls::acceptor(cert, key).map_err(StartError::Tls)?)

@@ -15,4 +15,5 @@ pub mod http;
 pub mod ingest;
 pub mod simulator;
 pub mod storage;
+pub mod telemetry;
 pub mod worker;

@@ -18,8 +18,15 @@ async fn main() -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    // Both formats print the fields of the spans an event is in: inside a
+    // request, its `request_id`, `method` and redacted `path`
+    // (`telemetry::request`); JSON under `span` (the innermost) and `spans`.
     match cli.log_format {
-        LogFormat::Json => logs.json().init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
         LogFormat::Text => logs.init(),
     }
     match run(cli).await {

@@ -4,6 +4,7 @@
 //! stays flat and the answer comes fast whatever the load.
 
 use crate::config::Limits;
+use crate::telemetry::push::{PushAnswer, PushResult};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -103,12 +104,19 @@ pub async fn limit_concurrency(State(gates): State<Gates>, req: Request, next: N
             "overloaded: {} requests already in progress; retry later",
             gates.max_requests
         );
-        let body = if req.uri().path().starts_with("/hooks/") {
+        let push = req.uri().path().starts_with("/hooks/");
+        let body = if push {
             json!({"code": 503, "msg": msg})
         } else {
             json!({"error": {"code": "overloaded", "message": msg}})
         };
         let mut resp = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        if push {
+            resp.extensions_mut().insert(PushAnswer {
+                result: PushResult::Overloaded,
+                source: None,
+            });
+        }
         resp.headers_mut()
             .insert(header::RETRY_AFTER, gates.retry_after());
         return resp;

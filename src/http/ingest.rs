@@ -14,8 +14,10 @@ use super::body::{self, BodyError};
 use super::client_ip::client_addr;
 use super::rate;
 use super::{bearer, AppState};
+use crate::config::SourceConfig;
 use crate::ingest::RejectReason;
-use crate::storage::StoreError;
+use crate::storage::{ReceiptStatus, StoreError};
+use crate::telemetry::push::{PushAnswer as Counted, PushResult};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, StatusCode};
@@ -97,7 +99,8 @@ fn query_token(query: Option<&str>) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// A push: the vendor's body, answered once it is durable.
+/// A push: the vendor's body, answered once it is durable. The answer
+/// carries a [`Counted`] extension (what it came to, for `/metrics`).
 #[utoipa::path(
     post,
     path = "/hooks/{source}",
@@ -184,8 +187,28 @@ async fn receive(
     };
     let name = path.get("source").map(String::as_str).unwrap_or_default();
     let Some(source) = st.config.source(name) else {
-        return answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));
+        let mut resp = answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));
+        resp.extensions_mut().insert(Counted {
+            result: PushResult::NotFound,
+            source: None,
+        });
+        return resp;
     };
+    let (result, mut resp) = push(&st, source, &path, req).await;
+    resp.extensions_mut().insert(Counted {
+        result,
+        source: Some(source.name.clone()),
+    });
+    resp
+}
+
+/// A push to the configured `source`: what it came to, and the answer.
+async fn push(
+    st: &AppState,
+    source: &SourceConfig,
+    path: &HashMap<String, String>,
+    req: Request,
+) -> (PushResult, Response) {
     let (parts, body) = req.into_parts();
     let client = parts
         .extensions
@@ -205,16 +228,22 @@ async fn receive(
         });
     if !source.token_matches(given.as_deref()) {
         tracing::warn!(source = %source.name, peer = ?peer, "push refused: wrong or missing token");
-        return answer(StatusCode::UNAUTHORIZED, "missing or wrong token");
+        return (
+            PushResult::Unauthorized,
+            answer(StatusCode::UNAUTHORIZED, "missing or wrong token"),
+        );
     }
     if !source.allow_ips.is_empty() {
         let allowed =
             client.is_some_and(|c| source.allow_ips.iter().any(|net| net.contains(&c.ip)));
         if !allowed {
             tracing::warn!(source = %source.name, peer = ?peer, "push refused: address not in allow_ips");
-            return answer(
-                StatusCode::FORBIDDEN,
-                "this address may not push to this source",
+            return (
+                PushResult::Forbidden,
+                answer(
+                    StatusCode::FORBIDDEN,
+                    "this address may not push to this source",
+                ),
             );
         }
     }
@@ -226,7 +255,7 @@ async fn receive(
         );
         resp.headers_mut()
             .insert(header::RETRY_AFTER, rate::retry_after_seconds(wait).into());
-        return resp;
+        return (PushResult::RateLimited, resp);
     }
     let limits = &st.config.limits;
     let declared = parts
@@ -246,7 +275,10 @@ async fn receive(
         Err(e) => {
             let msg = e.to_string();
             return match e {
-                BodyError::TooLarge { .. } => answer(StatusCode::PAYLOAD_TOO_LARGE, &msg),
+                BodyError::TooLarge { .. } => (
+                    PushResult::TooLarge,
+                    answer(StatusCode::PAYLOAD_TOO_LARGE, &msg),
+                ),
                 BodyError::TimedOut(_) => {
                     tracing::warn!(source = %source.name, peer = ?peer, "push body timed out");
                     let mut resp = answer(StatusCode::REQUEST_TIMEOUT, &msg);
@@ -254,10 +286,12 @@ async fn receive(
                         header::CONNECTION,
                         header::HeaderValue::from_static("close"),
                     );
-                    resp
+                    (PushResult::Timeout, resp)
                 }
-                BodyError::Overloaded => retry_later(&st, &msg),
-                BodyError::Broken(_) => answer(StatusCode::BAD_REQUEST, &msg),
+                BodyError::Overloaded => (PushResult::Overloaded, retry_later(st, &msg)),
+                BodyError::Broken(_) => {
+                    (PushResult::Aborted, answer(StatusCode::BAD_REQUEST, &msg))
+                }
             };
         }
     };
@@ -268,25 +302,37 @@ async fn receive(
         .await
     {
         Ok(r) => match r.rejection {
-            Some(rej) if rej.reason == RejectReason::TooManyRecords => {
-                answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message)
+            Some(rej) if rej.reason == RejectReason::TooManyRecords => (
+                PushResult::TooLarge,
+                answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message),
+            ),
+            Some(rej) => (
+                PushResult::Rejected,
+                answer(StatusCode::BAD_REQUEST, &rej.message),
+            ),
+            None => {
+                let result = match r.outcome.status {
+                    Some(ReceiptStatus::Duplicate) => PushResult::Duplicate,
+                    Some(ReceiptStatus::Partial) => PushResult::Partial,
+                    _ => PushResult::Accepted,
+                };
+                (result, answer(StatusCode::OK, "ok"))
             }
-            Some(rej) => answer(StatusCode::BAD_REQUEST, &rej.message),
-            None => answer(StatusCode::OK, "ok"),
         },
         Err(StoreError::Busy(detail)) => {
             tracing::warn!(source = %source.name, %detail, "push refused: store busy");
-            retry_later(
-                &st,
-                &format!(
-                    "busy: not stored within {} ms; nothing was kept, retry later",
-                    limits.ack_budget.as_millis()
-                ),
-            )
+            let msg = format!(
+                "busy: not stored within {} ms; nothing was kept, retry later",
+                limits.ack_budget.as_millis()
+            );
+            (PushResult::Unavailable, retry_later(st, &msg))
         }
         Err(e) => {
             tracing::error!(source = %source.name, error = %e, "push not stored");
-            retry_later(&st, "storage unavailable; retry later")
+            (
+                PushResult::Unavailable,
+                retry_later(st, "storage unavailable; retry later"),
+            )
         }
     }
 }

@@ -22,7 +22,6 @@ use crate::storage::Store;
 use axum::http::{header, HeaderMap};
 use axum::Router;
 use std::sync::Arc;
-use tower_http::trace::TraceLayer;
 
 /// The token of an `Authorization: Bearer …` header, trimmed.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -64,8 +63,9 @@ impl AppState {
 }
 
 /// The whole service's routes. Pushes and the API pass the concurrency
-/// limit; health checks do not, so an overloaded instance is not restarted
-/// by its liveness probe.
+/// limit; health checks and `/metrics` do not, so an overloaded instance is
+/// not restarted by its liveness probe and can still be scraped. Every
+/// request gets an id, a span and a log line ([`crate::telemetry::request`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::router())
@@ -77,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(health::router())
         .merge(openapi::router())
-        .layer(TraceLayer::new_for_http())
+        .merge(crate::telemetry::scrape::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.clone(),
+            crate::telemetry::request::track,
+        ))
         .with_state(state)
 }

@@ -9,6 +9,7 @@ use crate::adapters::{self, ParseError, RecordIssue, UnknownValue};
 use crate::config::{Config, Limits, SourceConfig};
 use crate::domain::SourceKind;
 use crate::storage::{BodyResult, IngestBatch, IngestOutcome, NewReceipt, Store, StoreError};
+use crate::telemetry::push;
 use jiff::Timestamp;
 use screen::{BodyLimits, ScreenError};
 use std::collections::HashSet;
@@ -150,6 +151,7 @@ impl Ingestor {
             read_body(kind, &receipt.body, &ctx, limits)
         };
         note_unknown_values(&source.name, &reading.unknown_values);
+        let records = push::record_counts(&reading.result);
         let outcome = self
             .store
             .ingest(IngestBatch {
@@ -159,6 +161,11 @@ impl Ingestor {
                 deadline: budget.map(|b| Instant::now() + b),
             })
             .await?;
+        // A replay re-reads a body already counted when it was pushed.
+        if !replay {
+            push::count_stored(source, records, &outcome);
+            push::count_unknown_values(source, &reading.unknown_values);
+        }
         Ok(PushResult {
             outcome,
             rejection: reading.rejection,

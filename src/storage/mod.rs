@@ -154,6 +154,12 @@ pub trait Store: Send + Sync {
     /// The state of each target named in `names`, in that order.
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError>;
 
+    /// The number of pending deliveries (due, waiting or in flight) of each
+    /// target that has any, in no particular order: the outbox backlog
+    /// `/metrics` reports. Reads only the pending rows, so its cost grows
+    /// with the backlog, not with the history.
+    async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError>;
+
     /// Woken (`notify_waiters`) whenever this process writes deliveries or
     /// makes some due (a push that changed calls, a retry, an enable), so
     /// dispatchers need not wait for their next poll.

@@ -11,6 +11,11 @@ pub const BLOCKED: &str = "EXISTS (SELECT 1 FROM deliveries p WHERE p.target = d
 pub const DISABLED: &str =
     "EXISTS (SELECT 1 FROM targets t WHERE t.name = #1 AND t.disabled_at IS NOT NULL)";
 
+/// Pending deliveries per target (the partial index `deliveries_due`
+/// holds exactly these rows, so the count reads the index only).
+pub const PENDING_BY_TARGET: &str =
+    "SELECT target, count(*) FROM deliveries WHERE status = 'pending' GROUP BY target";
+
 /// The columns [`crate::storage::Delivery`] is read from, in order.
 pub const DELIVERY_COLUMNS: &str = "d.id, d.target, e.id, e.type, e.vendor, d.call_id, d.status,
     d.attempts, d.created_at, d.next_attempt_at, d.last_attempt_at, d.last_response_status,

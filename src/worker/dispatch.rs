@@ -15,6 +15,7 @@
 use super::schedule;
 use super::{SendKind, SendResult, Sink};
 use crate::storage::{AttemptRecord, NextStep, OutboundMessage, Store};
+use crate::telemetry::names;
 use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,7 +128,10 @@ impl Dispatcher {
         }
         for i in 0..6u32 {
             match self.store.record_attempts(records.clone()).await {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.count(&records);
+                    return;
+                }
                 Err(e) => {
                     tracing::warn!(target = %self.target, attempts = records.len(), error = %e, "recording attempts failed");
                     tokio::time::sleep(Duration::from_millis(100 << i)).await;
@@ -135,6 +139,24 @@ impl Dispatcher {
             }
         }
         tracing::error!(target = %self.target, attempts = records.len(), "attempts not recorded: they will be sent again when their leases end");
+    }
+
+    /// Counts recorded attempts in `callhook_deliveries_total`.
+    fn count(&self, records: &[AttemptRecord]) {
+        let (mut delivered, mut retry, mut dead) = (0u64, 0u64, 0u64);
+        for r in records {
+            match r.next {
+                NextStep::Delivered => delivered += 1,
+                NextStep::RetryAt(_) => retry += 1,
+                NextStep::Dead => dead += 1,
+            }
+        }
+        for (result, n) in [("delivered", delivered), ("retry", retry), ("dead", dead)] {
+            if n > 0 {
+                metrics::counter!(names::DELIVERIES, "target" => self.target.clone(), "result" => result)
+                    .increment(n);
+            }
+        }
     }
 
     /// One attempt: send, and decide the next step.

@@ -372,3 +372,39 @@ async fn each_target_gets_its_own_deliveries_by_its_filters() {
     assert_eq!(detail.event["id"], all[1].event_id.as_str());
     assert_eq!(detail.event["data"]["talk_seconds"], 10);
 }
+
+#[tokio::test]
+async fn pending_deliveries_counts_only_pending_rows_per_target() {
+    let only_itnio = Target {
+        vendors: vec![Vendor::Itnio],
+        ..target("itnio-only")
+    };
+    let rig = rig_with(vec![target("crm"), target("bi"), only_itnio]).await;
+    let counts = |store: Arc<dyn Store>| async move {
+        let mut c = store.pending_deliveries().await.unwrap();
+        c.sort();
+        c
+    };
+    assert!(counts(rig.store.clone()).await.is_empty());
+    rig.store
+        .ingest(push("r1", &[("a", 10), ("b", 10), ("c", 10)]))
+        .await
+        .unwrap();
+    let three = vec![("bi".to_owned(), 3), ("crm".to_owned(), 3)];
+    assert_eq!(counts(rig.store.clone()).await, three);
+    // crm's three are delivered: no longer pending; bi's wait.
+    let sink = Scripted::new(&[], SendKind::Delivered);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let d = dispatcher(&rig.store, "crm", sink.clone(), &[]);
+    let task = tokio::spawn(d.run(stopped));
+    until(&rig.store, "crm delivered", |all| {
+        all.iter()
+            .filter(|d| d.subscriber == "crm" && d.status == DeliveryStatus::Delivered)
+            .count()
+            == 3
+    })
+    .await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert_eq!(counts(rig.store.clone()).await, vec![("bi".to_owned(), 3)]);
+}

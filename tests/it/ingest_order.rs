@@ -102,6 +102,9 @@ impl Store for IdRecorder {
     async fn target_states(&self, _: &[String]) -> Result<Vec<TargetState>, StoreError> {
         unimplemented!()
     }
+    async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        unimplemented!()
+    }
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
         unimplemented!()
     }

@@ -112,15 +112,29 @@ impl Server {
 
     /// [`Server::start`] with `--config config` when given.
     pub async fn start_with(dir: &Path, database: &str, config: Option<&Path>) -> Server {
+        Server::start_custom(dir, database, config, |_| {}).await
+    }
+
+    /// [`Server::start_with`], with `customize` adding arguments or
+    /// variables to the command; stdout and stderr both go to the log.
+    pub async fn start_custom(
+        dir: &Path,
+        database: &str,
+        config: Option<&Path>,
+        customize: impl FnOnce(&mut Command),
+    ) -> Server {
         let port = free_port();
         let stderr = dir.join(format!("serve-{port}.log"));
         let log = std::fs::File::create(&stderr).expect("log file");
-        let child = Binary::command(dir)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        let out = log.try_clone().expect("log file");
+        let mut cmd = Binary::command(dir);
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--database", database])
-            .args(config.map(|c| format!("--config={}", c.display())))
+            .args(config.map(|c| format!("--config={}", c.display())));
+        customize(&mut cmd);
+        let child = cmd
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(log)
             .spawn()
             .expect("spawn callhook serve");

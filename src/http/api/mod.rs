@@ -72,7 +72,8 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 
 /// Middleware: 401 without a configured API token, 403 when the token's
 /// scope does not allow the method ([`crate::http::auth`]); the holder is
-/// put in the request's extensions for the handlers' logs.
+/// put in the request's extensions for the handlers' logs. Guards `/api`
+/// and `/metrics`.
 pub(crate) async fn require_token(
     State(st): State<AppState>,
     mut req: Request,

@@ -119,9 +119,15 @@ impl PgStore {
             None => get.await,
         }
         .map_err(unavailable)?;
+        let began = std::time::Instant::now();
         let tx = client.transaction().await.map_err(unavailable)?;
         let outcome = ingest::apply(&tx, &batch, &self.targets).await?;
         tx.commit().await.map_err(unavailable)?;
+        // One push per transaction: the batch size is always 1 here.
+        use crate::telemetry::names;
+        metrics::histogram!(names::STORE_COMMIT_SECONDS, "backend" => "postgres")
+            .record(began.elapsed().as_secs_f64());
+        metrics::histogram!(names::STORE_BATCH_SIZE, "backend" => "postgres").record(1.0);
         Ok(outcome)
     }
 }
@@ -244,6 +250,10 @@ impl Store for PgStore {
 
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
         outbox::states(&*self.client().await?, names).await
+    }
+
+    async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        outbox::pending(&*self.client().await?).await
     }
 
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {

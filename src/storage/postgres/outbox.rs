@@ -309,3 +309,15 @@ pub async fn states(c: &Client, names: &[String]) -> Result<Vec<TargetState>, St
     }
     Ok(out)
 }
+
+/// See [`Store::pending_deliveries`].
+pub async fn pending(c: &Client) -> Result<Vec<(String, u64)>, StoreError> {
+    let rows = c
+        .query(outbox_sql::PENDING_BY_TARGET, &[])
+        .await
+        .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+        .collect())
+}

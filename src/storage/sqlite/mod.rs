@@ -345,6 +345,10 @@ impl Store for SqliteStore {
         self.read(move |c| outbox::states(c, &names)).await
     }
 
+    async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(outbox::pending).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         if self.poisoned.load(std::sync::atomic::Ordering::Acquire) {
             return Err(StoreError::Unavailable(syncer::POISONED.into()));

@@ -344,3 +344,16 @@ pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, Stor
     }
     Ok(out)
 }
+
+/// See [`Store::pending_deliveries`].
+pub fn pending(c: &Connection) -> Result<Vec<(String, u64)>, StoreError> {
+    let mut q = c
+        .prepare_cached(outbox_sql::PENDING_BY_TARGET)
+        .map_err(unavailable)?;
+    let rows = q
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })
+        .map_err(unavailable)?;
+    rows.collect::<Result<_, _>>().map_err(unavailable)
+}

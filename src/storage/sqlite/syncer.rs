@@ -87,7 +87,11 @@ pub fn run(mut sync: impl Sync, groups: Receiver<Answers>, poisoned: Arc<AtomicB
         let synced = if poisoned.load(Ordering::Acquire) {
             Err(StoreError::Unavailable(POISONED.into()))
         } else {
-            sync.sync().map_err(|e| {
+            let began = std::time::Instant::now();
+            let synced = sync.sync();
+            metrics::histogram!(crate::telemetry::names::STORE_FSYNC_SECONDS, "backend" => "sqlite")
+                .record(began.elapsed().as_secs_f64());
+            synced.map_err(|e| {
                 tracing::error!(error = %e, "fsync of the WAL failed; refusing pushes until restart");
                 poisoned.store(true, Ordering::Release);
                 StoreError::Unavailable(format!("fsync failed: {e}"))

@@ -142,11 +142,13 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Work>) {
         return;
     }
     let targets = writer.targets.clone();
+    let began = std::time::Instant::now();
     let committed = writer
         .connection()
         .and_then(|conn| transact(conn, group, &targets).map_err(unavailable));
     match committed {
         Ok(results) => {
+            record_commit(began.elapsed(), group);
             let answers: Answers = group
                 .drain(..)
                 .zip(results)
@@ -168,6 +170,20 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Work>) {
                 job.refuse(StoreError::Unavailable(e.to_string()));
             }
         }
+    }
+}
+
+/// Observes one committed group: its transaction time and its pushes.
+fn record_commit(took: std::time::Duration, group: &[Work]) {
+    use crate::telemetry::names;
+    metrics::histogram!(names::STORE_COMMIT_SECONDS, "backend" => "sqlite")
+        .record(took.as_secs_f64());
+    let pushes = group
+        .iter()
+        .filter(|j| matches!(j, Work::Ingest(_)))
+        .count();
+    if pushes > 0 {
+        metrics::histogram!(names::STORE_BATCH_SIZE, "backend" => "sqlite").record(pushes as f64);
     }
 }
 

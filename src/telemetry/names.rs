@@ -1,0 +1,103 @@
+//! The name of every metric callhook exports, its help text, unit and
+//! labels, and the histogram buckets. Label values are always bounded:
+//! configured names (sources, subscribers), fixed words, or vendor field
+//! names from the adapters, never a value from a URL or a body.
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+
+/// Counter `{source, result}`: answers to `POST /hooks/…`, one per push
+/// ([`super::push::PushResult`] lists the results). An unknown source is
+/// counted as `source="(unknown)"`.
+pub const PUSHES: &str = "callhook_pushes_total";
+/// Counter `{source, vendor}`: usable records of stored pushes, changed or not.
+pub const RECORDS: &str = "callhook_records_total";
+/// Counter `{source}`: usable records that changed nothing (already known).
+pub const DUPLICATE_RECORDS: &str = "callhook_duplicate_records_total";
+/// Counter `{source}`: bad records inside stored (partial) pushes.
+pub const REJECTED_RECORDS: &str = "callhook_rejected_records_total";
+/// Counter `{vendor, field}`: vendor values the adapters did not know
+/// (mapped to `unknown`); the value itself is in the receipt's warnings.
+pub const UNKNOWN_VALUES: &str = "callhook_unknown_values_total";
+/// Histogram `{source}`, seconds: from a push's arrival to its answer.
+pub const PUSH_ACK_SECONDS: &str = "callhook_push_ack_seconds";
+/// Histogram `{backend}`, seconds: one write transaction, `BEGIN` to
+/// `COMMIT` (SQLite: a group of pushes, without the WAL fsync; PostgreSQL:
+/// one push, with the server's WAL flush).
+pub const STORE_COMMIT_SECONDS: &str = "callhook_store_commit_seconds";
+/// Histogram `{backend}`: pushes per committed transaction.
+pub const STORE_BATCH_SIZE: &str = "callhook_store_batch_size";
+/// Histogram `{backend="sqlite"}`, seconds: one fsync of the WAL, after
+/// which every group committed before it is answered.
+pub const STORE_FSYNC_SECONDS: &str = "callhook_store_fsync_seconds";
+/// Gauge `{target}`: pending deliveries of each configured target, counted
+/// when `/metrics` is scraped.
+pub const OUTBOX_BACKLOG: &str = "callhook_outbox_backlog";
+/// Counter `{target, result}`: recorded delivery attempts; `result` is
+/// `delivered`, `retry` (failed, tried again later) or `dead`.
+pub const DELIVERIES: &str = "callhook_deliveries_total";
+
+/// Label value for a push to a source that is not configured.
+pub const UNKNOWN_SOURCE: &str = "(unknown)";
+
+/// Buckets of the latency histograms, in seconds (0.5 ms to 5 s).
+pub const SECONDS_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// Buckets of [`STORE_BATCH_SIZE`] (the SQLite writer groups up to 512).
+pub const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
+/// Registers each metric's help text and unit with the installed recorder.
+pub fn describe() {
+    describe_counter!(
+        PUSHES,
+        Unit::Count,
+        "Answers to POST /hooks/..., by source and result"
+    );
+    describe_counter!(RECORDS, Unit::Count, "Usable records of stored pushes");
+    describe_counter!(
+        DUPLICATE_RECORDS,
+        Unit::Count,
+        "Usable records of stored pushes that changed nothing"
+    );
+    describe_counter!(
+        REJECTED_RECORDS,
+        Unit::Count,
+        "Unusable records inside stored (partial) pushes"
+    );
+    describe_counter!(
+        UNKNOWN_VALUES,
+        Unit::Count,
+        "Vendor values the adapter did not know, mapped to unknown"
+    );
+    describe_histogram!(
+        PUSH_ACK_SECONDS,
+        Unit::Seconds,
+        "Time from a push's arrival to its answer"
+    );
+    describe_histogram!(
+        STORE_COMMIT_SECONDS,
+        Unit::Seconds,
+        "Duration of one write transaction, BEGIN to COMMIT"
+    );
+    describe_histogram!(
+        STORE_BATCH_SIZE,
+        Unit::Count,
+        "Pushes committed in one transaction"
+    );
+    describe_histogram!(
+        STORE_FSYNC_SECONDS,
+        Unit::Seconds,
+        "Duration of one fsync of the SQLite WAL"
+    );
+    describe_gauge!(
+        OUTBOX_BACKLOG,
+        Unit::Count,
+        "Pending deliveries per target, counted at scrape time"
+    );
+    describe_counter!(
+        DELIVERIES,
+        Unit::Count,
+        "Recorded delivery attempts by target and result"
+    );
+}

@@ -1,0 +1,122 @@
+//! What a push came to, for `callhook_pushes_total` and the ingest
+//! counters. The push handler (and the concurrency gate) tag each answer
+//! with a [`PushAnswer`] response extension; [`super::request`] counts it
+//! once, with the time since the request arrived.
+
+use super::names;
+use crate::adapters::UnknownValue;
+use crate::config::SourceConfig;
+use crate::storage::{BodyResult, IngestOutcome};
+
+/// The `result` label of `callhook_pushes_total`: one per kind of answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushResult {
+    /// 200, receipt `accepted`.
+    Accepted,
+    /// 200, receipt `duplicate` (every record changed nothing).
+    Duplicate,
+    /// 200, receipt `partial` (some records unusable).
+    Partial,
+    /// 400, body kept as a `rejected` receipt (not JSON, wrong shape, too deep).
+    Rejected,
+    /// 401: missing or wrong token.
+    Unauthorized,
+    /// 403: address outside `allow_ips`.
+    Forbidden,
+    /// 404: no such source.
+    NotFound,
+    /// 408: the body did not arrive within `body_read_timeout`.
+    Timeout,
+    /// 413: body over `max_body_bytes` (not kept) or more records than
+    /// `max_records_per_push` (kept as a `rejected` receipt).
+    TooLarge,
+    /// 429: over the source's `rate_limit`.
+    RateLimited,
+    /// 503: the store is unavailable or did not start the commit within
+    /// `ack_budget`.
+    Unavailable,
+    /// 503: at `max_concurrent_requests` or `max_inflight_body_bytes`.
+    Overloaded,
+    /// 400: the connection broke while the body was read.
+    Aborted,
+    /// Any other answer (e.g. a path axum could not decode).
+    Other,
+}
+
+impl PushResult {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushResult::Accepted => "accepted",
+            PushResult::Duplicate => "duplicate",
+            PushResult::Partial => "partial",
+            PushResult::Rejected => "rejected",
+            PushResult::Unauthorized => "unauthorized",
+            PushResult::Forbidden => "forbidden",
+            PushResult::NotFound => "not_found",
+            PushResult::Timeout => "timeout",
+            PushResult::TooLarge => "too_large",
+            PushResult::RateLimited => "rate_limited",
+            PushResult::Unavailable => "unavailable",
+            PushResult::Overloaded => "overloaded",
+            PushResult::Aborted => "aborted",
+            PushResult::Other => "other",
+        }
+    }
+}
+
+/// Response extension on every answer to a push: its result, and the
+/// configured source's name when the push named one.
+#[derive(Debug, Clone)]
+pub struct PushAnswer {
+    pub result: PushResult,
+    pub source: Option<String>,
+}
+
+/// Counts one answered push and its time to answer.
+pub fn count_push(source: String, result: PushResult, seconds: f64) {
+    metrics::histogram!(names::PUSH_ACK_SECONDS, "source" => source.clone()).record(seconds);
+    metrics::counter!(names::PUSHES, "source" => source, "result" => result.as_str()).increment(1);
+}
+
+/// The usable and unusable records of a parsed body (0, 0 for a rejected
+/// one), taken before the body goes to the store.
+pub fn record_counts(result: &BodyResult) -> (usize, usize) {
+    match result {
+        BodyResult::Parsed {
+            updates, errors, ..
+        } => (updates.len(), errors.len()),
+        BodyResult::Rejected(_) => (0, 0),
+    }
+}
+
+/// Counts what a stored push held: its `usable` records (by vendor), those
+/// that changed nothing (from `outcome`), and its `unusable` records.
+pub fn count_stored(
+    source: &SourceConfig,
+    (usable, unusable): (usize, usize),
+    outcome: &IngestOutcome,
+) {
+    if usable > 0 {
+        let vendor = source.kind.vendor().as_str();
+        metrics::counter!(names::RECORDS, "source" => source.name.clone(), "vendor" => vendor)
+            .increment(usable as u64);
+    }
+    if outcome.unchanged > 0 {
+        metrics::counter!(names::DUPLICATE_RECORDS, "source" => source.name.clone())
+            .increment(outcome.unchanged as u64);
+    }
+    if unusable > 0 {
+        metrics::counter!(names::REJECTED_RECORDS, "source" => source.name.clone())
+            .increment(unusable as u64);
+    }
+}
+
+/// Counts unknown vendor values by vendor and field (never by value).
+pub fn count_unknown_values(source: &SourceConfig, values: &[UnknownValue]) {
+    let vendor = source.kind.vendor().as_str();
+    for v in values {
+        metrics::counter!(names::UNKNOWN_VALUES, "vendor" => vendor, "field" => v.field)
+            .increment(1);
+    }
+}

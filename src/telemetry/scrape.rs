@@ -1,0 +1,69 @@
+//! `GET /metrics`: every metric in the Prometheus text format (0.0.4).
+//! Outside the concurrency limit, like `/healthz`, so an overloaded
+//! instance can still be scraped; guarded like `/api` (the same check,
+//! [`crate::http::api::require_token`]) when `api_token` is set.
+//!
+//! The outbox backlog is counted here, at scrape time, with one cheap
+//! query bounded by [`BACKLOG_TIMEOUT`]; when the store does not answer in
+//! time the gauges keep their last values and a warning is logged.
+
+use super::{install, names};
+use crate::http::AppState;
+use crate::storage::Target;
+use axum::extract::State;
+use axum::http::header;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The longest a scrape waits for the backlog count.
+pub const BACKLOG_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The content type of the Prometheus text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(
+            state,
+            crate::http::api::require_token,
+        ))
+}
+
+async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
+    update_backlog(&st).await;
+    let body = install().render();
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body)
+}
+
+/// Sets `callhook_outbox_backlog` of every configured target (0 for one
+/// without pending deliveries). Targets no longer configured are not
+/// reported: label values come from the configuration only.
+async fn update_backlog(st: &AppState) {
+    let targets = Target::all(&st.config);
+    if targets.is_empty() {
+        return;
+    }
+    let counts = match tokio::time::timeout(BACKLOG_TIMEOUT, st.store.pending_deliveries()).await {
+        Ok(Ok(counts)) => counts.into_iter().collect::<HashMap<_, _>>(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "outbox backlog not counted");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = BACKLOG_TIMEOUT.as_millis() as u64,
+                "outbox backlog not counted in time"
+            );
+            return;
+        }
+    };
+    for t in targets {
+        let pending = counts.get(&t.name).copied().unwrap_or(0);
+        metrics::gauge!(names::OUTBOX_BACKLOG, "target" => t.name).set(pending as f64);
+    }
+}
