@@ -2,6 +2,7 @@
 //! by `Authorization: Bearer <api_token>` when `api_token` is configured.
 
 mod calls;
+mod deletes;
 mod deliveries;
 mod params;
 mod receipts;
@@ -21,10 +22,13 @@ use axum::Router;
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/calls", get(calls::list))
-        .route("/api/v1/calls/{id}", get(calls::get))
+        .route("/api/v1/calls/{id}", get(calls::get).delete(deletes::call))
         .route("/api/v1/stats", get(stats::get))
         .route("/api/v1/receipts", get(receipts::list))
-        .route("/api/v1/receipts/{id}", get(receipts::get))
+        .route(
+            "/api/v1/receipts/{id}",
+            get(receipts::get).delete(deletes::receipt),
+        )
         .route("/api/v1/receipts/{id}/replay", post(receipts::replay))
         .route("/api/v1/deliveries", get(deliveries::list))
         .route("/api/v1/deliveries/retry", post(deliveries::retry_many))
