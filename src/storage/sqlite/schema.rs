@@ -148,10 +148,10 @@ FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7;
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
 pub const PURGE_INDEXES: &str = r#"
-CREATE INDEX receipts_by_received ON receipts(received_at);
-CREATE INDEX events_by_created ON events(created_at);
-CREATE INDEX events_by_call ON events(call_id);
-CREATE INDEX deliveries_by_event ON deliveries(event_seq);
+CREATE INDEX IF NOT EXISTS receipts_by_received ON receipts(received_at);
+CREATE INDEX IF NOT EXISTS events_by_created ON events(created_at);
+CREATE INDEX IF NOT EXISTS events_by_call ON events(call_id);
+CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
 "#;
 
 /// Brings the database to the newest version, one transaction per step;
