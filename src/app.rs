@@ -3,6 +3,7 @@
 
 use crate::config::{Config, StoreUrl};
 use crate::http::{router, AppState};
+use crate::retention::job::RetentionJob;
 use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{Store, StoreError};
@@ -70,12 +71,14 @@ pub struct App {
     task: JoinHandle<std::io::Result<()>>,
     /// The outbound dispatchers, stopped after the server.
     workers: Option<Workers>,
+    /// The background purge (`retention_days`), stopped with the workers.
+    retention: Option<RetentionJob>,
 }
 
 impl App {
     /// Installs the metrics recorder (once per process), opens the store,
-    /// binds `config.listen`, starts serving and starts a dispatcher per
-    /// outbound target.
+    /// binds `config.listen`, starts serving, starts a dispatcher per
+    /// outbound target and, with `retention_days`, the background purge.
     ///
     /// Errors: [`StartError::Tls`] (a TLS file that cannot be used),
     /// [`StartError::Store`], [`StartError::Bind`], [`StartError::Workers`].
@@ -97,6 +100,9 @@ impl App {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let workers = Workers::start(&state.config, state.store.clone()).await?;
+        let retention = state.config.retention_days.map(|days| {
+            RetentionJob::start(state.store.clone(), days, state.config.retention_interval)
+        });
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
         let limits = state.config.limits.clone();
@@ -115,6 +121,7 @@ impl App {
             stop: Some(stop),
             task,
             workers: Some(workers),
+            retention,
         })
     }
 
@@ -130,6 +137,9 @@ impl App {
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
         if let Some(workers) = self.workers.take() {
             workers.shutdown().await;
+        }
+        if let Some(job) = self.retention.take() {
+            job.shutdown().await;
         }
         served
     }

@@ -18,6 +18,7 @@ mod api_tokens;
 mod limits;
 mod postgres;
 pub mod redact;
+mod retention;
 mod subscribers;
 
 pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
@@ -78,6 +79,18 @@ pub struct Config {
     /// Push URLs; when empty, one source per kind, named as its kind.
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    /// Days receipts, calls and finished outbound events are kept (by
+    /// `received_at`, `started_at`, `created_at`); older ones are purged
+    /// by `serve` and `callhook purge`. None (the default): kept forever.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// How often `serve` purges when `retention_days` is set; default 1 h.
+    #[serde(
+        default = "retention::default_interval",
+        deserialize_with = "limits::duration",
+        serialize_with = "redact::duration"
+    )]
+    pub retention_interval: std::time::Duration,
 }
 
 /// One push URL given to one vendor account.
@@ -167,7 +180,12 @@ impl Config {
                 .or_else(|| ctx.timezone.iana_name().map(str::to_owned));
             s.currency = s.currency.take().or(ctx.currency);
         }
-        toml::to_string_pretty(&shown).map_err(|e| e.to_string())
+        let text = toml::to_string_pretty(&shown).map_err(|e| e.to_string())?;
+        Ok(match self.retention_days {
+            // TOML has no null: say what an absent key means.
+            None => format!("# retention_days is not set: everything is kept\n{text}"),
+            Some(_) => text,
+        })
     }
 }
 
@@ -221,7 +239,8 @@ pub enum ConfigError {
 impl Config {
     /// Loads defaults, then `file` (if any), then `CALLHOOK_LISTEN`,
     /// `CALLHOOK_DATABASE`, `CALLHOOK_API_TOKEN`,
-    /// `CALLHOOK_ALLOW_PRIVATE_SUBSCRIBERS`, `CALLHOOK_LIMITS_<KEY>` (e.g.
+    /// `CALLHOOK_ALLOW_PRIVATE_SUBSCRIBERS`, `CALLHOOK_RETENTION_DAYS`,
+    /// `CALLHOOK_RETENTION_INTERVAL`, `CALLHOOK_LIMITS_<KEY>` (e.g.
     /// `CALLHOOK_LIMITS_ACK_BUDGET=300ms`) and `CALLHOOK_POSTGRES_<KEY>`
     /// (e.g. `CALLHOOK_POSTGRES_MAX_CONNECTIONS=32`), then `overrides`, and
     /// validates.
@@ -248,6 +267,8 @@ impl Config {
                 "tls_cert",
                 "tls_key",
                 "mask_numbers",
+                "retention_days",
+                "retention_interval",
             ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Env::prefixed("CALLHOOK_POSTGRES_").map(|k| format!("postgres.{k}").into()))
@@ -328,6 +349,8 @@ impl Config {
         self.store_url().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
         self.postgres.validate().map_err(ConfigError::Invalid)?;
+        retention::validate(self.retention_days, self.retention_interval)
+            .map_err(ConfigError::Invalid)?;
         subscribers::validate(
             &self.subscribers,
             self.nats.as_ref(),

@@ -1,6 +1,6 @@
 //! The command line (`interfaces.md`, Command line): `serve`, `sources`,
 //! `import`, `export`, `replay`, `push`, `deliveries`, `migrate`, `copy`,
-//! `check-config`.
+//! `check-config`, `purge`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.
 
 mod check_config;
@@ -8,6 +8,7 @@ mod copy;
 mod deliveries;
 mod export;
 mod import;
+mod purge;
 mod push;
 mod replay;
 mod serve;
@@ -109,6 +110,9 @@ pub enum Command {
     /// Validate the configuration (file, CALLHOOK_* variables) and print it
     /// as it takes effect, secrets redacted; exit 2 naming what is wrong.
     CheckConfig,
+    /// Delete receipts, calls and finished outbound events older than the
+    /// retention window (`--older-than-days`, else `retention_days`).
+    Purge(purge::PurgeArgs),
     /// List outbound deliveries and retry dead letters.
     Deliveries {
         #[command(subcommand)]
@@ -148,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Migrate => copy::migrate(&cli.load_config(None)?).await,
         Command::CheckConfig => check_config::run(&cli),
         Command::Copy { from, to } => copy::copy(from, to).await,
+        Command::Purge(args) => purge::run(cli.load_config(None)?, args).await,
         Command::Deliveries { command } => deliveries::run(cli.load_config(None)?, command).await,
     }
 }

@@ -9,6 +9,7 @@ mod filter_text;
 mod outbox;
 pub mod outbox_sql;
 pub mod postgres;
+pub mod purge;
 pub mod retry;
 pub mod rollup;
 mod shared;
@@ -20,6 +21,7 @@ mod types;
 pub use cursor::{CallCursor, CursorError};
 pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
+pub use purge::{PurgeBatch, PurgeCounts};
 pub use shared::CostSums;
 #[cfg(test)]
 pub(crate) use test_batch::test_batch;
@@ -164,6 +166,32 @@ pub trait Store: Send + Sync {
     /// makes some due (a push that changed calls, a retry, an enable), so
     /// dispatchers need not wait for their next poll.
     fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify>;
+
+    /// One retention batch ([`purge`]): deletes, in one transaction, at
+    /// most `limit` calls with `started_at` before `cutoff`, at most
+    /// `limit` receipts with `received_at` before it, the deleted calls'
+    /// finished events, and finished events made before it up to `limit`
+    /// events in all (a call has a few events, so more only when its
+    /// calls had more than one each); strictly older only. A deleted call takes its
+    /// receipt links, finished events and deliveries, and rollup sums with
+    /// it. Callers loop until a batch is not [`PurgeCounts::is_full`].
+    /// Rows locked by a push at that moment are left for the next batch
+    /// (PostgreSQL); [`PurgeBatch::Busy`] when another instance is purging.
+    async fn purge(&self, cutoff: jiff::Timestamp, limit: usize) -> Result<PurgeBatch, StoreError>;
+
+    /// What purging everything before `cutoff` would delete now, in all
+    /// batches together (`callhook purge --dry-run`).
+    async fn count_purgeable(&self, cutoff: jiff::Timestamp) -> Result<PurgeCounts, StoreError>;
+
+    /// Deletes call `id` as a purge would, and also its pending deliveries
+    /// and the receipts that mention no other call (their bodies hold its
+    /// data; receipts that also mention other calls stay, unlinked from
+    /// it). `None` when there is no such call.
+    async fn delete_call(&self, id: &str) -> Result<Option<PurgeCounts>, StoreError>;
+
+    /// Deletes receipt `id` (body included) and its links; its calls stay.
+    /// `false` when there is no such receipt.
+    async fn delete_receipt(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;

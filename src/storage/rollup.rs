@@ -160,6 +160,16 @@ impl RollupDelta {
         self.0.entry(key).or_default().add(&sums, 1);
     }
 
+    /// Takes a deleted call's contribution ([`Sums::of`] the call) away.
+    pub fn remove(&mut self, (key, sums): Contribution) {
+        self.0.entry(key).or_default().add(&sums, -1);
+    }
+
+    /// The keys changed, in key order.
+    pub fn keys(&self) -> Vec<RollupKey> {
+        self.0.keys().cloned().collect()
+    }
+
     /// The non-zero changes, in key order (the lock order on PostgreSQL).
     pub fn into_rows(self) -> impl Iterator<Item = (RollupKey, Sums)> {
         self.0.into_iter().filter(|(_, s)| !s.is_zero())

@@ -108,6 +108,18 @@ impl Store for IdRecorder {
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
         unimplemented!()
     }
+    async fn purge(&self, _: jiff::Timestamp, _: usize) -> Result<PurgeBatch, StoreError> {
+        unimplemented!()
+    }
+    async fn count_purgeable(&self, _: jiff::Timestamp) -> Result<PurgeCounts, StoreError> {
+        unimplemented!()
+    }
+    async fn delete_call(&self, _: &str) -> Result<Option<PurgeCounts>, StoreError> {
+        unimplemented!()
+    }
+    async fn delete_receipt(&self, _: &str) -> Result<bool, StoreError> {
+        unimplemented!()
+    }
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }

@@ -120,6 +120,15 @@ async fn a_read_token_reads_and_only_an_admin_token_changes() {
         0,
         "the refused replays did nothing"
     );
+    let receipt = format!("/api/v1/receipts/{id}");
+    let (status, body) = call(&app, Method::DELETE, &receipt, Some("read-s3cret")).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "delete is admin-only: {body}"
+    );
+    let (status, _) = call(&app, Method::GET, &receipt, Some("read-s3cret")).await;
+    assert_eq!(status, StatusCode::OK, "the receipt is still there");
     let subs = subscribers(&app).await;
     assert_eq!(subs["items"][0]["disabled_at"], Value::Null, "{subs}");
 

@@ -8,6 +8,7 @@
 //! `/openapi.json` then both have it.
 
 mod calls;
+mod deletes;
 mod deliveries;
 mod params;
 mod receipts;
@@ -36,10 +37,10 @@ pub use subscribers::{Subscriber, Subscribers};
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(calls::list))
-        .routes(routes!(calls::get))
+        .routes(routes!(calls::get, deletes::call))
         .routes(routes!(stats::get))
         .routes(routes!(receipts::list))
-        .routes(routes!(receipts::get))
+        .routes(routes!(receipts::get, deletes::receipt))
         .routes(routes!(receipts::replay))
         .routes(routes!(deliveries::list))
         .routes(routes!(deliveries::retry_many))

@@ -6,6 +6,7 @@
 
 pub mod ingest;
 pub mod outbox;
+pub mod purge;
 pub mod reads;
 pub mod rollups;
 pub mod schema;
@@ -254,6 +255,22 @@ impl Store for PgStore {
 
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {
         outbox::pending(&*self.client().await?).await
+    }
+
+    async fn purge(&self, cutoff: jiff::Timestamp, limit: usize) -> Result<PurgeBatch, StoreError> {
+        purge::batch(&mut self.client().await?, cutoff, limit).await
+    }
+
+    async fn count_purgeable(&self, cutoff: jiff::Timestamp) -> Result<PurgeCounts, StoreError> {
+        purge::count(&*self.client().await?, cutoff).await
+    }
+
+    async fn delete_call(&self, id: &str) -> Result<Option<PurgeCounts>, StoreError> {
+        purge::delete_call(&mut self.client().await?, id).await
+    }
+
+    async fn delete_receipt(&self, id: &str) -> Result<bool, StoreError> {
+        purge::delete_receipt(&mut self.client().await?, id).await
     }
 
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {

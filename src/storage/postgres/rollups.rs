@@ -25,11 +25,22 @@ const SUMMED: &str = "SUM(calls)::BIGINT, SUM(answered)::BIGINT, SUM(talk_second
 ///
 /// Errors: [`StoreError::Unavailable`] when a row cannot be written.
 pub async fn apply(tx: &Transaction<'_>, delta: RollupDelta) -> Result<(), StoreError> {
+    apply_to_shard(tx, delta, rand::random_range(0..SHARDS)).await
+}
+
+/// [`apply`] to the rows of `shard` (retention takes deleted calls out of
+/// shard 0, where compaction has folded past days).
+///
+/// Errors: as [`apply`].
+pub async fn apply_to_shard(
+    tx: &Transaction<'_>,
+    delta: RollupDelta,
+    shard: i16,
+) -> Result<(), StoreError> {
     let mut rows = delta.into_rows().peekable();
     if rows.peek().is_none() {
         return Ok(());
     }
-    let shard: i16 = rand::random_range(0..SHARDS);
     let stmt = tx
         .prepare_cached(
             "INSERT INTO rollups VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
@@ -133,6 +144,18 @@ fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
 /// ASCII), so instances take turns instead of racing on the same rows.
 const COMPACTION_LOCK: i64 = 0x0072_6f6c_6c75_7073;
 
+/// Takes the compaction lock for the rest of `tx` (waiting for a
+/// compaction in progress), so that a retention batch and a compaction
+/// never lock the same rows in different orders.
+///
+/// Errors: [`StoreError::Unavailable`] when the statement fails.
+pub async fn hold_compaction_lock(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMPACTION_LOCK])
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
 /// Folds every shard row of the days before `before_day` (`YYYY-MM-DD`)
 /// into shard 0, in one transaction: once a day stops taking new calls
 /// its key needs one row, not [`SHARDS`], and reads sum fewer rows. A late
@@ -183,6 +206,17 @@ pub async fn compact(
         .execute(&sql, &[&before_day])
         .await
         .map_err(unavailable)?;
+    // Keys whose calls were all deleted (retention) fold to zeros.
+    let zero: Vec<String> = sums.split(", ").map(|c| format!("{c} = 0")).collect();
+    tx.execute(
+        &format!(
+            "DELETE FROM rollups WHERE shard = 0 AND day < $1 AND {}",
+            zero.join(" AND ")
+        ),
+        &[&before_day],
+    )
+    .await
+    .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
     Ok(folded)
 }

@@ -124,6 +124,9 @@ CREATE TABLE rollups (
 );
 "#,
     REBUILD_ROLLUPS,
+    // 4: retention's indexes (old receipts and events by time, a call's
+    // events, an event's deliveries), as SQLite's migration 5.
+    crate::storage::sqlite::schema::PURGE_INDEXES,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

@@ -170,3 +170,51 @@ async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
     drop((c, store));
     drop(db);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_waits_its_turn_and_folded_rollups_of_purged_days_go() {
+    let Some(db) = fresh().await else {
+        return;
+    };
+    let store = PgStore::open(&db.url, &Default::default(), crm())
+        .await
+        .unwrap();
+    // test_batch's calls start at their receipt's time, 2025-06-15 15:06:40 UTC.
+    store
+        .ingest(test_batch("r1", &[("a", 30), ("b", 700)], false))
+        .await
+        .unwrap();
+    let cutoff: jiff::Timestamp = "2025-06-16T00:00:00Z".parse().unwrap();
+    // Another instance purging holds the lock: this one does nothing.
+    let (other, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    other
+        .execute("SELECT pg_advisory_lock($1)", &[&purge::PURGE_LOCK])
+        .await
+        .unwrap();
+    assert_eq!(store.purge(cutoff, 10).await.unwrap(), PurgeBatch::Busy);
+    assert_eq!(count(&store, "SELECT count(*) FROM calls").await, 2);
+    other
+        .execute("SELECT pg_advisory_unlock($1)", &[&purge::PURGE_LOCK])
+        .await
+        .unwrap();
+    let want = PurgeCounts {
+        calls: 2,
+        receipts: 1,
+        events: 0,
+    };
+    assert_eq!(
+        store.purge(cutoff, 10).await.unwrap(),
+        PurgeBatch::Deleted(want),
+        "the pending events stay"
+    );
+    // The calls' sums were added to a random shard and taken out of shard
+    // 0; folded together they are zeros, and the rows go.
+    store.compact_rollups("2025-06-16").await.unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM rollups").await, 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM events").await, 2);
+    drop(store);
+    drop(db);
+}

@@ -7,6 +7,7 @@
 mod checkpoint;
 mod decimal_fns;
 mod outbox;
+mod purge;
 mod reads;
 mod rollups;
 mod rows;
@@ -347,6 +348,25 @@ impl Store for SqliteStore {
 
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.read(outbox::pending).await
+    }
+
+    async fn purge(&self, cutoff: jiff::Timestamp, limit: usize) -> Result<PurgeBatch, StoreError> {
+        let counts = self.write(move |c| purge::batch(c, cutoff, limit)).await?;
+        Ok(PurgeBatch::Deleted(counts))
+    }
+
+    async fn count_purgeable(&self, cutoff: jiff::Timestamp) -> Result<PurgeCounts, StoreError> {
+        self.read(move |c| purge::count(c, cutoff)).await
+    }
+
+    async fn delete_call(&self, id: &str) -> Result<Option<PurgeCounts>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |c| purge::delete_call(c, &id)).await
+    }
+
+    async fn delete_receipt(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |c| purge::delete_receipt(c, &id)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

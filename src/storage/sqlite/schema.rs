@@ -140,7 +140,19 @@ SELECT strftime('%Y-%m-%d', started_at / 1000, 'unixepoch'), vendor, source, dir
     SUM(outcome = 'answered' AND talk_seconds >= 600)
 FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7;
 "#,
+    // 5: retention (`storage/purge.rs`) finds old receipts and events by
+    // time, a call's events, and an event's deliveries. Times and sequence
+    // numbers grow, so three of the four only ever append to their index.
+    PURGE_INDEXES,
 ];
+
+/// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
+pub const PURGE_INDEXES: &str = r#"
+CREATE INDEX IF NOT EXISTS receipts_by_received ON receipts(received_at);
+CREATE INDEX IF NOT EXISTS events_by_created ON events(created_at);
+CREATE INDEX IF NOT EXISTS events_by_call ON events(call_id);
+CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
+"#;
 
 /// Brings the database to the newest version, one transaction per step;
 /// returns how many steps were applied.
