@@ -38,7 +38,7 @@ pub async fn track(State(config): State<Arc<Config>>, req: Request, next: Next) 
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %request_id::redacted(req.uri()),
+        path = %request_id::redacted(req.uri(), config.mask_numbers),
     );
     let mut resp = next.run(req).instrument(span.clone()).await;
     let elapsed = arrived.elapsed();

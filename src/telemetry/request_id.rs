@@ -33,8 +33,10 @@ pub fn is_safe(id: &str) -> bool {
 
 /// The path and query of `uri` as logged: everything after the source in
 /// `/hooks/{source}/…` (the path token) and the value of every `token`
-/// query parameter are replaced by [`REDACTED`].
-pub fn redacted(uri: &Uri) -> String {
+/// query parameter are replaced by [`REDACTED`]; with `mask_numbers`, the
+/// other query values have their phone-like numbers masked (a search for a
+/// customer's number, `customer_number=`).
+pub fn redacted(uri: &Uri, mask_numbers: bool) -> String {
     let path = uri.path();
     let mut out = match path.strip_prefix("/hooks/") {
         Some(rest) => match rest.split_once('/') {
@@ -54,6 +56,8 @@ pub fn redacted(uri: &Uri) -> String {
                 out.push_str(key);
                 out.push('=');
                 out.push_str(REDACTED);
+            } else if mask_numbers {
+                out.push_str(&crate::export::mask_view::mask_phone_like(pair));
             } else {
                 out.push_str(pair);
             }
@@ -79,25 +83,38 @@ mod tests {
 
     #[test]
     fn push_tokens_are_redacted_from_the_path_and_query() {
-        assert_eq!(redacted(&uri("/hooks/ali/s3cret")), "/hooks/ali/<redacted>");
         assert_eq!(
-            redacted(&uri("/hooks/ali/s3cret/more")),
+            redacted(&uri("/hooks/ali/s3cret"), false),
             "/hooks/ali/<redacted>"
         );
-        assert_eq!(redacted(&uri("/hooks/ali")), "/hooks/ali");
         assert_eq!(
-            redacted(&uri("/hooks/ali?a=1&token=s3cret&b=2")),
+            redacted(&uri("/hooks/ali/s3cret/more"), false),
+            "/hooks/ali/<redacted>"
+        );
+        assert_eq!(redacted(&uri("/hooks/ali"), false), "/hooks/ali");
+        assert_eq!(
+            redacted(&uri("/hooks/ali?a=1&token=s3cret&b=2"), false),
             "/hooks/ali?a=1&token=<redacted>&b=2"
         );
         // Encoded or differently cased keys, and a key without a value.
         assert_eq!(
-            redacted(&uri("/hooks/ali?%74oken=s3cret&TOKEN=x&token")),
+            redacted(&uri("/hooks/ali?%74oken=s3cret&TOKEN=x&token"), false),
             "/hooks/ali?%74oken=<redacted>&TOKEN=<redacted>&token=<redacted>"
         );
         assert_eq!(
-            redacted(&uri("/api/v1/calls?vendor=aliyun&limit=5")),
+            redacted(&uri("/api/v1/calls?vendor=aliyun&limit=5"), false),
             "/api/v1/calls?vendor=aliyun&limit=5"
         );
+    }
+
+    #[test]
+    fn with_mask_numbers_query_numbers_are_masked_in_the_log() {
+        let u = uri("/calls?q=13812345678&customer_number=%2B8613812345678&limit=50&token=t");
+        assert_eq!(
+            redacted(&u, true),
+            "/calls?q=138****5678&customer_number=%2B861******5678&limit=50&token=<redacted>"
+        );
+        assert!(redacted(&u, false).contains("q=13812345678"));
     }
 
     #[test]
