@@ -33,6 +33,18 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// Takes the transaction-scoped advisory lock `key` if no other session
+/// holds it: `false` when one does (the caller skips its work).
+///
+/// Errors: [`StoreError::Unavailable`] when the statement fails.
+async fn try_xact_lock(tx: &tokio_postgres::Transaction<'_>, key: i64) -> Result<bool, StoreError> {
+    let row = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
+        .await
+        .map_err(unavailable)?;
+    Ok(row.get(0))
+}
+
 impl PgStore {
     /// Connects to `url` with a pool sized by `settings` (`[postgres]`) and
     /// migrates the schema (under an advisory lock); events are fanned out

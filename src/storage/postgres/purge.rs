@@ -32,12 +32,7 @@ pub async fn batch(
     limit: usize,
 ) -> Result<PurgeBatch, StoreError> {
     let tx = client.transaction().await.map_err(unavailable)?;
-    let locked: bool = tx
-        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&PURGE_LOCK])
-        .await
-        .map_err(unavailable)?
-        .get(0);
-    if !locked {
+    if !super::try_xact_lock(&tx, PURGE_LOCK).await? {
         return Ok(PurgeBatch::Busy);
     }
     rollups::hold_compaction_lock(&tx).await?;

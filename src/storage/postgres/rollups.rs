@@ -170,12 +170,7 @@ pub async fn compact(
     before_day: &str,
 ) -> Result<u64, StoreError> {
     let tx = client.transaction().await.map_err(unavailable)?;
-    let locked: bool = tx
-        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&COMPACTION_LOCK])
-        .await
-        .map_err(unavailable)?
-        .get(0);
-    if !locked {
+    if !super::try_xact_lock(&tx, COMPACTION_LOCK).await? {
         return Ok(0);
     }
     let sums = "calls, answered, talk_seconds, answered_talk_seconds, cost, qa_micros, qa_count, \
