@@ -3,6 +3,7 @@
 
 use crate::config::{Config, StoreUrl};
 use crate::http::{router, AppState};
+use crate::ingest::projector::{Projector, ProjectorSettings};
 use crate::retention::job::RetentionJob;
 use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
@@ -62,6 +63,23 @@ pub async fn migrate_store(config: &Config) -> Result<(usize, usize), StoreError
     })
 }
 
+/// Starts the projector of `state`'s store (see [`crate::ingest::projector`]).
+pub fn start_projector(state: &AppState) -> Projector {
+    let poll = match state.config.store_url() {
+        Ok(StoreUrl::Postgres(_)) => std::time::Duration::from_millis(200),
+        _ => std::time::Duration::from_secs(1),
+    };
+    Projector::start(
+        state.store.clone(),
+        state.ingestor.reader(),
+        state.ingestor.backlog.clone(),
+        ProjectorSettings {
+            batch_records: state.config.limits.projection_batch_records,
+            poll,
+        },
+    )
+}
+
 /// A started service.
 pub struct App {
     /// The bound address (the real port when `listen` asked for port 0).
@@ -73,6 +91,8 @@ pub struct App {
     workers: Option<Workers>,
     /// The background purge (`retention_days`), stopped with the workers.
     retention: Option<RetentionJob>,
+    /// Projects pending receipts into calls; stopped after the server.
+    projector: Option<Projector>,
 }
 
 impl App {
@@ -100,6 +120,7 @@ impl App {
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
         let workers = Workers::start(&state.config, state.store.clone()).await?;
+        let projector = start_projector(&state);
         let retention = state.config.retention_days.map(|days| {
             RetentionJob::start(state.store.clone(), days, state.config.retention_interval)
         });
@@ -122,7 +143,13 @@ impl App {
             task,
             workers: Some(workers),
             retention,
+            projector: Some(projector),
         })
+    }
+
+    /// The projector, to pause and resume it (maintenance, tests).
+    pub fn projector(&self) -> Option<&Projector> {
+        self.projector.as_ref()
     }
 
     /// Stops accepting connections, lets in-flight requests finish (up to
@@ -135,6 +162,9 @@ impl App {
         let served = (&mut self.task)
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if let Some(projector) = self.projector.take() {
+            projector.shutdown().await;
+        }
         if let Some(workers) = self.workers.take() {
             workers.shutdown().await;
         }

@@ -1,15 +1,18 @@
 //! `callhook import --source NAME FILE…`: saved push bodies through the same
-//! path as HTTP (parse, receipt, calls, one durable transaction each; up to
-//! 64 in flight so commits are grouped), with a progress bar and a summary.
-//! Exits 1 when any body was rejected, so scripts notice.
+//! path as HTTP (parse, durable receipt; up to 64 in flight so commits are
+//! grouped), then projected into calls before the command returns (by this
+//! process, or by a `serve` running on the same database), with progress
+//! bars and a summary. Exits 1 when any body was rejected, so scripts
+//! notice.
 
 use crate::app::open_store;
 use crate::config::Config;
 use crate::ingest::Ingestor;
-use crate::storage::ReceiptStatus;
+use crate::storage::{IngestOutcome, ReceiptStatus};
 use anyhow::Context;
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -54,10 +57,7 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
         work.extend(bodies(&text).into_iter().map(|b| (f.clone(), b)));
     }
     let store = open_store(&config).await?;
-    let ingestor = Ingestor {
-        store,
-        config: Arc::new(config),
-    };
+    let ingestor = Ingestor::new(store, Arc::new(config));
     let bar = ProgressBar::new(work.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} bodies  {per_sec}  eta {eta}")
@@ -78,29 +78,31 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
             }
         })
         .buffered(IN_FLIGHT);
+    let mut appended = Vec::new();
     while let Some((result, file)) = results.next().await {
         bar.inc(1);
         let r = result.with_context(|| format!("storing a body of {}", file.display()))?;
-        let o = r.outcome;
+        if let Some(rej) = &r.rejection {
+            summary.rejected += 1;
+            bar.println(format!("rejected: {}: {}", file.display(), rej.message));
+        } else {
+            appended.push(r.receipt_id);
+        }
+    }
+    bar.finish_and_clear();
+    let outcomes = project_all(&ingestor, &appended).await?;
+    for o in outcomes {
         match o.status {
             Some(ReceiptStatus::Accepted) => summary.accepted += 1,
             Some(ReceiptStatus::Duplicate) => summary.duplicate += 1,
             Some(ReceiptStatus::Partial) => summary.partial += 1,
-            Some(ReceiptStatus::Rejected) | None => {
-                summary.rejected += 1;
-                bar.println(format!(
-                    "rejected: {}: {}",
-                    file.display(),
-                    r.rejection.map(|r| r.message).unwrap_or_default()
-                ));
-            }
+            _ => summary.rejected += 1,
         }
         summary.records += o.created + o.updated + o.analyzed + o.unchanged;
         summary.created += o.created;
         summary.updated += o.updated;
         summary.analyzed += o.analyzed;
     }
-    bar.finish_and_clear();
     let s = &summary;
     println!(
         "imported {} bodies, {} records: {} accepted, {} duplicate, {} partial, {} rejected; calls: {} created, {} updated, {} analyzed",
@@ -115,4 +117,58 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
 
 fn remote(file: &Path) -> String {
     format!("import:{}", file.display())
+}
+
+/// Projects until every receipt of `ids` is projected, with a progress bar
+/// of records; the outcome of each (counts only for those this process
+/// projected: a `serve` on the same database may take some).
+///
+/// Errors: the store's, or a receipt still pending after a minute without
+/// progress.
+async fn project_all(ingestor: &Ingestor, ids: &[String]) -> anyhow::Result<Vec<IngestOutcome>> {
+    let reader = ingestor.reader();
+    let batch = ingestor.config.limits.projection_batch_records;
+    let bar = ProgressBar::new(ids.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} projected  {per_sec}  eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut seen: HashMap<String, IngestOutcome> = HashMap::new();
+    loop {
+        let report = ingestor.store.project(reader.clone(), batch).await?;
+        if report.receipts.is_empty() {
+            break;
+        }
+        for o in report.receipts {
+            bar.inc(1);
+            seen.insert(o.receipt_id.clone(), o);
+        }
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(o) = seen.remove(id) {
+            out.push(o);
+            continue;
+        }
+        let waited = std::time::Instant::now();
+        loop {
+            let stored = ingestor.store.get_receipt(id).await?;
+            let status = stored.map(|r| r.summary.status);
+            if status != Some(ReceiptStatus::Pending) {
+                bar.inc(1);
+                out.push(IngestOutcome {
+                    status,
+                    ..IngestOutcome::of(id)
+                });
+                break;
+            }
+            anyhow::ensure!(
+                waited.elapsed() < std::time::Duration::from_secs(60),
+                "receipt {id} is still pending after a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(out)
 }

@@ -1,5 +1,5 @@
 //! The command line (`interfaces.md`, Command line): `serve`, `sources`,
-//! `import`, `export`, `replay`, `push`, `deliveries`, `migrate`, `copy`,
+//! `import`, `export`, `replay`, `reproject`, `push`, `deliveries`, `migrate`, `copy`,
 //! `check-config`, `purge`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.
 
@@ -11,6 +11,7 @@ mod import;
 mod purge;
 mod push;
 mod replay;
+mod reproject;
 mod serve;
 mod sources;
 
@@ -85,13 +86,18 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Run stored receipts through their adapters again.
     Replay {
-        /// Only receipts with this status (accepted, duplicate, partial, rejected).
+        /// Only receipts with this status (accepted, duplicate, partial, rejected; pending ones are
+        /// projected by `serve` and skipped here).
         #[arg(long)]
         status: Option<String>,
         /// Only this receipt.
         #[arg(long, conflicts_with = "status")]
         id: Option<String>,
     },
+    /// Read stored receipts again with the adapters and source settings as
+    /// they are now, and rebuild the calls they touch (after an adapter fix
+    /// or a source's timezone change).
+    Reproject(reproject::ReprojectArgs),
     /// Act as a vendor: send bodies the way that vendor does, with its retry
     /// schedule, to test a receiver; or generate load.
     Push(push::PushArgs),
@@ -148,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Replay { status, id } => {
             replay::run(cli.load_config(None)?, status.as_deref(), id.as_deref()).await
         }
+        Command::Reproject(args) => reproject::run(cli.load_config(None)?, args).await,
         Command::Push(args) => push::run(args).await,
         Command::Migrate => copy::migrate(&cli.load_config(None)?).await,
         Command::CheckConfig => check_config::run(&cli),

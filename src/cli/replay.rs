@@ -1,6 +1,8 @@
-//! `callhook replay [--status S | --id ID]`: stored receipts through their
-//! adapters again (after an adapter fix, or a config change), oldest first,
-//! with a progress bar and a summary of the new statuses.
+//! `callhook replay [--status S | --id ID]`: stored receipts re-projected
+//! one by one with their adapters as they are now (after an adapter fix, or
+//! a config change), oldest first, with a progress bar and a summary of the
+//! new statuses. `callhook reproject` does the same in batches, by source,
+//! kind and time.
 
 use crate::app::open_store;
 use crate::config::Config;
@@ -25,10 +27,7 @@ pub async fn run(
         Some(id) => vec![id.to_owned()],
         None => store.receipt_ids(status).await?,
     };
-    let ingestor = Ingestor {
-        store,
-        config: Arc::new(config),
-    };
+    let ingestor = Ingestor::new(store, Arc::new(config));
     let bar = ProgressBar::new(ids.len() as u64);
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut failed = 0;
@@ -36,10 +35,14 @@ pub async fn run(
         match ingestor.replay(id).await {
             Ok(r) => {
                 *counts
-                    .entry(r.outcome.status.map_or("unknown", ReceiptStatus::as_str))
+                    .entry(r.status.map_or("unknown", ReceiptStatus::as_str))
                     .or_default() += 1
             }
-            Err(e @ (ReplayError::NotFound(_) | ReplayError::SourceGone { .. })) => {
+            Err(
+                e @ (ReplayError::NotFound(_)
+                | ReplayError::SourceGone { .. }
+                | ReplayError::Pending(_)),
+            ) => {
                 failed += 1;
                 bar.println(format!("skipped: {e}"));
             }

@@ -64,6 +64,15 @@ pub struct Limits {
         serialize_with = "super::redact::duration"
     )]
     pub shutdown_timeout: Duration,
+    /// Records acknowledged but not yet projected into calls (the
+    /// projection backlog) above which new pushes get 503 with
+    /// `Retry-After`, so lag and disk use stay bounded under any load; the
+    /// vendor retries. Default 1,000,000 (about a minute of projection).
+    pub max_pending_records: u64,
+    /// Records the projector applies in one transaction (at least one
+    /// receipt). Larger batches project faster; each batch holds the
+    /// write lock while it commits. Default 1,000.
+    pub projection_batch_records: usize,
 }
 
 impl Default for Limits {
@@ -78,6 +87,8 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
+            max_pending_records: 1_000_000,
+            projection_batch_records: 1_000,
         }
     }
 }
@@ -93,6 +104,8 @@ impl Limits {
             ("max_json_depth", self.max_json_depth),
             ("max_concurrent_requests", self.max_concurrent_requests),
             ("max_inflight_body_bytes", self.max_inflight_body_bytes),
+            ("max_pending_records", self.max_pending_records as usize),
+            ("projection_batch_records", self.projection_batch_records),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(format!("limits.{key}: must be at least 1"));

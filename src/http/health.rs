@@ -27,8 +27,8 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// `GET /readyz`: `{"status": "ready", "store": "ok"}`, or
-/// `{"status": "unavailable", "store": "unavailable"}` with 503.
+/// `GET /readyz`: `{"status": "ready", "store": "ok", "projection": {…}}`,
+/// or `{"status": "unavailable", "store": "unavailable", …}` with 503.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` or `unavailable`.
@@ -37,6 +37,37 @@ pub struct Readiness {
     /// `ok` or `unavailable`.
     #[schema(example = "ok")]
     pub store: &'static str,
+    /// The projection backlog as this instance last saw it (refreshed
+    /// every second): receipts acknowledged and not yet turned into calls.
+    pub projection: ProjectionDetails,
+}
+
+/// The projection part of `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProjectionDetails {
+    pub pending_receipts: u64,
+    pub pending_records: u64,
+    /// When the oldest pending receipt was received; `null` when none.
+    #[schema(required = true)]
+    pub oldest_pending_at: Option<jiff::Timestamp>,
+    /// Its age in seconds (0 when none is pending).
+    pub lag_seconds: f64,
+    /// `limits.max_pending_records`: at it, pushes get 503.
+    pub max_pending_records: u64,
+}
+
+fn projection(st: &AppState) -> ProjectionDetails {
+    let lag = st.ingestor.backlog.lag();
+    let lag_seconds = lag.oldest_pending_at.map_or(0.0, |t| {
+        (jiff::Timestamp::now().as_millisecond() - t.as_millisecond()).max(0) as f64 / 1000.0
+    });
+    ProjectionDetails {
+        pending_receipts: lag.pending_receipts,
+        pending_records: lag.pending_records,
+        oldest_pending_at: lag.oldest_pending_at,
+        lag_seconds,
+        max_pending_records: st.config.limits.max_pending_records,
+    }
 }
 
 /// Liveness: answers while the process runs (outside the concurrency limit).
@@ -71,6 +102,7 @@ async fn readyz(State(st): State<AppState>) -> (StatusCode, Json<Readiness>) {
             Json(Readiness {
                 status: "ready",
                 store: "ok",
+                projection: projection(&st),
             }),
         ),
         Err(e) => {
@@ -80,6 +112,7 @@ async fn readyz(State(st): State<AppState>) -> (StatusCode, Json<Readiness>) {
                 Json(Readiness {
                     status: "unavailable",
                     store: "unavailable",
+                    projection: projection(&st),
                 }),
             )
         }

@@ -1,22 +1,24 @@
-//! `POST /hooks/{source}` and `POST /hooks/{source}/{token}`
-//! (`interfaces.md`, Ingest). Every answer is `{"code": N, "msg": "…"}`:
-//! 200 with `code` 0 only after the push is durable; 400 for a body that is
+//! `POST /hooks/{source}` and `POST /hooks/{source}/{token}`. Every answer
+//! is `{"code": N, "msg": "…"}`: 200 with `code` 0 only after the push's
+//! receipt is durable (its calls are projected behind the answer; the
+//! `Callhook-Receipt-Id` header names the receipt); 400 for a body that is
 //! not JSON, not the kind's shape or nested deeper than
 //! `limits.max_json_depth` (kept as a `rejected` receipt); 401 wrong token;
 //! 403 address not allowed; 404 unknown source; 408 body not sent within
 //! `limits.body_read_timeout`; 413 body over `limits.max_body_bytes` (not
 //! kept) or more records than `limits.max_records_per_push` (kept as
 //! `rejected`); 503 with `Retry-After` when storage is unavailable, when it
-//! could not commit within `limits.ack_budget`, or when the service is at
-//! its concurrency or memory limit (nothing acknowledged; the vendor retries).
+//! could not commit within `limits.ack_budget`, when the projection backlog
+//! is at `limits.max_pending_records`, or when the service is at its
+//! concurrency or memory limit (nothing acknowledged; the vendor retries).
 
 use super::body::{self, BodyError};
 use super::client_ip::client_addr;
 use super::rate;
 use super::{bearer, AppState};
 use crate::config::SourceConfig;
-use crate::ingest::RejectReason;
-use crate::storage::{ReceiptStatus, StoreError};
+use crate::ingest::{PushError, RejectReason};
+use crate::storage::StoreError;
 use crate::telemetry::push::{PushAnswer as Counted, PushResult};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -31,6 +33,11 @@ use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// The response header naming the receipt a push was stored as (on 200,
+/// and on 400/413 for a body kept as `rejected`): `GET
+/// /api/v1/receipts/{id}` shows it `pending` until it is projected.
+pub const RECEIPT_ID_HEADER: &str = "callhook-receipt-id";
 
 /// The push routes with their OpenAPI paths.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -116,7 +123,8 @@ fn query_token(query: Option<&str>) -> Option<String> {
         description = "The vendor's report exactly as it sends it (JSON; shape per the source's kind). Kept verbatim as a receipt.",
     ),
     responses(
-        (status = 200, description = "Durable: the receipt and its calls are committed.", body = PushAnswer),
+        (status = 200, description = "Durable: the verbatim body is committed as a `pending` receipt, named by the `Callhook-Receipt-Id` header; its calls are projected shortly after (at rest within 50 ms).", body = PushAnswer,
+            headers(("Callhook-Receipt-Id" = String, description = "The receipt's id: `GET /api/v1/receipts/{id}` shows `pending` until projected"))),
         (status = 400, description = "Not JSON, not the kind's shape, or nested deeper than `max_json_depth`; kept as a `rejected` receipt.", body = PushAnswer),
         (status = 401, description = "Missing or wrong token.", body = PushAnswer),
         (status = 403, description = "The client's address is outside the source's `allow_ips`.", body = PushAnswer),
@@ -125,7 +133,7 @@ fn query_token(query: Option<&str>) -> Option<String> {
         (status = 413, description = "Body over `max_body_bytes` (not kept), or more records than `max_records_per_push` (kept as `rejected`).", body = PushAnswer),
         (status = 429, description = "The source is over its `rate_limit`; nothing was read or kept.", body = PushAnswer,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Storage unavailable or busy past `ack_budget`, or the service is at a limit; nothing was kept.", body = PushAnswer,
+        (status = 503, description = "Storage unavailable or busy past `ack_budget`, the projection backlog at `max_pending_records`, or the service at a limit; nothing was kept.", body = PushAnswer,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
     security((), ("push_token" = []), ("push_token_query" = [])),
@@ -301,25 +309,33 @@ async fn push(
         .push(source, bytes, remote, Some(limits.ack_budget))
         .await
     {
-        Ok(r) => match r.rejection {
-            Some(rej) if rej.reason == RejectReason::TooManyRecords => (
-                PushResult::TooLarge,
-                answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message),
-            ),
-            Some(rej) => (
-                PushResult::Rejected,
-                answer(StatusCode::BAD_REQUEST, &rej.message),
-            ),
-            None => {
-                let result = match r.outcome.status {
-                    Some(ReceiptStatus::Duplicate) => PushResult::Duplicate,
-                    Some(ReceiptStatus::Partial) => PushResult::Partial,
-                    _ => PushResult::Accepted,
-                };
-                (result, answer(StatusCode::OK, "ok"))
+        Ok(r) => {
+            let (result, resp) = match &r.rejection {
+                Some(rej) if rej.reason == RejectReason::TooManyRecords => (
+                    PushResult::TooLarge,
+                    answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message),
+                ),
+                Some(rej) => (
+                    PushResult::Rejected,
+                    answer(StatusCode::BAD_REQUEST, &rej.message),
+                ),
+                None if r.unusable > 0 => (PushResult::Partial, answer(StatusCode::OK, "ok")),
+                None => (PushResult::Accepted, answer(StatusCode::OK, "ok")),
+            };
+            let mut resp = resp;
+            if let Ok(v) = header::HeaderValue::from_str(&r.receipt_id) {
+                resp.headers_mut().insert(RECEIPT_ID_HEADER, v);
             }
-        },
-        Err(StoreError::Busy(detail)) => {
+            (result, resp)
+        }
+        Err(PushError::Backlog { pending, limit }) => {
+            tracing::warn!(source = %source.name, pending, limit, "push refused: projection backlog at max_pending_records");
+            let msg = format!(
+                "busy: {pending} records are waiting to be projected (limit {limit}); nothing was kept, retry later"
+            );
+            (PushResult::Backlog, retry_later(st, &msg))
+        }
+        Err(PushError::Store(StoreError::Busy(detail))) => {
             tracing::warn!(source = %source.name, %detail, "push refused: store busy");
             let msg = format!(
                 "busy: not stored within {} ms; nothing was kept, retry later",
@@ -327,7 +343,7 @@ async fn push(
             );
             (PushResult::Unavailable, retry_later(st, &msg))
         }
-        Err(e) => {
+        Err(PushError::Store(e)) => {
             tracing::error!(source = %source.name, error = %e, "push not stored");
             (
                 PushResult::Unavailable,

@@ -48,10 +48,7 @@ pub struct AppState {
 impl AppState {
     /// State over `store` with `config`.
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> AppState {
-        let ingestor = Ingestor {
-            store: store.clone(),
-            config: config.clone(),
-        };
+        let ingestor = Ingestor::new(store.clone(), config.clone());
         AppState {
             gates: gates::Gates::new(&config.limits),
             rates: Arc::new(rate::RateLimits::new(&config)),

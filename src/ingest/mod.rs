@@ -1,14 +1,24 @@
 //! The ingest path shared by `POST /hooks/{source}`, `callhook import` and
-//! replays: screen the body against `[limits]` ([`screen`]), parse it with
-//! the source's adapter, then store the receipt and its calls in one durable
-//! transaction, within the acknowledgement budget when one is given.
+//! replays. Log first: a push is screened against `[limits]` ([`screen`])
+//! and read by its source's adapter in the caller's task, then appended to
+//! the receipt log (`pending`, or `rejected` for a body of which nothing is
+//! usable) and acknowledged once that append is durable. The
+//! [`projector::Projector`] turns pending receipts into calls behind the
+//! acknowledgement; [`Ingestor::replay`] re-projects one receipt.
 
+pub mod projector;
+mod reader;
 pub mod screen;
+
+pub use reader::ConfigReader;
 
 use crate::adapters::{self, ParseError, RecordIssue, UnknownValue};
 use crate::config::{Config, Limits, SourceConfig};
 use crate::domain::SourceKind;
-use crate::storage::{BodyResult, IngestBatch, IngestOutcome, NewReceipt, Store, StoreError};
+use crate::storage::{
+    Append, BodyResult, IngestOutcome, NewReceipt, ReceiptHead, ReceiptStatus, ReprojectFilter,
+    Store, StoreError,
+};
 use crate::telemetry::push;
 use jiff::Timestamp;
 use screen::{BodyLimits, ScreenError};
@@ -21,12 +31,30 @@ use tokio::time::Instant;
 /// async workers.
 const BLOCKING_PARSE_BYTES: usize = 64 * 1024;
 
-/// What became of one push.
+/// What became of one push: its receipt (durable), and for a refused body
+/// why.
 #[derive(Debug, Clone)]
 pub struct PushResult {
-    pub outcome: IngestOutcome,
+    pub receipt_id: String,
+    /// `pending` (acknowledged, projected later) or `rejected`.
+    pub status: ReceiptStatus,
+    /// Records in the body, usable or not.
+    pub record_count: usize,
+    /// Records the adapter could not use (the receipt will be `partial`).
+    pub unusable: usize,
     /// For a rejected body (kept as a `rejected` receipt): why.
     pub rejection: Option<Rejection>,
+}
+
+/// Why a push was not acknowledged (answer 503 with `Retry-After`: nothing
+/// was kept and the vendor retries).
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The projection backlog is at `limits.max_pending_records`.
+    #[error("{pending} records are waiting to be projected (limit {limit}); retry later")]
+    Backlog { pending: u64, limit: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a body was refused as a whole.
@@ -62,25 +90,41 @@ pub enum ReplayError {
     NotFound(String),
     #[error("receipt `{id}` came from source `{source_name}`, which is no longer configured")]
     SourceGone { id: String, source_name: String },
+    #[error("receipt `{0}` is still pending: it is projected shortly, replay it after")]
+    Pending(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Parses and stores pushes. Cheap to clone.
+/// Parses and appends pushes. Cheap to clone.
 #[derive(Clone)]
 pub struct Ingestor {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
+    /// The projection backlog as last seen, and the projector's wake-up.
+    pub backlog: Arc<projector::Backlog>,
 }
 
 impl Ingestor {
-    /// Ingests one body pushed to `source` from `remote_addr`. With a
-    /// `budget` (the HTTP path: `limits.ack_budget`), a push the store has
-    /// not started committing within `budget` of being handed to it is
-    /// given up, and never committed later. Parsing is not counted: the
-    /// budget measures whether the store keeps up.
+    /// An ingestor over `store` with a fresh backlog (read from the store
+    /// by the projector).
+    pub fn new(store: Arc<dyn Store>, config: Arc<Config>) -> Ingestor {
+        Ingestor {
+            store,
+            config,
+            backlog: Arc::default(),
+        }
+    }
+
+    /// Ingests one body pushed to `source` from `remote_addr`: reads it,
+    /// appends it to the receipt log, wakes the projector. With a `budget`
+    /// (the HTTP path: `limits.ack_budget`), an append the store has not
+    /// started committing within `budget` is given up, and never committed
+    /// later. Parsing is not counted: the budget measures whether the store
+    /// keeps up.
     ///
-    /// Errors: [`StoreError::Busy`] when the deadline passed first,
+    /// Errors: [`PushError::Backlog`] at `limits.max_pending_records`;
+    /// [`StoreError::Busy`] when the deadline passed first,
     /// [`StoreError::Unavailable`] when the receipt could not be stored
     /// durably (answer 503 either way: nothing was acknowledged).
     pub async fn push(
@@ -89,7 +133,12 @@ impl Ingestor {
         body: bytes::Bytes,
         remote_addr: String,
         budget: Option<Duration>,
-    ) -> Result<PushResult, StoreError> {
+    ) -> Result<PushResult, PushError> {
+        let limit = self.config.limits.max_pending_records;
+        let pending = self.backlog.records();
+        if budget.is_some() && pending >= limit {
+            return Err(PushError::Backlog { pending, limit });
+        }
         let receipt = NewReceipt {
             id: new_receipt_id(),
             source: source.name.clone(),
@@ -100,46 +149,6 @@ impl Ingestor {
             remote_addr,
             body,
         };
-        self.run(source, receipt, false, budget).await
-    }
-
-    /// Runs stored receipt `id` through its source's adapter again and
-    /// stores the result under the same receipt.
-    ///
-    /// Errors: [`ReplayError::NotFound`], [`ReplayError::SourceGone`] (the
-    /// source was removed from the config), [`ReplayError::Store`].
-    pub async fn replay(&self, id: &str) -> Result<PushResult, ReplayError> {
-        let stored = self
-            .store
-            .get_receipt(id)
-            .await?
-            .ok_or_else(|| ReplayError::NotFound(id.to_owned()))?;
-        let s = stored.summary;
-        let source = self
-            .config
-            .source(&s.source)
-            .ok_or_else(|| ReplayError::SourceGone {
-                id: id.to_owned(),
-                source_name: s.source.clone(),
-            })?;
-        let receipt = NewReceipt {
-            id: s.id,
-            source: s.source,
-            kind: source.kind,
-            received_at: s.received_at,
-            remote_addr: s.remote_addr,
-            body: stored.body.into(),
-        };
-        Ok(self.run(source, receipt, true, None).await?)
-    }
-
-    async fn run(
-        &self,
-        source: &SourceConfig,
-        receipt: NewReceipt,
-        replay: bool,
-        budget: Option<Duration>,
-    ) -> Result<PushResult, StoreError> {
         let (kind, ctx) = (source.kind, source.context());
         let limits = body_limits(&self.config.limits);
         let reading = if receipt.body.len() >= BLOCKING_PARSE_BYTES {
@@ -152,24 +161,76 @@ impl Ingestor {
         };
         note_unknown_values(&source.name, &reading.unknown_values);
         let records = push::record_counts(&reading.result);
-        let outcome = self
-            .store
-            .ingest(IngestBatch {
+        let head = ReceiptHead::of(&reading.result);
+        drop(reading.result);
+        let result = PushResult {
+            receipt_id: receipt.id.clone(),
+            status: head.status,
+            record_count: head.record_count,
+            unusable: head.errors.len(),
+            rejection: reading.rejection,
+        };
+        let pending = (head.status == ReceiptStatus::Pending).then_some(head.record_count);
+        self.store
+            .append(Append {
                 receipt,
-                replay,
-                result: reading.result,
+                head,
                 deadline: budget.map(|b| Instant::now() + b),
             })
             .await?;
-        // A replay re-reads a body already counted when it was pushed.
-        if !replay {
-            push::count_stored(source, records, &outcome);
-            push::count_unknown_values(source, &reading.unknown_values);
+        if let Some(records) = pending {
+            self.backlog.added(records as u64);
         }
-        Ok(PushResult {
-            outcome,
-            rejection: reading.rejection,
-        })
+        push::count_stored(source, records);
+        push::count_unknown_values(source, &reading.unknown_values);
+        Ok(result)
+    }
+
+    /// Re-projects stored receipt `id` with its source's adapter as it is
+    /// now (after a fix to the adapter or to the source's settings): the
+    /// calls it touches are rebuilt from all their receipts, the receipt's
+    /// status and issues replaced and its replay counted.
+    ///
+    /// Errors: [`ReplayError::NotFound`], [`ReplayError::SourceGone`] (the
+    /// source was removed from the config), [`ReplayError::Pending`] (not
+    /// projected yet), [`ReplayError::Store`].
+    pub async fn replay(&self, id: &str) -> Result<IngestOutcome, ReplayError> {
+        let stored = self
+            .store
+            .get_receipt(id)
+            .await?
+            .ok_or_else(|| ReplayError::NotFound(id.to_owned()))?;
+        let s = stored.summary;
+        if self.config.source(&s.source).is_none() {
+            return Err(ReplayError::SourceGone {
+                id: id.to_owned(),
+                source_name: s.source,
+            });
+        }
+        if s.status == ReceiptStatus::Pending {
+            return Err(ReplayError::Pending(id.to_owned()));
+        }
+        let filter = ReprojectFilter {
+            ids: Some(vec![id.to_owned()]),
+            ..Default::default()
+        };
+        let at = Timestamp::now()
+            .round(jiff::Unit::Millisecond)
+            .unwrap_or_else(|_| Timestamp::now());
+        let report = self
+            .store
+            .reproject(&filter, 0, 1, self.reader(), at, false)
+            .await?;
+        report
+            .outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| ReplayError::Pending(id.to_owned()))
+    }
+
+    /// The reader of stored bodies with this configuration's adapters.
+    pub fn reader(&self) -> Arc<dyn crate::storage::BodyReader> {
+        Arc::new(ConfigReader::new(self.config.clone()))
     }
 }
 
@@ -242,8 +303,8 @@ fn rejected(reason: RejectReason, path: String, message: String) -> BodyReading 
     }
 }
 
-/// Logs each unknown vendor value once per process (`canonical-call.md`,
-/// Outcome: a sign that the vendor changed its values).
+/// Logs each unknown vendor value once per process (a sign that the
+/// vendor changed its values).
 fn note_unknown_values(source: &str, values: &[UnknownValue]) {
     static SEEN: OnceLock<Mutex<HashSet<(String, String)>>> = OnceLock::new();
     if values.is_empty() {

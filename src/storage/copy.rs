@@ -1,6 +1,8 @@
 //! `callhook copy`: moves an SQLite installation into PostgreSQL, table by
 //! table in key order, 500 rows per transaction, then makes the rollups
-//! from the copied calls. Rows already in the
+//! from the copied calls. Receipts keep their packed bodies; PostgreSQL
+//! numbers them in id order (its log order) and copied calls start with
+//! `last_seq` 0 (applied in order). Rows already in the
 //! destination are kept (`ON CONFLICT DO NOTHING`) and each table resumes
 //! after the largest key it already holds, so an interrupted copy is run
 //! again to finish. Stop the service writing the SQLite file first: a row
@@ -19,6 +21,7 @@ enum Col {
     Text,
     Int8,
     Int4,
+    Int2,
     Float,
     Bytes,
 }
@@ -50,6 +53,8 @@ const TABLES: &[Table] = &[
             ("replay_count", Int8),
             ("replayed_at", Int8),
             ("body", Bytes),
+            ("body_codec", Int2),
+            ("body_bytes", Int8),
         ],
     },
     Table {
@@ -146,11 +151,15 @@ fn param(v: Value, col: Col) -> Result<Box<dyn ToSql + Sync + Send>, StoreError>
         (Value::Null, Text) => Box::new(None::<String>),
         (Value::Null, Int8) => Box::new(None::<i64>),
         (Value::Null, Int4) => Box::new(None::<i32>),
+        (Value::Null, Int2) => Box::new(None::<i16>),
         (Value::Null, Float) => Box::new(None::<f64>),
         (Value::Text(t), Text) => Box::new(t),
         (Value::Integer(i), Int8) => Box::new(i),
         (Value::Integer(i), Int4) => {
             Box::new(i32::try_from(i).map_err(|_| wrong(&Value::Integer(i)))?)
+        }
+        (Value::Integer(i), Int2) => {
+            Box::new(i16::try_from(i).map_err(|_| wrong(&Value::Integer(i)))?)
         }
         (Value::Real(f), Float) => Box::new(f),
         (Value::Integer(i), Float) => Box::new(i as f64),

@@ -2,6 +2,7 @@
 //! handlers and adapters never see SQL (`architecture.md`: one store trait,
 //! two backends). [`sqlite`] is the embedded default.
 
+mod codec;
 pub mod copy;
 mod cursor;
 pub mod filter;
@@ -9,6 +10,7 @@ mod filter_text;
 mod outbox;
 pub mod outbox_sql;
 pub mod postgres;
+pub mod projection;
 pub mod purge;
 pub mod retry;
 pub mod rollup;
@@ -18,6 +20,7 @@ pub mod sqlite;
 mod test_batch;
 mod types;
 
+pub use codec::{pack_body, unpack_body, BodyCodec, PackedBody};
 pub use cursor::{CallCursor, CursorError};
 pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
@@ -36,10 +39,59 @@ use async_trait::async_trait;
 /// cannot be read back).
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Stores a receipt (new, or the replay of a stored one) and merges its
-    /// records into calls, in one transaction. Returns only after the commit
-    /// is durable.
-    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError>;
+    /// Appends one receipt to the log (the acknowledgement path): its
+    /// verbatim body (compressed) with status `pending` (or `rejected`),
+    /// and nothing else. Returns only after the commit is durable.
+    ///
+    /// Errors: [`StoreError::Busy`] when `append.deadline` passed before the
+    /// commit started (nothing stored), [`StoreError::Unavailable`].
+    async fn append(&self, append: Append) -> Result<(), StoreError>;
+
+    /// Projects the oldest pending receipts, in log order, up to about
+    /// `max_records` records (at least one receipt), into calls, links,
+    /// rollups and the outbox, and marks each receipt's final status, all
+    /// in one transaction. Bodies are read with `reader`. An empty report
+    /// means nothing was pending (or another projector holds the rest).
+    ///
+    /// Errors: [`StoreError::Unavailable`]; nothing of the batch is kept
+    /// and it is projected again by the next call.
+    async fn project(
+        &self,
+        reader: std::sync::Arc<dyn BodyReader>,
+        max_records: usize,
+    ) -> Result<ProjectReport, StoreError>;
+
+    /// Reads again, with `reader`, at most `limit` projected or rejected
+    /// receipts matching `filter` after log position `after_seq`, and
+    /// rebuilds every call they touch (now or before) from all of that
+    /// call's receipts. A call whose canonical form changed is written with
+    /// one `call.updated` (or `call.analyzed`/`call.created`) event stamped
+    /// `at`; the receipts' statuses and issues are replaced and their
+    /// replay count raised. With `dry_run` nothing is written.
+    ///
+    /// Errors: [`StoreError::Unavailable`].
+    async fn reproject(
+        &self,
+        filter: &ReprojectFilter,
+        after_seq: i64,
+        limit: usize,
+        reader: std::sync::Arc<dyn BodyReader>,
+        at: jiff::Timestamp,
+        dry_run: bool,
+    ) -> Result<ReprojectReport, StoreError>;
+
+    /// How many receipts [`Store::reproject`] with `filter` would read.
+    async fn count_reprojectable(&self, filter: &ReprojectFilter) -> Result<u64, StoreError>;
+
+    /// The projection backlog: pending receipts, their records, the oldest.
+    async fn projection_lag(&self) -> Result<ProjectionLag, StoreError>;
+
+    /// Test helper: appends `batch.receipt` and projects it at once with
+    /// `batch.result` (a `replay` re-projects the stored receipt instead).
+    #[cfg(test)]
+    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+        test_batch::ingest(self, batch).await
+    }
 
     /// Calls matching `filter`, newest `started_at` first, `page.limit` at
     /// most, after `page.cursor`.

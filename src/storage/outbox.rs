@@ -199,11 +199,12 @@ pub struct NewEvent<'t> {
 }
 
 impl<'t> NewEvent<'t> {
-    /// The event `change` makes of `call` (whose JSON document is `doc`) at
+    /// The event `id` that `change` makes of `call` (whose JSON document is `doc`) at
     /// `now`; `None` for [`Change::Unchanged`] and when no target wants it
     /// (an event is only sent to the targets configured when it is made,
     /// so one nobody wants would never be read).
     pub fn make(
+        id: &str,
         call: &Call,
         doc: &str,
         change: Change,
@@ -218,7 +219,7 @@ impl<'t> NewEvent<'t> {
         if targets.is_empty() {
             return None;
         }
-        let id = format!("evt_{}", ulid::Ulid::new());
+        let id = id.to_owned();
         // RFC 3339 in UTC, as every time in the call (`Timestamp`'s Display).
         let payload =
             format!(r#"{{"id":"{id}","type":"{kind}","timestamp":"{now}","data":{doc}}}"#);

@@ -63,8 +63,11 @@ pub const CALLS_DUE: &str =
     "SELECT id, doc FROM calls WHERE started_at < #1 ORDER BY started_at LIMIT #2";
 
 /// The receipts to purge: `#1` the cutoff (epoch ms), `#2` the batch size.
+/// A receipt still `pending` is never purged: it is acknowledged and not
+/// yet projected.
 pub const RECEIPTS_DUE: &str =
-    "SELECT id FROM receipts WHERE received_at < #1 ORDER BY received_at LIMIT #2";
+    "SELECT id FROM receipts WHERE received_at < #1 AND status <> 'pending'
+    ORDER BY received_at LIMIT #2";
 
 /// Whether event `e` has a delivery still pending.
 pub const EVENT_PENDING: &str =
@@ -86,7 +89,7 @@ pub fn count_due() -> String {
     format!(
         "SELECT
             (SELECT count(*) FROM calls WHERE started_at < #1),
-            (SELECT count(*) FROM receipts WHERE received_at < #1),
+            (SELECT count(*) FROM receipts WHERE received_at < #1 AND status <> 'pending'),
             (SELECT count(*) FROM events e WHERE NOT {EVENT_PENDING} AND (e.created_at < #1
                 OR EXISTS (SELECT 1 FROM calls c WHERE c.id = e.call_id AND c.started_at < #1)))"
     )

@@ -1,44 +1,11 @@
-//! Rules both backends apply the same way: the time a batch is stamped
-//! with, counting changes, a receipt's issue columns, pages, stats rows.
+//! Rules both backends apply the same way: counting changes, pages, stats
+//! rows.
 
 use super::*;
 use crate::domain::Change;
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::str::FromStr;
-
-impl IngestBatch {
-    /// When this batch's changes happen: the push's arrival, or now
-    /// (to the millisecond) for a replay.
-    pub fn stamp(&self) -> Timestamp {
-        if self.replay {
-            Timestamp::now()
-                .round(jiff::Unit::Millisecond)
-                .unwrap_or_else(|_| Timestamp::now())
-        } else {
-            self.receipt.received_at
-        }
-    }
-
-    /// The receipt's `record_count`, and its `errors` and `warnings` as
-    /// JSON arrays of `{index, path, message}`.
-    ///
-    /// Errors: [`StoreError::Corrupt`] if they cannot be serialised.
-    pub fn receipt_issues(&self) -> Result<(i64, String, String), StoreError> {
-        let (count, errors, warnings): (i64, _, _) = match &self.result {
-            BodyResult::Rejected(e) => (0, std::slice::from_ref(e), &[][..]),
-            BodyResult::Parsed {
-                record_count,
-                errors,
-                warnings,
-                ..
-            } => (*record_count as i64, &errors[..], &warnings[..]),
-        };
-        let json = |v| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()));
-        Ok((count, json(errors)?, json(warnings)?))
-    }
-}
 
 impl IngestOutcome {
     /// An outcome of receipt `receipt_id` with nothing counted yet.

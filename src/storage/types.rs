@@ -28,6 +28,8 @@ pub enum StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
+    /// Acknowledged and durable, not yet projected into calls.
+    Pending,
     /// Every record was usable and something changed.
     Accepted,
     /// Readable, usable, and nothing new.
@@ -42,6 +44,7 @@ impl ReceiptStatus {
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {
+            ReceiptStatus::Pending => "pending",
             ReceiptStatus::Accepted => "accepted",
             ReceiptStatus::Duplicate => "duplicate",
             ReceiptStatus::Partial => "partial",
@@ -52,12 +55,13 @@ impl ReceiptStatus {
     /// Parses the wire name. Errors: a message listing the accepted values.
     pub fn parse(s: &str) -> Result<ReceiptStatus, String> {
         match s {
+            "pending" => Ok(ReceiptStatus::Pending),
             "accepted" => Ok(ReceiptStatus::Accepted),
             "duplicate" => Ok(ReceiptStatus::Duplicate),
             "partial" => Ok(ReceiptStatus::Partial),
             "rejected" => Ok(ReceiptStatus::Rejected),
             o => Err(format!(
-                "unknown status `{o}` (expected accepted, duplicate, partial or rejected)"
+                "unknown status `{o}` (expected pending, accepted, duplicate, partial or rejected)"
             )),
         }
     }
@@ -92,7 +96,117 @@ pub enum BodyResult {
     },
 }
 
-/// One unit of work for [`super::Store::ingest`].
+/// What the acknowledgement path knows of a receipt before it is stored:
+/// `Pending` (readable; projected later) or `Rejected` (kept for repair),
+/// and what its adapter found.
+#[derive(Debug, Clone)]
+pub struct ReceiptHead {
+    /// [`ReceiptStatus::Pending`] or [`ReceiptStatus::Rejected`].
+    pub status: ReceiptStatus,
+    /// Records in the body, usable or not.
+    pub record_count: usize,
+    pub errors: Vec<RecordIssue>,
+    pub warnings: Vec<RecordIssue>,
+}
+
+impl ReceiptHead {
+    /// The head of a body `result` read at the acknowledgement.
+    pub fn of(result: &BodyResult) -> ReceiptHead {
+        let (record_count, errors, warnings) = super::projection::issues_of(result);
+        ReceiptHead {
+            status: match result {
+                BodyResult::Rejected(_) => ReceiptStatus::Rejected,
+                BodyResult::Parsed { .. } => ReceiptStatus::Pending,
+            },
+            record_count,
+            errors: errors.to_vec(),
+            warnings: warnings.to_vec(),
+        }
+    }
+}
+
+/// One receipt for [`super::Store::append`]: the verbatim body and its head.
+#[derive(Debug, Clone)]
+pub struct Append {
+    pub receipt: NewReceipt,
+    pub head: ReceiptHead,
+    /// When the pusher stops waiting (arrival + `limits.ack_budget`); `None`
+    /// waits as long as it takes (`import`). An append not yet being
+    /// committed at its deadline is dropped and answered [`StoreError::Busy`].
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+/// Reads a stored body again with the adapter its source has now: what the
+/// projector and re-projection use (implemented by the ingest layer, which
+/// knows the configuration).
+pub trait BodyReader: Send + Sync {
+    /// What `source`'s adapter makes of `body` now; a source no longer
+    /// configured is read as `kind` with default settings.
+    fn read(&self, source: &str, kind: SourceKind, body: &[u8]) -> BodyResult;
+
+    /// The kind [`BodyReader::read`] reads `source`'s bodies as now (the
+    /// stored `kind` when the source is no longer configured).
+    fn kind_of(&self, _source: &str, kind: SourceKind) -> SourceKind {
+        kind
+    }
+}
+
+/// What one projection batch did ([`super::Store::project`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectReport {
+    /// Receipts projected, each with its final outcome, in log order.
+    pub receipts: Vec<IngestOutcome>,
+    /// Records those receipts held.
+    pub records: usize,
+    /// Calls written (created or changed).
+    pub calls_changed: usize,
+    /// Events made.
+    pub events: usize,
+}
+
+/// The projection's backlog ([`super::Store::projection_lag`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProjectionLag {
+    /// Receipts acknowledged and not yet projected.
+    pub pending_receipts: u64,
+    /// Records in those receipts.
+    pub pending_records: u64,
+    /// When the oldest of them was received; `null` when none is pending.
+    #[schema(required = true)]
+    pub oldest_pending_at: Option<Timestamp>,
+}
+
+/// Which receipts `callhook reproject` (or a replay) reads again. Every
+/// filter narrows; `since` inclusive and `until` exclusive, on `received_at`.
+#[derive(Debug, Clone, Default)]
+pub struct ReprojectFilter {
+    /// Exactly these receipts (a replay); the other filters still apply.
+    pub ids: Option<Vec<String>>,
+    pub source: Option<String>,
+    pub kind: Option<SourceKind>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// What one re-projection batch did, or would do (`dry_run`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReprojectReport {
+    /// Receipts read again.
+    pub receipts: usize,
+    /// Calls rebuilt from their receipts.
+    pub calls_examined: usize,
+    /// Calls whose canonical form changed (each made one event).
+    pub calls_changed: usize,
+    /// The last receipt's place in the log: where the next batch starts.
+    pub last_seq: Option<i64>,
+    /// Each receipt read again with its new outcome, in log order.
+    #[serde(skip)]
+    pub outcomes: Vec<IngestOutcome>,
+}
+
+/// One unit of work for [`super::Store::ingest`] (tests): a receipt and
+/// the reading to project it with.
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub struct IngestBatch {
     pub receipt: NewReceipt,
@@ -106,10 +220,13 @@ pub struct IngestBatch {
     pub deadline: Option<tokio::time::Instant>,
 }
 
-/// What [`super::Store::ingest`] did.
+/// What projecting one receipt did to calls.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngestOutcome {
     pub receipt_id: String,
+    /// The receipt's source (for the projector's metrics).
+    #[serde(skip)]
+    pub source: String,
     pub status: Option<ReceiptStatus>,
     pub created: usize,
     pub updated: usize,

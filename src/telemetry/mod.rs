@@ -56,6 +56,7 @@ fn builder() -> PrometheusBuilder {
     let buckets = [
         (names::PUSH_ACK_SECONDS, names::SECONDS_BUCKETS),
         (names::STORE_COMMIT_SECONDS, names::SECONDS_BUCKETS),
+        (names::PROJECTION_BATCH_SECONDS, names::SECONDS_BUCKETS),
         (names::STORE_FSYNC_SECONDS, names::SECONDS_BUCKETS),
         (names::STORE_BATCH_SIZE, names::BATCH_BUCKETS),
     ];

@@ -36,6 +36,19 @@ pub const OUTBOX_BACKLOG: &str = "callhook_outbox_backlog";
 /// `delivered`, `retry` (failed, tried again later) or `dead`.
 pub const DELIVERIES: &str = "callhook_deliveries_total";
 
+/// Counter `{source, status}`: receipts projected into calls, by final
+/// status (`accepted`, `duplicate`, `partial`, or `rejected` when a
+/// re-read body no longer parses).
+pub const PROJECTED_RECEIPTS: &str = "callhook_projected_receipts_total";
+/// Gauge: acknowledged receipts not yet projected.
+pub const PROJECTION_PENDING_RECEIPTS: &str = "callhook_projection_pending_receipts";
+/// Gauge: records in the acknowledged receipts not yet projected.
+pub const PROJECTION_PENDING_RECORDS: &str = "callhook_projection_pending_records";
+/// Gauge, seconds: age of the oldest pending receipt (0 when none).
+pub const PROJECTION_LAG_SECONDS: &str = "callhook_projection_lag_seconds";
+/// Histogram, seconds: one projection transaction, read to commit.
+pub const PROJECTION_BATCH_SECONDS: &str = "callhook_projection_batch_seconds";
+
 /// Label value for a push to a source that is not configured.
 pub const UNKNOWN_SOURCE: &str = "(unknown)";
 
@@ -69,6 +82,31 @@ pub fn describe() {
         UNKNOWN_VALUES,
         Unit::Count,
         "Vendor values the adapter did not know, mapped to unknown"
+    );
+    describe_counter!(
+        PROJECTED_RECEIPTS,
+        Unit::Count,
+        "Receipts projected into calls, by source and final status"
+    );
+    describe_gauge!(
+        PROJECTION_PENDING_RECEIPTS,
+        Unit::Count,
+        "Acknowledged receipts not yet projected"
+    );
+    describe_gauge!(
+        PROJECTION_PENDING_RECORDS,
+        Unit::Count,
+        "Records in acknowledged receipts not yet projected"
+    );
+    describe_gauge!(
+        PROJECTION_LAG_SECONDS,
+        Unit::Seconds,
+        "Age of the oldest pending receipt"
+    );
+    describe_histogram!(
+        PROJECTION_BATCH_SECONDS,
+        Unit::Seconds,
+        "One projection transaction, read to commit"
     );
     describe_histogram!(
         PUSH_ACK_SECONDS,

@@ -6,17 +6,19 @@
 use super::names;
 use crate::adapters::UnknownValue;
 use crate::config::SourceConfig;
-use crate::storage::{BodyResult, IngestOutcome};
+use crate::storage::BodyResult;
 
 /// The `result` label of `callhook_pushes_total`: one per kind of answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushResult {
-    /// 200, receipt `accepted`.
+    /// 200: acknowledged, every record usable (the receipt is `pending`
+    /// until projected, then `accepted` or `duplicate`).
     Accepted,
-    /// 200, receipt `duplicate` (every record changed nothing).
-    Duplicate,
-    /// 200, receipt `partial` (some records unusable).
+    /// 200: acknowledged, some records unusable (the receipt will be
+    /// `partial`).
     Partial,
+    /// 503: the projection backlog is at `limits.max_pending_records`.
+    Backlog,
     /// 400, body kept as a `rejected` receipt (not JSON, wrong shape, too deep).
     Rejected,
     /// 401: missing or wrong token.
@@ -48,7 +50,7 @@ impl PushResult {
     pub fn as_str(self) -> &'static str {
         match self {
             PushResult::Accepted => "accepted",
-            PushResult::Duplicate => "duplicate",
+            PushResult::Backlog => "backlog",
             PushResult::Partial => "partial",
             PushResult::Rejected => "rejected",
             PushResult::Unauthorized => "unauthorized",
@@ -90,21 +92,14 @@ pub fn record_counts(result: &BodyResult) -> (usize, usize) {
     }
 }
 
-/// Counts what a stored push held: its `usable` records (by vendor), those
-/// that changed nothing (from `outcome`), and its `unusable` records.
-pub fn count_stored(
-    source: &SourceConfig,
-    (usable, unusable): (usize, usize),
-    outcome: &IngestOutcome,
-) {
+/// Counts what an acknowledged push held: its `usable` records (by
+/// vendor) and its `unusable` records. (Records that changed nothing are
+/// counted by the projector.)
+pub fn count_stored(source: &SourceConfig, (usable, unusable): (usize, usize)) {
     if usable > 0 {
         let vendor = source.kind.vendor().as_str();
         metrics::counter!(names::RECORDS, "source" => source.name.clone(), "vendor" => vendor)
             .increment(usable as u64);
-    }
-    if outcome.unchanged > 0 {
-        metrics::counter!(names::DUPLICATE_RECORDS, "source" => source.name.clone())
-            .increment(outcome.unchanged as u64);
     }
     if unusable > 0 {
         metrics::counter!(names::REJECTED_RECORDS, "source" => source.name.clone())

@@ -3,7 +3,7 @@
 
 use crate::support::{receipt_statuses, sample, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const SOURCES: &str = r#"
 [[sources]]
@@ -170,7 +170,11 @@ async fn healthz_and_readyz_answer() {
     assert_eq!(health["status"], "ok");
     let (status, ready) = app.get("/readyz").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ready, json!({"status": "ready", "store": "ok"}));
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["store"], "ok");
+    assert_eq!(ready["projection"]["pending_receipts"], 0);
+    assert_eq!(ready["projection"]["oldest_pending_at"], Value::Null);
+    assert_eq!(ready["projection"]["max_pending_records"], 1_000_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

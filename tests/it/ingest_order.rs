@@ -2,8 +2,8 @@
 //! by arrival"), even for pushes within the same millisecond: the receipt
 //! list is newest first and a call's receipts oldest first by id.
 //!
-//! HTTP pushes wait for a durable commit and rarely share a millisecond, so
-//! this drives [`Ingestor`] over a store that answers at once.
+//! HTTP pushes wait for a durable append and rarely share a millisecond,
+//! so this drives [`Ingestor`] over a store that answers at once.
 
 use async_trait::async_trait;
 use callhook::config::Config;
@@ -18,13 +18,29 @@ struct IdRecorder(Mutex<Vec<String>>);
 
 #[async_trait]
 impl Store for IdRecorder {
-    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
-        self.0.lock().unwrap().push(batch.receipt.id.clone());
-        Ok(IngestOutcome {
-            receipt_id: batch.receipt.id,
-            status: Some(ReceiptStatus::Accepted),
-            ..Default::default()
-        })
+    async fn append(&self, append: Append) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push(append.receipt.id.clone());
+        Ok(())
+    }
+    async fn project(&self, _: Arc<dyn BodyReader>, _: usize) -> Result<ProjectReport, StoreError> {
+        unimplemented!()
+    }
+    async fn reproject(
+        &self,
+        _: &ReprojectFilter,
+        _: i64,
+        _: usize,
+        _: Arc<dyn BodyReader>,
+        _: jiff::Timestamp,
+        _: bool,
+    ) -> Result<ReprojectReport, StoreError> {
+        unimplemented!()
+    }
+    async fn count_reprojectable(&self, _: &ReprojectFilter) -> Result<u64, StoreError> {
+        unimplemented!()
+    }
+    async fn projection_lag(&self) -> Result<ProjectionLag, StoreError> {
+        unimplemented!()
     }
     async fn list_calls(&self, _: &CallFilter, _: &PageRequest) -> Result<Page<Call>, StoreError> {
         unimplemented!()
@@ -129,10 +145,7 @@ impl Store for IdRecorder {
 async fn receipt_ids_increase_with_arrival_within_a_millisecond() {
     let store = Arc::new(IdRecorder::default());
     let config = Arc::new(Config::defaults());
-    let ingestor = Ingestor {
-        store: store.clone(),
-        config: config.clone(),
-    };
+    let ingestor = Ingestor::new(store.clone(), config.clone());
     let source = config.source("aliyun-call-report").unwrap();
     for i in 0..2000 {
         let body = format!(r#"[{{"callId": "order-{i}"}}]"#).into_bytes();

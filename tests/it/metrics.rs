@@ -131,7 +131,8 @@ async fn every_push_answer_is_counted_once_by_source_and_result() {
         open,
         sample_body.clone(),
         S::OK,
-        "duplicate",
+        // Acknowledged like any other; the projector finds it a duplicate.
+        "accepted",
     )
     .await;
     t.push(&app, "mx-open", open, bad.clone(), S::OK, "partial")
@@ -251,6 +252,14 @@ async fn every_push_answer_is_counted_once_by_source_and_result() {
     );
     let dup = d("callhook_duplicate_records_total", &[("source", "mx-open")]);
     assert_eq!(dup, s_ok, "the sample's records, pushed again");
+    let projected = |status: &str| {
+        d(
+            "callhook_projected_receipts_total",
+            &[("source", "mx-open"), ("status", status)],
+        )
+    };
+    assert_eq!(projected("duplicate"), 1.0, "the repeated sample");
+    assert_eq!(projected("partial"), 1.0, "the body with bad records");
     let rejected = d("callhook_rejected_records_total", &[("source", "mx-open")]);
     assert_eq!(rejected, b_bad);
     assert!(

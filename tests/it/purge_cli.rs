@@ -55,7 +55,7 @@ async fn purge_counts_on_a_dry_run_deletes_on_a_real_one_and_needs_a_window() {
     .await;
     let store = store_of(&app).await;
     store
-        .ingest(old_receipt("01OLDRECEIPT", days(45)))
+        .append(old_receipt("01OLDRECEIPT", days(45)))
         .await
         .unwrap();
     drop(store);

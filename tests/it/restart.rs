@@ -18,10 +18,20 @@ async fn push(client: &Client, server: &Server, source: &str, body: Vec<u8>) {
         .await
         .expect("push");
     assert_eq!(resp.status(), StatusCode::OK);
+    let receipt = crate::support::receipt_header(&resp).expect("receipt id header");
     assert_eq!(
         resp.json::<Value>().await.unwrap(),
         json!({"code": 0, "msg": "ok"})
     );
+    // Projected behind the answer: wait for the receipt, never sleep blind.
+    for _ in 0..6000 {
+        let r = get(client, server, &format!("/api/v1/receipts/{receipt}")).await;
+        if r["status"] != "pending" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("receipt {receipt} not projected in 30 s");
 }
 
 async fn get(client: &Client, server: &Server, path: &str) -> Value {

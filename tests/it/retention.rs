@@ -50,9 +50,9 @@ pub fn report(calls: &[(&str, Timestamp)]) -> Vec<u8> {
     body(&json!(records))
 }
 
-/// A rejected receipt (no calls) received at `at`, stored directly.
-pub fn old_receipt(id: &str, at: Timestamp) -> IngestBatch {
-    IngestBatch {
+/// A rejected receipt (no calls) received at `at`, appended directly.
+pub fn old_receipt(id: &str, at: Timestamp) -> Append {
+    Append {
         receipt: NewReceipt {
             id: id.to_owned(),
             source: "aliyun-call-report".into(),
@@ -61,12 +61,11 @@ pub fn old_receipt(id: &str, at: Timestamp) -> IngestBatch {
             remote_addr: "127.0.0.1:1".into(),
             body: "{not json".into(),
         },
-        replay: false,
-        result: BodyResult::Rejected(callhook::adapters::RecordIssue {
+        head: ReceiptHead::of(&BodyResult::Rejected(callhook::adapters::RecordIssue {
             index: None,
             path: "$".into(),
             message: "not JSON".into(),
-        }),
+        })),
         deadline: None,
     }
 }
@@ -132,7 +131,7 @@ async fn a_purge_takes_exactly_what_is_older_than_the_cutoff() {
     .await;
     let store = store_of(&app).await;
     for (id, s) in [("r-before", -1), ("r-at", 0), ("r-after", 1)] {
-        store.ingest(old_receipt(id, sec(s))).await.unwrap();
+        store.append(old_receipt(id, sec(s))).await.unwrap();
     }
     assert_eq!(
         store.count_purgeable(cutoff).await.unwrap(),

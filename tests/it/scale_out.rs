@@ -94,6 +94,8 @@ async fn the_same_200_pushes_raced_through_both_make_200_calls_and_200_events() 
     for ((s1, t1), (s2, t2)) in answers {
         assert_eq!((s1.as_u16(), s2.as_u16()), (200, 200), "{t1} {t2}");
     }
+    // Both instances' projectors run; wait until neither has work left.
+    a.settle().await;
     assert_eq!(total_calls(&a).await, 200);
     let got = rx
         .until(Duration::from_secs(20), "200 events", |g| g.len() >= 200)

@@ -107,6 +107,7 @@ async fn a_full_disk_answers_503_then_recovers_with_nothing_acknowledged_lost() 
 
     // Every acknowledged push is there, now and after a restart.
     let app = app.stop().await.restart("").await;
+    app.settle().await;
     let stored: std::collections::BTreeSet<String> = {
         let stats = app.get_json("/api/v1/stats?group_by=vendor").await;
         let total = stats["rows"][0]["calls"].as_u64().unwrap() as usize;

@@ -146,7 +146,9 @@ impl TestApp {
         self.push_to(&format!("/hooks/{source}"), body).await
     }
 
-    /// POSTs `body` to `path` (a hook URL, maybe with token or query).
+    /// POSTs `body` to `path` (a hook URL, maybe with token or query):
+    /// status and JSON answer, once the receipt it made (if any) is
+    /// projected (see [`TestApp::await_projected`]).
     pub async fn push_to(&self, path: &str, body: impl Into<Vec<u8>>) -> (StatusCode, Value) {
         let resp = self
             .client
@@ -156,7 +158,46 @@ impl TestApp {
             .send()
             .await
             .expect("push sent");
-        answer(resp).await
+        let receipt = receipt_header(&resp);
+        let out = answer(resp).await;
+        if let Some(id) = receipt {
+            self.await_projected(&id).await;
+        }
+        out
+    }
+
+    /// Waits until receipt `id` is no longer `pending` (polls
+    /// `GET /api/v1/receipts/{id}`; panics after 30 s); its final summary.
+    pub async fn await_projected(&self, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (status, json) = self.get(&format!("/api/v1/receipts/{id}")).await;
+            if status == StatusCode::OK && json["status"] != "pending" {
+                return json;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "receipt {id} still not projected after 30 s: {status} {json}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits until no receipt is `pending` (polls `/readyz`, then the
+    /// pending list; panics after 30 s).
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (_, json) = self.get("/api/v1/receipts?status=pending&limit=1").await;
+            if json["items"].as_array().is_some_and(|a| a.is_empty()) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "receipts still pending after 30 s: {json}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// Pushes `body` and asserts the vendor-facing success answer exactly.
@@ -252,6 +293,14 @@ impl TestApp {
         assert_eq!(rs.len(), 1, "receipts of the body: {rs:?}");
         rs.remove(0)
     }
+}
+
+/// The `Callhook-Receipt-Id` of a push answer, if it has one.
+pub fn receipt_header(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get("callhook-receipt-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 async fn answer(resp: reqwest::Response) -> (StatusCode, Value) {

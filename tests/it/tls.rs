@@ -44,7 +44,24 @@ async fn pushes_and_the_api_are_served_over_https() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    let receipt = crate::support::receipt_header(&resp).expect("receipt id header");
     assert_eq!(resp.text().await.unwrap(), r#"{"code":0,"msg":"ok"}"#);
+    // The call is projected behind the answer: wait for the receipt.
+    for _ in 0..2000 {
+        let r: serde_json::Value = client
+            .get(format!("{https}/api/v1/receipts/{receipt}"))
+            .bearer_auth("api-s3cret")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if r["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let calls: serde_json::Value = client
         .get(format!("{https}/api/v1/calls"))
         .bearer_auth("api-s3cret")

@@ -144,7 +144,7 @@ pub async fn get(
         (status = 200, description = "Replayed: the receipt's new status and what changed.", body = ReplayResult),
         (status = 400, description = "The id is not valid UTF-8.", body = ErrorBody),
         (status = 404, description = "No receipt with this id.", body = ErrorBody),
-        (status = 409, description = "The receipt's source is no longer configured.", body = ErrorBody),
+        (status = 409, description = "The receipt's source is no longer configured, or the receipt is still `pending` (not projected yet).", body = ErrorBody),
     ),
 )]
 pub async fn replay(
@@ -154,11 +154,13 @@ pub async fn replay(
     let id = path(id)?;
     let r = st.ingestor.replay(&id).await.map_err(|e| match e {
         ReplayError::NotFound(_) => ApiError::not_found(e.to_string()),
-        ReplayError::SourceGone { .. } => ApiError::conflict(e.to_string()),
+        ReplayError::SourceGone { .. } | ReplayError::Pending(_) => {
+            ApiError::conflict(e.to_string())
+        }
         ReplayError::Store(s) => s.into(),
     })?;
     let receipt = st.store.get_receipt(&id).await?.map(|r| r.summary);
-    let o = r.outcome;
+    let o = r;
     Ok(Json(ReplayResult {
         receipt,
         created: o.created,

@@ -236,7 +236,9 @@ pub async fn replay(
     check_csrf(&jar, &headers, &f.csrf)?;
     st.ingestor.replay(&id).await.map_err(|e| match e {
         ReplayError::NotFound(_) => UiError::NotFound(e.to_string()),
-        ReplayError::SourceGone { .. } => UiError::Conflict(e.to_string()),
+        ReplayError::SourceGone { .. } | ReplayError::Pending(_) => {
+            UiError::Conflict(e.to_string())
+        }
         ReplayError::Store(s) => UiError::Store(s),
     })?;
     let to = format!(

@@ -6,6 +6,7 @@
 
 pub mod ingest;
 pub mod outbox;
+pub mod project;
 pub mod purge;
 pub mod reads;
 pub mod rollups;
@@ -117,15 +118,17 @@ impl PgStore {
     async fn client(&self) -> Result<Object, StoreError> {
         self.pool.get().await.map_err(unavailable)
     }
+}
 
-    /// [`Store::ingest`], without waking the dispatchers.
-    ///
-    /// Errors: [`StoreError::Busy`] when no connection was free before the
-    /// batch's deadline; [`StoreError::Unavailable`] when the transaction
-    /// failed (nothing of it is stored).
-    async fn ingest_quietly(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+#[async_trait]
+impl Store for PgStore {
+    /// One receipt insert, committed on its own. Errors:
+    /// [`StoreError::Busy`] when no connection was free before the append's
+    /// deadline; [`StoreError::Unavailable`] when the insert failed.
+    async fn append(&self, append: Append) -> Result<(), StoreError> {
+        let body = pack_body(&append.receipt.body);
         let get = self.pool.get();
-        let mut client = match batch.deadline {
+        let client = match append.deadline {
             Some(at) => tokio::time::timeout_at(at, get).await.map_err(|_| {
                 StoreError::Busy("no database connection within the acknowledgement budget".into())
             })?,
@@ -133,30 +136,68 @@ impl PgStore {
         }
         .map_err(unavailable)?;
         let began = std::time::Instant::now();
-        let tx = client.transaction().await.map_err(unavailable)?;
-        let outcome = ingest::apply(&tx, &batch, &self.targets).await?;
-        tx.commit().await.map_err(unavailable)?;
-        // One push per transaction: the batch size is always 1 here.
+        ingest::append(&client, &append, &body).await?;
         use crate::telemetry::names;
         metrics::histogram!(names::STORE_COMMIT_SECONDS, "backend" => "postgres")
             .record(began.elapsed().as_secs_f64());
         metrics::histogram!(names::STORE_BATCH_SIZE, "backend" => "postgres").record(1.0);
-        Ok(outcome)
+        Ok(())
     }
-}
 
-#[async_trait]
-impl Store for PgStore {
-    /// Stores `batch` in one transaction (see [`ingest`]). Errors:
-    /// [`StoreError::Busy`] when no connection was free before the batch's
-    /// deadline; [`StoreError::Unavailable`] when the transaction failed
-    /// (nothing of it is stored).
-    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
-        let outcome = self.ingest_quietly(batch).await?;
-        if outcome.created + outcome.updated + outcome.analyzed > 0 {
+    async fn project(
+        &self,
+        reader: Arc<dyn BodyReader>,
+        max_records: usize,
+    ) -> Result<ProjectReport, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let report = project::project(&tx, reader, max_records, &self.targets).await?;
+        tx.commit().await.map_err(unavailable)?;
+        if report.events > 0 {
             self.signal.notify_waiters();
         }
-        Ok(outcome)
+        Ok(report)
+    }
+
+    async fn reproject(
+        &self,
+        filter: &ReprojectFilter,
+        after_seq: i64,
+        limit: usize,
+        reader: Arc<dyn BodyReader>,
+        at: jiff::Timestamp,
+        dry_run: bool,
+    ) -> Result<ReprojectReport, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        let report = project::reproject(
+            &tx,
+            filter,
+            after_seq,
+            limit,
+            reader,
+            at,
+            dry_run,
+            &self.targets,
+        )
+        .await?;
+        if dry_run {
+            tx.rollback().await.map_err(unavailable)?;
+        } else {
+            tx.commit().await.map_err(unavailable)?;
+            if report.calls_changed > 0 {
+                self.signal.notify_waiters();
+            }
+        }
+        Ok(report)
+    }
+
+    async fn count_reprojectable(&self, filter: &ReprojectFilter) -> Result<u64, StoreError> {
+        project::count_selected(&self.client().await?, filter).await
+    }
+
+    async fn projection_lag(&self) -> Result<ProjectionLag, StoreError> {
+        reads::projection_lag(&*self.client().await?).await
     }
 
     async fn list_calls(

@@ -151,7 +151,7 @@ pub async fn stats(
 
 const RECEIPT_COLUMNS: &str =
     "id, source, kind, received_at, remote_addr, sha256, status, record_count,
-    errors, warnings, replay_count, replayed_at, length(body)::BIGINT";
+    errors, warnings, replay_count, replayed_at, COALESCE(body_bytes, length(body))::BIGINT";
 
 fn receipt_summary(r: &Row) -> Result<ReceiptSummary, StoreError> {
     let issues = |s: String| {
@@ -205,14 +205,14 @@ pub async fn list_receipts(
 }
 
 pub async fn get_receipt(c: &Client, id: &str) -> Result<Option<Receipt>, StoreError> {
-    let sql = format!("SELECT {RECEIPT_COLUMNS}, body FROM receipts WHERE id = $1");
+    let sql = format!("SELECT {RECEIPT_COLUMNS}, body, body_codec FROM receipts WHERE id = $1");
     let Some(r) = c.query_opt(&sql, &[&id]).await.map_err(unavailable)? else {
         return Ok(None);
     };
-    Ok(Some(Receipt {
-        summary: receipt_summary(&r)?,
-        body: r.get(13),
-    }))
+    let summary = receipt_summary(&r)?;
+    let codec = crate::storage::BodyCodec::from_column(r.get::<_, i16>(14) as i64)?;
+    let body = crate::storage::unpack_body(codec, r.get(13), summary.body_bytes)?;
+    Ok(Some(Receipt { summary, body }))
 }
 
 pub async fn receipt_ids(
@@ -231,4 +231,28 @@ pub async fn receipt_ids(
     }
     .map_err(unavailable)?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// [`crate::storage::Store::projection_lag`], from the partial index of
+/// pending receipts.
+///
+/// Errors: [`StoreError::Unavailable`], [`StoreError::Corrupt`].
+pub async fn projection_lag(c: &Client) -> Result<crate::storage::ProjectionLag, StoreError> {
+    let r = c
+        .query_one(
+            "SELECT count(*), COALESCE(SUM(record_count), 0)::BIGINT, MIN(received_at)
+             FROM receipts WHERE status = 'pending'",
+            &[],
+        )
+        .await
+        .map_err(unavailable)?;
+    let oldest: Option<i64> = r.get(2);
+    Ok(crate::storage::ProjectionLag {
+        pending_receipts: r.get::<_, i64>(0) as u64,
+        pending_records: r.get::<_, i64>(1) as u64,
+        oldest_pending_at: oldest
+            .map(jiff::Timestamp::from_millisecond)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("receipt time: {e}")))?,
+    })
 }

@@ -127,6 +127,17 @@ CREATE TABLE rollups (
     // 4: retention's indexes (old receipts and events by time, a call's
     // events, an event's deliveries), as SQLite's migration 5.
     crate::storage::sqlite::schema::PURGE_INDEXES,
+    // 5: log-first ingest (as SQLite's migration 6). `seq` is the log
+    // order (a sequence: it only grows); a call keeps the highest `seq`
+    // applied to it; projectors claim pending receipts by `seq`.
+    r#"
+ALTER TABLE receipts ADD COLUMN body_codec SMALLINT NOT NULL DEFAULT 0;
+ALTER TABLE receipts ADD COLUMN body_bytes BIGINT;
+ALTER TABLE receipts ADD COLUMN seq BIGSERIAL;
+CREATE UNIQUE INDEX receipts_by_seq ON receipts(seq);
+CREATE INDEX receipts_pending ON receipts(seq) WHERE status = 'pending';
+ALTER TABLE calls ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

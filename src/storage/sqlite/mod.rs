@@ -7,6 +7,7 @@
 mod checkpoint;
 mod decimal_fns;
 mod outbox;
+mod project;
 mod purge;
 mod reads;
 mod rollups;
@@ -37,6 +38,8 @@ pub struct SqliteStore {
     readers: r2d2::Pool<SqliteConnectionManager>,
     /// See [`Store::outbox_signal`].
     signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Where each event is fanned out (subscribers, NATS).
+    targets: std::sync::Arc<Vec<Target>>,
 }
 
 impl SqliteStore {
@@ -93,7 +96,7 @@ impl SqliteStore {
         let targets = std::sync::Arc::new(targets);
         std::thread::Builder::new()
             .name("callhook-writer".into())
-            .spawn(move || writer::run(owned, conn, rx, synced, flag, targets))
+            .spawn(move || writer::run(owned, conn, rx, synced, flag))
             .map_err(|e| un(&e))?;
         std::thread::Builder::new()
             .name("callhook-fsync".into())
@@ -114,6 +117,7 @@ impl SqliteStore {
             _checkpoints: checkpoints,
             readers,
             signal: Default::default(),
+            targets,
         })
     }
 
@@ -171,14 +175,17 @@ impl SqliteStore {
         .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
     }
 
-    /// [`Store::ingest`], without waking the dispatchers.
-    async fn ingest_quietly(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
+    /// Queues `append` for the writer and waits for its durable commit, or
+    /// gives it up at its deadline if the writer has not started it.
+    async fn append_job(&self, append: Append) -> Result<(), StoreError> {
         let stopped = || StoreError::Unavailable("the writer stopped before committing".into());
-        let deadline = batch.deadline;
+        let deadline = append.deadline;
+        let body = pack_body(&append.receipt.body);
         let claim = std::sync::Arc::new(work::Claim::default());
         let (reply, rx) = oneshot::channel();
         let job = work::Work::Ingest(work::Job {
-            batch,
+            append,
+            body,
             reply,
             claim: claim.clone(),
         });
@@ -210,12 +217,74 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
-        let outcome = self.ingest_quietly(batch).await?;
-        if outcome.created + outcome.updated + outcome.analyzed > 0 {
+    async fn append(&self, append: Append) -> Result<(), StoreError> {
+        self.append_job(append).await
+    }
+
+    async fn project(
+        &self,
+        reader: std::sync::Arc<dyn BodyReader>,
+        max_records: usize,
+    ) -> Result<ProjectReport, StoreError> {
+        let r = reader.clone();
+        let batch = self
+            .read(move |c| Ok(project::read_all(project::pending(c, max_records)?, &*r)))
+            .await?;
+        if batch.is_empty() {
+            return Ok(ProjectReport::default());
+        }
+        let targets = self.targets.clone();
+        let report = self
+            .write(move |tx| project::project_batch(tx, &batch, &*reader, &targets))
+            .await?;
+        if report.events > 0 {
             self.signal.notify_waiters();
         }
-        Ok(outcome)
+        Ok(report)
+    }
+
+    async fn reproject(
+        &self,
+        filter: &ReprojectFilter,
+        after_seq: i64,
+        limit: usize,
+        reader: std::sync::Arc<dyn BodyReader>,
+        at: jiff::Timestamp,
+        dry_run: bool,
+    ) -> Result<ReprojectReport, StoreError> {
+        let (filter, r) = (filter.clone(), reader.clone());
+        let batch = self
+            .read(move |c| {
+                let raws = project::selected(c, &filter, after_seq, limit)?;
+                Ok(project::read_all(raws, &*r))
+            })
+            .await?;
+        if batch.is_empty() {
+            return Ok(ReprojectReport::default());
+        }
+        let targets = self.targets.clone();
+        let go = move |c: &Connection| {
+            project::reproject_batch(c, &batch, &*reader, &targets, at, dry_run)
+        };
+        let report = if dry_run {
+            self.read(go).await?
+        } else {
+            self.write(go).await?
+        };
+        if report.calls_changed > 0 && !dry_run {
+            self.signal.notify_waiters();
+        }
+        Ok(report)
+    }
+
+    async fn count_reprojectable(&self, filter: &ReprojectFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| project::count_selected(c, &filter))
+            .await
+    }
+
+    async fn projection_lag(&self) -> Result<ProjectionLag, StoreError> {
+        self.read(reads::projection_lag).await
     }
 
     fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {

@@ -20,13 +20,14 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 /// it; nothing when [`NewEvent::make`] makes none.
 pub fn record_event(
     tx: &Connection,
+    id: &str,
     call: &Call,
     doc: &str,
     change: Change,
     now: Timestamp,
     targets: &[Target],
 ) -> Result<(), StoreError> {
-    let Some(event) = NewEvent::make(call, doc, change, now, targets) else {
+    let Some(event) = NewEvent::make(id, call, doc, change, now, targets) else {
         return Ok(());
     };
     tx.prepare_cached(

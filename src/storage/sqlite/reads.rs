@@ -186,14 +186,16 @@ pub fn list_receipts(
 }
 
 pub fn get_receipt(conn: &Connection, id: &str) -> Result<Option<Receipt>, StoreError> {
-    let sql = format!("SELECT {RECEIPT_COLUMNS}, body FROM receipts WHERE id = ?1");
+    let sql = format!("SELECT {RECEIPT_COLUMNS}, body, body_codec FROM receipts WHERE id = ?1");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let mut rows = stmt.query([id]).map_err(unavailable)?;
     let Some(r) = rows.next().map_err(unavailable)? else {
         return Ok(None);
     };
     let summary = rows::receipt_summary(r)?;
-    let body: Vec<u8> = r.get(13).map_err(unavailable)?;
+    let stored: Vec<u8> = r.get(13).map_err(unavailable)?;
+    let codec = crate::storage::BodyCodec::from_column(r.get(14).map_err(unavailable)?)?;
+    let body = crate::storage::unpack_body(codec, stored, summary.body_bytes)?;
     Ok(Some(Receipt { summary, body }))
 }
 
@@ -215,4 +217,21 @@ pub fn receipt_ids(
         .collect::<Result<Vec<String>, _>>()
         .map_err(unavailable)?;
     Ok(ids)
+}
+
+/// [`crate::storage::Store::projection_lag`]: read from the partial index
+/// of pending receipts, so its cost follows the backlog.
+pub fn projection_lag(conn: &Connection) -> Result<crate::storage::ProjectionLag, StoreError> {
+    let (receipts, records, oldest): (i64, i64, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT count(*), COALESCE(SUM(record_count), 0), MIN(received_at)
+             FROM receipts WHERE status = 'pending'",
+        )
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+        .map_err(unavailable)?;
+    Ok(crate::storage::ProjectionLag {
+        pending_receipts: receipts as u64,
+        pending_records: records as u64,
+        oldest_pending_at: oldest.map(from_ms).transpose()?,
+    })
 }

@@ -2,10 +2,9 @@
 
 use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
-use crate::storage::{IngestBatch, ReceiptStatus, ReceiptSummary, StoreError};
+use crate::storage::{Append, PackedBody, ReceiptStatus, ReceiptSummary, StoreError};
 use jiff::Timestamp;
 use rusqlite::{params, Connection, Row};
-use sha2::{Digest, Sha256};
 
 pub fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -19,20 +18,26 @@ pub fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("time {v}: {e}")))
 }
 
-/// Inserts or replaces the row of `call` (its columns and its JSON
-/// document); returns the document.
-pub fn upsert_call(conn: &Connection, call: &Call) -> Result<String, StoreError> {
-    let doc = serde_json::to_string(call).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+/// Inserts or replaces the row of `call` (its columns, its JSON document
+/// `doc` and the highest receipt `last_seq` applied to it).
+pub fn upsert_call(
+    conn: &Connection,
+    call: &Call,
+    doc: &str,
+    last_seq: i64,
+) -> Result<(), StoreError> {
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO calls (id, vendor, vendor_call_id, source, direction, outcome, task_id, out_id,
-                customer_number, started_at, talk_seconds, cost_amount, cost_currency, qa_score, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                customer_number, started_at, talk_seconds, cost_amount, cost_currency, qa_score, doc,
+                last_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT(id) DO UPDATE SET source = excluded.source, direction = excluded.direction,
                 outcome = excluded.outcome, task_id = excluded.task_id, out_id = excluded.out_id,
                 customer_number = excluded.customer_number, started_at = excluded.started_at,
                 talk_seconds = excluded.talk_seconds, cost_amount = excluded.cost_amount,
-                cost_currency = excluded.cost_currency, qa_score = excluded.qa_score, doc = excluded.doc",
+                cost_currency = excluded.cost_currency, qa_score = excluded.qa_score, doc = excluded.doc,
+                last_seq = excluded.last_seq",
         )
         .map_err(unavailable)?;
     stmt.execute(params![
@@ -50,68 +55,49 @@ pub fn upsert_call(conn: &Connection, call: &Call) -> Result<String, StoreError>
         call.cost.as_ref().map(|c| c.amount.to_string()),
         call.cost.as_ref().map(|c| c.currency.clone()),
         call.qa_score_percent(),
-        &doc,
+        doc,
+        last_seq,
     ])
     .map_err(unavailable)?;
-    Ok(doc)
+    Ok(())
 }
 
-/// Inserts a new receipt, or for a replay updates the stored one's outcome.
-pub fn write_receipt(
-    conn: &Connection,
-    batch: &IngestBatch,
-    status: ReceiptStatus,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let (record_count, errors, warnings) = batch.receipt_issues()?;
-    let r = &batch.receipt;
-    if batch.replay {
-        conn.prepare_cached(
-            "UPDATE receipts SET status = ?2, record_count = ?3, errors = ?4, warnings = ?5,
-                replay_count = replay_count + 1, replayed_at = ?6, kind = ?7 WHERE id = ?1",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                r.id,
-                status.as_str(),
-                record_count,
-                errors,
-                warnings,
-                ms(now),
-                r.kind.as_str()
-            ])
-        })
-        .map_err(unavailable)?;
-    } else {
-        let sha = hex::encode(Sha256::digest(&r.body[..]));
-        conn.prepare_cached(
-            "INSERT INTO receipts (id, source, kind, received_at, remote_addr, sha256, status, record_count,
-                errors, warnings, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                r.id,
-                r.source,
-                r.kind.as_str(),
-                ms(r.received_at),
-                r.remote_addr,
-                sha,
-                status.as_str(),
-                record_count,
-                errors,
-                warnings,
-                &r.body[..]
-            ])
-        })
-        .map_err(unavailable)?;
-    }
+/// Inserts an acknowledged receipt: status `pending` (or `rejected`), the
+/// adapter's issues, and `body` (packed from the verbatim body).
+pub fn append_receipt(conn: &Connection, a: &Append, body: &PackedBody) -> Result<(), StoreError> {
+    let r = &a.receipt;
+    let json = |v| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let (errors, warnings) = (json(&a.head.errors)?, json(&a.head.warnings)?);
+    conn.prepare_cached(
+        "INSERT INTO receipts (id, source, kind, received_at, remote_addr, sha256, status, record_count,
+            errors, warnings, body, body_codec, body_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            r.id,
+            r.source,
+            r.kind.as_str(),
+            ms(r.received_at),
+            r.remote_addr,
+            body.sha256,
+            a.head.status.as_str(),
+            a.head.record_count as i64,
+            errors,
+            warnings,
+            &body.stored[..],
+            body.codec as i64,
+            body.len as i64,
+        ])
+    })
+    .map_err(unavailable)?;
     Ok(())
 }
 
 /// The receipt columns read by [`receipt_summary`], in order.
 pub const RECEIPT_COLUMNS: &str =
     "id, source, kind, received_at, remote_addr, sha256, status, record_count,
-    errors, warnings, replay_count, replayed_at, length(body)";
+    errors, warnings, replay_count, replayed_at, COALESCE(body_bytes, length(body))";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))

@@ -144,6 +144,17 @@ FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7;
     // time, a call's events, and an event's deliveries. Times and sequence
     // numbers grow, so three of the four only ever append to their index.
     PURGE_INDEXES,
+    // 6: log-first ingest. A receipt is appended `pending` with its body
+    // compressed (`body_codec` 1 = zstd; `body_bytes` the verbatim length,
+    // NULL on older rows, whose body is verbatim) and projected later in
+    // rowid (log) order; a call keeps the highest receipt rowid applied to
+    // it, so a receipt projected out of order rebuilds the call.
+    r#"
+ALTER TABLE receipts ADD COLUMN body_codec INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE receipts ADD COLUMN body_bytes INTEGER;
+ALTER TABLE calls ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX receipts_pending ON receipts(status) WHERE status = 'pending';
+"#,
 ];
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).

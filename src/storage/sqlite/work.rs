@@ -1,19 +1,22 @@
-//! What the writer thread commits: pushes ([`Job`]) and other writes
-//! ([`Exec`]: the outbox's claims and attempt records, retries), grouped
+//! What the writer thread commits: receipt appends ([`Job`]) and other
+//! writes ([`Exec`]: projection batches, the outbox's claims and attempt
+//! records, retries), grouped
 //! into one transaction and answered only once the commit is durable.
 
 use super::syncer::Answer;
-use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError};
+use crate::storage::{Append, PackedBody, StoreError};
 use rusqlite::Connection;
 use std::any::Any;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
-/// One queued ingest and where to send its outcome.
+/// One queued receipt append (its body already packed by the caller) and
+/// where to send its outcome.
 pub struct Job {
-    pub batch: IngestBatch,
-    pub reply: oneshot::Sender<Result<IngestOutcome, StoreError>>,
+    pub append: Append,
+    pub body: PackedBody,
+    pub reply: oneshot::Sender<Result<(), StoreError>>,
     pub claim: Arc<Claim>,
 }
 
@@ -67,7 +70,7 @@ pub enum Work {
 
 /// What a unit of work produced inside the transaction.
 pub enum Output {
-    Ingest(IngestOutcome),
+    Ingest,
     Exec(AnyValue),
 }
 
@@ -76,13 +79,11 @@ pub fn busy() -> StoreError {
 }
 
 impl Work {
-    /// The records this unit writes (at least 1), to bound a group's size.
+    /// The weight of this unit (at least 1), to bound a group's size: an
+    /// append's body kilobytes.
     pub fn records(&self) -> usize {
         match self {
-            Work::Ingest(job) => match &job.batch.result {
-                BodyResult::Parsed { updates, .. } => updates.len().max(1),
-                BodyResult::Rejected(_) => 1,
-            },
+            Work::Ingest(job) => 1 + job.body.stored.len() / 1024,
             Work::Exec(_) => 1,
         }
     }
@@ -102,7 +103,7 @@ impl Work {
         match self {
             Work::Ingest(job) => {
                 job.reply.is_closed()
-                    || (job.batch.deadline.is_some_and(|d| d.into_std() <= now)
+                    || (job.append.deadline.is_some_and(|d| d.into_std() <= now)
                         && job.claim.give_up())
             }
             Work::Exec(e) => e.reply.is_closed(),
@@ -127,7 +128,7 @@ impl Work {
         match self {
             Work::Ingest(job) => Box::new(move |synced: Option<&StoreError>| {
                 let r = settle(synced, result, |o| match o {
-                    Output::Ingest(o) => Some(o),
+                    Output::Ingest => Some(()),
                     Output::Exec(_) => None,
                 });
                 let _ = job.reply.send(r);
@@ -135,7 +136,7 @@ impl Work {
             Work::Exec(e) => Box::new(move |synced: Option<&StoreError>| {
                 let r = settle(synced, result, |o| match o {
                     Output::Exec(v) => Some(v),
-                    Output::Ingest(_) => None,
+                    Output::Ingest => None,
                 });
                 let _ = e.reply.send(r);
             }),

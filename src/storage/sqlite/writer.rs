@@ -1,5 +1,6 @@
 //! The single writer: one thread owns the write connection and commits
-//! whatever ingest jobs have queued up in one transaction (group commit),
+//! whatever receipt appends and other writes (projection batches, outbox
+//! claims) have queued up in one transaction (group commit),
 //! each job in its own savepoint so one failure does not sink the others.
 //! Every job is answered only after the commit that holds it is durable: the
 //! writer commits without fsync and passes the answers to [`super::syncer`],
@@ -19,15 +20,12 @@
 //! fault clears. A panic while committing is caught: its jobs' callers see
 //! the writer as unavailable (503) and the thread carries on.
 
-use super::outbox;
 use super::rows::{self, unavailable};
+use super::schema;
 use super::syncer::{self, Answers};
 use super::work::{busy, Output, Work};
-use super::{rollups, schema};
-use crate::domain::{call_id_for, Call, Change};
-use crate::storage::rollup::{RollupDelta, Sums};
-use crate::storage::{BodyResult, IngestBatch, IngestOutcome, StoreError, Target};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use crate::storage::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,8 +49,6 @@ struct Writer {
     synced: std::sync::mpsc::Sender<Answers>,
     /// Set by the syncer after a failed fsync: refuse everything.
     poisoned: Arc<AtomicBool>,
-    /// Where each event is fanned out (subscribers, NATS).
-    targets: Arc<Vec<Target>>,
 }
 
 impl Writer {
@@ -68,22 +64,19 @@ impl Writer {
 }
 
 /// Runs until every sender is dropped. `conn` is the already-migrated
-/// connection to `path`; each event a push makes gets a delivery per
-/// matching one of `targets`.
+/// connection to `path`.
 pub fn run(
     path: PathBuf,
     conn: Connection,
     mut rx: mpsc::Receiver<Work>,
     synced: std::sync::mpsc::Sender<Answers>,
     poisoned: Arc<AtomicBool>,
-    targets: Arc<Vec<Target>>,
 ) {
     let mut writer = Writer {
         path,
         conn: Some(conn),
         synced,
         poisoned,
-        targets,
     };
     let mut group = Vec::with_capacity(MAX_GROUP);
     // A job taken from the queue that did not fit the previous group.
@@ -141,11 +134,10 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Work>) {
         }
         return;
     }
-    let targets = writer.targets.clone();
     let began = std::time::Instant::now();
     let committed = writer
         .connection()
-        .and_then(|conn| transact(conn, group, &targets).map_err(unavailable));
+        .and_then(|conn| transact(conn, group).map_err(unavailable));
     match committed {
         Ok(results) => {
             record_commit(began.elapsed(), group);
@@ -195,7 +187,6 @@ fn record_commit(took: std::time::Duration, group: &[Work]) {
 fn transact(
     conn: &mut Connection,
     group: &[Work],
-    targets: &[Target],
 ) -> rusqlite::Result<Vec<Result<Output, StoreError>>> {
     // IMMEDIATE takes the write lock at BEGIN, where SQLite waits out
     // `busy_timeout`; a deferred transaction upgrading from a read would
@@ -212,7 +203,7 @@ fn transact(
             results.push(Err(busy()));
             continue;
         }
-        match run_one(&tx, job, targets) {
+        match run_one(&tx, job) {
             Ok(outcome) => results.push(Ok(outcome)),
             Err(e) => {
                 tracing::warn!(error = %e, "a job failed inside a group; retrying the group job by job");
@@ -234,7 +225,7 @@ fn transact(
             continue;
         }
         let mut sp = tx.savepoint()?;
-        let r = run_one(&sp, job, targets);
+        let r = run_one(&sp, job);
         if r.is_ok() {
             sp.commit()?;
         } else {
@@ -247,62 +238,11 @@ fn transact(
 }
 
 /// Runs one unit of work inside the current transaction.
-fn run_one(tx: &Connection, work: &Work, targets: &[Target]) -> Result<Output, StoreError> {
+fn run_one(tx: &Connection, work: &Work) -> Result<Output, StoreError> {
     match work {
-        Work::Ingest(job) => apply(tx, &job.batch, targets).map(Output::Ingest),
+        Work::Ingest(job) => {
+            rows::append_receipt(tx, &job.append, &job.body).map(|()| Output::Ingest)
+        }
         Work::Exec(e) => (e.run)(tx).map(Output::Exec),
     }
-}
-
-/// Applies one batch inside the current transaction: merges its updates
-/// into calls, writes an event (and its deliveries) per changed call, moves
-/// the changed calls' rollup sums, and writes the receipt.
-fn apply(
-    tx: &Connection,
-    batch: &IngestBatch,
-    targets: &[Target],
-) -> Result<IngestOutcome, StoreError> {
-    let r = &batch.receipt;
-    let now = batch.stamp();
-    let mut out = IngestOutcome::of(&r.id);
-    let mut delta = RollupDelta::default();
-    if let BodyResult::Parsed { updates, .. } = &batch.result {
-        let mut select = tx
-            .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
-            .map_err(unavailable)?;
-        let mut link = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO call_receipts (call_id, receipt_id) VALUES (?1, ?2)",
-            )
-            .map_err(unavailable)?;
-        for u in updates {
-            let id = call_id_for(u.vendor, &u.vendor_call_id);
-            let stored: Option<String> = select
-                .query_row([&id], |row| row.get(0))
-                .optional()
-                .map_err(unavailable)?;
-            let (call, change, before) = match stored {
-                None => (Call::from_update(u, &r.source, now), Change::Created, None),
-                Some(doc) => {
-                    let mut call: Call = serde_json::from_str(&doc)
-                        .map_err(|e| StoreError::Corrupt(format!("call {id}: {e}")))?;
-                    let before = Sums::of(&call);
-                    let change = call.apply(u, &r.source, now);
-                    (call, change, Some(before))
-                }
-            };
-            out.count(change);
-            if change != Change::Unchanged {
-                delta.change(before, &call);
-                let doc = rows::upsert_call(tx, &call)?;
-                outbox::record_event(tx, &call, &doc, change, now, targets)?;
-            }
-            link.execute(params![id, r.id]).map_err(unavailable)?;
-        }
-    }
-    rollups::apply(tx, delta)?;
-    let status = out.decide_status(&batch.result);
-    out.status = Some(status);
-    rows::write_receipt(tx, batch, status, now)?;
-    Ok(out)
 }

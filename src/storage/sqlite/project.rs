@@ -1,0 +1,381 @@
+//! Projection on SQLite: pending receipts are read and parsed outside the
+//! writer (read pool, blocking threads), then applied by the writer in one
+//! transaction ([`project_batch`]) after checking that each is still
+//! pending (another process on the same file may have projected it).
+//! Re-projection ([`reproject_batch`]) reads receipts again and rebuilds
+//! the calls they touch. The pure rules are in `storage/projection.rs`.
+
+use super::rows::{call_doc, from_ms, ms, unavailable};
+use super::{outbox, rollups, rows};
+use crate::domain::SourceKind;
+use crate::storage::projection::{self, Mode, Plan, ReadReceipt, StoredCall};
+use crate::storage::{
+    unpack_body, BodyCodec, BodyReader, ProjectReport, ReprojectFilter, ReprojectReport,
+    StoreError, Target,
+};
+use jiff::Timestamp;
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
+
+/// A stored receipt with its verbatim body, before it is read.
+#[derive(Debug, Clone)]
+pub struct RawReceipt {
+    pub seq: i64,
+    pub id: String,
+    pub source: String,
+    pub kind: SourceKind,
+    pub received_at: Timestamp,
+    pub record_count: usize,
+    pub body: Vec<u8>,
+}
+
+/// The columns [`raw`] reads, of receipts aliased `r`.
+const RAW_COLUMNS: &str = "r.rowid, r.id, r.source, r.kind, r.received_at, r.record_count,
+    r.body, r.body_codec, COALESCE(r.body_bytes, length(r.body))";
+
+fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
+    let kind: String = row.get(3).map_err(unavailable)?;
+    let codec = BodyCodec::from_column(row.get(7).map_err(unavailable)?)?;
+    let len: i64 = row.get(8).map_err(unavailable)?;
+    Ok(RawReceipt {
+        seq: row.get(0).map_err(unavailable)?,
+        id: row.get(1).map_err(unavailable)?,
+        source: row.get(2).map_err(unavailable)?,
+        kind: kind
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("receipt kind: {e}")))?,
+        received_at: from_ms(row.get(4).map_err(unavailable)?)?,
+        record_count: row.get::<_, i64>(5).map_err(unavailable)? as usize,
+        body: unpack_body(codec, row.get(6).map_err(unavailable)?, len as usize)?,
+    })
+}
+
+fn query_raw(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Sql>,
+) -> Result<Vec<RawReceipt>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        out.push(raw(row)?);
+    }
+    Ok(out)
+}
+
+/// The oldest pending receipts in log order, holding about `max_records`
+/// records (at least one receipt).
+pub fn pending(conn: &Connection, max_records: usize) -> Result<Vec<RawReceipt>, StoreError> {
+    let sql = format!(
+        "SELECT {RAW_COLUMNS} FROM receipts r WHERE r.status = 'pending' ORDER BY r.rowid LIMIT ?1"
+    );
+    let limit = max_records.clamp(1, 5_000) as i64;
+    let mut batch = query_raw(conn, &sql, vec![Sql::Integer(limit)])?;
+    let mut records = 0;
+    let keep = batch
+        .iter()
+        .take_while(|r| {
+            let first = records == 0;
+            records += r.record_count.max(1);
+            first || records <= max_records
+        })
+        .count();
+    batch.truncate(keep);
+    Ok(batch)
+}
+
+/// Reads each receipt with `reader`.
+pub fn read_all(raws: Vec<RawReceipt>, reader: &dyn BodyReader) -> Vec<ReadReceipt> {
+    raws.into_iter()
+        .map(|r| ReadReceipt {
+            result: reader.read(&r.source, r.kind, &r.body),
+            seq: r.seq,
+            id: r.id,
+            source: r.source,
+            received_at: r.received_at,
+        })
+        .collect()
+}
+
+/// Projects `batch` (read from pending receipts) inside the writer's
+/// transaction; receipts no longer pending are left out.
+///
+/// Errors: [`StoreError::Unavailable`] or [`StoreError::Corrupt`]; the
+/// caller's transaction then keeps nothing of the batch.
+pub fn project_batch(
+    tx: &Connection,
+    batch: &[ReadReceipt],
+    reader: &dyn BodyReader,
+    targets: &[Target],
+) -> Result<ProjectReport, StoreError> {
+    let mut still = tx
+        .prepare_cached("SELECT status FROM receipts WHERE rowid = ?1")
+        .map_err(unavailable)?;
+    let mut live = Vec::with_capacity(batch.len());
+    for r in batch {
+        let status: Option<String> = still
+            .query_row([r.seq], |row| row.get(0))
+            .optional()
+            .map_err(unavailable)?;
+        if status.as_deref() == Some("pending") {
+            live.push(r.clone());
+        }
+    }
+    let stored = load_calls(tx, live.iter().flat_map(ReadReceipt::call_ids))?;
+    let rebuild = projection::needs_history(&live, &stored, Mode::Project, &[]);
+    let history = load_history(tx, &rebuild, reader)?;
+    let plan = projection::plan(&live, &stored, &history, Mode::Project)?;
+    let report = ProjectReport {
+        records: live
+            .iter()
+            .map(|r| projection::issues_of(&r.result).0)
+            .sum(),
+        calls_changed: plan.calls.len(),
+        events: plan.events.len(),
+        receipts: plan.receipts.iter().map(|r| r.outcome.clone()).collect(),
+    };
+    write_plan(tx, plan, targets, None)?;
+    Ok(report)
+}
+
+/// Receipts `filter` selects after log position `after`, at most `limit`,
+/// that are not pending, with their bodies.
+pub fn selected(
+    conn: &Connection,
+    filter: &ReprojectFilter,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<RawReceipt>, StoreError> {
+    let (wh, mut params) = filter_clause(filter);
+    params.insert(0, Sql::Integer(after));
+    params.push(Sql::Integer(limit as i64));
+    let sql = format!(
+        "SELECT {RAW_COLUMNS} FROM receipts r WHERE r.rowid > ?1 {wh} ORDER BY r.rowid LIMIT ?"
+    );
+    query_raw(conn, &sql, params)
+}
+
+/// How many receipts `filter` selects.
+pub fn count_selected(conn: &Connection, filter: &ReprojectFilter) -> Result<u64, StoreError> {
+    let (wh, params) = filter_clause(filter);
+    let sql = format!("SELECT count(*) FROM receipts r WHERE 1 = 1 {wh}");
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get::<_, i64>(0)))
+        .map(|n| n as u64)
+        .map_err(unavailable)
+}
+
+/// `AND …` conditions of `filter` on receipts `r`, with `?` placeholders.
+fn filter_clause(filter: &ReprojectFilter) -> (String, Vec<Sql>) {
+    let mut wh = String::from(" AND r.status != 'pending'");
+    let mut params = Vec::new();
+    if let Some(ids) = &filter.ids {
+        let marks = vec!["?"; ids.len().max(1)].join(", ");
+        wh.push_str(&format!(" AND r.id IN ({marks})"));
+        if ids.is_empty() {
+            params.push(Sql::Null);
+        }
+        params.extend(ids.iter().map(|i| Sql::Text(i.clone())));
+    }
+    if let Some(s) = &filter.source {
+        wh.push_str(" AND r.source = ?");
+        params.push(Sql::Text(s.clone()));
+    }
+    if let Some(k) = filter.kind {
+        wh.push_str(" AND r.kind = ?");
+        params.push(Sql::Text(k.as_str().into()));
+    }
+    if let Some(t) = filter.since {
+        wh.push_str(" AND r.received_at >= ?");
+        params.push(Sql::Integer(ms(t)));
+    }
+    if let Some(t) = filter.until {
+        wh.push_str(" AND r.received_at < ?");
+        params.push(Sql::Integer(ms(t)));
+    }
+    (wh, params)
+}
+
+/// Re-projects `batch` (receipts read again) inside `tx`: every call they
+/// touch now or touched before is rebuilt. With `dry_run`, nothing is
+/// written (the caller may pass a read connection).
+///
+/// Errors: [`StoreError::Unavailable`] or [`StoreError::Corrupt`].
+pub fn reproject_batch(
+    tx: &Connection,
+    batch: &[ReadReceipt],
+    reader: &dyn BodyReader,
+    targets: &[Target],
+    at: Timestamp,
+    dry_run: bool,
+) -> Result<ReprojectReport, StoreError> {
+    let mut linked = tx
+        .prepare_cached("SELECT call_id FROM call_receipts WHERE receipt_id = ?1")
+        .map_err(unavailable)?;
+    let mut before = Vec::new();
+    for r in batch {
+        let ids = linked
+            .query_map([&r.id], |row| row.get::<_, String>(0))
+            .map_err(unavailable)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unavailable)?;
+        before.extend(ids);
+    }
+    let mode = Mode::Reproject { at };
+    let stored = load_calls(
+        tx,
+        batch
+            .iter()
+            .flat_map(ReadReceipt::call_ids)
+            .chain(before.iter().cloned()),
+    )?;
+    let rebuild = projection::needs_history(batch, &stored, mode, &before);
+    let history = load_history(tx, &rebuild, reader)?;
+    let plan = projection::plan(batch, &stored, &history, mode)?;
+    let report = ReprojectReport {
+        receipts: batch.len(),
+        calls_examined: rebuild.len(),
+        calls_changed: plan.calls.len(),
+        last_seq: batch.last().map(|r| r.seq),
+        outcomes: plan.receipts.iter().map(|r| r.outcome.clone()).collect(),
+    };
+    if !dry_run {
+        let kinds: HashMap<String, SourceKind> = batch
+            .iter()
+            .map(|r| (r.id.clone(), reader.kind_of(&r.source, kind_of(tx, &r.id))))
+            .collect();
+        write_plan(tx, plan, targets, Some((at, kinds)))?;
+    }
+    Ok(report)
+}
+
+/// The stored kind of receipt `id` (aliyun-call-report if unreadable: only
+/// used to name the kind the body is read as now).
+fn kind_of(tx: &Connection, id: &str) -> SourceKind {
+    tx.query_row("SELECT kind FROM receipts WHERE id = ?1", [id], |r| {
+        r.get::<_, String>(0)
+    })
+    .ok()
+    .and_then(|k| k.parse().ok())
+    .unwrap_or(SourceKind::AliyunCallReport)
+}
+
+/// The stored calls among `ids`.
+fn load_calls(
+    tx: &Connection,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, StoredCall>, StoreError> {
+    let mut select = tx
+        .prepare_cached("SELECT doc, last_seq FROM calls WHERE id = ?1")
+        .map_err(unavailable)?;
+    let mut stored = HashMap::new();
+    for id in ids {
+        if stored.contains_key(&id) {
+            continue;
+        }
+        let row: Option<(String, i64)> = select
+            .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(unavailable)?;
+        if let Some((doc, last_seq)) = row {
+            let call = call_doc(&doc)?;
+            stored.insert(id, StoredCall { call, last_seq });
+        }
+    }
+    Ok(stored)
+}
+
+/// For each call of `ids`, the receipts linked to it, read with `reader`.
+fn load_history(
+    tx: &Connection,
+    ids: &[String],
+    reader: &dyn BodyReader,
+) -> Result<HashMap<String, Vec<ReadReceipt>>, StoreError> {
+    let sql = format!(
+        "SELECT {RAW_COLUMNS} FROM call_receipts cr JOIN receipts r ON r.id = cr.receipt_id
+         WHERE cr.call_id = ?1 ORDER BY r.rowid"
+    );
+    let mut history = HashMap::new();
+    for id in ids {
+        let raws = query_raw(tx, &sql, vec![Sql::Text(id.clone())])?;
+        history.insert(id.clone(), read_all(raws, reader));
+    }
+    Ok(history)
+}
+
+/// Writes `plan`: calls, events with their deliveries, links, rollups and
+/// the receipts' statuses. `reread` (re-projection: when, and the kind each
+/// receipt was read as) also replaces the receipts' issues, counts a
+/// replay, and first drops the receipts' old links.
+fn write_plan(
+    tx: &Connection,
+    plan: Plan,
+    targets: &[Target],
+    reread: Option<(Timestamp, HashMap<String, SourceKind>)>,
+) -> Result<(), StoreError> {
+    for c in &plan.calls {
+        rows::upsert_call(tx, &c.call, &c.doc, c.last_seq)?;
+    }
+    let mut touch = tx
+        .prepare_cached("UPDATE calls SET last_seq = ?2 WHERE id = ?1 AND last_seq < ?2")
+        .map_err(unavailable)?;
+    for (id, seq) in &plan.touched {
+        touch.execute(params![id, seq]).map_err(unavailable)?;
+    }
+    for e in &plan.events {
+        outbox::record_event(tx, &e.id, &e.call, &e.doc, e.change, e.at, targets)?;
+    }
+    if reread.is_some() {
+        let mut unlink = tx
+            .prepare_cached("DELETE FROM call_receipts WHERE receipt_id = ?1")
+            .map_err(unavailable)?;
+        for r in &plan.receipts {
+            unlink.execute([&r.id]).map_err(unavailable)?;
+        }
+    }
+    let mut link = tx
+        .prepare_cached("INSERT OR IGNORE INTO call_receipts (call_id, receipt_id) VALUES (?1, ?2)")
+        .map_err(unavailable)?;
+    for (call, receipt) in &plan.links {
+        link.execute(params![call, receipt]).map_err(unavailable)?;
+    }
+    rollups::apply(tx, plan.rollups)?;
+    match reread {
+        None => {
+            let mut mark = tx
+                .prepare_cached("UPDATE receipts SET status = ?2 WHERE id = ?1")
+                .map_err(unavailable)?;
+            for r in &plan.receipts {
+                mark.execute(params![r.id, r.status.as_str()])
+                    .map_err(unavailable)?;
+            }
+        }
+        Some((at, kinds)) => {
+            let mut mark = tx
+                .prepare_cached(
+                    "UPDATE receipts SET status = ?2, record_count = ?3, errors = ?4, warnings = ?5,
+                        replay_count = replay_count + 1, replayed_at = ?6, kind = COALESCE(?7, kind)
+                     WHERE id = ?1",
+                )
+                .map_err(unavailable)?;
+            let json = |v| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+            for r in &plan.receipts {
+                let result = r.reread.as_ref().expect("re-projection keeps readings");
+                let (count, errors, warnings) = projection::issues_of(result);
+                mark.execute(params![
+                    r.id,
+                    r.status.as_str(),
+                    count as i64,
+                    json(errors)?,
+                    json(warnings)?,
+                    ms(at),
+                    kinds.get(&r.id).map(|k| k.as_str()),
+                ])
+                .map_err(unavailable)?;
+            }
+        }
+    }
+    Ok(())
+}
