@@ -34,6 +34,18 @@ async fn sigkill_during_concurrent_pushes_loses_no_acknowledged_push() {
     // Unanswered pushes may or may not have been committed; nothing else is there.
     assert!(stored.len() >= tally.acked.len());
     assert!(stored.len() <= tally.acked.len() + tally.dropped.len() + tally.refused.len());
+    // Projection interrupted by the kill applied nothing twice: the
+    // rollups count each call once, as a scan of the calls does.
+    let stats = server.get_json("/api/v1/stats?group_by=vendor").await;
+    assert_eq!(stats["rows"][0]["calls"], stored.len(), "{stats}");
+    let receipts = server
+        .get_json("/api/v1/receipts?status=accepted&limit=1000")
+        .await;
+    let accepted = receipts["items"].as_array().unwrap().len();
+    assert!(
+        accepted >= tally.acked.len().min(1000),
+        "{accepted} accepted receipts"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

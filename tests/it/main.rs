@@ -5,6 +5,7 @@
 mod adapters;
 mod auth;
 mod backend;
+mod backpressure;
 mod browser;
 mod calls_api;
 mod cli;
@@ -41,6 +42,7 @@ mod purge_cli;
 mod push_cli;
 mod receipts_api;
 mod receiver;
+mod reproject;
 mod request_ids;
 mod restart;
 mod retention;

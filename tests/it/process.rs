@@ -201,6 +201,7 @@ impl Server {
     /// Every `vendor_call_id` listed by `GET /api/v1/calls`, all pages.
     pub async fn all_call_ids(&self) -> std::collections::BTreeSet<String> {
         let client = Client::new();
+        self.settle(&client).await;
         let mut ids = std::collections::BTreeSet::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -224,6 +225,38 @@ impl Server {
                 None => return ids,
             }
         }
+    }
+
+    /// Waits until no receipt is pending (projected after a restart too);
+    /// panics after 60 s.
+    pub async fn settle(&self, client: &Client) {
+        let url = format!("{}/api/v1/receipts?status=pending&limit=1", self.base);
+        for _ in 0..12_000 {
+            let page: serde_json::Value = client
+                .get(&url)
+                .send()
+                .await
+                .expect("list receipts")
+                .json()
+                .await
+                .expect("JSON page");
+            if page["items"].as_array().is_some_and(|a| a.is_empty()) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("receipts still pending after 60 s");
+    }
+
+    /// `GET path` as JSON (asserting 200).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let resp = Client::new()
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET");
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.expect("JSON")
     }
 
     /// Kills the process with SIGKILL (no graceful shutdown) and reaps it.

@@ -166,6 +166,7 @@ async fn load_mode_generates_unique_calls() {
         "{text}"
     );
     assert!(text.contains("p99"), "{text}");
+    app.settle().await;
     let stats = app.get_json("/api/v1/stats?group_by=vendor").await;
     let records_per_body = {
         let v: serde_json::Value =
@@ -224,6 +225,7 @@ async fn a_closed_stdout_does_not_stop_the_pushes() {
         Some(0),
         "exit 101 is a panic on the broken pipe"
     );
+    app.settle().await;
     assert_eq!(
         app.calls("vendor=aliyun").await.len(),
         1,

@@ -122,6 +122,14 @@ async fn start(config: Config, dir: TempDir, db_path: PathBuf, token: Option<Str
 }
 
 impl TestApp {
+    /// The app's projector (to pause and resume it).
+    pub fn projector(&self) -> &callhook::ingest::projector::Projector {
+        self.app
+            .as_ref()
+            .and_then(App::projector)
+            .expect("a running app has a projector")
+    }
+
     /// The absolute URL of `path` (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
