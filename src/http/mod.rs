@@ -5,7 +5,9 @@
 pub mod api;
 pub mod auth;
 mod body;
+pub mod body_timeout;
 pub mod client_ip;
+pub mod conn_limits;
 pub mod error;
 pub mod gates;
 pub mod health;
@@ -62,15 +64,23 @@ impl AppState {
     }
 }
 
-/// The whole service's routes. Pushes and the API pass the concurrency
-/// limit; health checks and `/metrics` do not, so an overloaded instance is
-/// not restarted by its liveness probe and can still be scraped. Every
-/// request gets an id, a span and a log line ([`crate::telemetry::request`]).
+/// The whole service's routes. Pushes, the API and the dashboard pass the
+/// concurrency limits (pushes in a class of their own, [`gates`]); health
+/// checks and `/metrics` do not, so an overloaded instance is not
+/// restarted by its liveness probe and can still be scraped. The API and
+/// dashboard read their bodies within `limits.body_read_timeout`
+/// ([`body_timeout`]; pushes do in their handler). Every request gets an
+/// id, a span and a log line ([`crate::telemetry::request`]).
 pub fn router(state: AppState) -> Router {
+    let api_and_ui = api::router(state.clone())
+        .merge(ui::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.clone(),
+            body_timeout::read_body_in_time,
+        ));
     Router::new()
         .merge(ingest::router())
-        .merge(api::router(state.clone()))
-        .merge(ui::router(state.clone()))
+        .merge(api_and_ui)
         .layer(axum::middleware::from_fn_with_state(
             state.gates.clone(),
             gates::limit_concurrency,
@@ -84,3 +94,4 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state)
 }
+

@@ -8,6 +8,7 @@ mod backend;
 mod browser;
 mod calls_api;
 mod cli;
+mod connections;
 mod copy_cli;
 mod dashboard;
 mod dataset;
