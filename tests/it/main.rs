@@ -4,6 +4,7 @@
 
 mod adapters;
 mod auth;
+mod auth_schemes;
 mod backend;
 mod browser;
 mod calls_api;
