@@ -23,6 +23,7 @@ mod ingest;
 mod ingest_order;
 mod limits;
 mod load;
+mod login_redirect;
 mod masking;
 mod merge;
 mod metrics;
