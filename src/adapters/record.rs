@@ -164,7 +164,10 @@ impl<'a> Record<'a> {
     /// Records a vendor value the adapter does not know (for the metric and
     /// the receipt's warnings).
     pub fn unknown_value(&mut self, field: &'static str, value: &str) {
-        self.warn(field, format!("unknown value \"{value}\""));
+        self.warn(
+            field,
+            format!("unknown value {}", super::values::quoted(value)),
+        );
         self.unknown.push(UnknownValue {
             field,
             value: value.to_owned(),
