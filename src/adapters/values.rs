@@ -122,6 +122,16 @@ pub fn decimal(v: &Value) -> Result<Option<Decimal>, String> {
         .map_err(|_| format!("expected a decimal, found {}", quoted(&text)))
 }
 
+/// An amount of money: a [`decimal`] whose magnitude is below
+/// [`crate::domain::money::AMOUNT_LIMIT`] (10^15).
+///
+/// Errors: as [`decimal`], and an amount out of that range.
+pub fn money_amount(v: &Value) -> Result<Option<Decimal>, String> {
+    decimal(v)?
+        .map(crate::domain::money::check_amount)
+        .transpose()
+}
+
 /// A boolean from `true`/`false`, `"true"`/`"false"`, `1`/`0`.
 ///
 /// Errors: any other value.

@@ -29,6 +29,7 @@ mod merge;
 mod metrics;
 mod metrics_outbox;
 mod metrics_scrape;
+mod money_bounds;
 mod nats_sink;
 mod openapi;
 mod openapi_answers;
