@@ -195,4 +195,15 @@ pub trait Store: Send + Sync {
 
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Answers when a write can be made durable now (`/readyz`'s write
+    /// path check): SQLite commits a tiny probe write through its writer
+    /// (a full or read-only disk, or a poisoned store, fails it);
+    /// PostgreSQL checks that the session is not read-only (a standby).
+    /// The default is [`Store::ping`].
+    ///
+    /// Errors: [`StoreError::Unavailable`] naming why writes fail.
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
 }

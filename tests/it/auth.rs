@@ -170,7 +170,10 @@ async fn healthz_and_readyz_answer() {
     assert_eq!(health["status"], "ok");
     let (status, ready) = app.get("/readyz").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(ready, json!({"status": "ready", "store": "ok"}));
+    assert_eq!(
+        ready,
+        json!({"status": "ready", "store": "ok", "writes": "ok"})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
