@@ -43,6 +43,7 @@ mod process;
 mod prom;
 mod purge_cli;
 mod push_cli;
+mod readiness;
 mod receipts_api;
 mod receiver;
 mod request_ids;
