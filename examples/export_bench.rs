@@ -127,7 +127,9 @@ async fn load(store: &dyn Store, calls: usize) {
             },
             deadline: None,
         };
-        store.ingest(batch).await.expect("ingest");
+        callhook::storage::synthetic::ingest(store, batch)
+            .await
+            .expect("ingest");
     }
 }
 

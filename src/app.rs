@@ -127,10 +127,13 @@ impl App {
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
         let limits = state.config.limits.clone();
+        let conns =
+            crate::http::conn_limits::ConnLimits::new(&limits, &state.config.trusted_proxies);
         let task = tokio::spawn(crate::http::serve::serve(
             listener,
             app,
             limits,
+            conns,
             tls,
             async move {
                 let _ = stopped.await;

@@ -27,7 +27,10 @@ async fn main() -> ExitCode {
             .with_current_span(true)
             .with_span_list(true)
             .init(),
-        LogFormat::Text => logs.init(),
+        // Control characters in values (a vendor's, a client's) are escaped.
+        LogFormat::Text => logs
+            .fmt_fields(callhook::telemetry::escape::fields())
+            .init(),
     }
     match run(cli).await {
         Ok(code) => code,

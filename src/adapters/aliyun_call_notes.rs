@@ -27,7 +27,8 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
             None => {
                 r.unknown_value("type", &t);
                 return Err(format!(
-                    "unknown inference type \"{t}\" at {}",
+                    "unknown inference type {} at {}",
+                    values::quoted(&t),
                     r.path_of("type")
                 ));
             }

@@ -68,15 +68,19 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
 
 /// Line cost plus AI-agent fee, both in the quote currency; the raw fields
 /// stay in `vendor_fields` (they are not marked mapped). Unknown when a
-/// part is unreadable, or when the sum is past what a decimal holds
-/// (~7.9e28): a partial sum would pass for the whole cost.
+/// part is unreadable or 10^15 or more in magnitude, or when the sum
+/// reaches 10^15 (a partial sum would pass for the whole cost).
 fn cost(r: &mut Record, ctx: &SourceContext) -> Option<Money> {
     let mut total: Option<rust_decimal::Decimal> = None;
     let mut unreadable = false;
     for key in ["cost", "aiAgentQuoteFee"] {
         if let Some(v) = r.peek(key) {
-            match super::values::decimal(v) {
-                Ok(Some(d)) => match total.unwrap_or_default().checked_add(d) {
+            match super::values::money_amount(v) {
+                Ok(Some(d)) => match total
+                    .unwrap_or_default()
+                    .checked_add(d)
+                    .filter(|sum| crate::domain::money::check_amount(*sum).is_ok())
+                {
                     Some(sum) => total = Some(sum),
                     None => {
                         r.warn(key, "cost + aiAgentQuoteFee is out of range".to_owned());

@@ -82,9 +82,11 @@ impl<'a> Record<'a> {
         self.read(key, values::number)
     }
 
-    /// An exact decimal (money).
+    /// An exact decimal amount of money, below 10^15 in magnitude
+    /// ([`values::money_amount`]); a larger one is a warning, and the
+    /// field stays in `vendor_fields` as received.
     pub fn decimal(&mut self, key: &str) -> Option<Decimal> {
-        self.read(key, values::decimal)
+        self.read(key, values::money_amount)
     }
 
     /// A boolean.
@@ -164,7 +166,10 @@ impl<'a> Record<'a> {
     /// Records a vendor value the adapter does not know (for the metric and
     /// the receipt's warnings).
     pub fn unknown_value(&mut self, field: &'static str, value: &str) {
-        self.warn(field, format!("unknown value \"{value}\""));
+        self.warn(
+            field,
+            format!("unknown value {}", super::values::quoted(value)),
+        );
         self.unknown.push(UnknownValue {
             field,
             value: value.to_owned(),

@@ -63,7 +63,7 @@ pub fn integer(v: &Value) -> Result<Option<i64>, String> {
                 Ok(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
                     Ok(Some(f as i64))
                 }
-                _ => Err(format!("expected a whole number, found \"{t}\"")),
+                _ => Err(format!("expected a whole number, found {}", quoted(t))),
             }
         }
         other => Err(format!(
@@ -87,7 +87,7 @@ pub fn number(v: &Value) -> Result<Option<f64>, String> {
             }
             match t.parse::<f64>() {
                 Ok(f) if f.is_finite() => Ok(Some(f)),
-                _ => Err(format!("expected a number, found \"{t}\"")),
+                _ => Err(format!("expected a number, found {}", quoted(t))),
             }
         }
         other => Err(format!(
@@ -119,7 +119,17 @@ pub fn decimal(v: &Value) -> Result<Option<Decimal>, String> {
     Decimal::from_str_exact(&text)
         .or_else(|_| Decimal::from_scientific(&text))
         .map(|d| Some(d.normalize()))
-        .map_err(|_| format!("expected a decimal, found \"{text}\""))
+        .map_err(|_| format!("expected a decimal, found {}", quoted(&text)))
+}
+
+/// An amount of money: a [`decimal`] whose magnitude is below
+/// [`crate::domain::money::AMOUNT_LIMIT`] (10^15).
+///
+/// Errors: as [`decimal`], and an amount out of that range.
+pub fn money_amount(v: &Value) -> Result<Option<Decimal>, String> {
+    decimal(v)?
+        .map(crate::domain::money::check_amount)
+        .transpose()
 }
 
 /// A boolean from `true`/`false`, `"true"`/`"false"`, `1`/`0`.
@@ -135,9 +145,12 @@ pub fn boolean(v: &Value) -> Result<Option<bool>, String> {
             "" => Ok(None),
             "true" | "1" => Ok(Some(true)),
             "false" | "0" => Ok(Some(false)),
-            t => Err(format!("expected true or false, found \"{t}\"")),
+            t => Err(format!("expected true or false, found {}", quoted(t))),
         },
-        other => Err(format!("expected true or false, found {other}")),
+        other => Err(format!(
+            "expected true or false, found {}",
+            super::batch::type_name(other)
+        )),
     }
 }
 
@@ -182,7 +195,7 @@ fn time_text(s: &str, tz: &TimeZone) -> Result<Option<Timestamp>, String> {
     if s.bytes().all(|b| b.is_ascii_digit())
         || (s.starts_with('-') && s[1..].bytes().all(|b| b.is_ascii_digit()))
     {
-        let n = i64::from_str(s).map_err(|_| format!("expected a time, found \"{s}\""))?;
+        let n = i64::from_str(s).map_err(|_| format!("expected a time, found {}", quoted(s)))?;
         return epoch_or_compact(n, tz);
     }
     if let Ok(ts) = Timestamp::from_str(s) {
@@ -192,7 +205,8 @@ fn time_text(s: &str, tz: &TimeZone) -> Result<Option<Timestamp>, String> {
     match DateTime::from_str(&normalised) {
         Ok(dt) => local(dt, tz).map(Some),
         Err(_) => Err(format!(
-            "expected a time such as \"2025-06-01 10:00:00\" or epoch seconds, found \"{s}\""
+            "expected a time such as \"2025-06-01 10:00:00\" or epoch seconds, found {}",
+            quoted(s)
         )),
     }
 }
@@ -231,6 +245,14 @@ fn local(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
     tz.to_ambiguous_timestamp(dt)
         .compatible()
         .map_err(|e| format!("time {dt} cannot be placed in the source's time zone: {e}"))
+}
+
+/// `s` in double quotes for a warning, cut to
+/// [`crate::telemetry::unknown_values::MAX_VALUE_BYTES`] (a vendor value may
+/// be as long as the body: warnings are stored, shown and logged).
+pub fn quoted(s: &str) -> String {
+    use crate::telemetry::unknown_values::{truncate_for_log, MAX_VALUE_BYTES};
+    format!("\"{}\"", truncate_for_log(s, MAX_VALUE_BYTES))
 }
 
 #[cfg(test)]

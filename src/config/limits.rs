@@ -35,23 +35,34 @@ pub struct Limits {
         serialize_with = "super::redact::duration"
     )]
     pub ack_budget: Duration,
-    /// Requests (any route) handled at once; above it: 503 with
+    /// Push requests (`/hooks/…`) handled at once; above it: 503 with
     /// `Retry-After`, at once. Default 256: more only queue for the one
-    /// writer while holding their parsed records in memory.
+    /// writer while holding their parsed records in memory. Pushes have
+    /// this class to themselves, so a flood of dashboard or API requests
+    /// cannot take their slots.
     pub max_concurrent_requests: usize,
+    /// Dashboard, `/login` and `/api` requests handled at once (a class of
+    /// its own, apart from pushes); above it: 503 with `Retry-After`, at
+    /// once. Default 64. Health checks, `/metrics` and `/openapi.json`
+    /// are in neither class.
+    pub max_concurrent_api_requests: usize,
     /// Push body bytes held in memory at once across all requests (bodies
     /// being read, parsed or committed); above it: 503 with `Retry-After`.
     /// Default 256 MiB. Must be at least `max_body_bytes`.
     pub max_inflight_body_bytes: usize,
-    /// A client must send a request's headers within this; otherwise the
-    /// connection is closed. Default 10 s.
+    /// A client must send a complete request head within this, counted
+    /// from the moment the connection is accepted (sending nothing at all
+    /// counts) and again after each answer on a kept-alive connection;
+    /// otherwise the connection is closed. Also bounds a TLS handshake.
+    /// Default 10 s.
     #[serde(
         deserialize_with = "duration",
         serialize_with = "super::redact::duration"
     )]
     pub header_read_timeout: Duration,
-    /// A client must send a push body within this after its headers;
-    /// otherwise: 408 and the connection is closed. Default 30 s.
+    /// A client must send a request body (a push, a dashboard form,
+    /// `/login`, an API post) within this after its headers; otherwise:
+    /// 408 and the connection is closed. Default 30 s.
     #[serde(
         deserialize_with = "duration",
         serialize_with = "super::redact::duration"
@@ -73,6 +84,17 @@ pub struct Limits {
     /// receipt). Larger batches project faster; each batch holds the
     /// write lock while it commits. Default 1,000.
     pub projection_batch_records: usize,
+    /// Open connections at once, all clients together; a connection
+    /// accepted beyond it is closed at once. Keep it below the process's
+    /// open-file limit (`ulimit -n`) less about 100 for the database,
+    /// logs and outbound connections. Default 768 (fits the usual soft
+    /// limit of 1024).
+    pub max_connections: usize,
+    /// Open connections at once from one peer address; a connection
+    /// beyond it is closed at once, so one client cannot take every
+    /// connection. Peers listed in `trusted_proxies` are exempt (all
+    /// clients come through them). Default 64. At most `max_connections`.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -83,12 +105,15 @@ impl Default for Limits {
             max_json_depth: 64,
             ack_budget: Duration::from_millis(500),
             max_concurrent_requests: 256,
+            max_concurrent_api_requests: 64,
             max_inflight_body_bytes: 256 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
             max_pending_records: 1_000_000,
             projection_batch_records: 1_000,
+            max_connections: 768,
+            max_connections_per_ip: 64,
         }
     }
 }
@@ -103,6 +128,12 @@ impl Limits {
             ("max_records_per_push", self.max_records_per_push),
             ("max_json_depth", self.max_json_depth),
             ("max_concurrent_requests", self.max_concurrent_requests),
+            (
+                "max_concurrent_api_requests",
+                self.max_concurrent_api_requests,
+            ),
+            ("max_connections", self.max_connections),
+            ("max_connections_per_ip", self.max_connections_per_ip),
             ("max_inflight_body_bytes", self.max_inflight_body_bytes),
             ("max_pending_records", self.max_pending_records as usize),
             ("projection_batch_records", self.projection_batch_records),
@@ -130,6 +161,12 @@ impl Limits {
                 "limits.max_inflight_body_bytes: {} is below max_body_bytes ({}), so the largest \
                  allowed push could never be read",
                 self.max_inflight_body_bytes, self.max_body_bytes
+            ));
+        }
+        if self.max_connections_per_ip > self.max_connections {
+            return Err(format!(
+                "limits.max_connections_per_ip: {} is above max_connections ({})",
+                self.max_connections_per_ip, self.max_connections
             ));
         }
         Ok(())

@@ -58,6 +58,30 @@ pub fn url_text(url: &str) -> String {
     u.to_string()
 }
 
+/// What an API answer or a dashboard page may show of a configured
+/// endpoint: `url` without its user information (user name and password:
+/// a NATS token travels as the user name), query and fragment, e.g.
+/// `nats://user:pw@nats.internal:4222?x=1` → `nats://nats.internal:4222`.
+/// A comma-separated list of servers (as NATS takes) is treated part by
+/// part. Text without a scheme (`user:pw@host:4222`) is handled alike.
+pub fn endpoint_text(url: &str) -> String {
+    url.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let (scheme, rest) = match part.find("://") {
+                Some(i) => part.split_at(i + 3),
+                None => ("", part),
+            };
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let path = tail.split(['?', '#']).next().unwrap_or("");
+            format!("{scheme}{host}{path}")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A URL through [`url_text`].
 pub fn url<S: Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&url_text(v))
@@ -98,5 +122,34 @@ mod tests {
         assert_eq!(url_text("not a url"), "not a url");
         assert_eq!(friendly(&Duration::from_millis(500)), "500ms");
         assert_eq!(friendly(&Duration::from_secs(7200)), "2h");
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::endpoint_text;
+
+    #[test]
+    fn endpoints_lose_credentials_query_and_fragment() {
+        for (given, shown) in [
+            (
+                "nats://user:PASS@nats.internal:4222",
+                "nats://nats.internal:4222",
+            ),
+            ("nats://s3cretTOKEN@nats.internal", "nats://nats.internal"),
+            (
+                "tls://u:p@a:4222, nats://b:4222",
+                "tls://a:4222,nats://b:4222",
+            ),
+            ("u:p@nats.internal:4222", "nats.internal:4222"),
+            (
+                "https://bob:pw@crm.example.com/hooks?token=x#f",
+                "https://crm.example.com/hooks",
+            ),
+            ("https://crm.example.com/a@b", "https://crm.example.com/a@b"),
+            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+        ] {
+            assert_eq!(endpoint_text(given), shown, "{given}");
+        }
     }
 }

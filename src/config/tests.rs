@@ -172,6 +172,9 @@ fn limits_read_sizes_and_durations() {
     assert_eq!(c.limits.body_read_timeout.as_secs(), 2);
     assert_eq!(c.limits.header_read_timeout.as_secs(), 3);
     assert_eq!(c.limits.max_json_depth, 64, "unset keys keep their default");
+    assert_eq!(c.limits.max_concurrent_api_requests, 64);
+    assert_eq!(c.limits.max_connections, 768);
+    assert_eq!(c.limits.max_connections_per_ip, 64);
 }
 
 #[test]
@@ -190,6 +193,15 @@ fn bad_limits_are_named() {
             "max_inflight_body_bytes",
         ),
         ("[limits]\nmax_bodies = 1\n", "max_bodies"),
+        (
+            "[limits]\nmax_concurrent_api_requests = 0\n",
+            "limits.max_concurrent_api_requests",
+        ),
+        ("[limits]\nmax_connections = 0\n", "limits.max_connections"),
+        (
+            "[limits]\nmax_connections = 10\nmax_connections_per_ip = 11\n",
+            "limits.max_connections_per_ip",
+        ),
     ] {
         let f = file(text);
         let e = Config::load(Some(f.path()), &Overrides::default())

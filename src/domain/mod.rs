@@ -6,7 +6,7 @@ mod call;
 mod enums;
 mod event;
 mod merge;
-mod money;
+pub mod money;
 mod update;
 
 pub use call::{Analysis, AnalysisKind, Call, InspectionItem, Intent, Region, Turn};

@@ -1,5 +1,8 @@
-//! Admission control (`[limits]`): a global limit on requests handled at
-//! once, and a budget of push body bytes held in memory at once. Both
+//! Admission control (`[limits]`): limits on requests handled at once, one
+//! per route class (pushes under `/hooks/`: `max_concurrent_requests`;
+//! the dashboard, `/login` and the API: `max_concurrent_api_requests`), so
+//! slow or many dashboard requests never take a push's slot; and a budget
+//! of push body bytes held in memory at once. All
 //! refuse at once with 503 and `Retry-After` instead of queueing, so memory
 //! stays flat and the answer comes fast whatever the load.
 
@@ -21,10 +24,31 @@ const PERMIT_BYTES: usize = 1024;
 /// The shared counters behind the limits. Cheap to clone.
 #[derive(Clone)]
 pub struct Gates {
-    requests: Arc<Semaphore>,
+    pushes: Class,
+    others: Class,
     body_bytes: Arc<Semaphore>,
-    max_requests: usize,
     retry_after: HeaderValue,
+}
+
+/// One route class's request slots.
+#[derive(Clone)]
+struct Class {
+    slots: Arc<Semaphore>,
+    max: usize,
+}
+
+impl Class {
+    fn new(max: usize) -> Class {
+        Class {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+}
+
+/// Whether `path` is a push (its own admission class and answer format).
+fn is_push(path: &str) -> bool {
+    path.starts_with("/hooks/")
 }
 
 /// The in-flight body byte budget has no room for a reservation.
@@ -40,13 +64,14 @@ pub struct BodyPermit {
 }
 
 impl Gates {
-    /// Gates sized by `limits.max_concurrent_requests` and
-    /// `limits.max_inflight_body_bytes`.
+    /// Gates sized by `limits.max_concurrent_requests` (pushes),
+    /// `limits.max_concurrent_api_requests` (everything else that passes
+    /// [`limit_concurrency`]) and `limits.max_inflight_body_bytes`.
     pub fn new(limits: &Limits) -> Gates {
         Gates {
-            requests: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+            pushes: Class::new(limits.max_concurrent_requests),
+            others: Class::new(limits.max_concurrent_api_requests),
             body_bytes: Arc::new(Semaphore::new(kib(limits.max_inflight_body_bytes))),
-            max_requests: limits.max_concurrent_requests,
             retry_after: HeaderValue::from(limits.retry_after_secs()),
         }
     }
@@ -95,16 +120,19 @@ fn kib(bytes: usize) -> usize {
     bytes.div_ceil(PERMIT_BYTES)
 }
 
-/// Middleware: admits a request if fewer than `max_concurrent_requests`
-/// are being handled, else answers 503 with `Retry-After` at once (in the
-/// push format `{"code","msg"}` on `/hooks`, the API error format elsewhere).
+/// Middleware: admits a request if fewer than its class's limit are being
+/// handled (pushes: `max_concurrent_requests`; anything else:
+/// `max_concurrent_api_requests`), else answers 503 with `Retry-After` at
+/// once (in the push format `{"code","msg"}` on `/hooks`, the API error
+/// format elsewhere).
 pub async fn limit_concurrency(State(gates): State<Gates>, req: Request, next: Next) -> Response {
-    let Ok(_permit) = gates.requests.clone().try_acquire_owned() else {
+    let push = is_push(req.uri().path());
+    let class = if push { &gates.pushes } else { &gates.others };
+    let Ok(_permit) = class.slots.clone().try_acquire_owned() else {
         let msg = format!(
             "overloaded: {} requests already in progress; retry later",
-            gates.max_requests
+            class.max
         );
-        let push = req.uri().path().starts_with("/hooks/");
         let body = if push {
             json!({"code": 503, "msg": msg})
         } else {

@@ -1,4 +1,5 @@
-//! `GET /healthz` (the process is up) and `GET /readyz` (the store answers).
+//! `GET /healthz` (the process is up) and `GET /readyz` (the store answers
+//! reads and can make a write durable: [`crate::storage::Store::check_writable`]).
 
 use super::AppState;
 use axum::extract::State;
@@ -27,16 +28,22 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// `GET /readyz`: `{"status": "ready", "store": "ok", "projection": {…}}`,
-/// or `{"status": "unavailable", "store": "unavailable", …}` with 503.
+/// `GET /readyz`: `{"status": "ready", "store": "ok", "writes": "ok",
+/// "projection": {…}}`, or `{"status": "unavailable", …}` with 503 and
+/// `store` or `writes` (or both) `unavailable`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` or `unavailable`.
     #[schema(example = "ready")]
     pub status: &'static str,
-    /// `ok` or `unavailable`.
+    /// `ok` or `unavailable`: the store answers reads.
     #[schema(example = "ok")]
     pub store: &'static str,
+    /// `ok` or `unavailable`: a write can be made durable now (not on a
+    /// full or read-only disk, a poisoned SQLite store, a read-only
+    /// PostgreSQL session).
+    #[schema(example = "ok")]
+    pub writes: &'static str,
     /// The projection backlog as this instance last saw it (refreshed
     /// every second): receipts acknowledged and not yet turned into calls.
     pub projection: ProjectionDetails,
@@ -83,38 +90,43 @@ async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Readiness: 200 while the store answers, 503 otherwise.
+/// Readiness: 200 while the store answers and can write, 503 otherwise.
 #[utoipa::path(
     get,
     path = "/readyz",
     operation_id = "readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "The store answers.", body = Readiness),
-        (status = 503, description = "The store does not answer.", body = Readiness),
+        (status = 200, description = "The store answers and can write.", body = Readiness),
+        (status = 503, description = "The store does not answer, or cannot write.", body = Readiness),
     ),
     security(()),
 )]
 async fn readyz(State(st): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    match st.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(Readiness {
-                status: "ready",
-                store: "ok",
-                projection: projection(&st),
-            }),
-        ),
+    let state = |r: &Result<(), crate::storage::StoreError>, what: &str| match r {
+        Ok(()) => "ok",
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Readiness {
-                    status: "unavailable",
-                    store: "unavailable",
-                    projection: projection(&st),
-                }),
-            )
+            tracing::warn!(error = %e, "readiness check failed: {what}");
+            "unavailable"
         }
-    }
+    };
+    let read = st.store.ping().await;
+    let store = state(&read, "store");
+    let writes = match read {
+        Ok(()) => state(&st.store.check_writable().await, "writes"),
+        Err(_) => "unavailable",
+    };
+    let ready = store == "ok" && writes == "ok";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let answer = Readiness {
+        status: if ready { "ready" } else { "unavailable" },
+        store,
+        writes,
+        projection: projection(&st),
+    };
+    (status, Json(answer))
 }

@@ -5,7 +5,9 @@
 pub mod api;
 pub mod auth;
 mod body;
+pub mod body_timeout;
 pub mod client_ip;
+pub mod conn_limits;
 pub mod error;
 pub mod gates;
 pub mod health;
@@ -23,14 +25,16 @@ use axum::http::{header, HeaderMap};
 use axum::Router;
 use std::sync::Arc;
 
-/// The token of an `Authorization: Bearer …` header, trimmed.
+/// The token of an `Authorization: Bearer …` header, trimmed. The scheme
+/// is matched without regard to case (RFC 9110, 11.1: `bearer`, `BEARER`),
+/// and may be followed by several spaces.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("Bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// What every handler can reach.
@@ -59,15 +63,23 @@ impl AppState {
     }
 }
 
-/// The whole service's routes. Pushes and the API pass the concurrency
-/// limit; health checks and `/metrics` do not, so an overloaded instance is
-/// not restarted by its liveness probe and can still be scraped. Every
-/// request gets an id, a span and a log line ([`crate::telemetry::request`]).
+/// The whole service's routes. Pushes, the API and the dashboard pass the
+/// concurrency limits (pushes in a class of their own, [`gates`]); health
+/// checks and `/metrics` do not, so an overloaded instance is not
+/// restarted by its liveness probe and can still be scraped. The API and
+/// dashboard read their bodies within `limits.body_read_timeout`
+/// ([`body_timeout`]; pushes do in their handler). Every request gets an
+/// id, a span and a log line ([`crate::telemetry::request`]).
 pub fn router(state: AppState) -> Router {
+    let api_and_ui = api::router(state.clone())
+        .merge(ui::router(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.clone(),
+            body_timeout::read_body_in_time,
+        ));
     Router::new()
         .merge(ingest::router())
-        .merge(api::router(state.clone()))
-        .merge(ui::router(state.clone()))
+        .merge(api_and_ui)
         .layer(axum::middleware::from_fn_with_state(
             state.gates.clone(),
             gates::limit_concurrency,
@@ -80,4 +92,27 @@ pub fn router(state: AppState) -> Router {
             crate::telemetry::request::track,
         ))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for v in ["Bearer tok", "bearer tok", "BEARER tok", "bEaReR   tok "] {
+            assert_eq!(bearer(&with(v)), Some("tok"), "{v}");
+        }
+        for v in ["Basic dG9rOg==", "Bearer", "Bearer ", "Bearertok", "tok"] {
+            assert_eq!(bearer(&with(v)), None, "{v}");
+        }
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
 }

@@ -1,12 +1,18 @@
 //! The accept loop: hyper-util's HTTP/1 and HTTP/2 server over the router,
-//! with `limits.header_read_timeout` against slow clients, and a graceful
+//! with `limits.header_read_timeout` against slow and idle clients (a
+//! connection without a complete request head that long after accept is
+//! closed, even if it sent nothing; hyper's own timer covers the waits
+//! between requests of a kept-alive HTTP/1 connection), the open
+//! connection caps of [`super::conn_limits`], and a graceful
 //! stop: on shutdown the listener closes, idle connections close, requests
 //! in progress finish and are answered (up to `limits.shutdown_timeout`).
 //! axum's own `serve` has no header timeout, hence this module. With a
 //! TLS acceptor ([`super::tls`]) each connection's handshake runs in its
 //! own task, bounded by `limits.header_read_timeout`.
 
+use super::conn_limits::{ConnLimits, ConnPermit, Refused};
 use crate::config::Limits;
+use crate::telemetry::names::CONNECTIONS_REFUSED;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
@@ -14,18 +20,23 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// Serves `router` on `listener` (HTTPS when `tls` is given) until `stop`
 /// completes, then stops gracefully. Always returns `Ok` once stopped; accept errors (e.g. out of
-/// file descriptors) are logged and retried after a short pause.
+/// file descriptors) are logged and retried after a short pause. A
+/// connection over the caps of `conns` is closed at once.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    conns: ConnLimits,
     tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -52,19 +63,38 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
+        let permit = match conns.admit(peer.ip()) {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::debug!(%peer, reason = %why, "connection refused");
+                let reason = match why {
+                    Refused::Total(_) => "total",
+                    Refused::PerIp(_) => "per_ip",
+                };
+                metrics::counter!(CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+                continue; // dropping the stream closes it
+            }
+        };
+        // The first complete request head must arrive by then.
+        let deadline = Instant::now() + limits.header_read_timeout;
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req.map(axum::body::Body::new))
-        });
+        let seen = Arc::new(AtomicBool::new(false));
+        let service = {
+            let seen = seen.clone();
+            hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                seen.store(true, Ordering::Relaxed);
+                req.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(req.map(axum::body::Body::new))
+            })
+        };
         let Some(tls) = tls.clone() else {
             let conn = builder
                 .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .into_owned();
             let conn = graceful.watch(conn);
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
+                if let Some(Err(e)) = first_request_by(conn, deadline, &seen, permit).await {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
             });
@@ -73,9 +103,8 @@ pub async fn serve(
         // The handshake must not hold up the accept loop, and the
         // connection must still be watched for the graceful stop.
         let (builder, watcher) = (builder.clone(), graceful.watcher());
-        let handshake_timeout = limits.header_read_timeout;
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(handshake_timeout, tls.accept(stream)).await {
+            let stream = match tokio::time::timeout_at(deadline, tls.accept(stream)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -87,7 +116,8 @@ pub async fn serve(
                 }
             };
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
+            let conn = watcher.watch(conn.into_owned());
+            if let Some(Err(e)) = first_request_by(conn, deadline, &seen, permit).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
@@ -104,4 +134,28 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// Runs `conn` to its end, unless no request has been `seen` by
+/// `deadline`: then the connection is dropped (closed) and `None` is
+/// returned. `permit` is held as long as the connection is open.
+async fn first_request_by<F: Future>(
+    conn: F,
+    deadline: Instant,
+    seen: &AtomicBool,
+    permit: ConnPermit,
+) -> Option<F::Output> {
+    let _permit = permit;
+    tokio::pin!(conn);
+    tokio::select! {
+        out = &mut conn => Some(out),
+        () = tokio::time::sleep_until(deadline) => {
+            if seen.load(Ordering::Relaxed) {
+                Some(conn.await)
+            } else {
+                tracing::debug!("no request head within header_read_timeout; closing");
+                None
+            }
+        }
+    }
 }

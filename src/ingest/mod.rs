@@ -22,8 +22,7 @@ use crate::storage::{
 use crate::telemetry::push;
 use jiff::Timestamp;
 use screen::{BodyLimits, ScreenError};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -159,7 +158,10 @@ impl Ingestor {
         } else {
             read_body(kind, &receipt.body, &ctx, limits)
         };
-        note_unknown_values(&source.name, &reading.unknown_values);
+        crate::telemetry::unknown_values::note_unknown_values(
+            &source.name,
+            &reading.unknown_values,
+        );
         let records = push::record_counts(&reading.result);
         let head = ReceiptHead::of(&reading.result);
         drop(reading.result);
@@ -300,23 +302,5 @@ fn rejected(reason: RejectReason, path: String, message: String) -> BodyReading 
         }),
         unknown_values: Vec::new(),
         rejection: Some(Rejection { reason, message }),
-    }
-}
-
-/// Logs each unknown vendor value once per process (a sign that the
-/// vendor changed its values).
-fn note_unknown_values(source: &str, values: &[UnknownValue]) {
-    static SEEN: OnceLock<Mutex<HashSet<(String, String)>>> = OnceLock::new();
-    if values.is_empty() {
-        return;
-    }
-    let mut seen = SEEN
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    for v in values {
-        if seen.len() < 10_000 && seen.insert((v.field.to_owned(), v.value.clone())) {
-            tracing::warn!(source, field = v.field, value = %v.value, "unknown vendor value; mapped to `unknown`");
-        }
     }
 }

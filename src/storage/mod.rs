@@ -16,6 +16,7 @@ pub mod retry;
 pub mod rollup;
 mod shared;
 pub mod sqlite;
+pub mod synthetic;
 #[cfg(test)]
 mod test_batch;
 mod types;
@@ -90,7 +91,7 @@ pub trait Store: Send + Sync {
     /// `batch.result` (a `replay` re-projects the stored receipt instead).
     #[cfg(test)]
     async fn ingest(&self, batch: IngestBatch) -> Result<IngestOutcome, StoreError> {
-        test_batch::ingest(self, batch).await
+        synthetic::ingest(self, batch).await
     }
 
     /// Calls matching `filter`, newest `started_at` first, `page.limit` at
@@ -247,4 +248,15 @@ pub trait Store: Send + Sync {
 
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Answers when a write can be made durable now (`/readyz`'s write
+    /// path check): SQLite commits a tiny probe write through its writer
+    /// (a full or read-only disk, or a poisoned store, fails it);
+    /// PostgreSQL checks that the session is not read-only (a standby).
+    /// The default is [`Store::ping`].
+    ///
+    /// Errors: [`StoreError::Unavailable`] naming why writes fail.
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.ping().await
+    }
 }

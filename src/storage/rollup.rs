@@ -11,6 +11,7 @@
 //! PostgreSQL lock rollup rows in the same order and cannot deadlock.
 
 use super::{CallFilter, GroupBy, StatsRow, StoreError};
+use crate::domain::money::add_amounts;
 use crate::domain::{Call, Outcome};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -123,7 +124,7 @@ impl Sums {
             .answered_talk_seconds
             .saturating_add(sign.saturating_mul(other.answered_talk_seconds));
         let cost = if sign < 0 { -other.cost } else { other.cost };
-        self.cost = self.cost.saturating_add(cost);
+        self.cost = add_amounts(self.cost, cost);
         self.qa_micros += sign * other.qa_micros;
         self.qa_count += sign * other.qa_count;
         for (a, b) in self.talk_buckets.iter_mut().zip(other.talk_buckets) {
@@ -346,7 +347,8 @@ pub fn stats_rows(group_by: GroupBy, rows: Vec<RollupRow>) -> Result<Vec<StatsRo
         let (sums, costs) = groups.entry(k).or_default();
         sums.add(&row.sums, 1);
         if !currency.is_empty() {
-            *costs.entry(currency).or_default() += row.sums.cost;
+            let sum = costs.entry(currency).or_default();
+            *sum = add_amounts(*sum, row.sums.cost);
         }
     }
     Ok(groups

@@ -90,7 +90,8 @@ impl CostSums {
     ) -> Result<(), StoreError> {
         let d = Decimal::from_str(amount)
             .map_err(|e| StoreError::Corrupt(format!("cost {amount}: {e}")))?;
-        *self.0.entry(key).or_default().entry(currency).or_default() += d;
+        let sum = self.0.entry(key).or_default().entry(currency).or_default();
+        *sum = crate::domain::money::add_amounts(*sum, d);
         Ok(())
     }
 

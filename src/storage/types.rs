@@ -204,9 +204,8 @@ pub struct ReprojectReport {
     pub outcomes: Vec<IngestOutcome>,
 }
 
-/// One unit of work for [`super::Store::ingest`] (tests): a receipt and
-/// the reading to project it with.
-#[cfg(test)]
+/// A receipt built in code and the reading to project it with
+/// ([`super::synthetic::ingest`]: benchmarks and tests).
 #[derive(Debug, Clone)]
 pub struct IngestBatch {
     pub receipt: NewReceipt,

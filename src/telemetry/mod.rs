@@ -7,11 +7,13 @@
 //! `App::start` installs it; before that (and in processes that never
 //! serve, such as `callhook import`) every `metrics::counter!` is a no-op.
 
+pub mod escape;
 pub mod names;
 pub mod push;
 pub mod request;
 pub mod request_id;
 pub mod scrape;
+pub mod unknown_values;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;

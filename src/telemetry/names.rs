@@ -35,6 +35,15 @@ pub const OUTBOX_BACKLOG: &str = "callhook_outbox_backlog";
 /// Counter `{target, result}`: recorded delivery attempts; `result` is
 /// `delivered`, `retry` (failed, tried again later) or `dead`.
 pub const DELIVERIES: &str = "callhook_deliveries_total";
+/// Counter `{reason}`: connections closed at accept, over
+/// `limits.max_connections` (`reason="total"`) or
+/// `limits.max_connections_per_ip` (`reason="per_ip"`).
+pub const CONNECTIONS_REFUSED: &str = "callhook_connections_refused_total";
+/// Counter `{reason}`: unknown vendor values not kept in the process's
+/// log-once set ([`super::unknown_values`]): `reason="truncated"` (logged
+/// and kept cut to a bounded length) or `reason="dropped"` (the set is full:
+/// counted, not logged).
+pub const UNKNOWN_VALUES_BOUNDED: &str = "callhook_unknown_values_bounded_total";
 
 /// Counter `{source, status}`: receipts projected into calls, by final
 /// status (`accepted`, `duplicate`, `partial`, or `rejected` when a
@@ -137,5 +146,15 @@ pub fn describe() {
         DELIVERIES,
         Unit::Count,
         "Recorded delivery attempts by target and result"
+    );
+    describe_counter!(
+        CONNECTIONS_REFUSED,
+        Unit::Count,
+        "Connections closed at accept, over a connection cap"
+    );
+    describe_counter!(
+        UNKNOWN_VALUES_BOUNDED,
+        Unit::Count,
+        "Unknown vendor values truncated or dropped from the log-once set"
     );
 }

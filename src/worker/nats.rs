@@ -53,7 +53,7 @@ pub async fn connect(config: &NatsConfig) -> Result<NatsSink, NatsError> {
         .connect(config.url.as_str())
         .await
         .map_err(|source| NatsError::Connect {
-            url: config.url.clone(),
+            url: crate::config::redact::endpoint_text(&config.url),
             source,
         })?;
     let mut js = jetstream::new(client);
@@ -122,7 +122,10 @@ impl Sink for NatsSink {
             Err(error) => SendResult {
                 kind: SendKind::Failed,
                 status: None,
-                error: Some(format!("NATS {}: {error}", self.config.url)),
+                error: Some(format!(
+                    "NATS {}: {error}",
+                    crate::config::redact::endpoint_text(&self.config.url)
+                )),
                 retry_after: None,
             },
         }

@@ -73,7 +73,10 @@ impl std::fmt::Debug for WebhookSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookSink")
             .field("name", &self.name)
-            .field("url", &self.url.as_str())
+            .field(
+                "url",
+                &crate::config::redact::endpoint_text(self.url.as_str()),
+            )
             .field("keys", &format_args!("[{} redacted]", self.keys.len()))
             .field("timeout", &self.timeout)
             .field("allow_private", &self.allow_private)

@@ -172,6 +172,7 @@ async fn healthz_and_readyz_answer() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["store"], "ok");
+    assert_eq!(ready["writes"], "ok");
     assert_eq!(ready["projection"]["pending_receipts"], 0);
     assert_eq!(ready["projection"]["oldest_pending_at"], Value::Null);
     assert_eq!(ready["projection"]["max_pending_records"], 1_000_000);

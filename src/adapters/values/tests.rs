@@ -152,3 +152,21 @@ fn booleans_accept_common_spellings() {
     assert_eq!(boolean(&json!(0)).unwrap(), Some(false));
     assert!(boolean(&json!("maybe")).is_err());
 }
+
+#[test]
+fn warnings_quote_at_most_200_bytes_of_a_long_value() {
+    let long = "9".repeat(50_000) + "x";
+    for err in [
+        integer(&json!(long)).unwrap_err(),
+        number(&json!(long)).unwrap_err(),
+        decimal(&json!(long)).unwrap_err(),
+        boolean(&json!(long)).unwrap_err(),
+        time(&json!(long), &TimeZone::UTC).unwrap_err(),
+    ] {
+        assert!(err.len() < 320, "{} bytes: {}", err.len(), &err[..80]);
+        assert!(err.contains("…(49801 more bytes)\""), "{err}");
+    }
+    let nested = json!([{"a": "b".repeat(10_000)}]);
+    let err = boolean(&nested).unwrap_err();
+    assert!(err.len() < 100, "{err}");
+}

@@ -5,6 +5,7 @@
 //! disables a subscriber; enabling makes its pending deliveries due at once).
 
 use super::params::path;
+use crate::config::redact::endpoint_text;
 use crate::config::NATS_TARGET;
 use crate::domain::{EventType, Vendor};
 use crate::http::error::{ApiError, ErrorBody};
@@ -42,21 +43,18 @@ pub struct Subscribers {
     pub items: Vec<Subscriber>,
 }
 
-/// The target's endpoint without query or credentials (they may hold secrets).
+/// The target's endpoint without query or credentials (they may hold
+/// secrets): [`endpoint_text`].
 fn endpoint(st: &AppState, name: &str) -> Option<String> {
     if name == NATS_TARGET {
         return st
             .config
             .nats
             .as_ref()
-            .map(|n| format!("{} stream {}", n.url, n.stream));
+            .map(|n| format!("{} stream {}", endpoint_text(&n.url), n.stream));
     }
     let s = st.config.subscribers.iter().find(|s| s.name == name)?;
-    let mut url = reqwest::Url::parse(&s.url).ok()?;
-    url.set_query(None);
-    let _ = url.set_password(None);
-    let _ = url.set_username("");
-    Some(url.to_string())
+    Some(endpoint_text(&s.url))
 }
 
 fn item(st: &AppState, state: TargetState) -> Subscriber {

@@ -55,12 +55,24 @@ pub struct NextQuery {
 }
 
 /// A path of this site to go to after logging in; anything else is `/`
-/// (no open redirect to another site).
+/// (no open redirect to another site). Accepted: exactly one `/`, then a
+/// character that is neither `/` nor `\\` (or nothing), and no control
+/// character anywhere: browsers drop tabs and newlines from URLs, so
+/// `/\t/evil.example` would be read as `//evil.example`, and CR/LF cannot
+/// go in a `Location` header.
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p) if is_local_path(p) => p.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+fn is_local_path(p: &str) -> bool {
+    let mut chars = p.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !p.chars().any(char::is_control)
+        && !p.contains('\\')
 }
 
 pub async fn form(
@@ -156,5 +168,26 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(Some("/")), "/");
+        assert_eq!(local_path(Some("/calls/01J%2Fx")), "/calls/01J%2Fx");
+    }
+
+    #[test]
+    fn control_characters_and_disguised_double_slashes_go_home() {
+        for bad in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/calls\r\nLocation: //evil.example",
+            "/\u{0}x",
+            "/\u{7f}",
+            "/\u{85}/evil.example",
+            "\t//evil.example",
+            " /calls",
+            "",
+            "calls",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
     }
 }

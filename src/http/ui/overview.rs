@@ -59,7 +59,8 @@ impl Summary {
             s.total.add(&r.sums, 1);
             *s.outcomes.entry(outcome.clone()).or_default() += r.sums.calls;
             if !currency.is_empty() {
-                *s.cost.entry(currency.clone()).or_default() += r.sums.cost;
+                let sum = s.cost.entry(currency.clone()).or_default();
+                *sum = crate::domain::money::add_amounts(*sum, r.sums.cost);
             }
             let Some(&i) = index.get(day) else { continue };
             let n = s.qa.len();

@@ -335,6 +335,22 @@ impl Store for PgStore {
         client.simple_query("SELECT 1").await.map_err(unavailable)?;
         Ok(())
     }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one("SELECT current_setting('transaction_read_only')", &[])
+            .await
+            .map_err(unavailable)?;
+        match row.get::<_, String>(0).as_str() {
+            "off" => Ok(()),
+            _ => Err(StoreError::Unavailable(
+                "the PostgreSQL session is read-only (a standby, or \
+                 default_transaction_read_only is on)"
+                    .into(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,6 @@ use super::ingest::unavailable;
 use crate::storage::rollup::{Dim, RollupDelta, RollupFilter, RollupRow, Sums, TALK_BUCKETS};
 use crate::storage::StoreError;
 use deadpool_postgres::Transaction;
-use rust_decimal::Decimal;
-use std::str::FromStr;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -132,8 +130,8 @@ fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
         answered: r.get(at + 1),
         talk_seconds: r.get(at + 2),
         answered_talk_seconds: r.get(at + 3),
-        cost: Decimal::from_str(&cost)
-            .map_err(|e| StoreError::Corrupt(format!("rollup cost {cost}: {e}")))?,
+        cost: crate::domain::money::parse_sum(&cost)
+            .map_err(|e| StoreError::Corrupt(format!("rollup cost: {e}")))?,
         qa_micros: r.get(at + 5),
         qa_count: r.get(at + 6),
         talk_buckets,

@@ -40,11 +40,17 @@ fn log() -> Vec<ReadReceipt> {
         .collect()
 }
 
+/// Calls, events and rollups, each sorted.
+type Snapshot = (Vec<String>, Vec<Event>, Vec<String>);
+
+/// An event: id, type, time (epoch ms), payload.
+type Event = (String, String, i64, String);
+
 /// A store in memory: what a backend would hold after writing plans.
 #[derive(Default)]
 struct Memory {
     calls: HashMap<String, StoredCall>,
-    events: Vec<(String, String, i64, String)>,
+    events: Vec<Event>,
     rollups: BTreeMap<RollupKey, Sums>,
     links: HashMap<String, Vec<String>>,
     receipts: HashMap<String, ReceiptStatus>,
@@ -123,7 +129,7 @@ impl Memory {
     }
 
     /// Calls as sorted documents, events sorted by call then time.
-    fn snapshot(&self) -> (Vec<String>, Vec<(String, String, i64, String)>, Vec<String>) {
+    fn snapshot(&self) -> Snapshot {
         let mut calls: Vec<String> = self
             .calls
             .values()

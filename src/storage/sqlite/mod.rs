@@ -15,6 +15,7 @@ mod rows;
 pub(crate) mod schema;
 mod syncer;
 mod work;
+mod write_probe;
 mod writer;
 
 use crate::storage::*;
@@ -450,6 +451,20 @@ impl Store for SqliteStore {
             .map_err(rows::unavailable)
         })
         .await
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        if self.poisoned.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(StoreError::Unavailable(syncer::POISONED.into()));
+        }
+        let probe = self.write(write_probe::probe);
+        match tokio::time::timeout(write_probe::WAIT, probe).await {
+            Ok(r) => r,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "a probe write was not durable within {:?}",
+                write_probe::WAIT
+            ))),
+        }
     }
 }
 

@@ -221,3 +221,48 @@ async fn a_page_after_a_cursor_starts_the_index_at_the_cursor() {
         "a page must not scan from the newest call"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_check_passes_leaves_nothing_and_fails_when_writes_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.check_writable().await.unwrap();
+    let rows: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM targets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "the probe row is gone");
+    // Writes that cannot commit (another process holds the write lock).
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let err = store.check_writable().await.unwrap_err();
+    assert!(err.to_string().contains("not durable"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    store.ping().await.expect("reads still answer");
+    locker.execute_batch("COMMIT").unwrap();
+    drop(locker);
+    // Heals by itself once writes go through again (the queued probe may
+    // still be waiting out the lock's busy timeout).
+    let mut healed = false;
+    for _ in 0..20 {
+        if store.check_writable().await.is_ok() {
+            healed = true;
+            break;
+        }
+    }
+    assert!(healed, "the write check recovers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poisoned_store_fails_the_write_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (permit, permits) = std::sync::mpsc::channel();
+    let store =
+        SqliteStore::open_with(&dir.path().join("t.db"), HeldSync { permits }, Vec::new()).unwrap();
+    permit.send(Err(std::io::Error::other("ENOSPC"))).unwrap();
+    assert!(store.ingest(batch("r1", &["a"], false)).await.is_err());
+    let err = store.check_writable().await.unwrap_err();
+    assert!(err.to_string().contains("restart"), "{err}");
+}

@@ -118,4 +118,13 @@ fn unusable_settings_are_errors_that_hide_the_secret() {
         debug.contains("[2 redacted]") && !debug.contains("7, 7"),
         "{debug}"
     );
+
+    let mut with_creds = good.clone();
+    with_creds.url = "https://bob:PASSWORD@crm.example.com/hooks?sig=QSECRET".to_owned();
+    let debug = format!("{:?}", WebhookSink::new(&with_creds, false).unwrap());
+    assert!(
+        !debug.contains("PASSWORD") && !debug.contains("QSECRET") && !debug.contains("bob"),
+        "{debug}"
+    );
+    assert!(debug.contains("https://crm.example.com/hooks"), "{debug}");
 }
