@@ -136,9 +136,10 @@ async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
         .await
         .unwrap();
     // A replay re-projects: r2's status is what it is in log order (it
-    // updated the call r1 made), and the rebuilt call equals the stored one.
+    // updated the call r1 made); the rebuilt call equals the stored one, so
+    // the replay changed nothing.
     assert_eq!(
-        (replay.updated, replay.status.map(|s| s.as_str())),
+        (replay.unchanged, replay.status.map(|s| s.as_str())),
         (1, Some("accepted"))
     );
     let c = store.pool.get().await.unwrap();
