@@ -3,6 +3,7 @@
 -- across threads and requests, and prints one RESULT line when done.
 --
 -- Env: RECORDS   records per push (default 1)
+--      MAX_REQUESTS  if > 0, each thread stops after this many answers (preload)
 --      RUN_TAG   prefix of every call id, to keep runs apart (default "run")
 --      PACE_MS   if > 0, each connection waits about this many ms before each
 --                request, so C connections send about C*1000/PACE_MS req/s
@@ -10,29 +11,45 @@
 local records = tonumber(os.getenv("RECORDS") or "1")
 local run_tag = os.getenv("RUN_TAG") or "run"
 local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
+local max_requests = tonumber(os.getenv("MAX_REQUESTS") or "0")
 
--- One record shaped like tests/fixtures/aliyun-call-report/sample.json. "@"
--- stands for the request's tag; the call id is "<tag>-<index in the push>".
-local record = '{"taskId":"1181000000000001","detailId":"9662000000000%d",'
-  .. '"batchId":"B20250601","callId":"@-%d","outId":"%d",'
-  .. '"startTime":"2025-06-01 10:00:00","endTime":"2025-06-01 10:05:30","duration":330,'
-  .. '"statusCode":"200010","smartStatusCode":"ANSWERED","statusMsg":"Call ended normally",'
-  .. '"caller":"057100000000","realCaller":"057188888888","callee":"139%08d",'
-  .. '"hangupDirection":"User","originateTime":"2025-06-01 09:59:45",'
-  .. '"ringTime":"2025-06-01 09:59:50","bRingTime":"2025-06-01 09:59:52",'
-  .. '"bStartTime":"2025-06-01 09:59:55","bEndTime":"2025-06-01 10:05:25",'
-  .. '"bDuration":320,"bOriginateTime":"2025-06-01 09:59:48"}'
+-- Records shaped like tests/fixtures/aliyun-call-report/sample.json, with
+-- realistic spread: random customer numbers and out_ids, 400 task ids, start
+-- times over 90 days (UTC+8 wall clock, as Alibaba sends), random outcomes
+-- and durations. TEMPLATES bodies are made once per thread and cut at each
+-- "@" (the request's tag); the call id is "<tag>-<index in the push>", so
+-- every call is new while a request only joins pieces (cheap next to the
+-- server).
+local TEMPLATES = 32
+local outcomes = {"ANSWERED", "ANSWERED", "ANSWERED", "NO_ANSWER", "BUSY", "POWER_OFF", "REJECTED"}
+local record = '{"taskId":"T%04d","detailId":"%d","batchId":"B%04d","callId":"@-%d","outId":"o%d",'
+  .. '"startTime":"%s","endTime":"%s","duration":%d,'
+  .. '"statusCode":"200010","smartStatusCode":"%s","statusMsg":"Call ended normally",'
+  .. '"caller":"057100000000","realCaller":"0571%08d","callee":"1%010d",'
+  .. '"hangupDirection":"User","originateTime":"%s","ringTime":"%s"}'
 
--- The body is built once and cut at each "@"; a request only joins the pieces
--- with its tag (one table.concat), so wrk stays cheap next to the server.
-local items = {}
-for i = 0, records - 1 do
-  items[#items + 1] = string.format(record, i, i, i, i)
+local function stamp(t)
+  return os.date("!%Y-%m-%d %H:%M:%S", t)
 end
-local pieces = {}
-for piece in ("[" .. table.concat(items, ",") .. "]" .. "@"):gmatch("([^@]*)@") do
-  pieces[#pieces + 1] = piece
+
+local function template()
+  local items = {}
+  for i = 0, records - 1 do
+    local t = 1735660800 + math.random(0, 90 * 86400) -- 2025-01-01 + 90 days
+    local dur = math.random(0, 600)
+    items[#items + 1] = string.format(record, math.random(0, 399), math.random(1, 1e9),
+      math.random(0, 999), i, math.random(1, 1e9), stamp(t + 10), stamp(t + 10 + dur), dur,
+      outcomes[math.random(#outcomes)], math.random(0, 99999999), math.random(0, 9999999999),
+      stamp(t), stamp(t + 5))
+  end
+  local pieces = {}
+  for piece in ("[" .. table.concat(items, ",") .. "]" .. "@"):gmatch("([^@]*)@") do
+    pieces[#pieces + 1] = piece
+  end
+  return pieces
 end
+
+local bodies = nil
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -46,9 +63,28 @@ end
 
 local sent = 0
 function request()
+  if bodies == nil then
+    math.randomseed(thread_id * 7919 + os.time())
+    bodies = {}
+    for k = 1, TEMPLATES do
+      bodies[k] = template()
+    end
+  end
   sent = sent + 1
   local tag = run_tag .. "-" .. thread_id .. "-" .. sent
-  return wrk.format(nil, nil, nil, table.concat(pieces, tag))
+  return wrk.format(nil, nil, nil, table.concat(bodies[sent % TEMPLATES + 1], tag))
+end
+
+if max_requests > 0 then
+  local answered = 0
+  function response(status, headers, body)
+    if status == 200 then
+      answered = answered + 1
+    end
+    if answered >= max_requests then
+      wrk.thread:stop()
+    end
+  end
 end
 
 if pace_ms > 0 then

@@ -1,6 +1,7 @@
 //! Receipts built in code (benchmarks and tests): their updates are made
 //! directly, not parsed from vendor JSON, so [`ingest`] stores each with
-//! the body `body of {id}` and projects it with [`SyntheticReader`], which
+//! the body `body of {id} #{n}` (n unique in the process, so tests running
+//! side by side with the same receipt ids do not mix) and projects it with [`SyntheticReader`], which
 //! looks the reading up by receipt id. Not for real pushes.
 
 use crate::domain::SourceKind;
@@ -23,9 +24,7 @@ pub struct SyntheticReader;
 
 impl BodyReader for SyntheticReader {
     fn read(&self, _source: &str, _kind: SourceKind, body: &[u8]) -> BodyResult {
-        let id = String::from_utf8_lossy(body)
-            .trim_start_matches("body of ")
-            .to_owned();
+        let id = String::from_utf8_lossy(body).into_owned();
         let readings = READINGS.lock().unwrap_or_else(|p| p.into_inner());
         readings.get(&id).cloned().unwrap_or_else(|| {
             BodyResult::Rejected(crate::adapters::RecordIssue {
@@ -41,17 +40,28 @@ impl BodyReader for SyntheticReader {
 pub static READER: std::sync::LazyLock<Arc<dyn BodyReader>> =
     std::sync::LazyLock::new(|| Arc::new(SyntheticReader));
 
-/// Appends the receipt (body `body of {id}`) and
+/// Appends the receipt (body `body of {id} #{n}`) and
 /// projects until it is projected; a `replay` re-projects the stored one.
 pub async fn ingest<S: Store + ?Sized>(
     store: &S,
     batch: IngestBatch,
 ) -> Result<IngestOutcome, StoreError> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = batch.receipt.id.clone();
+    let key = if batch.replay {
+        let stored = store
+            .get_receipt(&id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("receipt {id} to replay is not stored")))?;
+        String::from_utf8_lossy(&stored.body).into_owned()
+    } else {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("body of {id} #{n}")
+    };
     READINGS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(id.clone(), batch.result.clone());
+        .insert(key.clone(), batch.result.clone());
     if batch.replay {
         let filter = ReprojectFilter {
             ids: Some(vec![id.clone()]),
@@ -70,7 +80,7 @@ pub async fn ingest<S: Store + ?Sized>(
             .ok_or_else(|| StoreError::Corrupt(format!("receipt {id} was not re-projected")));
     }
     let mut receipt = batch.receipt;
-    receipt.body = format!("body of {id}").into();
+    receipt.body = key.into();
     let head = ReceiptHead::of(&batch.result);
     let rejected = head.status == ReceiptStatus::Rejected;
     store
