@@ -106,12 +106,12 @@ stop_server() {
   server_pid=""
 }
 
-# run_wrk RECORDS TAG PACE_MS [MAX_REQUESTS DURATION]: sets r_requests,
-# r_seconds, r_non2xx, r_sockerr, r_p50_ms, r_p99_ms from push.lua's RESULT.
+# run_wrk RECORDS TAG PACE_MS: sets r_requests, r_seconds, r_non2xx,
+# r_sockerr, r_p50_ms, r_p99_ms from push.lua's RESULT line.
 run_wrk() {
   local out="$work/$2.wrk"
-  RECORDS=$1 RUN_TAG=$2 PACE_MS=$3 MAX_REQUESTS=${4:-0} wrk -t"$THREADS" -c"$CONNECTIONS" \
-    -d"${5:-$DURATION}" --latency -s bench/wrk/push.lua "$server_url/hooks/aliyun-call-report" >"$out"
+  RECORDS=$1 RUN_TAG=$2 PACE_MS=$3 wrk -t"$THREADS" -c"$CONNECTIONS" \
+    -d"$DURATION" --latency -s bench/wrk/push.lua "$server_url/hooks/aliyun-call-report" >"$out"
   grep -q '^RESULT ' "$out" || { echo "no RESULT line from wrk:" >&2; cat "$out" >&2; exit 1; }
   local kv
   for kv in $(sed -n 's/^RESULT //p' "$out"); do
@@ -213,6 +213,7 @@ PY
 
 # The bare server: the ceiling of any receiver on this machine, this run.
 declare -A bare
+bare_rows=""
 for n in 1 50; do
   start_bare "bare-$n"
   run_wrk "$n" "bare-$n" 0
@@ -222,19 +223,27 @@ for n in 1 50; do
 done
 
 rows=""
+preloads=0
+((PRELOAD > 0)) && preloads="0 $PRELOAD"
 for backend in $BACKENDS; do
-  for preload in 0 $PRELOAD; do
-    ((preload == 0)) && [[ -n ${seen_zero[$backend]:-} ]] && continue
-    declare -A seen_zero; seen_zero[$backend]=1
+  for preload in $preloads; do
     name="$backend-$preload"
     db=$(new_database "$backend" "$name")
-    start_callhook "$name" "$db"
     if ((preload > 0)); then
-      per_thread=$(((preload / 50 + THREADS - 1) / THREADS))
+      # Through the push path (`callhook import`: parse, append, project),
+      # in files of 100,000 calls.
       echo "preloading $preload calls on $backend ..." >&2
-      run_wrk 50 "pre-$name" 0 "$per_thread" 3600s
-      settle >/dev/null
+      t0=$(date +%s)
+      for ((k = 0; k * 100000 < preload; k++)); do
+        python3 bench/preload.py "$k" "$(((preload - k * 100000) < 100000 ? preload - k * 100000 : 100000))" \
+          >"$work/preload.ndjson"
+        target/release/callhook --database "$db" import --source aliyun-call-report "$work/preload.ndjson" \
+          >>"$work/preload.log" 2>&1
+      done
+      rm -f "$work/preload.ndjson"
+      echo "preloaded in $(($(date +%s) - t0)) s" >&2
     fi
+    start_callhook "$name" "$db"
     base=$(stored_calls)
     line="| callhook | $backend | $preload |"
     for n in 1 50; do

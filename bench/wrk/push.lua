@@ -3,7 +3,6 @@
 -- across threads and requests, and prints one RESULT line when done.
 --
 -- Env: RECORDS   records per push (default 1)
---      MAX_REQUESTS  if > 0, each thread stops after this many answers (preload)
 --      RUN_TAG   prefix of every call id, to keep runs apart (default "run")
 --      PACE_MS   if > 0, each connection waits about this many ms before each
 --                request, so C connections send about C*1000/PACE_MS req/s
@@ -11,7 +10,6 @@
 local records = tonumber(os.getenv("RECORDS") or "1")
 local run_tag = os.getenv("RUN_TAG") or "run"
 local pace_ms = tonumber(os.getenv("PACE_MS") or "0")
-local max_requests = tonumber(os.getenv("MAX_REQUESTS") or "0")
 
 -- Records shaped like tests/fixtures/aliyun-call-report/sample.json, with
 -- realistic spread: random customer numbers and out_ids, 400 task ids, start
@@ -73,18 +71,6 @@ function request()
   sent = sent + 1
   local tag = run_tag .. "-" .. thread_id .. "-" .. sent
   return wrk.format(nil, nil, nil, table.concat(bodies[sent % TEMPLATES + 1], tag))
-end
-
-if max_requests > 0 then
-  local answered = 0
-  function response(status, headers, body)
-    if status == 200 then
-      answered = answered + 1
-    end
-    if answered >= max_requests then
-      wrk.thread:stop()
-    end
-  end
 end
 
 if pace_ms > 0 then

@@ -78,6 +78,7 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
             }
         })
         .buffered(IN_FLIGHT);
+    let began = std::time::Instant::now();
     let mut appended = Vec::new();
     while let Some((result, file)) = results.next().await {
         bar.inc(1);
@@ -90,7 +91,10 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
         }
     }
     bar.finish_and_clear();
+    let append_s = began.elapsed().as_secs_f64();
+    let began = std::time::Instant::now();
     let outcomes = project_all(&ingestor, &appended).await?;
+    let project_s = began.elapsed().as_secs_f64();
     for o in outcomes {
         match o.status {
             Some(ReceiptStatus::Accepted) => summary.accepted += 1,
@@ -107,6 +111,10 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
     println!(
         "imported {} bodies, {} records: {} accepted, {} duplicate, {} partial, {} rejected; calls: {} created, {} updated, {} analyzed",
         s.bodies, s.records, s.accepted, s.duplicate, s.partial, s.rejected, s.created, s.updated, s.analyzed
+    );
+    println!(
+        "appended in {append_s:.1} s; projected in {project_s:.1} s ({:.0} records/s)",
+        s.records as f64 / project_s.max(0.001)
     );
     Ok(if s.rejected > 0 {
         ExitCode::from(1)

@@ -43,10 +43,39 @@ pub struct PackedBody {
     pub sha256: String,
 }
 
+thread_local! {
+    /// One zstd context per thread, reused: making one per body cost more
+    /// than compressing a small body.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(zstd::bulk::Compressor::new(LEVEL)?);
+        }
+        c.as_mut().expect("just made").compress(body)
+    })
+}
+
+fn decompress(stored: &[u8], len: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new()?);
+        }
+        d.as_mut().expect("just made").decompress(stored, len)
+    })
+}
+
 /// Compresses `body` for storage (and hashes it).
 pub fn pack_body(body: &[u8]) -> PackedBody {
     let sha256 = hex::encode(Sha256::digest(body));
-    let (codec, stored) = match zstd::bulk::compress(body, LEVEL) {
+    let (codec, stored) = match compress(body) {
         Ok(z) if z.len() < body.len() => (BodyCodec::Zstd, z),
         _ => (BodyCodec::Raw, body.to_vec()),
     };
@@ -66,7 +95,7 @@ pub fn unpack_body(codec: BodyCodec, stored: Vec<u8>, len: usize) -> Result<Vec<
     match codec {
         BodyCodec::Raw => Ok(stored),
         BodyCodec::Zstd => {
-            let body = zstd::bulk::decompress(&stored, len)
+            let body = decompress(&stored, len)
                 .map_err(|e| StoreError::Corrupt(format!("receipt body: {e}")))?;
             if body.len() != len {
                 return Err(StoreError::Corrupt(format!(

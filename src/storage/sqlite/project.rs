@@ -26,18 +26,17 @@ pub struct RawReceipt {
     pub source: String,
     pub kind: SourceKind,
     pub received_at: Timestamp,
-    pub record_count: usize,
     pub body: Vec<u8>,
 }
 
 /// The columns [`raw`] reads, of receipts aliased `r`.
-const RAW_COLUMNS: &str = "r.rowid, r.id, r.source, r.kind, r.received_at, r.record_count,
+const RAW_COLUMNS: &str = "r.rowid, r.id, r.source, r.kind, r.received_at,
     r.body, r.body_codec, COALESCE(r.body_bytes, length(r.body))";
 
 fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
     let kind: String = row.get(3).map_err(unavailable)?;
-    let codec = BodyCodec::from_column(row.get(7).map_err(unavailable)?)?;
-    let len: i64 = row.get(8).map_err(unavailable)?;
+    let codec = BodyCodec::from_column(row.get(6).map_err(unavailable)?)?;
+    let len: i64 = row.get(7).map_err(unavailable)?;
     Ok(RawReceipt {
         seq: row.get(0).map_err(unavailable)?,
         id: row.get(1).map_err(unavailable)?,
@@ -46,8 +45,7 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("receipt kind: {e}")))?,
         received_at: from_ms(row.get(4).map_err(unavailable)?)?,
-        record_count: row.get::<_, i64>(5).map_err(unavailable)? as usize,
-        body: unpack_body(codec, row.get(6).map_err(unavailable)?, len as usize)?,
+        body: unpack_body(codec, row.get(5).map_err(unavailable)?, len as usize)?,
     })
 }
 
@@ -66,24 +64,38 @@ fn query_raw(
 }
 
 /// The oldest pending receipts in log order, holding about `max_records`
-/// records (at least one receipt).
+/// records (at least one receipt). Their sizes are read first, so only the
+/// bodies of the batch are read and decompressed.
 pub fn pending(conn: &Connection, max_records: usize) -> Result<Vec<RawReceipt>, StoreError> {
-    let sql = format!(
-        "SELECT {RAW_COLUMNS} FROM receipts r WHERE r.status = 'pending' ORDER BY r.rowid LIMIT ?1"
-    );
     let limit = max_records.clamp(1, 5_000) as i64;
-    let mut batch = query_raw(conn, &sql, vec![Sql::Integer(limit)])?;
-    let mut records = 0;
-    let keep = batch
-        .iter()
-        .take_while(|r| {
-            let first = records == 0;
-            records += r.record_count.max(1);
-            first || records <= max_records
-        })
-        .count();
-    batch.truncate(keep);
-    Ok(batch)
+    let mut sizes = conn
+        .prepare_cached(
+            "SELECT rowid, record_count FROM receipts WHERE status = 'pending' ORDER BY rowid LIMIT ?1",
+        )
+        .map_err(unavailable)?;
+    let mut rows = sizes.query([limit]).map_err(unavailable)?;
+    let (mut first, mut last, mut records) = (None, 0i64, 0usize);
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        let (seq, count): (i64, i64) = (
+            row.get(0).map_err(unavailable)?,
+            row.get(1).map_err(unavailable)?,
+        );
+        let count = (count as usize).max(1);
+        if first.is_some() && records + count > max_records {
+            break;
+        }
+        first.get_or_insert(seq);
+        last = seq;
+        records += count;
+    }
+    let Some(first) = first else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT {RAW_COLUMNS} FROM receipts r
+         WHERE r.rowid BETWEEN ?1 AND ?2 AND r.status = 'pending' ORDER BY r.rowid"
+    );
+    query_raw(conn, &sql, vec![Sql::Integer(first), Sql::Integer(last)])
 }
 
 /// Reads each receipt with `reader`.
