@@ -6,6 +6,7 @@
 //! [`projector::Projector`] turns pending receipts into calls behind the
 //! acknowledgement; [`Ingestor::replay`] re-projects one receipt.
 
+mod nul;
 pub mod projector;
 mod reader;
 pub mod screen;
@@ -265,6 +266,9 @@ pub fn read_body(
     ctx: &adapters::SourceContext,
     limits: BodyLimits,
 ) -> BodyReading {
+    // A UTF-8 byte order mark (Windows tooling sends one) is not JSON; the
+    // receipt keeps the body as it came.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     if let Err(e) = screen::screen(body, limits) {
         let reason = match e {
             ScreenError::TooDeep { .. } => RejectReason::Unreadable,
@@ -273,16 +277,25 @@ pub fn read_body(
         return rejected(reason, "$".to_owned(), e.to_string());
     }
     match adapters::parse(kind, body, ctx) {
-        Ok(p) => BodyReading {
-            result: BodyResult::Parsed {
-                record_count: p.record_count,
-                updates: p.records.into_iter().map(|r| r.update).collect(),
-                errors: p.errors,
-                warnings: p.warnings,
-            },
-            unknown_values: p.unknown_values,
-            rejection: None,
-        },
+        Ok(p) => {
+            let mut updates: Vec<_> = p.records.into_iter().map(|r| r.update).collect();
+            let mut warnings = p.warnings;
+            // `\u0000` is valid JSON but PostgreSQL text cannot hold it:
+            // made storable the same way on both backends, and said.
+            if body.windows(6).any(|w| w == b"\\u0000") {
+                warnings.extend(nul::replace_nul(&mut updates));
+            }
+            BodyReading {
+                result: BodyResult::Parsed {
+                    record_count: p.record_count,
+                    updates,
+                    errors: p.errors,
+                    warnings,
+                },
+                unknown_values: p.unknown_values,
+                rejection: None,
+            }
+        }
         Err(e) => {
             let path = match &e {
                 ParseError::InvalidJson { .. } => "$".to_owned(),
