@@ -72,6 +72,9 @@ impl Backlog {
         };
         sub(&self.receipts, report.receipts.len() as u64);
         sub(&self.records, report.records as u64);
+        if self.receipts.load(Ordering::Relaxed) == 0 {
+            self.oldest_ms.store(0, Ordering::Relaxed);
+        }
     }
 
     fn set(&self, lag: ProjectionLag) {
@@ -181,7 +184,10 @@ async fn run(
         match store.project(reader.clone(), settings.batch_records).await {
             Ok(report) if report.receipts.is_empty() => {
                 failures = 0;
-                refreshed = None;
+                if let Ok(lag) = store.projection_lag().await {
+                    backlog.set(lag);
+                }
+                refreshed = Some(tokio::time::Instant::now());
                 wait(&backlog, settings.poll, &mut stopped).await;
             }
             Ok(report) => {

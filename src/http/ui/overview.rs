@@ -105,6 +105,24 @@ pub struct OverviewPage {
     pub range_note: String,
     pub totals: Totals,
     pub charts: Vec<Chart>,
+    /// The projection backlog: "all receipts projected", or how many wait
+    /// and for how long (the calls above do not count them yet).
+    pub projection: String,
+}
+
+/// The overview's line on the projection backlog.
+fn projection_note(lag: crate::storage::ProjectionLag) -> String {
+    match lag.oldest_pending_at {
+        None => "Projection: all receipts projected.".into(),
+        Some(t) => {
+            let age = (jiff::Timestamp::now().as_millisecond() - t.as_millisecond()).max(0) as f64
+                / 1000.0;
+            format!(
+                "Projection: {} receipts ({} records) waiting, the oldest for {age:.1} s; they are not counted above yet.",
+                lag.pending_receipts, lag.pending_records
+            )
+        }
+    }
 }
 
 pub async fn page(
@@ -160,6 +178,7 @@ pub async fn page(
         range_note,
         totals: totals(&summary),
         charts: draw(&summary),
+        projection: projection_note(st.ingestor.backlog.lag()),
     };
     Ok((jar, html(&page)))
 }
