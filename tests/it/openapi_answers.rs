@@ -96,6 +96,8 @@ async fn real_answers_conform_to_the_documented_schemas() {
     )
     .await;
 
+    // The pushes above are acknowledged; read once they are projected.
+    app.settle().await;
     let page = c.get("/api/v1/calls", "/api/v1/calls?limit=1000").await;
     let calls = ids(&page);
     assert!(calls.len() > 40, "{}", calls.len());

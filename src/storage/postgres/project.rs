@@ -31,7 +31,7 @@ const CALL_LOCK_BUCKETS: i64 = 1024;
 const CALL_LOCK_BASE: i64 = 0x6368_i64 << 32;
 
 /// The receipt columns [`raw`] reads, of receipts aliased `r`.
-const RAW_COLUMNS: &str = "r.seq, r.id, r.source, r.kind, r.received_at, r.record_count,
+const RAW_COLUMNS: &str = "r.seq, r.id, r.source, r.kind, r.received_at,
     r.body, r.body_codec, COALESCE(r.body_bytes, length(r.body))::BIGINT";
 
 /// A stored receipt with its verbatim body, before it is read.
@@ -41,14 +41,13 @@ struct RawReceipt {
     source: String,
     kind: SourceKind,
     received_at: Timestamp,
-    record_count: usize,
     body: Vec<u8>,
 }
 
 fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
     let kind: &str = row.get(3);
-    let codec = BodyCodec::from_column(row.get::<_, i16>(7) as i64)?;
-    let len: i64 = row.get(8);
+    let codec = BodyCodec::from_column(row.get::<_, i16>(6) as i64)?;
+    let len: i64 = row.get(7);
     Ok(RawReceipt {
         seq: row.get(0),
         id: row.get(1),
@@ -56,8 +55,7 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
         kind: kind.parse().map_err(|e| corrupt("receipt kind", e))?,
         received_at: Timestamp::from_millisecond(row.get(4))
             .map_err(|e| corrupt("receipt time", e))?,
-        record_count: row.get::<_, i64>(5) as usize,
-        body: unpack_body(codec, row.get(6), len as usize)?,
+        body: unpack_body(codec, row.get(5), len as usize)?,
     })
 }
 
@@ -92,22 +90,33 @@ pub async fn project(
     max_records: usize,
     targets: &[Target],
 ) -> Result<ProjectReport, StoreError> {
-    let sql = format!(
-        "SELECT {RAW_COLUMNS} FROM receipts r WHERE r.status = 'pending'
-         ORDER BY r.seq LIMIT $1 FOR UPDATE SKIP LOCKED"
-    );
+    // Claim by size first (no bodies read), then read the bodies of the
+    // receipts that fit the batch. Rows claimed beyond it are released at
+    // commit, still pending.
     let limit = max_records.clamp(1, 5_000) as i64;
-    let rows = query(tx, &sql, &[&limit]).await?;
-    let mut raws = Vec::with_capacity(rows.len());
-    let mut records = 0;
-    for row in &rows {
-        let r = raw(row)?;
-        if !raws.is_empty() && records + r.record_count.max(1) > max_records {
+    let claimed = query(
+        tx,
+        "SELECT seq, record_count FROM receipts WHERE status = 'pending'
+         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        &[&limit],
+    )
+    .await?;
+    let mut seqs: Vec<i64> = Vec::new();
+    let mut records = 0usize;
+    for row in &claimed {
+        let count = (row.get::<_, i64>(1) as usize).max(1);
+        if !seqs.is_empty() && records + count > max_records {
             break;
         }
-        records += r.record_count.max(1);
-        raws.push(r);
+        records += count;
+        seqs.push(row.get(0));
     }
+    if seqs.is_empty() {
+        return Ok(ProjectReport::default());
+    }
+    let sql = format!("SELECT {RAW_COLUMNS} FROM receipts r WHERE r.seq = ANY($1) ORDER BY r.seq");
+    let rows = query(tx, &sql, &[&seqs]).await?;
+    let raws = rows.iter().map(raw).collect::<Result<Vec<_>, _>>()?;
     if raws.is_empty() {
         return Ok(ProjectReport::default());
     }
@@ -315,7 +324,7 @@ async fn load_history(
     let mut raws = Vec::with_capacity(rows.len());
     for row in &rows {
         raws.push(raw(row)?);
-        owners.push(row.get(9));
+        owners.push(row.get(8));
     }
     let read = read_all(raws, reader).await?;
     let mut history: HashMap<String, Vec<ReadReceipt>> = HashMap::new();
