@@ -453,4 +453,6 @@ pub fn issues_of(result: &BodyResult) -> (usize, &[RecordIssue], &[RecordIssue])
 }
 
 #[cfg(test)]
+mod store_tests;
+#[cfg(test)]
 mod tests;

@@ -36,6 +36,17 @@ impl BodyReader for SyntheticReader {
     }
 }
 
+/// Registers `result` as the reading of a synthetic body made from `tag`
+/// (which must be unique); returns the body to store.
+pub fn register(tag: &str, result: BodyResult) -> String {
+    let body = format!("body of {tag}");
+    READINGS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(body.clone(), result);
+    body
+}
+
 /// The shared [`SyntheticReader`].
 pub static READER: std::sync::LazyLock<Arc<dyn BodyReader>> =
     std::sync::LazyLock::new(|| Arc::new(SyntheticReader));
