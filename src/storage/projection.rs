@@ -48,6 +48,31 @@ impl ReadReceipt {
     }
 }
 
+/// A stored receipt with its verbatim body, before it is read (what both
+/// backends load for projection).
+#[derive(Debug, Clone)]
+pub struct RawReceipt {
+    pub seq: i64,
+    pub id: String,
+    pub source: String,
+    pub kind: crate::domain::SourceKind,
+    pub received_at: Timestamp,
+    pub body: Vec<u8>,
+}
+
+/// Reads each receipt with `reader` (its source's adapter now).
+pub fn read_all(raws: Vec<RawReceipt>, reader: &dyn super::BodyReader) -> Vec<ReadReceipt> {
+    raws.into_iter()
+        .map(|r| ReadReceipt {
+            result: reader.read(&r.source, r.kind, &r.body),
+            seq: r.seq,
+            id: r.id,
+            source: r.source,
+            received_at: r.received_at,
+        })
+        .collect()
+}
+
 /// A stored call as the projection found it.
 #[derive(Debug, Clone)]
 pub struct StoredCall {
@@ -161,6 +186,19 @@ struct Step<'a> {
     update: &'a CallUpdate,
     /// Index in the batch, for a batch receipt (its change is counted).
     batch: Option<usize>,
+}
+
+impl Step<'_> {
+    /// Applies this step to `call` (creating it when there is none yet).
+    fn apply_to(&self, call: &mut Option<Call>) -> Change {
+        match call {
+            None => {
+                *call = Some(Call::from_update(self.update, self.source, self.at));
+                Change::Created
+            }
+            Some(c) => c.apply(self.update, self.source, self.at),
+        }
+    }
 }
 
 /// Plans the projection of `batch` (log order) onto `stored` (every call
@@ -286,13 +324,7 @@ fn apply_in_order(
     let mut changed = false;
     for s in steps {
         last_seq = last_seq.max(s.seq);
-        let change = match &mut call {
-            None => {
-                call = Some(Call::from_update(s.update, s.source, s.at));
-                Change::Created
-            }
-            Some(c) => c.apply(s.update, s.source, s.at),
-        };
+        let change = s.apply_to(&mut call);
         if let Some(b) = s.batch {
             outcomes[b].count(change);
         }
@@ -328,13 +360,7 @@ fn rebuild(
     let mut trigger: Option<&Step> = None;
     for s in steps {
         last_seq = last_seq.max(s.seq);
-        let change = match &mut call {
-            None => {
-                call = Some(Call::from_update(s.update, s.source, s.at));
-                Change::Created
-            }
-            Some(c) => c.apply(s.update, s.source, s.at),
-        };
+        let change = s.apply_to(&mut call);
         if let Some(b) = s.batch {
             outcomes[b].count(change);
             trigger = Some(match trigger {

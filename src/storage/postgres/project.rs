@@ -11,7 +11,7 @@
 use super::ingest::{corrupt, exec, query};
 use super::rollups;
 use crate::domain::SourceKind;
-use crate::storage::projection::{self, Mode, Plan, ReadReceipt, StoredCall};
+use crate::storage::projection::{self, Mode, Plan, RawReceipt, ReadReceipt, StoredCall};
 use crate::storage::{
     new_delivery_id, unpack_body, BodyCodec, BodyReader, NewEvent, ProjectReport, ReprojectFilter,
     ReprojectReport, StoreError, Target,
@@ -34,16 +34,6 @@ const CALL_LOCK_BASE: i64 = 0x6368_i64 << 32;
 const RAW_COLUMNS: &str = "r.seq, r.id, r.source, r.kind, r.received_at,
     r.body, r.body_codec, COALESCE(r.body_bytes, length(r.body))::BIGINT";
 
-/// A stored receipt with its verbatim body, before it is read.
-struct RawReceipt {
-    seq: i64,
-    id: String,
-    source: String,
-    kind: SourceKind,
-    received_at: Timestamp,
-    body: Vec<u8>,
-}
-
 fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
     let kind: &str = row.get(3);
     let codec = BodyCodec::from_column(row.get::<_, i16>(6) as i64)?;
@@ -64,19 +54,9 @@ async fn read_all(
     raws: Vec<RawReceipt>,
     reader: Arc<dyn BodyReader>,
 ) -> Result<Vec<ReadReceipt>, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        raws.into_iter()
-            .map(|r| ReadReceipt {
-                result: reader.read(&r.source, r.kind, &r.body),
-                seq: r.seq,
-                id: r.id,
-                source: r.source,
-                received_at: r.received_at,
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))
+    tokio::task::spawn_blocking(move || projection::read_all(raws, &*reader))
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))
 }
 
 /// Claims, reads and projects the oldest pending receipts (about

@@ -8,7 +8,8 @@
 use super::rows::{call_doc, from_ms, ms, unavailable};
 use super::{outbox, rollups, rows};
 use crate::domain::SourceKind;
-use crate::storage::projection::{self, Mode, Plan, ReadReceipt, StoredCall};
+pub use crate::storage::projection::read_all;
+use crate::storage::projection::{self, Mode, Plan, RawReceipt, ReadReceipt, StoredCall};
 use crate::storage::{
     unpack_body, BodyCodec, BodyReader, ProjectReport, ReprojectFilter, ReprojectReport,
     StoreError, Target,
@@ -17,17 +18,6 @@ use jiff::Timestamp;
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use std::collections::HashMap;
-
-/// A stored receipt with its verbatim body, before it is read.
-#[derive(Debug, Clone)]
-pub struct RawReceipt {
-    pub seq: i64,
-    pub id: String,
-    pub source: String,
-    pub kind: SourceKind,
-    pub received_at: Timestamp,
-    pub body: Vec<u8>,
-}
 
 /// The columns [`raw`] reads, of receipts aliased `r`.
 const RAW_COLUMNS: &str = "r.rowid, r.id, r.source, r.kind, r.received_at,
@@ -96,19 +86,6 @@ pub fn pending(conn: &Connection, max_records: usize) -> Result<Vec<RawReceipt>,
          WHERE r.rowid BETWEEN ?1 AND ?2 AND r.status = 'pending' ORDER BY r.rowid"
     );
     query_raw(conn, &sql, vec![Sql::Integer(first), Sql::Integer(last)])
-}
-
-/// Reads each receipt with `reader`.
-pub fn read_all(raws: Vec<RawReceipt>, reader: &dyn BodyReader) -> Vec<ReadReceipt> {
-    raws.into_iter()
-        .map(|r| ReadReceipt {
-            result: reader.read(&r.source, r.kind, &r.body),
-            seq: r.seq,
-            id: r.id,
-            source: r.source,
-            received_at: r.received_at,
-        })
-        .collect()
 }
 
 /// Projects `batch` (read from pending receipts) inside the writer's
