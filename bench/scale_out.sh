@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale-out benchmark (issue 5): callhook on PostgreSQL with one and with two
+# Scale-out benchmark: callhook on PostgreSQL with one and with two
 # instances on one database, beside callhook on SQLite, under wrk with 1- and
 # 50-record Alibaba call-report pushes. With two instances, one wrk drives
 # each (half the connections each) at the same time and the results are

@@ -1,5 +1,5 @@
-//! Logging each unknown vendor value once per process (`canonical-call.md`,
-//! Outcome: a sign that the vendor changed its values), in bounded memory
+//! Logging each unknown vendor value once per process (a sign that the
+//! vendor changed its values; the outcome maps it to `unknown`), in bounded memory
 //! and bounded log lines: values are cut to [`MAX_VALUE_BYTES`] before
 //! being kept or logged, and the set of values already logged holds at
 //! most [`MAX_SEEN_BYTES`]; past that, new values are counted
