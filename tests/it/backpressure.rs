@@ -60,6 +60,15 @@ async fn a_stalled_projector_makes_pushes_503_at_the_limit_and_loses_nothing() {
 
     app.projector().resume();
     app.settle().await;
+    // The backlog the push path reads catches up once the projector has
+    // counted its last batch.
+    for _ in 0..2000 {
+        let ready = app.get_json("/readyz").await;
+        if ready["projection"]["pending_records"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     // The vendor retries the refused push; it is taken now.
     app.push_ok("aliyun-call-report", report(&refused)).await;
     let mut stored: Vec<String> = app
