@@ -13,6 +13,7 @@ pub mod domain;
 pub mod export;
 pub mod http;
 pub mod ingest;
+pub mod memory;
 pub mod retention;
 pub mod simulator;
 pub mod storage;

@@ -10,8 +10,23 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Every worker returns freed memory when it goes idle (at most once a
+    // second): after a burst of large pushes, RSS falls back.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(callhook::memory::release_if_due)
+        .build();
+    match runtime {
+        Ok(rt) => rt.block_on(async_main()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn async_main() -> ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("CALLHOOK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));

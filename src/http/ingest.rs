@@ -303,6 +303,16 @@ async fn push(
             };
         }
     };
+    // Parsed, a body takes several times its length (a value per
+    // transcript line): reserved from the parse budget before parsing.
+    let estimate = crate::ingest::screen::parsed_size(&bytes);
+    let Ok(_parsing) = st.gates.reserve_parse(estimate, limits.ack_budget).await else {
+        let msg = format!(
+            "overloaded: too many push bodies being parsed (this one needs about {} MiB); retry later",
+            estimate.div_ceil(1 << 20)
+        );
+        return (PushResult::Overloaded, retry_later(st, &msg));
+    };
     let remote = peer.unwrap_or_else(|| "unknown".into());
     match st
         .ingestor

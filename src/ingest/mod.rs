@@ -153,9 +153,16 @@ impl Ingestor {
         let limits = body_limits(&self.config.limits);
         let reading = if receipt.body.len() >= BLOCKING_PARSE_BYTES {
             let body = receipt.body.clone();
-            tokio::task::spawn_blocking(move || read_body(kind, &body, &ctx, limits))
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))?
+            tokio::task::spawn_blocking(move || {
+                let reading = read_body(kind, &body, &ctx, limits);
+                // The parsed tree was freed on this thread: give it back.
+                if body.len() >= crate::memory::LARGE_WORK_BYTES {
+                    crate::memory::release();
+                }
+                reading
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))?
         } else {
             read_body(kind, &receipt.body, &ctx, limits)
         };
@@ -278,13 +285,13 @@ pub fn read_body(
     }
     match adapters::parse(kind, body, ctx) {
         Ok(p) => {
-            let mut updates: Vec<_> = p.records.into_iter().map(|r| r.update).collect();
-            let mut warnings = p.warnings;
+            let (mut records, mut warnings) = (p.records, p.warnings);
             // `\u0000` is valid JSON but PostgreSQL text cannot hold it:
             // made storable the same way on both backends, and said.
             if body.windows(6).any(|w| w == b"\\u0000") {
-                warnings.extend(nul::replace_nul(&mut updates));
+                warnings.extend(nul::replace_nul(&mut records));
             }
+            let updates: Vec<_> = records.into_iter().map(|r| r.update).collect();
             BodyReading {
                 result: BodyResult::Parsed {
                     record_count: p.record_count,

@@ -5,29 +5,30 @@
 //! backends, so SQLite and PostgreSQL store the same call, and the receipt
 //! says so in a warning. The body itself is kept verbatim.
 
-use crate::adapters::RecordIssue;
+use crate::adapters::{ParsedRecord, RecordIssue};
 use crate::domain::CallUpdate;
 use serde_json::Value;
 
-/// Replaces NUL in every string of `updates` (fields, vendor fields,
-/// transcripts, analyses); one warning per update that had any.
-pub fn replace_nul(updates: &mut [CallUpdate]) -> Vec<RecordIssue> {
+/// Replaces NUL in every string of `records`' updates (fields, vendor
+/// fields, transcripts, analyses); one warning per record that had any,
+/// naming the record by its index in the body (`$[i]`).
+pub fn replace_nul(records: &mut [ParsedRecord]) -> Vec<RecordIssue> {
     let mut warnings = Vec::new();
-    for (i, u) in updates.iter_mut().enumerate() {
-        let Ok(mut value) = serde_json::to_value(&*u) else {
+    for r in records.iter_mut() {
+        let Ok(mut value) = serde_json::to_value(&r.update) else {
             continue;
         };
         if !scrub(&mut value) {
             continue;
         }
         if let Ok(clean) = serde_json::from_value::<CallUpdate>(value) {
-            *u = clean;
+            r.update = clean;
             warnings.push(RecordIssue {
-                index: None,
-                path: "$".into(),
+                index: Some(r.index),
+                path: format!("$[{}]", r.index),
                 message: format!(
-                    "call `{}` (update {i}): NUL characters replaced with U+FFFD (they cannot be stored)",
-                    u.vendor_call_id
+                    "call `{}`: NUL characters replaced with U+FFFD (they cannot be stored)",
+                    r.update.vendor_call_id
                 ),
             });
         }
@@ -104,6 +105,8 @@ mod tests {
         assert_eq!(updates[1].vendor_call_id, "clean");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].message.contains("U+FFFD"));
+        assert_eq!(warnings[0].index, Some(0));
+        assert_eq!(warnings[0].path, "$[0]");
     }
 
     #[test]

@@ -19,6 +19,33 @@ pub enum ScreenError {
     TooManyRecords { count: usize, limit: usize },
 }
 
+/// Where a byte-by-byte scan is with respect to JSON strings.
+#[derive(Default)]
+struct Strings {
+    open: bool,
+    escaped: bool,
+}
+
+impl Strings {
+    /// Whether `b`, the next byte, is inside a string (its closing quote
+    /// included, its opening quote not: that one is a token), so that
+    /// brackets and separators in it do not count.
+    fn inside(&mut self, b: u8) -> bool {
+        if self.open {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.open = false;
+            }
+            return true;
+        }
+        self.open = b == b'"';
+        false
+    }
+}
+
 /// The limits the scan enforces.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
@@ -45,17 +72,9 @@ pub fn screen(body: &[u8], limits: BodyLimits) -> Result<(), ScreenError> {
     let mut frames: [Option<OpenArray>; 2] = [None, None];
     let mut depth = 0usize;
     let mut longest = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = Strings::default();
     for (offset, &b) in body.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
+        if strings.inside(b) {
             continue;
         }
         if b.is_ascii_whitespace() {
@@ -72,7 +91,6 @@ pub fn screen(body: &[u8], limits: BodyLimits) -> Result<(), ScreenError> {
             }
         }
         match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > limits.max_depth {
@@ -112,6 +130,32 @@ pub fn screen(body: &[u8], limits: BodyLimits) -> Result<(), ScreenError> {
     Ok(())
 }
 
+/// Memory one JSON value or object member takes once parsed, beyond its
+/// text: a `serde_json::Value` (32 bytes), an object entry with its hash
+/// and index slot and the key's own allocation, and the adapter's copy of
+/// what it keeps. Measured with 8 MiB ITNIO transcripts (see
+/// `bench/burst_memory.sh`); errs on the high side.
+pub const NODE_BYTES: usize = 160;
+
+/// An estimate, in bytes, of the memory that reading `body` takes at its
+/// peak: the body itself, its parsed tree and what the adapter builds from
+/// it. It counts the separators and openings outside strings (one per
+/// value or member) at [`NODE_BYTES`] each, plus the body's length twice
+/// (its strings, parsed and copied into the call). Never fails; linear in
+/// the body, no allocation.
+pub fn parsed_size(body: &[u8]) -> usize {
+    let mut nodes = 1usize;
+    let mut strings = Strings::default();
+    for &b in body {
+        if !strings.inside(b) && matches!(b, b'[' | b'{' | b',' | b':') {
+            nodes += 1;
+        }
+    }
+    body.len()
+        .saturating_mul(2)
+        .saturating_add(nodes.saturating_mul(NODE_BYTES))
+}
+
 fn count(a: OpenArray) -> usize {
     if a.nonempty {
         a.commas + 1
@@ -141,6 +185,11 @@ mod tests {
             screen(br#"{"count": 4, "data": [{}, {}, {}, {}]}"#, L),
             Err(ScreenError::TooManyRecords { count: 4, limit: 3 })
         );
+        // Strings are records too, and their commas are not separators.
+        assert_eq!(
+            screen(br#"["a,b", "c", "d", "e"]"#, L),
+            Err(ScreenError::TooManyRecords { count: 4, limit: 3 })
+        );
         // Turns inside a record (depth 3) are not records.
         assert_eq!(screen(br#"[{"turns": [1, 2, 3, 4, 5, 6]}]"#, L), Ok(()));
     }
@@ -168,6 +217,20 @@ mod tests {
                 offset: 24
             })
         );
+    }
+
+    #[test]
+    fn parsed_size_counts_values_and_members_outside_strings() {
+        assert_eq!(parsed_size(b""), NODE_BYTES);
+        // `[`, `{`, `:`, `,`, `:` outside strings: five, plus the root.
+        let body = br#"[{"a":1,"b":"x, y: [z]"}]"#;
+        assert_eq!(parsed_size(body), 2 * body.len() + 6 * NODE_BYTES);
+        // A long transcript costs per line, not only per byte.
+        let lines: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"text":"t{i}","type":"ROBOT"}}"#))
+            .collect();
+        let body = format!(r#"{{"callDetailList":[{}]}}"#, lines.join(","));
+        assert!(parsed_size(body.as_bytes()) > 4_000 * NODE_BYTES);
     }
 
     #[test]

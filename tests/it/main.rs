@@ -20,6 +20,7 @@ mod export_cli;
 mod export_data;
 mod export_output;
 mod fuzz_regressions;
+mod hostile_prop;
 mod hostile_values;
 mod ingest;
 mod ingest_order;
