@@ -57,20 +57,106 @@ pub struct RawReceipt {
     pub source: String,
     pub kind: crate::domain::SourceKind,
     pub received_at: Timestamp,
-    pub body: Vec<u8>,
+    /// The verbatim body, or why it could not be read back (a damaged
+    /// row): such a receipt is projected as rejected instead of failing
+    /// every batch that holds it.
+    pub body: Result<Vec<u8>, String>,
 }
 
-/// Reads each receipt with `reader` (its source's adapter now).
+/// Most verbatim body bytes in one projection batch. A batch's bodies are
+/// parsed together and a parsed body takes several times its size, so a
+/// run of large pushes (8 MiB transcripts) is cut by bytes long before it
+/// reaches `limits.projection_batch_records`.
+pub const MAX_BATCH_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Chooses the pending receipts of one batch, in log order: about
+/// `max_records` records and at most [`MAX_BATCH_BODY_BYTES`] of bodies,
+/// but always the first receipt, however large.
+#[derive(Debug)]
+pub struct BatchSize {
+    max_records: usize,
+    records: usize,
+    bytes: usize,
+    receipts: usize,
+}
+
+impl BatchSize {
+    pub fn new(max_records: usize) -> BatchSize {
+        BatchSize {
+            max_records,
+            records: 0,
+            bytes: 0,
+            receipts: 0,
+        }
+    }
+
+    /// Whether the next receipt (`records` records, a receipt without any
+    /// counting as one; `body_bytes` verbatim) joins the batch. Once one
+    /// does not, the batch is complete.
+    pub fn admit(&mut self, records: i64, body_bytes: i64) -> bool {
+        let records = usize::try_from(records).unwrap_or(0).max(1);
+        let bytes = usize::try_from(body_bytes).unwrap_or(0);
+        if self.receipts > 0
+            && (self.records + records > self.max_records
+                || self.bytes + bytes > MAX_BATCH_BODY_BYTES)
+        {
+            return false;
+        }
+        self.receipts += 1;
+        self.records += records;
+        self.bytes += bytes;
+        true
+    }
+}
+
+/// Reads each receipt with `reader` (its source's adapter now). A receipt
+/// that cannot be read (its stored body is damaged, or the adapter
+/// panics on it) is read as rejected with the reason, logged as an error:
+/// one bad receipt never stops the log behind it, and its body stays for
+/// a replay once the cause is fixed.
 pub fn read_all(raws: Vec<RawReceipt>, reader: &dyn super::BodyReader) -> Vec<ReadReceipt> {
-    raws.into_iter()
-        .map(|r| ReadReceipt {
-            result: reader.read(&r.source, r.kind, &r.body),
-            seq: r.seq,
-            id: r.id,
-            source: r.source,
-            received_at: r.received_at,
+    let bytes: usize = raws
+        .iter()
+        .map(|r| r.body.as_ref().map_or(0, Vec::len))
+        .sum();
+    let read = raws
+        .into_iter()
+        .map(|r| {
+            let read = r.body.and_then(|body| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    reader.read(&r.source, r.kind, &body)
+                }))
+                .map_err(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    format!("the `{}` adapter panicked reading it: {what}", r.kind)
+                })
+            });
+            let result = read.unwrap_or_else(|why| {
+                tracing::error!(receipt = %r.id, source = %r.source, %why, "receipt unreadable; projected as rejected");
+                BodyResult::Rejected(RecordIssue {
+                    index: None,
+                    path: "$".into(),
+                    message: format!("the stored body could not be read: {why}"),
+                })
+            });
+            ReadReceipt {
+                result,
+                seq: r.seq,
+                id: r.id,
+                source: r.source,
+                received_at: r.received_at,
+            }
         })
-        .collect()
+        .collect();
+    // The parsed trees and bodies were freed on this thread: give them back.
+    if bytes >= crate::memory::LARGE_WORK_BYTES {
+        crate::memory::release();
+    }
+    read
 }
 
 /// A stored call as the projection found it.

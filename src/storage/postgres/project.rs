@@ -11,7 +11,9 @@
 use super::ingest::{corrupt, exec, query};
 use super::rollups;
 use crate::domain::SourceKind;
-use crate::storage::projection::{self, Mode, Plan, RawReceipt, ReadReceipt, StoredCall};
+use crate::storage::projection::{
+    self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, StoredCall,
+};
 use crate::storage::{
     new_delivery_id, unpack_body, BodyCodec, BodyReader, NewEvent, ProjectReport, ReprojectFilter,
     ReprojectReport, StoreError, Target,
@@ -36,7 +38,7 @@ const RAW_COLUMNS: &str = "r.seq, r.id, r.source, r.kind, r.received_at,
 
 fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
     let kind: &str = row.get(3);
-    let codec = BodyCodec::from_column(row.get::<_, i16>(6) as i64)?;
+    let codec = BodyCodec::from_column(row.get::<_, i16>(6) as i64);
     let len: i64 = row.get(7);
     Ok(RawReceipt {
         seq: row.get(0),
@@ -45,7 +47,9 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
         kind: kind.parse().map_err(|e| corrupt("receipt kind", e))?,
         received_at: Timestamp::from_millisecond(row.get(4))
             .map_err(|e| corrupt("receipt time", e))?,
-        body: unpack_body(codec, row.get(5), len as usize)?,
+        body: codec
+            .and_then(|c| unpack_body(c, row.get(5), len as usize))
+            .map_err(|e| e.to_string()),
     })
 }
 
@@ -76,19 +80,17 @@ pub async fn project(
     let limit = max_records.clamp(1, 5_000) as i64;
     let claimed = query(
         tx,
-        "SELECT seq, record_count FROM receipts WHERE status = 'pending'
-         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+        "SELECT seq, record_count, COALESCE(body_bytes, length(body))::BIGINT FROM receipts
+         WHERE status = 'pending' ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
         &[&limit],
     )
     .await?;
     let mut seqs: Vec<i64> = Vec::new();
-    let mut records = 0usize;
+    let mut batch = BatchSize::new(max_records);
     for row in &claimed {
-        let count = (row.get::<_, i64>(1) as usize).max(1);
-        if !seqs.is_empty() && records + count > max_records {
+        if !batch.admit(row.get(1), row.get(2)) {
             break;
         }
-        records += count;
         seqs.push(row.get(0));
     }
     if seqs.is_empty() {

@@ -262,3 +262,107 @@ fn event_ids_are_deterministic_and_distinct() {
     assert_ne!(a, event_id("r2", "call", 0, at(0)));
     assert!(a.starts_with("evt_") && a.len() == 30, "{a}");
 }
+
+#[test]
+fn a_batch_is_cut_by_records_or_body_bytes_but_always_takes_its_first_receipt() {
+    let mut by_records = BatchSize::new(10);
+    assert!(by_records.admit(6, 100));
+    assert!(by_records.admit(4, 100));
+    assert!(!by_records.admit(1, 100), "11 records is past 10");
+
+    let mb = 1024 * 1024;
+    let mut by_bytes = BatchSize::new(1_000);
+    assert!(by_bytes.admit(1, 8 * mb));
+    assert!(by_bytes.admit(1, 8 * mb));
+    assert!(!by_bytes.admit(1, 1), "16 MiB of bodies already");
+
+    let mut huge = BatchSize::new(1);
+    assert!(huge.admit(5_000, 64 * mb), "the first receipt always fits");
+    assert!(!huge.admit(0, 0));
+
+    // A receipt without records (rejected, empty) still counts as one.
+    let mut empty = BatchSize::new(2);
+    assert!(empty.admit(0, 10));
+    assert!(empty.admit(0, 10));
+    assert!(!empty.admit(0, 10));
+}
+
+/// Reads `body` as one update for the call it names; panics on `panic`.
+struct TestReader;
+
+impl crate::storage::BodyReader for TestReader {
+    fn read(&self, _source: &str, _kind: crate::domain::SourceKind, body: &[u8]) -> BodyResult {
+        let text = std::str::from_utf8(body).unwrap();
+        if text == "panic" {
+            panic!("adapter bug on {text}");
+        }
+        BodyResult::Parsed {
+            record_count: 1,
+            updates: vec![update(text, 10)],
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+fn raw(seq: i64, body: Result<&str, &str>) -> RawReceipt {
+    RawReceipt {
+        seq,
+        id: format!("r{seq:03}"),
+        source: "ali".into(),
+        kind: crate::domain::SourceKind::AliyunCallReport,
+        received_at: at(seq),
+        body: body.map(|b| b.as_bytes().to_vec()).map_err(str::to_owned),
+    }
+}
+
+#[test]
+fn a_damaged_body_or_an_adapter_panic_rejects_that_receipt_and_the_batch_goes_on() {
+    let raws = vec![
+        raw(1, Ok("a")),
+        raw(2, Err("receipt body: unknown frame descriptor")),
+        raw(3, Ok("panic")),
+        raw(4, Ok("b")),
+    ];
+    let batch = read_all(raws, &TestReader);
+    let messages: Vec<String> = batch
+        .iter()
+        .map(|r| match &r.result {
+            BodyResult::Rejected(issue) => issue.message.clone(),
+            BodyResult::Parsed { .. } => "parsed".into(),
+        })
+        .collect();
+    assert_eq!(messages[0], "parsed");
+    assert!(
+        messages[1].contains("unknown frame descriptor"),
+        "{}",
+        messages[1]
+    );
+    assert!(
+        messages[2].contains("panicked") && messages[2].contains("adapter bug"),
+        "{}",
+        messages[2]
+    );
+    assert_eq!(messages[3], "parsed");
+
+    let mut m = Memory {
+        log: batch.clone(),
+        ..Memory::default()
+    };
+    let plan = m.project(&batch);
+    let statuses: Vec<ReceiptStatus> = plan.receipts.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            ReceiptStatus::Accepted,
+            ReceiptStatus::Rejected,
+            ReceiptStatus::Rejected,
+            ReceiptStatus::Accepted
+        ]
+    );
+    assert_eq!(
+        m.calls.len(),
+        2,
+        "the calls of the readable receipts are stored"
+    );
+}

@@ -9,7 +9,9 @@ use super::rows::{call_doc, from_ms, ms, unavailable};
 use super::{outbox, rollups, rows};
 use crate::domain::SourceKind;
 pub use crate::storage::projection::read_all;
-use crate::storage::projection::{self, Mode, Plan, RawReceipt, ReadReceipt, StoredCall};
+use crate::storage::projection::{
+    self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, StoredCall,
+};
 use crate::storage::{
     unpack_body, BodyCodec, BodyReader, ProjectReport, ReprojectFilter, ReprojectReport,
     StoreError, Target,
@@ -25,7 +27,7 @@ const RAW_COLUMNS: &str = "r.rowid, r.id, r.source, r.kind, r.received_at,
 
 fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
     let kind: String = row.get(3).map_err(unavailable)?;
-    let codec = BodyCodec::from_column(row.get(6).map_err(unavailable)?)?;
+    let codec = BodyCodec::from_column(row.get(6).map_err(unavailable)?);
     let len: i64 = row.get(7).map_err(unavailable)?;
     Ok(RawReceipt {
         seq: row.get(0).map_err(unavailable)?,
@@ -35,7 +37,9 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("receipt kind: {e}")))?,
         received_at: from_ms(row.get(4).map_err(unavailable)?)?,
-        body: unpack_body(codec, row.get(5).map_err(unavailable)?, len as usize)?,
+        body: codec
+            .and_then(|c| unpack_body(c, row.get(5).map_err(unavailable)?, len as usize))
+            .map_err(|e| e.to_string()),
     })
 }
 
@@ -60,23 +64,24 @@ pub fn pending(conn: &Connection, max_records: usize) -> Result<Vec<RawReceipt>,
     let limit = max_records.clamp(1, 5_000) as i64;
     let mut sizes = conn
         .prepare_cached(
-            "SELECT rowid, record_count FROM receipts WHERE status = 'pending' ORDER BY rowid LIMIT ?1",
+            "SELECT rowid, record_count, COALESCE(body_bytes, length(body)) FROM receipts
+             WHERE status = 'pending' ORDER BY rowid LIMIT ?1",
         )
         .map_err(unavailable)?;
     let mut rows = sizes.query([limit]).map_err(unavailable)?;
-    let (mut first, mut last, mut records) = (None, 0i64, 0usize);
+    let (mut first, mut last) = (None, 0i64);
+    let mut batch = BatchSize::new(max_records);
     while let Some(row) = rows.next().map_err(unavailable)? {
-        let (seq, count): (i64, i64) = (
+        let (seq, count, bytes): (i64, i64, i64) = (
             row.get(0).map_err(unavailable)?,
             row.get(1).map_err(unavailable)?,
+            row.get(2).map_err(unavailable)?,
         );
-        let count = (count as usize).max(1);
-        if first.is_some() && records + count > max_records {
+        if !batch.admit(count, bytes) {
             break;
         }
         first.get_or_insert(seq);
         last = seq;
-        records += count;
     }
     let Some(first) = first else {
         return Ok(Vec::new());
