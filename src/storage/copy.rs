@@ -19,6 +19,8 @@ use tokio_postgres::types::ToSql;
 #[derive(Clone, Copy)]
 enum Col {
     Text,
+    /// A call document: packed on SQLite (`doc_codec`), text on PostgreSQL.
+    Doc,
     Int8,
     Int4,
     Int2,
@@ -75,7 +77,7 @@ const TABLES: &[Table] = &[
             ("cost_amount", Text),
             ("cost_currency", Text),
             ("qa_score", Float),
-            ("doc", Text),
+            ("doc", Doc),
         ],
     },
     Table {
@@ -153,7 +155,8 @@ fn param(v: Value, col: Col) -> Result<Box<dyn ToSql + Sync + Send>, StoreError>
         (Value::Null, Int4) => Box::new(None::<i32>),
         (Value::Null, Int2) => Box::new(None::<i16>),
         (Value::Null, Float) => Box::new(None::<f64>),
-        (Value::Text(t), Text) => Box::new(t),
+        (Value::Text(t), Text | Doc) => Box::new(t),
+        (Value::Blob(b), Doc) => Box::new(super::doc_codec::unpack_doc(&b)?),
         (Value::Integer(i), Int8) => Box::new(i),
         (Value::Integer(i), Int4) => {
             Box::new(i32::try_from(i).map_err(|_| wrong(&Value::Integer(i)))?)

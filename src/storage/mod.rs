@@ -5,6 +5,7 @@
 mod codec;
 pub mod copy;
 mod cursor;
+pub mod doc_codec;
 pub mod filter;
 mod filter_text;
 mod outbox;

@@ -5,9 +5,10 @@
 //! Re-projection ([`reproject_batch`]) reads receipts again and rebuilds
 //! the calls they touch. The pure rules are in `storage/projection.rs`.
 
-use super::rows::{call_doc, from_ms, ms, unavailable};
+use super::rows::{from_ms, ms, stored_call, unavailable};
 use super::{outbox, rollups, rows};
 use crate::domain::SourceKind;
+use crate::storage::doc_codec::StoredDoc;
 pub use crate::storage::projection::read_all;
 use crate::storage::projection::{
     self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, StoredCall,
@@ -269,12 +270,12 @@ fn load_calls(
         if stored.contains_key(&id) {
             continue;
         }
-        let row: Option<(String, i64)> = select
+        let row: Option<(StoredDoc, i64)> = select
             .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(unavailable)?;
         if let Some((doc, last_seq)) = row {
-            let call = call_doc(&doc)?;
+            let call = stored_call(doc)?;
             stored.insert(id, StoredCall { call, last_seq });
         }
     }

@@ -5,6 +5,7 @@
 use super::rollups;
 use super::rows::{ms, unavailable};
 use crate::domain::Call;
+use crate::storage::doc_codec::StoredDoc;
 use crate::storage::outbox_sql::numbered;
 use crate::storage::purge::{self, PurgeCounts};
 use crate::storage::rollup::{RollupDelta, Sums};
@@ -62,7 +63,7 @@ pub fn count(c: &Connection, cutoff: Timestamp) -> Result<PurgeCounts, StoreErro
 ///
 /// Errors: as [`batch`].
 pub fn delete_call(tx: &Connection, id: &str) -> Result<Option<PurgeCounts>, StoreError> {
-    let doc: Option<String> = tx
+    let doc: Option<StoredDoc> = tx
         .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(unavailable)?;
@@ -90,7 +91,7 @@ pub fn delete_receipt(tx: &Connection, id: &str) -> Result<bool, StoreError> {
 }
 
 /// `(id, doc)` of the calls due, oldest first.
-fn ids_with_docs(tx: &Connection, at: i64, n: i64) -> Result<Vec<(String, String)>, StoreError> {
+fn ids_with_docs(tx: &Connection, at: i64, n: i64) -> Result<Vec<(String, StoredDoc)>, StoreError> {
     let mut stmt = tx
         .prepare_cached(&numbered(purge::CALLS_DUE, '?'))
         .map_err(unavailable)?;
@@ -121,7 +122,7 @@ fn ids<T: rusqlite::types::FromSql>(
 /// kept unless `with_pending`. Returns the calls and events deleted.
 fn delete_calls(
     tx: &Connection,
-    calls: &[(String, String)],
+    calls: &[(String, StoredDoc)],
     with_pending: bool,
 ) -> Result<PurgeCounts, StoreError> {
     let mut counts = PurgeCounts::default();
@@ -150,7 +151,7 @@ fn delete_calls(
     let mut call = prep("DELETE FROM calls WHERE id = ?1")?;
     let mut delta = RollupDelta::default();
     for (id, doc) in calls {
-        let c: Call = serde_json::from_str(doc)
+        let c: Call = serde_json::from_str(&doc.json()?)
             .map_err(|e| StoreError::Corrupt(format!("call {id}: {e}")))?;
         delta.remove(Sums::of(&c));
         links.execute([id]).map_err(unavailable)?;

@@ -1,7 +1,8 @@
 //! Read queries, each on a pooled read-only connection.
 
-use super::rows::{self, call_doc, from_ms, unavailable, RECEIPT_COLUMNS};
+use super::rows::{self, from_ms, stored_call, unavailable, RECEIPT_COLUMNS};
 use crate::domain::Call;
+use crate::storage::doc_codec::StoredDoc;
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
@@ -37,13 +38,13 @@ pub fn list_calls(
     let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ?");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let docs = stmt
-        .query_map(params_from_iter(params), |r| r.get::<_, String>(0))
+        .query_map(params_from_iter(params), |r| r.get::<_, StoredDoc>(0))
         .map_err(unavailable)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
     let items = docs
-        .iter()
-        .map(|d| call_doc(d))
+        .into_iter()
+        .map(stored_call)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, page.limit, |c| {
         CallCursor {
@@ -55,12 +56,12 @@ pub fn list_calls(
 }
 
 pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, StoreError> {
-    let doc: Option<String> = conn
+    let doc: Option<StoredDoc> = conn
         .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(unavailable)?;
     let Some(doc) = doc else { return Ok(None) };
-    let call = call_doc(&doc)?;
+    let call = stored_call(doc)?;
     let mut stmt = conn
         .prepare_cached(
             "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr

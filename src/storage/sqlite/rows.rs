@@ -2,9 +2,11 @@
 
 use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
+use crate::storage::doc_codec::{pack_doc, StoredDoc};
 use crate::storage::{Append, PackedBody, ReceiptStatus, ReceiptSummary, StoreError};
 use jiff::Timestamp;
-use rusqlite::{params, Connection, Row};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, Row, ToSql};
 
 pub fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
@@ -19,7 +21,8 @@ pub fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
 }
 
 /// Inserts or replaces the row of `call` (its columns, its JSON document
-/// `doc` and the highest receipt `last_seq` applied to it).
+/// `doc`, stored compressed (`doc_codec`), and the highest receipt
+/// `last_seq` applied to it).
 pub fn upsert_call(
     conn: &Connection,
     call: &Call,
@@ -55,7 +58,7 @@ pub fn upsert_call(
         call.cost.as_ref().map(|c| c.amount.to_string()),
         call.cost.as_ref().map(|c| c.currency.clone()),
         call.qa_score_percent(),
-        doc,
+        pack_doc(doc),
         last_seq,
     ])
     .map_err(unavailable)?;
@@ -135,4 +138,33 @@ pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
 /// Reads a call's JSON document.
 pub fn call_doc(doc: &str) -> Result<Call, StoreError> {
     serde_json::from_str(doc).map_err(|e| corrupt("call document", e))
+}
+
+/// The call in a `doc` column (compressed, or JSON text written before
+/// compression).
+///
+/// Errors: [`StoreError::Corrupt`] when it does not unpack or parse.
+pub fn stored_call(doc: StoredDoc) -> Result<Call, StoreError> {
+    call_doc(&doc.json()?)
+}
+
+impl FromSql for StoredDoc {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .map(|s| StoredDoc::Text(s.to_owned()))
+                .map_err(|e| FromSqlError::Other(Box::new(e))),
+            ValueRef::Blob(b) => Ok(StoredDoc::Packed(b.to_vec())),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
+impl ToSql for StoredDoc {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            StoredDoc::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            StoredDoc::Packed(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
 }

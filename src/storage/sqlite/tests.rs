@@ -266,3 +266,49 @@ async fn a_poisoned_store_fails_the_write_check() {
     let err = store.check_writable().await.unwrap_err();
     assert!(err.to_string().contains("restart"), "{err}");
 }
+
+#[tokio::test]
+async fn call_documents_are_stored_compressed_and_old_text_ones_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.ingest(batch("r1", &["a", "b"], false)).await.unwrap();
+    let id = crate::domain::call_id_for(Vendor::Aliyun, "a");
+    let before = store.get_call(&id).await.unwrap().unwrap().call;
+
+    let raw = Connection::open(&path).unwrap();
+    let (kind, stored, json): (String, i64, i64) = raw
+        .query_row(
+            "SELECT typeof(doc), length(doc), ?2 FROM calls WHERE id = ?1",
+            rusqlite::params![id, serde_json::to_string(&before).unwrap().len() as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(kind, "blob");
+    assert!(
+        stored * 2 < json,
+        "{stored} bytes stored for {json} of JSON"
+    );
+
+    // A document written before compression is JSON text: read as it is.
+    raw.execute(
+        "UPDATE calls SET doc = ?2 WHERE id = ?1",
+        rusqlite::params![id, serde_json::to_string(&before).unwrap()],
+    )
+    .unwrap();
+    let listed = store
+        .list_calls(&CallFilter::default(), &page(10))
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    assert_eq!(store.get_call(&id).await.unwrap().unwrap().call, before);
+    // A change to the call writes its document back compressed.
+    let change = crate::storage::test_batch("r2", &[("a", 45)], false);
+    assert_eq!(store.ingest(change).await.unwrap().updated, 1);
+    let kind: String = raw
+        .query_row("SELECT typeof(doc) FROM calls WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kind, "blob");
+}
