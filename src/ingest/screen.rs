@@ -4,9 +4,11 @@
 //! the parser allocates a value per record.
 //!
 //! The scan does not validate JSON (the parser does that next); it tracks
-//! strings, escapes and brackets only. Records are the elements of the
-//! arrays at the top two levels, which is where every vendor's layout keeps
-//! them: `[…]` (Alibaba) or `{"data": […]}` (ITNIO, longlonglong, LAAFFIC).
+//! strings, escapes and brackets only. Records are where every vendor's
+//! layout keeps them: the elements of a top-level array (`[…]`: all five),
+//! or of the array under `data` (longlonglong) or `array` (LAAFFIC) in a
+//! top-level object. Any other array, a bare record's transcript included,
+//! is a field of one record and does not count.
 
 /// How a body breaks a limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +55,17 @@ pub struct BodyLimits {
     pub max_records: usize,
 }
 
+/// The keys of the wrapped layouts' record arrays: `{"data": […]}`
+/// (longlonglong) and `{"array": […]}` (LAAFFIC).
+const RECORDS_KEYS: [&[u8]; 2] = [b"data", b"array"];
+
+/// Whether a key, as written in the body, may be one of [`RECORDS_KEYS`]:
+/// it is, or it has escapes (`"d\u0061ta"` is `data` too), counted to be
+/// safe.
+fn may_be_records_key(raw: &[u8]) -> bool {
+    RECORDS_KEYS.contains(&raw) || raw.contains(&b'\\')
+}
+
 /// One open array in the top two levels: its separators seen, and whether
 /// it holds anything.
 #[derive(Clone, Copy)]
@@ -73,9 +86,18 @@ pub fn screen(body: &[u8], limits: BodyLimits) -> Result<(), ScreenError> {
     let mut depth = 0usize;
     let mut longest = 0usize;
     let mut strings = Strings::default();
+    // The last string closed at depth 1: in a top-level object, the key
+    // of the member whose value comes next.
+    let (mut string_start, mut last_key) = (0usize, 0..0);
     for (offset, &b) in body.iter().enumerate() {
         if strings.inside(b) {
+            if !strings.open && depth == 1 {
+                last_key = string_start + 1..offset;
+            }
             continue;
+        }
+        if b == b'"' {
+            string_start = offset;
         }
         if b.is_ascii_whitespace() {
             continue;
@@ -99,8 +121,16 @@ pub fn screen(body: &[u8], limits: BodyLimits) -> Result<(), ScreenError> {
                         offset,
                     });
                 }
+                // Records: the top-level array's elements, or those of the
+                // array under `data` in a top-level object (the wrapped
+                // layout). Any other array is a field of one record.
+                let records = match depth {
+                    1 => true,
+                    2 => frames[0].is_none() && may_be_records_key(&body[last_key.clone()]),
+                    _ => false,
+                };
                 if depth <= 2 {
-                    frames[depth - 1] = (b == b'[').then_some(OpenArray {
+                    frames[depth - 1] = (b == b'[' && records).then_some(OpenArray {
                         commas: 0,
                         nonempty: false,
                     });
@@ -188,6 +218,26 @@ mod tests {
         // Strings are records too, and their commas are not separators.
         assert_eq!(
             screen(br#"["a,b", "c", "d", "e"]"#, L),
+            Err(ScreenError::TooManyRecords { count: 4, limit: 3 })
+        );
+        // A bare record's own arrays (a transcript) are not records.
+        assert_eq!(
+            screen(br#"{"callId": "x", "callDetailList": [1, 2, 3, 4, 5]}"#, L),
+            Ok(())
+        );
+        assert_eq!(
+            screen(
+                br#"{"callId": "x", "tags": ["data"], "data2": [1, 2, 3, 4]}"#,
+                L
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            screen(br#"{"note": "data", "data" : [{}, {}, {}, {}]}"#, L),
+            Err(ScreenError::TooManyRecords { count: 4, limit: 3 })
+        );
+        assert_eq!(
+            screen(br#"{"d\u0061ta": [{}, {}, {}, {}]}"#, L),
             Err(ScreenError::TooManyRecords { count: 4, limit: 3 })
         );
         // Turns inside a record (depth 3) are not records.

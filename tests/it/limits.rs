@@ -61,6 +61,32 @@ async fn a_configured_record_limit_applies_to_wrapped_bodies_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_record_with_a_transcript_longer_than_the_record_limit_is_one_record() {
+    // ITNIO documents an array, and a bare record is accepted too: its
+    // 12,000 transcript lines are one call's, not 12,000 records.
+    let lines: Vec<Value> = (0..12_000)
+        .map(|i| serde_json::json!({"text": format!("line {i}"), "type": if i % 2 == 0 { "ROBOT" } else { "PERSON" }}))
+        .collect();
+    let bare = body(&serde_json::json!({
+        "callId": "long-talk-1", "resultStatus": "ANSWERED", "startTime": 1748754000,
+        "callDetailList": lines,
+    }));
+    let app = spawn_app().await;
+    app.push_ok("itnio-call-record", bare).await;
+    let calls = app.calls("").await;
+    assert_eq!(calls.len(), 1);
+    let id = calls[0]["id"].as_str().unwrap();
+    let call = app.get_json(&format!("/api/v1/calls/{id}")).await;
+    let turns = call["turns"].as_array();
+    assert_eq!(
+        turns.map(Vec::len),
+        Some(12_000),
+        "{}",
+        &call.to_string()[..300]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_nested_past_the_depth_limit_is_400_and_kept() {
     let app = spawn_app().await;
     // A record whose one field nests 70 arrays deep.
