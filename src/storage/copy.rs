@@ -19,7 +19,8 @@ use tokio_postgres::types::ToSql;
 #[derive(Clone, Copy)]
 enum Col {
     Text,
-    /// A call document: packed on SQLite (`doc_codec`), text on PostgreSQL.
+    /// A call document (`doc_codec`): packed BLOB or older TEXT on SQLite,
+    /// packed BYTEA on PostgreSQL.
     Doc,
     Int8,
     Int4,
@@ -155,8 +156,10 @@ fn param(v: Value, col: Col) -> Result<Box<dyn ToSql + Sync + Send>, StoreError>
         (Value::Null, Int4) => Box::new(None::<i32>),
         (Value::Null, Int2) => Box::new(None::<i16>),
         (Value::Null, Float) => Box::new(None::<f64>),
-        (Value::Text(t), Text | Doc) => Box::new(t),
-        (Value::Blob(b), Doc) => Box::new(super::doc_codec::unpack_doc(&b)?),
+        (Value::Text(t), Text) => Box::new(t),
+        // Packed the same way on both sides; older text documents are packed now.
+        (Value::Text(t), Doc) => Box::new(super::doc_codec::pack_doc(&t).into_bytes()),
+        (Value::Blob(b), Doc) => Box::new(b),
         (Value::Integer(i), Int8) => Box::new(i),
         (Value::Integer(i), Int4) => {
             Box::new(i32::try_from(i).map_err(|_| wrong(&Value::Integer(i)))?)

@@ -96,6 +96,19 @@ pub fn unpack_doc(blob: &[u8]) -> Result<String, StoreError> {
     String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))
 }
 
+/// The JSON of a document stored as bytes (PostgreSQL's `bytea` column):
+/// packed ([`V1`] first), or JSON text from before compression (which
+/// starts with `{`, never a version byte).
+///
+/// Errors: as [`unpack_doc`].
+pub fn json_of_bytes(bytes: &[u8]) -> Result<String, StoreError> {
+    if bytes.first() == Some(&b'{') {
+        return String::from_utf8(bytes.to_vec())
+            .map_err(|e| StoreError::Corrupt(format!("call document: {e}")));
+    }
+    unpack_doc(bytes)
+}
+
 /// A document as a `doc` column holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoredDoc {
@@ -106,6 +119,15 @@ pub enum StoredDoc {
 }
 
 impl StoredDoc {
+    /// The stored bytes, for a `bytea` column: the packed form, or the
+    /// JSON's own bytes (read back by [`json_of_bytes`]).
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            StoredDoc::Text(s) => s.into_bytes(),
+            StoredDoc::Packed(b) => b,
+        }
+    }
+
     /// The document's JSON.
     ///
     /// Errors: as [`unpack_doc`].
@@ -145,6 +167,9 @@ mod tests {
         assert_eq!(unpack_doc(&blob).unwrap(), json);
         assert_eq!(StoredDoc::Packed(blob).json().unwrap(), json);
         assert_eq!(StoredDoc::Text(json.clone()).json().unwrap(), json);
+        // As PostgreSQL's bytea holds them: packed, or older plain JSON.
+        assert_eq!(json_of_bytes(&pack_doc(&json).into_bytes()).unwrap(), json);
+        assert_eq!(json_of_bytes(json.as_bytes()).unwrap(), json);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use super::ingest::{corrupt, exec, query};
 use super::rollups;
 use crate::domain::SourceKind;
+use crate::storage::doc_codec::{json_of_bytes, pack_doc};
 use crate::storage::projection::{
     self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, StoredCall,
 };
@@ -275,8 +276,8 @@ async fn load_calls(
     let mut stored = HashMap::with_capacity(rows.len());
     for row in rows {
         let id: String = row.get(0);
-        let call =
-            serde_json::from_str(row.get(1)).map_err(|e| corrupt(&format!("call {id}"), e))?;
+        let json = json_of_bytes(row.get(1))?;
+        let call = serde_json::from_str(&json).map_err(|e| corrupt(&format!("call {id}"), e))?;
         stored.insert(
             id,
             StoredCall {
@@ -436,7 +437,7 @@ async fn write_calls(tx: &Transaction<'_>, plan: &Plan) -> Result<(), StoreError
         amount.push(c.cost.as_ref().map(|m| m.amount.to_string()));
         currency.push(c.cost.as_ref().map(|m| m.currency.clone()));
         qa.push(c.qa_score_percent());
-        doc.push(w.doc.as_str());
+        doc.push(pack_doc(&w.doc).into_bytes());
         seq.push(w.last_seq);
     }
     exec(
@@ -445,7 +446,7 @@ async fn write_calls(tx: &Transaction<'_>, plan: &Plan) -> Result<(), StoreError
             customer_number, started_at, talk_seconds, cost_amount, cost_currency, qa_score, doc, last_seq)
          SELECT * FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[],
             $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::BIGINT[], $12::TEXT[], $13::TEXT[],
-            $14::FLOAT8[], $15::TEXT[], $16::BIGINT[])
+            $14::FLOAT8[], $15::BYTEA[], $16::BIGINT[])
          ON CONFLICT (id) DO UPDATE SET source = excluded.source, direction = excluded.direction,
             outcome = excluded.outcome, task_id = excluded.task_id, out_id = excluded.out_id,
             customer_number = excluded.customer_number, started_at = excluded.started_at,

@@ -11,6 +11,7 @@
 use super::ingest::unavailable;
 use super::rollups;
 use crate::domain::Call;
+use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::outbox_sql::numbered;
 use crate::storage::purge::{self, PurgeBatch, PurgeCounts};
 use crate::storage::rollup::{RollupDelta, Sums};
@@ -38,7 +39,7 @@ pub async fn batch(
     rollups::hold_compaction_lock(&tx).await?;
     let (at, n) = (cutoff.as_millisecond(), limit as i64);
     let skip = |sql: &str| format!("{} FOR UPDATE SKIP LOCKED", numbered(sql, '$'));
-    let calls: Vec<(String, String)> = tx
+    let calls: Vec<(String, Vec<u8>)> = tx
         .query(&skip(purge::CALLS_DUE), &[&at, &n])
         .await
         .map_err(unavailable)?
@@ -150,7 +151,7 @@ pub async fn delete_receipt(client: &mut Object, id: &str) -> Result<bool, Store
 /// events deleted.
 async fn delete_calls(
     tx: &Transaction<'_>,
-    calls: &[(String, String)],
+    calls: &[(String, Vec<u8>)],
     with_pending: bool,
 ) -> Result<PurgeCounts, StoreError> {
     let mut counts = PurgeCounts::default();
@@ -159,7 +160,7 @@ async fn delete_calls(
     }
     let mut delta = RollupDelta::default();
     for (id, doc) in calls {
-        let c: Call = serde_json::from_str(doc)
+        let c: Call = serde_json::from_str(&json_of_bytes(doc)?)
             .map_err(|e| StoreError::Corrupt(format!("call {id}: {e}")))?;
         delta.remove(Sums::of(&c));
     }

@@ -4,6 +4,7 @@
 use super::ingest::unavailable;
 use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
+use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
@@ -62,7 +63,10 @@ pub async fn list_calls(
     let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
     let items = rows
         .iter()
-        .map(|r| serde_json::from_str::<Call>(r.get(0)).map_err(|e| corrupt("call document", e)))
+        .map(|r| {
+            serde_json::from_str::<Call>(&json_of_bytes(r.get(0))?)
+                .map_err(|e| corrupt("call document", e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, page.limit, |c| {
         CallCursor {
@@ -81,7 +85,8 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
     else {
         return Ok(None);
     };
-    let call: Call = serde_json::from_str(row.get(0)).map_err(|e| corrupt("call document", e))?;
+    let call: Call = serde_json::from_str(&json_of_bytes(row.get(0))?)
+        .map_err(|e| corrupt("call document", e))?;
     let rows = c
         .query(
             "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr

@@ -138,6 +138,15 @@ CREATE UNIQUE INDEX receipts_by_seq ON receipts(seq);
 CREATE INDEX receipts_pending ON receipts(seq) WHERE status = 'pending';
 ALTER TABLE calls ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
 "#,
+    // 6: call documents are stored packed (`storage/doc_codec.rs`: a
+    // version byte and a zstd frame against a built-in dictionary), as on
+    // SQLite. Documents already stored keep their JSON text as bytes (it
+    // starts with `{`, never a version byte) and are packed when next
+    // written. Already compressed: PostgreSQL need not try again.
+    r#"
+ALTER TABLE calls ALTER COLUMN doc TYPE BYTEA USING convert_to(doc, 'UTF8');
+ALTER TABLE calls ALTER COLUMN doc SET STORAGE EXTERNAL;
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

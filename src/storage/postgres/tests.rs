@@ -143,11 +143,12 @@ async fn an_update_merges_and_a_replay_rewrites_the_receipt() {
         (1, Some("accepted"))
     );
     let c = store.pool.get().await.unwrap();
-    let doc: String = c
+    let packed: Vec<u8> = c
         .query_one("SELECT doc FROM calls", &[])
         .await
         .unwrap()
         .get(0);
+    let doc = crate::storage::doc_codec::json_of_bytes(&packed).unwrap();
     let call: crate::domain::Call = serde_json::from_str(&doc).unwrap();
     assert_eq!(call.talk_seconds, Some(20));
     let row = c
