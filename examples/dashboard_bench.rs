@@ -1,4 +1,4 @@
-//! Dashboard and stats benchmark (issue 6): loads `CALLS` calls through the
+//! Dashboard and stats benchmark: loads `CALLS` calls through the
 //! real push path, then times the overview page and `GET /api/v1/stats`
 //! (answered from rollups) against `/healthz` on the same server (the HTTP
 //! floor) and against the same stats forced to scan every call.

@@ -1,4 +1,4 @@
-//! Outbound delivery benchmark (issue 4): how fast callhook relays events to
+//! Outbound delivery benchmark: how fast callhook relays events to
 //! a webhook subscriber on this machine, against a bare client posting the
 //! same bodies to the same receiver in the same run.
 //!

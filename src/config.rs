@@ -1,5 +1,5 @@
 //! Configuration: embedded defaults < TOML file < `CALLHOOK_*` environment
-//! < command-line flags, validated once at start (`shared/design/interfaces.md`,
+//! < command-line flags, validated once at start (README, Interfaces:
 //! Configuration file). Secrets are [`SecretString`]s and never printed.
 
 use crate::adapters::SourceContext;

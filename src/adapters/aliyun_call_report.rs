@@ -3,7 +3,7 @@
 //! Body: a JSON array of call records (a bare object is accepted). Times are
 //! `yyyy-MM-dd HH:mm:ss` in the source's zone (Beijing time by default);
 //! `duration` is seconds. The outcome comes from `smartStatusCode`
-//! (`NOTES.md`: `statusCode` disagrees with it in the vendor's own sample, so
+//! (the vendor notes: `statusCode` disagrees with it in the vendor's own sample, so
 //! it is kept raw in `vendor_fields`).
 
 use super::batch::{parse_each, records, Layout};
@@ -57,7 +57,7 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
     Ok(u)
 }
 
-/// `smartStatusCode` → outcome, by the table in `canonical-call.md`.
+/// `smartStatusCode` → outcome, by the canonical outcome table.
 fn outcome(code: &str) -> Outcome {
     use Outcome::*;
     match code.to_ascii_uppercase().as_str() {

@@ -2,7 +2,7 @@
 //!
 //! Body: one JSON record per push (an array of records is accepted too).
 //! Times are epoch seconds; durations seconds; transcript offsets milliseconds.
-//! `pay` is a decimal string in the source's currency (`NOTES.md`: ITNIO says
+//! `pay` is a decimal string in the source's currency (the vendor notes: ITNIO says
 //! USD, the Onbuka copy says EUR).
 
 use super::batch::{parse_each, records, type_name, Layout};
@@ -223,8 +223,8 @@ fn turn(v: &Value) -> Result<Option<Turn>, LineError> {
     }))
 }
 
-/// `resultStatus` → outcome, by the table in `canonical-call.md`; the
-/// engine's numeric codes (`NOTES.md`, in brackets) are accepted too.
+/// `resultStatus` → outcome, by the canonical outcome table; the
+/// engine's numeric codes (the vendor's engine codes, in brackets) are accepted too.
 fn outcome(status: &str) -> Outcome {
     use Outcome::*;
     match status.to_ascii_uppercase().as_str() {

@@ -110,7 +110,7 @@ fn cost(r: &mut Record, ctx: &SourceContext) -> Option<Money> {
 type StatusMap = fn(i64) -> Option<Outcome>;
 
 /// The outcome from `callDescription`, else `callStatus`, else
-/// `callStatusNew` (`canonical-call.md`), and the raw values it came from as
+/// `callStatusNew` (the canonical call model), and the raw values it came from as
 /// `callStatus=50;callStatusNew=1;callDescription=1`; `None` when the record
 /// carries none of the three.
 fn outcome(r: &mut Record) -> Option<(Outcome, String)> {

@@ -1,4 +1,4 @@
-//! The command line (`interfaces.md`, Command line): `serve`, `sources`,
+//! The command line (README, Interfaces: Command line): `serve`, `sources`,
 //! `import`, `export`, `replay`, `reproject`, `push`, `deliveries`, `migrate`, `copy`,
 //! `check-config`, `purge`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.

@@ -1,5 +1,5 @@
 //! Who may reach what: the refusal to listen publicly unprotected, API
-//! token look-ups, and HTTPS files (issue 7, "Safe defaults").
+//! token look-ups, and HTTPS files ("Safe defaults").
 
 use super::{api_tokens, Config, ConfigError, Principal, Scope};
 use secrecy::SecretString;

@@ -1,6 +1,6 @@
 //! Who may use the API, `/metrics` and the dashboard: `api_token` (admin
-//! scope, `interfaces.md`) and any number of named `[[api_tokens]]`, each
-//! with a `read` or `admin` scope (issue 7). A read token may look at
+//! scope, README, Interfaces) and any number of named `[[api_tokens]]`, each
+//! with a `read` or `admin` scope. A read token may look at
 //! everything; only an admin token may change something (replay, retry,
 //! enable/disable a subscriber, delete).
 

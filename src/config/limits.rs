@@ -1,5 +1,5 @@
 //! `[limits]`: what one push, one client and the whole service may use,
-//! and how long the service waits (issue 3: backpressure, limits, shutdown).
+//! and how long the service waits (backpressure, limits, shutdown).
 //! Every key has a default; `CALLHOOK_LIMITS_<KEY>` overrides the file.
 //! Durations are strings such as `"500ms"`, `"10s"`, `"2m"` (jiff's friendly
 //! format) or ISO 8601 (`"PT10S"`).

@@ -1,5 +1,5 @@
 //! `[postgres]`: the connection pool of each instance on a `postgres://`
-//! database (issue 5). Every key has a default.
+//! database. Every key has a default.
 
 use super::limits::duration;
 use serde::Deserialize;

@@ -1,4 +1,4 @@
-//! `retention_days` and `retention_interval` (issue 7, Secrets and PII):
+//! `retention_days` and `retention_interval` (Secrets and PII):
 //! how long receipts, calls and finished outbound events are kept, and how
 //! often `serve` purges what is older (`storage/purge.rs`).
 

@@ -1,5 +1,5 @@
 //! `[[subscribers]]` and `[nats]`: where outbound events go
-//! (`interfaces.md`, Configuration file and Outbound events).
+//! (README, Interfaces: Configuration file and Outbound events).
 
 use super::limits::duration;
 use crate::domain::{EventType, Vendor};
@@ -99,7 +99,7 @@ pub struct NatsConfig {
     pub timeout: Duration,
 }
 
-/// The default retry schedule of `interfaces.md`.
+/// The default retry schedule of the README's Interfaces.
 pub fn default_retry_schedule() -> Vec<Duration> {
     [
         5,

@@ -62,7 +62,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// A kind of push message; each has one adapter (`shared/design/interfaces.md`, Sources).
+    /// A kind of push message; each has one adapter (README, Interfaces: Sources).
     SourceKind {
         /// `AlicomAgentCallReport` (vendor doc 001): JSON array of call records.
         AliyunCallReport => "aliyun-call-report",
@@ -119,7 +119,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// The outcome taxonomy of `canonical-call.md`; `vendor_status` keeps the raw value.
+    /// The canonical outcome taxonomy; `vendor_status` keeps the raw value.
     Outcome {
         /// A person was connected.
         Answered => "answered",

@@ -1,4 +1,4 @@
-//! Outbound event types (`interfaces.md`, Outbound events): what a push did
+//! Outbound event types (README, Interfaces: Outbound events): what a push did
 //! to a call, as subscribers and the NATS stream see it.
 
 use super::Change;
@@ -33,7 +33,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    /// Every type, in the order `interfaces.md` lists them.
+    /// Every type, in the order the README's Interfaces lists them.
     pub const ALL: [EventType; 3] = [EventType::Created, EventType::Updated, EventType::Analyzed];
 
     /// The wire name: `call.created`, `call.updated`, `call.analyzed`.

@@ -1,4 +1,4 @@
-//! `mask_numbers = true` (issue 7): customer numbers masked wherever a
+//! `mask_numbers = true`: customer numbers masked wherever a
 //! person sees them: dashboard pages (calls, a call, receipts' raw bodies
 //! and errors) and exports. The JSON API and outbound events keep them
 //! whole: they feed the customer's own systems.

@@ -1,5 +1,5 @@
 //! Who is calling `/api`, `/metrics` and the dashboard, and what they may
-//! do (issue 7): any configured API token may read (`GET`, `HEAD`); only
+//! do: any configured API token may read (`GET`, `HEAD`); only
 //! an `admin` one may change something (every other method: replay,
 //! retry, subscriber enable/disable, delete). Without any API token
 //! configured, everything is open (the default listens on loopback only,

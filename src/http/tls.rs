@@ -1,4 +1,4 @@
-//! Optional HTTPS (`tls_cert`, `tls_key`; issue 7): a rustls server
+//! Optional HTTPS (`tls_cert`, `tls_key`): a rustls server
 //! configuration (ring crypto, TLS 1.2 and 1.3, ALPN `h2` then
 //! `http/1.1`) built from PEM files at start.
 

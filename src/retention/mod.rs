@@ -1,4 +1,4 @@
-//! Retention (issue 7, Secrets and PII): purging receipts, calls and
+//! Retention (Secrets and PII): purging receipts, calls and
 //! finished outbound events older than `retention_days`, in batches
 //! ([`purge_all`]), by a background job of `serve` ([`job`]) and by
 //! `callhook purge`; and the metric that counts every deletion, the admin

@@ -1,19 +1,19 @@
 //! How each vendor delivers a push: what its receiver must answer, how long
 //! it waits, and when it tries again.
 //!
-//! Alibaba (`000_…txt` and `001_…txt`, "Push retries"; `NOTES.md`, Delivery
+//! Alibaba (Alibaba's push document, "Push retries"; docs/push.md, Delivery
 //! rules): `POST` with `Content-Type: application/json`; accepted when the
 //! answer is HTTP 200 and the JSON body's `code` is a number (its value is
 //! not checked); 700 ms to answer; after a failure, retries 1, 5 and 10
 //! minutes apart, then never again.
 //!
-//! LAAFFIC (`004_…txt`, 推送示例 and 响应示例): `POST` with
+//! LAAFFIC (LAAFFIC's document, 推送示例 and 响应示例): `POST` with
 //! `Content-Type: application/json;charset=UTF-8`; any HTTP 200 is
 //! accepted, the body is not checked.
 //!
 //! **Decision:** the ITNIO Tech and longlonglong documents say nothing of
 //! timeouts, retries or what they check in the answer, nor does LAAFFIC's of
-//! timeouts and retries (`NOTES.md`: "the others are similar or silent"), so
+//! timeouts and retries (the vendors' delivery notes, docs/push.md: "the others are similar or silent"), so
 //! those rules are Alibaba's. A receiver that satisfies Alibaba's profile
 //! satisfies every vendor.
 
@@ -46,7 +46,7 @@ impl Profile {
             SourceKind::LaafficVoiceReport => {
                 "LAAFFIC (004): any HTTP 200; timeout and retries Alibaba's (not documented)"
             }
-            _ => "not documented by the vendor: Alibaba's rules (NOTES.md)",
+            _ => "not documented by the vendor: Alibaba's rules (docs/push.md)",
         };
         let laaffic = kind == SourceKind::LaafficVoiceReport;
         Profile {

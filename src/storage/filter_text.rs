@@ -7,7 +7,7 @@ use super::CallFilter;
 use jiff::Timestamp;
 use std::str::FromStr;
 
-/// The filters of `interfaces.md` (Query API) as given, before parsing.
+/// The filters of the README's Interfaces (Query API) as given, before parsing.
 /// An empty string is the same as an absent value.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FilterText<'a> {

@@ -1,5 +1,5 @@
 //! The [`Store`]: durable receipts and calls behind one trait, so the
-//! handlers and adapters never see SQL (`architecture.md`: one store trait,
+//! handlers and adapters never see SQL (docs/decisions.md: one store trait,
 //! two backends). [`sqlite`] is the embedded default.
 
 mod codec;

@@ -1,4 +1,4 @@
-//! Retention (issue 7, Secrets and PII): what a purge deletes, counted,
+//! Retention (Secrets and PII): what a purge deletes, counted,
 //! and the SQL both backends run to choose it. Parameters are numbered
 //! `#1`, `#2` and written out by [`super::outbox_sql::numbered`].
 //!

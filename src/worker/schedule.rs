@@ -1,5 +1,5 @@
 //! The retry schedule: when a failed delivery is tried again, and when it
-//! becomes a dead letter (`interfaces.md`, `retry_schedule`).
+//! becomes a dead letter (README, Interfaces: `retry_schedule`).
 
 use crate::storage::NextStep;
 use jiff::Timestamp;

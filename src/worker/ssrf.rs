@@ -1,4 +1,4 @@
-//! The SSRF guard (issue 4): subscriber URLs must not reach the machine
+//! The SSRF guard: subscriber URLs must not reach the machine
 //! itself or its private networks unless `allow_private_subscribers` is
 //! true. Literal addresses are refused when the configuration is loaded
 //! ([`literal_refusal`]); host names are checked on every connection by

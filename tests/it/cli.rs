@@ -1,4 +1,4 @@
-//! The command line: `import`, `sources`, `replay` (`interfaces.md`,
+//! The command line: `import`, `sources`, `replay` (the README's Interfaces,
 //! Command line), run as the real binary on a temporary database and read
 //! back through a started app.
 

@@ -1,4 +1,4 @@
-//! `callhook migrate` and `callhook copy` (issue 5): an SQLite installation
+//! `callhook migrate` and `callhook copy`: an SQLite installation
 //! copied into PostgreSQL answers the API exactly as it did.
 
 use crate::backend::postgres_database;

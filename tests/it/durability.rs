@@ -1,5 +1,5 @@
-//! Nothing acknowledged is ever lost, whatever happens to the process
-//! (issue 3): the real binary under concurrent pushes is killed with
+//! Nothing acknowledged is ever lost, whatever happens to the process:
+//! the real binary under concurrent pushes is killed with
 //! SIGKILL, or stopped with SIGTERM, and started again on the same database.
 
 use crate::load::{report, Pushers, SlowPush};

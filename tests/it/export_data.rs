@@ -14,7 +14,7 @@ pub const LAAFFIC: usize = 300;
 /// The calls of [`seed`]: the generated ones and `dataset.rs`'s nine.
 pub const CALLS: usize = ALIYUN + ITNIO + LAAFFIC + dataset::ALL.len();
 
-/// The export columns, in order (`interfaces.md` by way of the brief).
+/// The export columns, in order (the README's Interfaces by way of the brief).
 pub const COLUMNS: [&str; 32] = [
     "id",
     "vendor",

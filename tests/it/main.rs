@@ -1,4 +1,4 @@
-//! callhook's integration tests: one binary (see `shared/design/architecture.md`).
+//! callhook's integration tests: one binary (see docs/decisions.md).
 
 #![recursion_limit = "256"]
 

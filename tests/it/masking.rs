@@ -1,4 +1,4 @@
-//! `mask_numbers = true` (issue 7, "Secrets and PII"): customer numbers
+//! `mask_numbers = true` ("Secrets and PII"): customer numbers
 //! masked on every dashboard page and in every export (the dashboard's
 //! downloads and `callhook export`), kept whole in the JSON API.
 

@@ -1,5 +1,5 @@
 //! Alibaba call notes and call reports about the same call, in either order,
-//! give the same call (`canonical-call.md`, Identity and merging).
+//! give the same call (canonical call model: Identity and merging).
 
 use crate::support::{body, spawn_app, TestApp};
 use serde_json::{json, Value};

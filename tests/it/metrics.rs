@@ -1,4 +1,4 @@
-//! `GET /metrics` (issue 7, Observability): every answer to a push counted
+//! `GET /metrics` (Observability): every answer to a push counted
 //! once under its source and result, the ingest counters matching the
 //! bodies pushed (as the adapters read them), the histograms' counts
 //! (`metrics_scrape.rs`: the scrape at the concurrency limit and behind

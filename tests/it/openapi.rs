@@ -1,5 +1,5 @@
-//! `GET /openapi.json` (issue 7, OpenAPI): the document parses and names
-//! every route of `interfaces.md`, with unique operation ids, security and
+//! `GET /openapi.json` (OpenAPI): the document parses and names
+//! every route of the README's Interfaces, with unique operation ids, security and
 //! non-vacuous schemas. Routing against the document: `openapi_routes.rs`;
 //! real answers against its schemas: `openapi_answers.rs`.
 
@@ -12,7 +12,7 @@ pub const TOKEN: &str = "s3cret-api";
 /// A `read`-scoped token: 403 on every method but GET.
 pub const READ_TOKEN: &str = "s3cret-read";
 
-/// Every operation `interfaces.md` and the README's Interfaces section
+/// Every operation the README's Interfaces and the README's Interfaces section
 /// name (the dashboard's pages aside; `docs/decisions.md`, OpenAPI).
 const INTERFACES: &[(&str, &str)] = &[
     ("post", "/hooks/{source}"),

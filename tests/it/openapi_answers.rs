@@ -1,5 +1,5 @@
 //! Real answers of every documented route conform to the schema
-//! `/openapi.json` gives for their status (issue 7, OpenAPI): calls, their
+//! `/openapi.json` gives for their status (OpenAPI): calls, their
 //! details, stats by every key, receipts (text and binary bodies, replay),
 //! deliveries (and retries), subscribers, push answers, API errors, health.
 

@@ -1,4 +1,4 @@
-//! Routes against `/openapi.json` (issue 7, OpenAPI, "for every route"):
+//! Routes against `/openapi.json` (OpenAPI, "for every route"):
 //! every documented operation is answered by a handler, and no route
 //! written as a plain `.route("…")` outside the dashboard is undocumented
 //! (routes added with `routes!` are documented by construction).

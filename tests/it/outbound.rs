@@ -1,4 +1,4 @@
-//! Outbound events end to end (issue 4): pushes to a started app reach a
+//! Outbound events end to end: pushes to a started app reach a
 //! [`TestReceiver`] as signed Standard Webhooks requests; retries, 410,
 //! dead letters, restarts and isolation between subscribers.
 

@@ -1,4 +1,4 @@
-//! `callhook push` (issue 4): the real binary plays a vendor against
+//! `callhook push`: the real binary plays a vendor against
 //! callhook itself and against scripted receivers, with the vendor's retry
 //! schedule compressed by `--time-scale`.
 

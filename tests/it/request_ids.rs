@@ -1,4 +1,4 @@
-//! Request ids and logs (issue 7, Observability): every answer carries
+//! Request ids and logs (Observability): every answer carries
 //! `X-Request-Id` (a safe incoming one echoed, anything else replaced by a
 //! ULID); the real binary with `--log-format json` puts that id on every
 //! line logged inside the request, and never logs a push token. Being a

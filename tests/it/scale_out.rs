@@ -1,4 +1,4 @@
-//! Many instances on one PostgreSQL database (issue 5), against
+//! Many instances on one PostgreSQL database, against
 //! `CALLHOOK_TEST_POSTGRES_URL` (CI sets it; without it these tests say
 //! they are skipped and return).
 

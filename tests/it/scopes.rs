@@ -1,4 +1,4 @@
-//! Named API tokens with a `read` or `admin` scope (issue 7, "API and
+//! Named API tokens with a `read` or `admin` scope ("API and
 //! dashboard auth"): any token reads; only admin replays, retries and
 //! enables/disables; the dashboard session keeps its token's scope.
 

@@ -1,5 +1,5 @@
-//! Storage faults answer 503 (the vendor retries) and heal by themselves
-//! (issue 3): the database's disk fills up mid-run, then space comes back.
+//! Storage faults answer 503 (the vendor retries) and heal by themselves:
+//! the database's disk fills up mid-run, then space comes back.
 //! A locked database is in `limits.rs` (acknowledgement budget).
 //!
 //! The disk is a 24 MiB tmpfs this test mounts (it needs root, as CI and

@@ -1,4 +1,4 @@
-//! Time rules of `canonical-call.md`: zone-less strings read in the
+//! Time rules of the canonical call model: zone-less strings read in the
 //! source's zone and served in UTC (across midnight too), epoch numbers,
 //! and "unknown" values that must never become 1970.
 

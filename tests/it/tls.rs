@@ -1,4 +1,4 @@
-//! Optional HTTPS with rustls (`tls_cert`, `tls_key`; issue 7, "Safe
+//! Optional HTTPS with rustls (`tls_cert`, `tls_key`; "Safe
 //! defaults"): pushes and the API over TLS, plain HTTP refused on that
 //! port, unusable files refused at start and by `check-config`.
 

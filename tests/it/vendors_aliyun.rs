@@ -1,5 +1,5 @@
 //! Alibaba's own samples (call report, call notes) pushed over HTTP and read
-//! back through the query API field by field (`canonical-call.md`).
+//! back through the query API field by field (the canonical call model).
 
 use crate::support::{assert_call, sample, spawn_app};
 use serde_json::json;

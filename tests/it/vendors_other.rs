@@ -1,5 +1,5 @@
 //! ITNIO, longlonglong and LAAFFIC bodies pushed over HTTP and read back
-//! through the query API field by field (`canonical-call.md`).
+//! through the query API field by field (the canonical call model).
 
 use crate::support::{assert_call, body, sample, spawn_app};
 use serde_json::{json, Value};

@@ -1,5 +1,5 @@
-//! `DELETE /api/v1/calls/{id}` and `DELETE /api/v1/receipts/{id}` (issue 7:
-//! delete is an admin action). A call goes as retention would take it
+//! `DELETE /api/v1/calls/{id}` and `DELETE /api/v1/receipts/{id}` (deleting is an
+//! admin action). A call goes as retention would take it
 //! (receipt links, events, rollup sums), plus its pending deliveries and
 //! the receipts that mention no other call, whose raw bodies hold its
 //! data; a receipt goes alone, its calls stay. 204 when deleted, 404

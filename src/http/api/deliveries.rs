@@ -1,4 +1,4 @@
-//! Outbound deliveries and dead letters (issue 4):
+//! Outbound deliveries and dead letters:
 //! `GET /api/v1/deliveries` (filters `subscriber`, `status`; newest first),
 //! `GET /api/v1/deliveries/{id}` (with the event it sends),
 //! `POST /api/v1/deliveries/{id}/retry` (a dead or pending delivery is due

@@ -1,4 +1,4 @@
-//! Outbound targets and their state (issue 4): `GET /api/v1/subscribers`
+//! Outbound targets and their state: `GET /api/v1/subscribers`
 //! (each configured subscriber, and `nats` when configured, with whether it
 //! is disabled and its deliveries by status), and
 //! `POST /api/v1/subscribers/{name}/enable` / `…/disable` (a 410 Gone

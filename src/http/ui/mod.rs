@@ -1,4 +1,4 @@
-//! The web dashboard (`interfaces.md`, Web dashboard): server-rendered
+//! The web dashboard (README, Interfaces: Web dashboard): server-rendered
 //! pages, templates and assets compiled into the binary (no build step):
 //! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`,
 //! `/receipts/{id}` (with replay), `/deliveries` (with retry), `/login`.

@@ -1,5 +1,5 @@
 //! Snapshot tests of every adapter over every fixture, and focused checks of
-//! the mappings that matter most (`shared/design/canonical-call.md`).
+//! the mappings that matter most (the canonical call model).
 //!
 //! Fixtures live in `tests/fixtures/<kind>/*.json` (bodies the vendor would
 //! send; each must parse) and `tests/fixtures/<kind>/rejected/*.json` (bodies
