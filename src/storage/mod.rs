@@ -20,6 +20,8 @@ pub mod sqlite;
 pub mod synthetic;
 #[cfg(test)]
 mod test_batch;
+#[cfg(test)]
+pub(crate) mod test_rig;
 mod types;
 
 pub use codec::{pack_body, unpack_body, BodyCodec, PackedBody};

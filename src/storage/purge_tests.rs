@@ -2,48 +2,17 @@
 //! PostgreSQL with `CALLHOOK_TEST_BACKEND=postgres` (as `worker/tests.rs`).
 
 use crate::domain::CallUpdate;
-use crate::domain::{call_id_for, Direction, EventType, Money, Outcome, SourceKind, Vendor};
-use crate::storage::postgres::testdb::{fresh, on_postgres, TestDb};
-use crate::storage::postgres::PgStore;
+use crate::domain::{call_id_for, Direction, Money, Outcome, SourceKind, Vendor};
+use crate::storage::postgres::testdb::on_postgres;
 use crate::storage::rollup::{Dim, RollupFilter};
-use crate::storage::sqlite::SqliteStore;
+use crate::storage::test_rig::{rig_with, target, Rig};
 use crate::storage::*;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
-use std::sync::Arc;
 
 /// A store with one outbound target, `crm`, so pushes make events.
-struct Rig {
-    dir: tempfile::TempDir,
-    store: Arc<dyn Store>,
-    /// Declared last: dropped after the store.
-    _db: Option<TestDb>,
-}
-
 async fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let targets = vec![Target {
-        name: "crm".into(),
-        events: EventType::ALL.to_vec(),
-        vendors: vec![],
-    }];
-    if on_postgres() {
-        let db = fresh().await.expect("CALLHOOK_TEST_POSTGRES_URL is set");
-        let store = PgStore::open(&db.url, &Default::default(), targets)
-            .await
-            .unwrap();
-        return Rig {
-            dir,
-            store: Arc::new(store),
-            _db: Some(db),
-        };
-    }
-    let store = SqliteStore::open_with_targets(&dir.path().join("t.db"), targets).unwrap();
-    Rig {
-        dir,
-        store: Arc::new(store),
-        _db: None,
-    }
+    rig_with(vec![target("crm")]).await
 }
 
 /// The cutoff of these tests: 2025-06-15T00:00:00Z.

@@ -3,9 +3,7 @@
 use super::dispatch::Dispatcher;
 use super::{SendKind, SendResult, Sink};
 use crate::domain::{EventType, Vendor};
-use crate::storage::postgres::testdb::{fresh, on_postgres, TestDb};
-use crate::storage::postgres::PgStore;
-use crate::storage::sqlite::SqliteStore;
+use crate::storage::test_rig::{rig_with, target, Rig};
 use crate::storage::*;
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -60,49 +58,9 @@ impl Sink for Scripted {
     }
 }
 
-fn target(name: &str) -> Target {
-    Target {
-        name: name.into(),
-        events: EventType::ALL.to_vec(),
-        vendors: vec![],
-    }
-}
-
 /// A push of one record per `(call, talk_seconds)`.
 fn push(id: &str, calls: &[(&str, i64)]) -> IngestBatch {
     test_batch(id, calls, false)
-}
-
-/// A store for the contract tests: SQLite, or PostgreSQL on a database of
-/// its own with `CALLHOOK_TEST_BACKEND=postgres`.
-struct Rig {
-    _dir: tempfile::TempDir,
-    store: Arc<dyn Store>,
-    /// Declared last: dropped after the store.
-    _db: Option<TestDb>,
-}
-
-async fn rig_with(targets: Vec<Target>) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    if on_postgres() {
-        let db = fresh()
-            .await
-            .expect("CALLHOOK_TEST_BACKEND=postgres needs CALLHOOK_TEST_POSTGRES_URL");
-        let store = PgStore::open(&db.url, &Default::default(), targets)
-            .await
-            .unwrap();
-        return Rig {
-            _dir: dir,
-            store: Arc::new(store),
-            _db: Some(db),
-        };
-    }
-    let store = SqliteStore::open_with_targets(&dir.path().join("t.db"), targets).unwrap();
-    Rig {
-        _dir: dir,
-        store: Arc::new(store),
-        _db: None,
-    }
 }
 
 async fn rig(targets: &[&str]) -> Rig {

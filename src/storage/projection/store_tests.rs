@@ -3,46 +3,15 @@
 //! batches of 1, 7 and 500 records give identical calls, rollups and
 //! events (ids, types, times, payloads).
 
-use crate::domain::{CallUpdate, Direction, EventType, Outcome, SourceKind, Vendor};
-use crate::storage::postgres::testdb::{fresh, on_postgres, TestDb};
-use crate::storage::postgres::PgStore;
+use crate::domain::{CallUpdate, Direction, Outcome, SourceKind, Vendor};
 use crate::storage::rollup::{Dim, RollupFilter};
-use crate::storage::sqlite::SqliteStore;
 use crate::storage::synthetic::{register, READER};
+use crate::storage::test_rig::{rig_with, target, Rig};
 use crate::storage::*;
 use jiff::Timestamp;
-use std::sync::Arc;
-
-struct Rig {
-    _dir: tempfile::TempDir,
-    store: Arc<dyn Store>,
-    _db: Option<TestDb>,
-}
 
 async fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let targets = vec![Target {
-        name: "crm".into(),
-        events: EventType::ALL.to_vec(),
-        vendors: vec![],
-    }];
-    if on_postgres() {
-        let db = fresh().await.expect("CALLHOOK_TEST_POSTGRES_URL is set");
-        let store = PgStore::open(&db.url, &Default::default(), targets)
-            .await
-            .unwrap();
-        return Rig {
-            _dir: dir,
-            store: Arc::new(store),
-            _db: Some(db),
-        };
-    }
-    let store = SqliteStore::open_with_targets(&dir.path().join("t.db"), targets).unwrap();
-    Rig {
-        _dir: dir,
-        store: Arc::new(store),
-        _db: None,
-    }
+    rig_with(vec![target("crm")]).await
 }
 
 /// 40 receipts over 9 calls, each call set several times with other talk
