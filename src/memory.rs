@@ -11,7 +11,8 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-/// Work on at least this many bytes of bodies ends with [`release`].
+/// Work on at least this many bytes of bodies ends with [`release`]
+/// ([`release_after`]).
 pub const LARGE_WORK_BYTES: usize = 1024 * 1024;
 
 /// How often one idle worker thread returns memory at most.
@@ -23,6 +24,14 @@ pub fn release() {
     // SAFETY: mi_collect has no preconditions; it only walks and trims the
     // calling thread's own heap.
     unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+/// [`release`] after work on `bytes` of bodies, if that was large
+/// ([`LARGE_WORK_BYTES`]); nothing otherwise.
+pub fn release_after(bytes: usize) {
+    if bytes >= LARGE_WORK_BYTES {
+        release();
+    }
 }
 
 /// [`release`], at most once per second per thread: for a runtime

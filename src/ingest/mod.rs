@@ -156,9 +156,7 @@ impl Ingestor {
             tokio::task::spawn_blocking(move || {
                 let reading = read_body(kind, &body, &ctx, limits);
                 // The parsed tree was freed on this thread: give it back.
-                if body.len() >= crate::memory::LARGE_WORK_BYTES {
-                    crate::memory::release();
-                }
+                crate::memory::release_after(body.len());
                 reading
             })
             .await

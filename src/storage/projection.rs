@@ -153,9 +153,7 @@ pub fn read_all(raws: Vec<RawReceipt>, reader: &dyn super::BodyReader) -> Vec<Re
         })
         .collect();
     // The parsed trees and bodies were freed on this thread: give them back.
-    if bytes >= crate::memory::LARGE_WORK_BYTES {
-        crate::memory::release();
-    }
+    crate::memory::release_after(bytes);
     read
 }
 
