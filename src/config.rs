@@ -2,8 +2,10 @@
 //! < command-line flags, validated once at start (README, Interfaces:
 //! Configuration file). Secrets are [`SecretString`]s and never printed.
 
+use crate::adapters::mapping::{Mapping, MappingSpec};
 use crate::adapters::SourceContext;
-use crate::domain::SourceKind;
+use crate::domain::{SourceKind, Vendor};
+use crate::signature::Signer;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use ipnet::IpNet;
@@ -19,11 +21,13 @@ mod limits;
 mod postgres;
 pub mod redact;
 mod retention;
+mod signature;
 mod subscribers;
 
 pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 pub use postgres::PostgresSettings;
+pub use signature::SignatureConfig;
 pub use subscribers::{
     default_retry_schedule, secret_key, NatsConfig, SubscriberConfig, NATS_TARGET,
 };
@@ -119,9 +123,26 @@ pub struct SourceConfig {
     /// Pushes allowed at once before `rate_limit` applies; default `rate_limit`.
     #[serde(default)]
     pub rate_limit_burst: Option<u32>,
-    /// Resolved from `timezone` and `currency` by [`Config::validate`].
+    /// Signed kinds (Vapi, Retell, Bland): the key of the vendor's
+    /// signature (Retell's API key, Bland's webhook signing secret, Vapi's
+    /// server secret). When set, an unsigned or wrongly signed push is 401.
+    #[serde(default, serialize_with = "redact::opt_secret")]
+    pub secret: Option<SecretString>,
+    /// Vapi: `[sources.signature]`, how its pushes are signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureConfig>,
+    /// `mapped`: the vendor name its calls carry (lowercase, URL-safe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<Vendor>,
+    /// `mapped`: `[sources.mapping]`, where each canonical field is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<MappingSpec>,
+    /// Resolved from `timezone`, `currency` and `mapping` by [`Config::validate`].
     #[serde(skip)]
     pub context: Option<SourceContext>,
+    /// Built from `secret` and `signature` by [`Config::validate`].
+    #[serde(skip)]
+    pub signer: Option<Signer>,
 }
 
 impl SourceConfig {
@@ -136,8 +157,19 @@ impl SourceConfig {
             allow_ips: Vec::new(),
             rate_limit: None,
             rate_limit_burst: None,
+            secret: None,
+            signature: None,
+            vendor: None,
+            mapping: None,
             context: Some(SourceContext::default_for(kind)),
+            signer: None,
         }
+    }
+
+    /// The vendor of this source's calls: the kind's, or a mapped source's
+    /// `vendor` setting (`None` only before validation).
+    pub fn vendor(&self) -> Option<Vendor> {
+        self.kind.vendor().or(self.vendor)
     }
 
     /// The adapter settings (resolved at validation; the kind's defaults before).
@@ -187,6 +219,48 @@ impl Config {
             Some(_) => text,
         })
     }
+}
+
+/// Checks the settings that belong to some kinds only (`secret` and
+/// `signature`, `vendor` and `mapping`), builds the source's [`Signer`] and
+/// puts its compiled [`Mapping`] into `ctx`.
+///
+/// Errors: a message starting with the key at fault.
+fn kind_settings(s: &mut SourceConfig, ctx: &mut SourceContext) -> Result<(), String> {
+    if s.kind == SourceKind::Mapped {
+        let vendor = s
+            .vendor
+            .ok_or("vendor: required for a mapped source (the vendor name its calls carry)")?;
+        let spec = s
+            .mapping
+            .as_ref()
+            .ok_or("mapping: required for a mapped source ([sources.mapping])")?;
+        let m = Mapping::compile(spec, vendor, ctx.currency.as_deref())
+            .map_err(|e| format!("mapping.{e}"))?;
+        ctx.mapping = Some(std::sync::Arc::new(m));
+    } else if s.vendor.is_some() || s.mapping.is_some() {
+        return Err(format!(
+            "{}: only a `mapped` source takes `vendor` and [sources.mapping]",
+            if s.vendor.is_some() {
+                "vendor"
+            } else {
+                "mapping"
+            }
+        ));
+    }
+    match &s.secret {
+        Some(secret) if secret.expose_secret().is_empty() => {
+            return Err("secret: empty; remove the key for no signature check".into())
+        }
+        Some(secret) => {
+            s.signer = Some(Signer::new(s.kind, secret.clone(), s.signature.as_ref())?);
+        }
+        None if s.signature.is_some() => {
+            return Err("signature: needs the source's `secret`".into());
+        }
+        None => s.signer = None,
+    }
+    Ok(())
 }
 
 /// Whether `name` is non-empty and only `A-Z a-z 0-9 - _ .` (source and
@@ -293,9 +367,8 @@ impl Config {
     /// Errors: [`ConfigError::Invalid`] naming the offending source or key.
     pub fn validate(&mut self) -> Result<(), ConfigError> {
         if self.sources.is_empty() {
-            self.sources = SourceKind::ALL
-                .iter()
-                .map(|k| SourceConfig::default_for(*k))
+            self.sources = SourceKind::built_in()
+                .map(SourceConfig::default_for)
                 .collect();
         }
         let mut seen = std::collections::HashSet::new();
@@ -341,6 +414,7 @@ impl Config {
                     "{at}.token: empty; remove the key for no token"
                 )));
             }
+            kind_settings(s, &mut ctx).map_err(|e| ConfigError::Invalid(format!("{at}.{e}")))?;
             s.context = Some(ctx);
         }
         api_tokens::validate(self.api_token.as_ref(), &self.api_tokens)

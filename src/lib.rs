@@ -15,6 +15,7 @@ pub mod http;
 pub mod ingest;
 pub mod memory;
 pub mod retention;
+pub mod signature;
 pub mod simulator;
 pub mod storage;
 pub mod telemetry;

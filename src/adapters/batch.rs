@@ -56,9 +56,9 @@ pub fn records(body: Value, layout: &Layout) -> Result<(Vec<Value>, String), Par
     }
 }
 
-/// Runs `one` over each record: `Ok(Some)` is stored, `Ok(None)` is skipped
-/// silently, `Err` becomes a record error. Field warnings and unknown values
-/// collected by the [`Record`] are kept either way.
+/// Runs `one` over each record: `Ok` is stored, `Err` becomes a record
+/// error. Field warnings and unknown values collected by the [`Record`] are
+/// kept either way.
 pub fn parse_each(
     items: Vec<Value>,
     prefix: &str,
@@ -78,24 +78,79 @@ pub fn parse_each(
             });
             continue;
         };
-        let mut rec = Record::new(&map, index, path.clone());
-        let result = one(&mut rec);
-        let (leftover, warnings, unknown) = rec.finish();
-        parsed.warnings.extend(warnings);
-        parsed.unknown_values.extend(unknown);
-        match result {
-            Ok(mut update) => {
-                merge_leftover(&mut update.vendor_fields, leftover);
-                parsed.records.push(ParsedRecord { index, update });
-            }
-            Err(message) => parsed.errors.push(RecordIssue {
-                index: Some(index),
-                path,
-                message,
-            }),
-        }
+        read_record(&mut parsed, &map, index, path, &mut one);
     }
     parsed
+}
+
+/// Runs `one` over the single record `map` found at `path` (kinds that
+/// push one call per body: Vapi, Retell, Bland).
+pub fn parse_single(
+    map: &Map<String, Value>,
+    path: &str,
+    mut one: impl FnMut(&mut Record) -> Result<CallUpdate, String>,
+) -> Parsed {
+    let mut parsed = Parsed {
+        record_count: 1,
+        ..Parsed::default()
+    };
+    read_record(&mut parsed, map, 0, path.to_owned(), &mut one);
+    parsed
+}
+
+fn read_record(
+    parsed: &mut Parsed,
+    map: &Map<String, Value>,
+    index: usize,
+    path: String,
+    one: &mut impl FnMut(&mut Record) -> Result<CallUpdate, String>,
+) {
+    let mut rec = Record::new(map, index, path.clone());
+    let result = one(&mut rec);
+    let (leftover, warnings, unknown) = rec.finish();
+    parsed.warnings.extend(warnings);
+    parsed.unknown_values.extend(unknown);
+    match result {
+        Ok(mut update) => {
+            merge_leftover(&mut update.vendor_fields, leftover);
+            parsed.records.push(ParsedRecord { index, update });
+        }
+        Err(message) => parsed.errors.push(RecordIssue {
+            index: Some(index),
+            path,
+            message,
+        }),
+    }
+}
+
+/// Takes the object in `key` out of a body that must hold one (`{"message": {...}}`).
+///
+/// Errors: [`ParseError::Shape`] naming `key` when the body is not an
+/// object or `key` is missing or not an object.
+pub fn member(body: &mut Value, key: &str) -> Result<Map<String, Value>, ParseError> {
+    let found = match body {
+        Value::Object(top) => top.remove(key),
+        other => {
+            return Err(ParseError::Shape {
+                path: "$".into(),
+                message: format!(
+                    "expected an object with `{key}`, found {}",
+                    type_name(other)
+                ),
+            })
+        }
+    };
+    match found {
+        Some(Value::Object(m)) => Ok(m),
+        None => Err(ParseError::Shape {
+            path: format!("$.{key}"),
+            message: "missing".into(),
+        }),
+        Some(other) => Err(ParseError::Shape {
+            path: format!("$.{key}"),
+            message: format!("expected an object, found {}", type_name(&other)),
+        }),
+    }
 }
 
 fn merge_leftover(into: &mut Map<String, Value>, leftover: Map<String, Value>) {

@@ -11,11 +11,16 @@
 mod aliyun_call_notes;
 mod aliyun_call_report;
 mod batch;
+mod bland_call;
 mod itnio_call_record;
 mod laaffic_voice_report;
 mod longlonglong_inbound;
+pub mod mapping;
 mod record;
+mod retell_call_event;
+pub mod shape;
 pub mod values;
+mod vapi_end_of_call_report;
 
 pub use record::Record;
 
@@ -31,22 +36,35 @@ pub struct SourceContext {
     /// ISO 4217 code for kinds whose money carries no currency (ITNIO `pay`,
     /// LAAFFIC quotes without `currency`).
     pub currency: Option<String>,
+    /// A `mapped` source's checked `[sources.mapping]` (with its vendor).
+    pub mapping: Option<std::sync::Arc<mapping::Mapping>>,
 }
 
 impl SourceContext {
-    /// The defaults of `kind`: zone-less times in `Asia/Shanghai` for every
-    /// kind (all four platforms run on Beijing time; the LAAFFIC document
+    /// The defaults of `kind`: zone-less times in `Asia/Shanghai` for the
+    /// four Asian platforms (they run on Beijing time; the LAAFFIC document
     /// labels its dates UTC+8; ITNIO and LAAFFIC send epoch numbers, which
-    /// need no zone); money without a currency in USD for ITNIO and LAAFFIC.
+    /// need no zone) and `UTC` for the rest (Vapi, Retell and Bland send
+    /// RFC 3339 or epoch times, which need none); money without a currency
+    /// in USD for ITNIO, LAAFFIC, Vapi, Retell and Bland (the three AI
+    /// platforms bill in US dollars). No mapping: a `mapped` source gets its
+    /// own from the configuration.
     pub fn default_for(kind: SourceKind) -> SourceContext {
         use SourceKind::*;
-        let timezone =
-            TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8)));
+        let timezone = match kind {
+            VapiEndOfCallReport | RetellCallEvent | BlandCall | Mapped => TimeZone::UTC,
+            _ => TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8))),
+        };
         let currency = match kind {
-            ItnioCallRecord | LaafficVoiceReport => Some("USD".to_owned()),
+            ItnioCallRecord | LaafficVoiceReport | VapiEndOfCallReport | RetellCallEvent
+            | BlandCall => Some("USD".to_owned()),
             _ => None,
         };
-        SourceContext { timezone, currency }
+        SourceContext {
+            timezone,
+            currency,
+            mapping: None,
+        }
     }
 }
 
@@ -107,8 +125,13 @@ pub enum ParseError {
 
 /// Parses one push body of `kind`.
 ///
+/// A body that fits another built-in kind's shape better than `kind`'s
+/// ([`shape::Fit`]) is refused, and so is one of which no record is usable;
+/// the message then names the kind the body looks like.
+///
 /// Errors: [`ParseError::InvalidJson`] for bytes that are not JSON (including
-/// an empty body), [`ParseError::Shape`] for JSON that is not this kind's shape.
+/// an empty body), [`ParseError::Shape`] for JSON that is not this kind's
+/// shape, that holds no records, or none that is usable.
 pub fn parse(kind: SourceKind, body: &[u8], ctx: &SourceContext) -> Result<Parsed, ParseError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ParseError::InvalidJson {
@@ -116,12 +139,50 @@ pub fn parse(kind: SourceKind, body: &[u8], ctx: &SourceContext) -> Result<Parse
             column: e.column(),
             reason: strip_position(&e.to_string()),
         })?;
-    match kind {
+    let fit = shape::Fit::of(&value);
+    if let Some(other) = fit.better_than(kind) {
+        return Err(ParseError::Shape {
+            path: "$".to_owned(),
+            message: format!(
+                "not a {kind} body: this looks like a {other} body; is the source's kind right?"
+            ),
+        });
+    }
+    let parsed = match kind {
         SourceKind::AliyunCallReport => aliyun_call_report::parse(value, ctx),
         SourceKind::AliyunCallNotes => aliyun_call_notes::parse(value, ctx),
         SourceKind::ItnioCallRecord => itnio_call_record::parse(value, ctx),
         SourceKind::LonglonglongInbound => longlonglong_inbound::parse(value, ctx),
         SourceKind::LaafficVoiceReport => laaffic_voice_report::parse(value, ctx),
+        SourceKind::VapiEndOfCallReport => vapi_end_of_call_report::parse(value, ctx),
+        SourceKind::RetellCallEvent => retell_call_event::parse(value, ctx),
+        SourceKind::BlandCall => bland_call::parse(value, ctx),
+        SourceKind::Mapped => mapping::parse(value, ctx),
+    };
+    let with_hint = |path: String, message: String| ParseError::Shape {
+        message: match shape::hint(kind, &fit) {
+            Some(h) => format!("{message} ({h})"),
+            None => message,
+        },
+        path,
+    };
+    match parsed {
+        Err(ParseError::Shape { path, message }) => Err(with_hint(path, message)),
+        Err(e) => Err(e),
+        Ok(p) if !p.records.is_empty() => Ok(p),
+        Ok(p) => Err(match p.errors.first() {
+            None => with_hint("$".into(), "the body holds no records".into()),
+            Some(first) => {
+                let more = match p.errors.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more unusable records)", n - 1),
+                };
+                with_hint(
+                    first.path.clone(),
+                    format!("no usable record: {}{more}", first.message),
+                )
+            }
+        }),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The command line (README, Interfaces: Command line): `serve`, `sources`,
 //! `import`, `export`, `replay`, `reproject`, `push`, `deliveries`, `migrate`, `copy`,
-//! `check-config`, `purge`.
+//! `check-config`, `purge`, `mapping test`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.
 
 mod check_config;
@@ -8,6 +8,7 @@ mod copy;
 mod deliveries;
 mod export;
 mod import;
+mod mapping;
 mod purge;
 mod push;
 mod replay;
@@ -124,6 +125,11 @@ pub enum Command {
         #[command(subcommand)]
         command: deliveries::DeliveriesCommand,
     },
+    /// Try a mapped source's `[sources.mapping]` on a body.
+    Mapping {
+        #[command(subcommand)]
+        command: mapping::MappingCommand,
+    },
 }
 
 impl Cli {
@@ -161,5 +167,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Copy { from, to } => copy::copy(from, to).await,
         Command::Purge(args) => purge::run(cli.load_config(None)?, args).await,
         Command::Deliveries { command } => deliveries::run(cli.load_config(None)?, command).await,
+        Command::Mapping { command } => mapping::run(&cli.load_config(None)?, command),
     }
 }

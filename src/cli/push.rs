@@ -8,8 +8,10 @@
 //! Exit code 0 when every body was accepted, 1 when any was given up on.
 
 use super::import::bodies;
+use crate::config::SignatureConfig;
 use crate::domain::SourceKind;
-use crate::simulator::{deliver, Attempt, Generator, Outcome, Profile};
+use crate::signature::Signer;
+use crate::simulator::{deliver, Attempt, Credentials, Generator, Outcome, Profile};
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
@@ -22,7 +24,8 @@ use tokio::sync::Semaphore;
 #[derive(Debug, clap::Args)]
 pub struct PushArgs {
     /// The vendor message kind to play (aliyun-call-report, aliyun-call-notes,
-    /// itnio-call-record, longlonglong-inbound, laaffic-voice-report).
+    /// itnio-call-record, longlonglong-inbound, laaffic-voice-report,
+    /// vapi-end-of-call-report, retell-call-event, bland-call, mapped).
     #[arg(long, env = "CALLHOOK_KIND", value_parser = parse_kind)]
     pub kind: SourceKind,
     /// The receiver's push URL, e.g. http://127.0.0.1:8080/hooks/aliyun-call-report.
@@ -34,6 +37,14 @@ pub struct PushArgs {
     /// Sent as `Authorization: Bearer`.
     #[arg(long, env = "CALLHOOK_TOKEN")]
     pub token: Option<String>,
+    /// Signs each attempt as the vendor does (Vapi, Retell, Bland): the
+    /// source's `secret`.
+    #[arg(long, env = "CALLHOOK_SECRET")]
+    pub secret: Option<String>,
+    /// Vapi only: `secret-header` (default), `bearer` or `hmac` (Vapi's
+    /// defaults: `x-signature` over `{timestamp}.{body}`, `x-timestamp`).
+    #[arg(long, env = "CALLHOOK_SIGNATURE_SCHEME")]
+    pub signature_scheme: Option<String>,
     /// Multiplies every retry delay (0.001 makes Alibaba's 1 minute 60 ms);
     /// the request timeout is not scaled.
     #[arg(long, env = "CALLHOOK_TIME_SCALE", default_value_t = 1.0)]
@@ -66,23 +77,48 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| format!("`{s}`: must not be negative"))
 }
 
+/// The token and signer of `--token`, `--secret` and `--signature-scheme`.
+///
+/// Errors: `--secret` for a kind that is not signed, a scheme that is not
+/// Vapi's, `--signature-scheme` without `--secret`.
+fn credentials(args: &PushArgs) -> anyhow::Result<Credentials> {
+    let settings = args
+        .signature_scheme
+        .as_ref()
+        .map(|scheme| SignatureConfig {
+            scheme: scheme.clone(),
+            ..SignatureConfig::default()
+        });
+    let signer = match &args.secret {
+        Some(secret) => Some(
+            Signer::new(args.kind, secret.clone().into(), settings.as_ref())
+                .map_err(|e| anyhow::anyhow!("--{}", e.replacen("signature.", "signature-", 1)))?,
+        ),
+        None if settings.is_some() => bail!("--signature-scheme needs --secret"),
+        None => None,
+    };
+    Ok(Credentials {
+        token: args.token.clone(),
+        signer,
+    })
+}
+
 /// Where and how bodies are sent; cloned into each body's task.
 #[derive(Clone)]
 struct Player {
     client: reqwest::Client,
     url: Arc<str>,
-    token: Option<Arc<str>>,
+    auth: Arc<Credentials>,
     profile: Arc<Profile>,
     time_scale: f64,
 }
 
 impl Player {
     async fn play(&self, body: Vec<u8>, on_attempt: impl FnMut(&Attempt)) -> Outcome {
-        let token = self.token.as_deref();
         deliver(
             &self.client,
             &self.url,
-            token,
+            &self.auth,
             &self.profile,
             body,
             self.time_scale,
@@ -138,17 +174,16 @@ pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
     let player = Player {
         client: reqwest::Client::builder().build()?,
         url: args.url.as_str().into(),
-        token: args.token.as_deref().map(Into::into),
+        auth: Arc::new(credentials(args)?),
         profile: Arc::new(profile.clone()),
         time_scale: args.time_scale,
     };
     if args.generate {
         if files.is_empty() {
-            files.push(
-                crate::simulator::generate::sample(args.kind)
-                    .as_bytes()
-                    .to_vec(),
-            );
+            let sample = crate::simulator::generate::sample(args.kind).with_context(|| {
+                format!("{} has no built-in sample: give template FILEs", args.kind)
+            })?;
+            files.push(sample.as_bytes().to_vec());
         }
         let generator = Generator::new(args.kind, &files).map_err(anyhow::Error::msg)?;
         return load(args, player, generator).await;

@@ -1,6 +1,7 @@
 //! `callhook sources`: one line per source with its push URL.
 
 use crate::config::Config;
+use crate::domain::SourceKind;
 use secrecy::ExposeSecret;
 use std::process::ExitCode;
 
@@ -18,7 +19,8 @@ pub fn lines(config: &Config, base_url: Option<&str>, show_secrets: bool) -> Vec
                 Some(t) if show_secrets => format!("{base}/hooks/{}/{}", s.name, t.expose_secret()),
                 Some(_) => format!("{base}/hooks/{}/<token>", s.name),
             };
-            format!("{:<24} {:<22} {}", s.name, s.kind, url)
+            let vendor = s.vendor().map_or("", |v| v.as_str());
+            format!("{:<24} {:<24} {:<13} {}", s.name, s.kind, vendor, url)
         })
         .collect()
 }
@@ -28,9 +30,16 @@ pub fn run(
     base_url: Option<&str>,
     show_secrets: bool,
 ) -> anyhow::Result<ExitCode> {
-    println!("{:<24} {:<22} PUSH URL", "SOURCE", "KIND");
+    println!("{:<24} {:<24} {:<13} PUSH URL", "SOURCE", "KIND", "VENDOR");
     for l in lines(config, base_url, show_secrets) {
         println!("{l}");
     }
+    // After a blank line, the kinds a source may have.
+    let kinds: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
+    println!();
+    println!(
+        "kinds: {} (mapped: any vendor, read by a [sources.mapping] table)",
+        kinds.join(", ")
+    );
     Ok(ExitCode::SUCCESS)
 }

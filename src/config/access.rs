@@ -7,16 +7,21 @@ use std::path::Path;
 
 impl Config {
     /// Errors unless `listen` is a loopback address, or every source has a
-    /// token and an API token guards the calls (`api_token` or
-    /// `[[api_tokens]]`).
+    /// token (or, for the signed kinds, a signature `secret`) and an API
+    /// token guards the calls (`api_token` or `[[api_tokens]]`).
     pub fn check_exposure(&self, insecure: bool) -> Result<(), ConfigError> {
         if insecure || self.listen.ip().is_loopback() {
             return Ok(());
         }
-        if let Some(s) = self.sources.iter().find(|s| s.token.is_none()) {
+        if let Some(s) = self
+            .sources
+            .iter()
+            .find(|s| s.token.is_none() && s.secret.is_none())
+        {
             return Err(ConfigError::Invalid(format!(
                 "refusing to listen on {} while source `{}` has no token: anyone could push to it. \
-                 Give every source a `token`, listen on 127.0.0.1, or pass --insecure",
+                 Give every source a `token` (or a signed kind's `secret`), listen on 127.0.0.1, \
+                 or pass --insecure",
                 self.listen, s.name
             )));
         }

@@ -20,7 +20,10 @@ fn defaults_have_one_source_per_kind_on_loopback() {
             "aliyun-call-notes",
             "itnio-call-record",
             "longlonglong-inbound",
-            "laaffic-voice-report"
+            "laaffic-voice-report",
+            "vapi-end-of-call-report",
+            "retell-call-event",
+            "bland-call"
         ]
     );
     assert_eq!(c.limits, Limits::default());

@@ -94,7 +94,7 @@ impl Call {
 }
 
 /// The vendor's intent or intention level for the call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct Intent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -105,7 +105,7 @@ pub struct Intent {
 }
 
 /// Where the customer's number is registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct Region {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]

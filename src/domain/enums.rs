@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub use super::vendor::Vendor;
+
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:tt),+ $(,)? }) => {
         $(#[$meta])*
@@ -48,20 +50,6 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// The platform that produced a call.
-    Vendor {
-        /// Alibaba Cloud Intelligent Contact Center (`aiccs`).
-        Aliyun => "aliyun",
-        /// ITNIO Tech / Onbuka AI Voice.
-        Itnio => "itnio",
-        /// The call-centre SaaS documented at docs.longlonglong.cn.
-        Longlonglong => "longlonglong",
-        /// LAAFFIC IVR / AI-agent group calls.
-        Laaffic => "laaffic",
-    }
-}
-
-string_enum! {
     /// A kind of push message; each has one adapter (README, Interfaces: Sources).
     SourceKind {
         /// `AlicomAgentCallReport` (vendor doc 001): JSON array of call records.
@@ -74,18 +62,48 @@ string_enum! {
         LonglonglongInbound => "longlonglong-inbound",
         /// LAAFFIC `agentPushVoiceReportBatch` (vendor doc 004).
         LaafficVoiceReport => "laaffic-voice-report",
+        /// Vapi's `end-of-call-report` server message.
+        VapiEndOfCallReport => "vapi-end-of-call-report",
+        /// Retell's `call_started`, `call_ended` and `call_analyzed` webhook events.
+        RetellCallEvent => "retell-call-event",
+        /// Bland's post-call webhook.
+        BlandCall => "bland-call",
+        /// Any other vendor, read by the source's `[sources.mapping]` table.
+        Mapped => "mapped",
     }
 }
 
 impl SourceKind {
-    /// The vendor whose messages this kind carries.
-    pub fn vendor(self) -> Vendor {
-        match self {
+    /// The vendor whose messages this kind carries; `None` for
+    /// [`SourceKind::Mapped`], whose vendor is the source's `vendor` setting.
+    pub fn vendor(self) -> Option<Vendor> {
+        Some(match self {
             SourceKind::AliyunCallReport | SourceKind::AliyunCallNotes => Vendor::Aliyun,
             SourceKind::ItnioCallRecord => Vendor::Itnio,
             SourceKind::LonglonglongInbound => Vendor::Longlonglong,
             SourceKind::LaafficVoiceReport => Vendor::Laaffic,
-        }
+            SourceKind::VapiEndOfCallReport => Vendor::Vapi,
+            SourceKind::RetellCallEvent => Vendor::Retell,
+            SourceKind::BlandCall => Vendor::Bland,
+            SourceKind::Mapped => return None,
+        })
+    }
+
+    /// The kinds with an adapter of their own (every kind but `mapped`).
+    pub fn built_in() -> impl Iterator<Item = SourceKind> {
+        SourceKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| *k != SourceKind::Mapped)
+    }
+
+    /// Whether sources of this kind verify a vendor signature with their
+    /// `secret` (Vapi, Retell, Bland).
+    pub fn is_signed(self) -> bool {
+        matches!(
+            self,
+            SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall
+        )
     }
 }
 

@@ -8,6 +8,7 @@ mod event;
 mod merge;
 pub mod money;
 mod update;
+mod vendor;
 
 pub use call::{Analysis, AnalysisKind, Call, InspectionItem, Intent, Region, Turn};
 pub use enums::{Direction, HangupBy, Outcome, SourceKind, Speaker, Vendor};

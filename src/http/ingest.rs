@@ -126,7 +126,7 @@ fn query_token(query: Option<&str>) -> Option<String> {
         (status = 200, description = "Durable: the verbatim body is committed as a `pending` receipt, named by the `Callhook-Receipt-Id` header; its calls are projected shortly after (at rest within 50 ms).", body = PushAnswer,
             headers(("Callhook-Receipt-Id" = String, description = "The receipt's id: `GET /api/v1/receipts/{id}` shows `pending` until projected"))),
         (status = 400, description = "Not JSON, not the kind's shape, or nested deeper than `max_json_depth`; kept as a `rejected` receipt.", body = PushAnswer),
-        (status = 401, description = "Missing or wrong token.", body = PushAnswer),
+        (status = 401, description = "Missing or wrong token, or (Vapi, Retell, Bland sources with a `secret`) a missing, stale or wrong vendor signature; nothing was kept.", body = PushAnswer),
         (status = 403, description = "The client's address is outside the source's `allow_ips`.", body = PushAnswer),
         (status = 404, description = "No source with this name.", body = PushAnswer),
         (status = 408, description = "The body was not sent within `body_read_timeout`.", body = PushAnswer),
@@ -164,7 +164,7 @@ async fn hook(
     responses(
         (status = 200, description = "Durable.", body = PushAnswer),
         (status = 400, description = "Rejected body (kept).", body = PushAnswer),
-        (status = 401, description = "Wrong token.", body = PushAnswer),
+        (status = 401, description = "Wrong token or signature.", body = PushAnswer),
         (status = 403, description = "Address not allowed.", body = PushAnswer),
         (status = 404, description = "No such source.", body = PushAnswer),
         (status = 408, description = "Body too slow.", body = PushAnswer),
@@ -303,6 +303,18 @@ async fn push(
             };
         }
     };
+    // A signed kind's signature is checked on the raw bytes before
+    // anything is kept: a forged push leaves no receipt.
+    if let Some(signer) = &source.signer {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        if let Err(e) = signer.verify(header, &bytes, jiff::Timestamp::now()) {
+            tracing::warn!(source = %source.name, peer = ?peer, reason = %e, "push refused: bad signature");
+            return (
+                PushResult::BadSignature,
+                answer(StatusCode::UNAUTHORIZED, &e.to_string()),
+            );
+        }
+    }
     // Parsed, a body takes several times its length (a value per
     // transcript line): reserved from the parse budget before parsing.
     let estimate = crate::ingest::screen::parsed_size(&bytes);

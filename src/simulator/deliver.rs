@@ -3,7 +3,17 @@
 //! accepted or the schedule runs out.
 
 use super::Profile;
+use crate::signature::Signer;
 use std::time::{Duration, Instant};
+
+/// How the simulated vendor authenticates: a source token
+/// (`Authorization: Bearer`) and, for the signed kinds, a signature made
+/// afresh for each attempt (Retell's timestamp must be recent).
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub token: Option<String>,
+    pub signer: Option<Signer>,
+}
 
 /// One attempt, as `callhook push` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,11 +41,11 @@ pub struct Outcome {
 /// Sends `body` to `url` as `profile`'s vendor would, retrying on its
 /// schedule with every delay multiplied by `time_scale` (the request
 /// timeout is not scaled), and calls `on_attempt` after each attempt.
-/// `token`, when given, is sent as `Authorization: Bearer`.
+/// `auth` says what is sent to authenticate each attempt.
 pub async fn deliver(
     client: &reqwest::Client,
     url: &str,
-    token: Option<&str>,
+    auth: &Credentials,
     profile: &Profile,
     body: Vec<u8>,
     time_scale: f64,
@@ -44,7 +54,7 @@ pub async fn deliver(
     let mut attempts = Vec::new();
     for number in 1..=profile.retry_schedule.len() + 1 {
         let started = Instant::now();
-        let (status, error) = send(client, url, token, profile, body.clone()).await;
+        let (status, error) = send(client, url, auth, profile, body.clone()).await;
         let next_in = match error {
             None => None,
             Some(_) => profile
@@ -82,16 +92,21 @@ pub async fn deliver(
 async fn send(
     client: &reqwest::Client,
     url: &str,
-    token: Option<&str>,
+    auth: &Credentials,
     profile: &Profile,
     body: Vec<u8>,
 ) -> (Option<u16>, Option<String>) {
     let mut req = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, profile.content_type)
-        .timeout(profile.timeout)
-        .body(body);
-    if let Some(t) = token {
+        .timeout(profile.timeout);
+    if let Some(s) = &auth.signer {
+        for (name, value) in s.sign(&body, jiff::Timestamp::now()) {
+            req = req.header(name, value);
+        }
+    }
+    req = req.body(body);
+    if let Some(t) = &auth.token {
         req = req.bearer_auth(t);
     }
     let answer = async {

@@ -6,21 +6,27 @@
 use crate::domain::SourceKind;
 use serde_json::Value;
 
-/// Where a kind's records sit in its body and which field is the call id
-/// (the fields the adapters read: `src/adapters/<kind>.rs`).
-fn layout(kind: SourceKind) -> (Option<&'static str>, &'static str) {
+/// Where a kind's records sit in its body and where in a record the call
+/// id is (the fields the adapters read: `src/adapters/<kind>.rs`). A
+/// `mapped` source's layout is its mapping's, which the generator does not
+/// know: its templates' records are found by `call_id`, `callId` or `id`.
+fn layout(kind: SourceKind) -> (Option<&'static str>, &'static [&'static str]) {
     match kind {
-        SourceKind::AliyunCallReport => (None, "callId"),
-        SourceKind::AliyunCallNotes => (None, "call_id"),
-        SourceKind::ItnioCallRecord => (None, "callId"),
-        SourceKind::LonglonglongInbound => (Some("data"), "callid"),
-        SourceKind::LaafficVoiceReport => (Some("array"), "voiceId"),
+        SourceKind::AliyunCallReport => (None, &["callId"]),
+        SourceKind::AliyunCallNotes => (None, &["call_id"]),
+        SourceKind::ItnioCallRecord => (None, &["callId"]),
+        SourceKind::LonglonglongInbound => (Some("data"), &["callid"]),
+        SourceKind::LaafficVoiceReport => (Some("array"), &["voiceId"]),
+        SourceKind::VapiEndOfCallReport => (Some("message"), &["call", "id"]),
+        SourceKind::RetellCallEvent => (None, &["call", "call_id"]),
+        SourceKind::BlandCall => (None, &["call_id"]),
+        SourceKind::Mapped => (None, &["call_id"]),
     }
 }
 
-/// The kind's sample body from its vendor document (`tests/fixtures`).
-pub fn sample(kind: SourceKind) -> &'static str {
-    match kind {
+/// The kind's sample body (`tests/fixtures`); `None` for `mapped`.
+pub fn sample(kind: SourceKind) -> Option<&'static str> {
+    Some(match kind {
         SourceKind::AliyunCallReport => {
             include_str!("../../tests/fixtures/aliyun-call-report/sample.json")
         }
@@ -36,7 +42,24 @@ pub fn sample(kind: SourceKind) -> &'static str {
         SourceKind::LaafficVoiceReport => {
             include_str!("../../tests/fixtures/laaffic-voice-report/sample.json")
         }
+        SourceKind::VapiEndOfCallReport => {
+            include_str!("../../tests/fixtures/vapi-end-of-call-report/answered.json")
+        }
+        SourceKind::RetellCallEvent => {
+            include_str!("../../tests/fixtures/retell-call-event/call-analyzed.json")
+        }
+        SourceKind::BlandCall => include_str!("../../tests/fixtures/bland-call/completed.json"),
+        SourceKind::Mapped => return None,
+    })
+}
+
+/// The call id field of `record` at `path`, if the record has one.
+fn id_slot<'a>(record: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    let mut at = record;
+    for key in path {
+        at = at.get_mut(*key)?;
     }
+    Some(at)
 }
 
 /// Makes bodies of unique calls from templates, round robin.
@@ -62,8 +85,9 @@ impl Generator {
                 .map_err(|e| format!("template {}: not JSON: {e}", i + 1))?;
             if records_mut(kind, &mut v).is_empty() {
                 return Err(format!(
-                    "template {}: no {kind} record with a `{id_field}` field to make unique",
-                    i + 1
+                    "template {}: no {kind} record with a `{}` field to make unique",
+                    i + 1,
+                    id_field.join(".")
                 ));
             }
             parsed.push(v);
@@ -87,7 +111,9 @@ impl Generator {
         let mut body = self.templates[(n % self.templates.len() as u64) as usize].clone();
         let (_, id_field) = layout(self.kind);
         for (i, r) in records_mut(self.kind, &mut body).into_iter().enumerate() {
-            r[id_field] = Value::String(format!("gen-{}-{n}-{i}", self.run));
+            if let Some(slot) = id_slot(r, id_field) {
+                *slot = Value::String(format!("gen-{}-{n}-{i}", self.run));
+            }
         }
         serde_json::to_vec(&body).unwrap_or_default()
     }
@@ -97,7 +123,7 @@ impl Generator {
 fn records_mut(kind: SourceKind, body: &mut Value) -> Vec<&mut Value> {
     let (field, id_field) = layout(kind);
     let holder = match field {
-        Some(f) if body.get(f).is_some_and(Value::is_array) => &mut body[f],
+        Some(f) if body.get(f).is_some_and(|v| v.is_array() || v.is_object()) => &mut body[f],
         _ => body,
     };
     let all: Vec<&mut Value> = match holder {
@@ -106,7 +132,10 @@ fn records_mut(kind: SourceKind, body: &mut Value) -> Vec<&mut Value> {
         _ => vec![],
     };
     all.into_iter()
-        .filter(|r| r.get(id_field).is_some())
+        .filter_map(|r| {
+            let has = id_slot(r, id_field).is_some();
+            has.then_some(r)
+        })
         .collect()
 }
 
@@ -118,8 +147,10 @@ mod tests {
 
     #[test]
     fn every_generated_body_parses_into_calls_never_seen_before() {
-        for kind in SourceKind::ALL {
-            let mut g = Generator::new(*kind, &[sample(*kind).as_bytes().to_vec()]).unwrap();
+        for kind in SourceKind::built_in() {
+            let kind = &kind;
+            let mut g =
+                Generator::new(*kind, &[sample(*kind).unwrap().as_bytes().to_vec()]).unwrap();
             let mut seen = HashSet::new();
             for _ in 0..20 {
                 let body = g.next_body();

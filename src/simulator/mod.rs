@@ -8,6 +8,6 @@ pub mod deliver;
 pub mod generate;
 pub mod profile;
 
-pub use deliver::{deliver, Attempt, Outcome};
+pub use deliver::{deliver, Attempt, Credentials, Outcome};
 pub use generate::Generator;
 pub use profile::Profile;

@@ -11,6 +11,14 @@
 //! `Content-Type: application/json;charset=UTF-8`; any HTTP 200 is
 //! accepted, the body is not checked.
 //!
+//! Vapi (docs.vapi.ai/server-url/end-of-call-report): waits up to 20 s
+//! for an answer and does not retry by default. Retell
+//! (docs.retellai.com/features/webhook-overview): 10 s to answer with a
+//! 2xx, retried up to 3 times (the delays are not documented: 10 s here).
+//! Bland (docs.bland.ai/tutorials/post-call-webhooks): any 2xx; "automatic
+//! retries based on the response code", timeout and delays not documented
+//! (Alibaba's here). None of the three reads the answer's body.
+//!
 //! **Decision:** the ITNIO Tech and longlonglong documents say nothing of
 //! timeouts, retries or what they check in the answer, nor does LAAFFIC's of
 //! timeouts and retries (the vendors' delivery notes, docs/push.md: "the others are similar or silent"), so
@@ -33,6 +41,8 @@ pub struct Profile {
     /// Whether an HTTP 200 must also carry a numeric `code` in its JSON
     /// body (Alibaba) or is accepted as it is (LAAFFIC).
     pub needs_numeric_code: bool,
+    /// Whether any 2xx is accepted (Vapi, Retell, Bland), not only 200.
+    pub any_2xx: bool,
     /// Where the rules come from.
     pub source: &'static str,
 }
@@ -46,19 +56,41 @@ impl Profile {
             SourceKind::LaafficVoiceReport => {
                 "LAAFFIC (004): any HTTP 200; timeout and retries Alibaba's (not documented)"
             }
+            SourceKind::VapiEndOfCallReport => {
+                "Vapi end-of-call-report: 20 s, no retries by default"
+            }
+            SourceKind::RetellCallEvent => "Retell webhooks: 10 s, up to 3 retries",
+            SourceKind::BlandCall => {
+                "Bland post-call webhook: any 2xx; timeout and retries Alibaba's (not documented)"
+            }
             _ => "not documented by the vendor: Alibaba's rules (docs/push.md)",
         };
         let laaffic = kind == SourceKind::LaafficVoiceReport;
+        let ai = matches!(
+            kind,
+            SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall
+        );
+        let (timeout, retry_schedule) = match kind {
+            SourceKind::VapiEndOfCallReport => (Duration::from_secs(20), Vec::new()),
+            SourceKind::RetellCallEvent => {
+                (Duration::from_secs(10), vec![Duration::from_secs(10); 3])
+            }
+            _ => (
+                Duration::from_millis(700),
+                [1, 5, 10].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            ),
+        };
         Profile {
             kind,
-            timeout: Duration::from_millis(700),
-            retry_schedule: [1, 5, 10].map(|m| Duration::from_secs(m * 60)).to_vec(),
+            timeout,
+            retry_schedule,
             content_type: if laaffic {
                 "application/json;charset=UTF-8"
             } else {
                 "application/json"
             },
-            needs_numeric_code: !laaffic,
+            needs_numeric_code: !laaffic && !ai,
+            any_2xx: ai,
             source,
         }
     }
@@ -66,7 +98,12 @@ impl Profile {
     /// Whether the vendor counts an answer of `status` with `body` as
     /// accepted. Errors: why not (`HTTP 503`, `code is not a number: "ok"`).
     pub fn judge(&self, status: u16, body: &[u8]) -> Result<(), String> {
-        if status != 200 {
+        let ok = if self.any_2xx {
+            (200..300).contains(&status)
+        } else {
+            status == 200
+        };
+        if !ok {
             return Err(format!("HTTP {status}"));
         }
         if !self.needs_numeric_code {
@@ -125,7 +162,24 @@ mod tests {
         for k in SourceKind::ALL {
             let p = Profile::of(*k);
             assert_eq!(p.kind, *k);
-            assert_eq!(p.retry_schedule.len(), 3);
+            let retries = if *k == SourceKind::VapiEndOfCallReport {
+                0
+            } else {
+                3
+            };
+            assert_eq!(p.retry_schedule.len(), retries, "{k}");
         }
+    }
+
+    #[test]
+    fn the_ai_platforms_accept_any_2xx_and_wait_longer() {
+        let vapi = Profile::of(SourceKind::VapiEndOfCallReport);
+        assert_eq!(vapi.timeout, Duration::from_secs(20));
+        assert_eq!(vapi.judge(204, b""), Ok(()));
+        assert_eq!(vapi.judge(400, b""), Err("HTTP 400".into()));
+        let retell = Profile::of(SourceKind::RetellCallEvent);
+        assert_eq!(retell.timeout, Duration::from_secs(10));
+        assert_eq!(retell.judge(202, b"not json"), Ok(()));
+        assert_eq!(Profile::of(SourceKind::BlandCall).judge(200, b""), Ok(()));
     }
 }

@@ -47,7 +47,9 @@ impl Conditions {
         if let Some(vcid) = &filter.vendor_call_id {
             let vendors = match filter.vendor {
                 Some(v) => vec![v],
-                None => Vendor::ALL.to_vec(),
+                // Every vendor this process knows: the built-in ones and
+                // the configured mapped sources' (a call id is a hash of both).
+                None => Vendor::known(),
             };
             let marks = vec!["?"; vendors.len()].join(", ");
             let ids = vendors
@@ -56,9 +58,9 @@ impl Conditions {
             c.push(&format!("id IN ({marks})"), ids);
         }
         if let Some(q) = &filter.search {
-            let ids: Vec<Param> = Vendor::ALL
-                .iter()
-                .map(|v| Param::Text(call_id_for(*v, q)))
+            let ids: Vec<Param> = Vendor::known()
+                .into_iter()
+                .map(|v| Param::Text(call_id_for(v, q)))
                 .chain([Param::Text(q.clone())])
                 .collect();
             let marks = vec!["?"; ids.len()].join(", ");
@@ -152,7 +154,12 @@ mod tests {
             vendor_call_id: Some("x".into()),
             ..Default::default()
         });
-        assert_eq!(all.render(1, |_| "?".into()).1.len(), Vendor::ALL.len());
+        // Other tests may make more vendors known meanwhile: at least the built-in ones.
+        let ids = all.render(1, |_| "?".into()).1;
+        assert!(ids.len() >= Vendor::ALL.len());
+        for v in Vendor::ALL {
+            assert!(ids.contains(&Param::Text(call_id_for(*v, "x"))), "{v}");
+        }
         let search = Conditions::of_calls(&CallFilter {
             search: Some("138".into()),
             ..Default::default()
@@ -162,7 +169,7 @@ mod tests {
             sql.starts_with("WHERE (customer_number = ? OR out_id = ? OR id IN (?"),
             "{sql}"
         );
-        assert_eq!(params.len(), 2 + Vendor::ALL.len() + 1);
+        assert!(params.len() > 2 + Vendor::ALL.len());
         assert_eq!(params.last(), Some(&Param::Text("138".into())));
     }
 }

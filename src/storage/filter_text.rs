@@ -4,6 +4,7 @@
 //! and messages for the API and the command line.
 
 use super::CallFilter;
+use crate::domain::Vendor;
 use jiff::Timestamp;
 use std::str::FromStr;
 
@@ -83,7 +84,14 @@ impl FilterText<'_> {
     /// fields; `since` after `until` is an error of `since`.
     pub fn parse(&self) -> Result<CallFilter, FilterError> {
         let f = CallFilter {
-            vendor: parsed("vendor", self.vendor)?,
+            vendor: present(self.vendor)
+                .map(|s| {
+                    Vendor::lookup(s).map_err(|message| FilterError {
+                        param: "vendor",
+                        message,
+                    })
+                })
+                .transpose()?,
             source: owned(self.source),
             direction: parsed("direction", self.direction)?,
             outcome: parsed("outcome", self.outcome)?,

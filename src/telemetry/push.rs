@@ -23,6 +23,8 @@ pub enum PushResult {
     Rejected,
     /// 401: missing or wrong token.
     Unauthorized,
+    /// 401: a signed kind's signature missing, malformed, stale or wrong.
+    BadSignature,
     /// 403: address outside `allow_ips`.
     Forbidden,
     /// 404: no such source.
@@ -50,6 +52,7 @@ impl PushResult {
     pub fn as_str(self) -> &'static str {
         match self {
             PushResult::Accepted => "accepted",
+            PushResult::BadSignature => "bad_signature",
             PushResult::Backlog => "backlog",
             PushResult::Partial => "partial",
             PushResult::Rejected => "rejected",
@@ -97,7 +100,7 @@ pub fn record_counts(result: &BodyResult) -> (usize, usize) {
 /// counted by the projector.)
 pub fn count_stored(source: &SourceConfig, (usable, unusable): (usize, usize)) {
     if usable > 0 {
-        let vendor = source.kind.vendor().as_str();
+        let vendor = source.vendor().map_or("", |v| v.as_str());
         metrics::counter!(names::RECORDS, "source" => source.name.clone(), "vendor" => vendor)
             .increment(usable as u64);
     }
@@ -109,7 +112,7 @@ pub fn count_stored(source: &SourceConfig, (usable, unusable): (usize, usize)) {
 
 /// Counts unknown vendor values by vendor and field (never by value).
 pub fn count_unknown_values(source: &SourceConfig, values: &[UnknownValue]) {
-    let vendor = source.kind.vendor().as_str();
+    let vendor = source.vendor().map_or("", |v| v.as_str());
     for v in values {
         metrics::counter!(names::UNKNOWN_VALUES, "vendor" => vendor, "field" => v.field)
             .increment(1);

@@ -147,10 +147,22 @@ async fn sources_prints_each_push_url() {
         "{text}"
     );
     assert!(!text.contains("s3cret"), "the token leaked:\n{text}");
+    let (table, kinds) = text
+        .split_once("\n\n")
+        .expect("a blank line before the kinds");
     assert!(
-        !text.contains("aliyun-call-notes"),
+        !table.contains("aliyun-call-notes"),
         "only configured sources:\n{text}"
     );
+    for kind in [
+        "aliyun-call-notes",
+        "vapi-end-of-call-report",
+        "retell-call-event",
+        "bland-call",
+        "mapped",
+    ] {
+        assert!(kinds.contains(kind), "every kind is listed: {kind}\n{text}");
+    }
 
     let out = Binary::run(dir.path(), &["--config", cfg, "sources", "--show-secrets"]);
     assert!(

@@ -91,7 +91,7 @@ async fn real_answers_conform_to_the_documented_schemas() {
         "post",
         "/hooks/{source}/{token}",
         "/hooks/aliyun-call-report/x",
-        Some(b"[]".to_vec()),
+        Some(crate::support::sample("aliyun-call-report")),
         StatusCode::OK,
     )
     .await;

@@ -125,7 +125,7 @@ pub async fn page(
         nav: "calls",
         chrome,
         query: q.form.query(),
-        vendors: choices(Vendor::ALL.iter().map(|v| v.as_str()), &q.form.vendor),
+        vendors: choices(Vendor::known().iter().map(|v| v.as_str()), &q.form.vendor),
         sources: choices(
             st.config.sources.iter().map(|s| s.name.clone()),
             &q.form.source,

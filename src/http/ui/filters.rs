@@ -3,6 +3,7 @@
 //! query string of links (next page, downloads).
 
 use super::UiError;
+use crate::domain::Vendor;
 use crate::storage::CallFilter;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -80,7 +81,10 @@ impl FilterForm {
             None => None,
         };
         Ok(CallFilter {
-            vendor: parsed("vendor", &self.vendor)?,
+            vendor: text(&self.vendor)
+                .map(|v| Vendor::lookup(&v))
+                .transpose()
+                .map_err(|e| UiError::BadRequest(format!("vendor: {e}")))?,
             source: text(&self.source),
             direction: parsed("direction", &self.direction)?,
             outcome: parsed("outcome", &self.outcome)?,
@@ -140,7 +144,7 @@ mod tests {
     fn bad_fields_are_named() {
         let bad = |f: FilterForm| f.call_filter().unwrap_err().to_string();
         let e = bad(FilterForm {
-            vendor: "acme".into(),
+            vendor: "Acme Voice".into(),
             ..Default::default()
         });
         assert!(e.starts_with("vendor:"), "{e}");

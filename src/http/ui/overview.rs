@@ -169,7 +169,7 @@ pub async fn page(
     let page = OverviewPage {
         nav: "overview",
         chrome,
-        vendors: choices(Vendor::ALL.iter().map(|v| v.as_str()), &form.vendor),
+        vendors: choices(Vendor::known().iter().map(|v| v.as_str()), &form.vendor),
         sources: choices(
             st.config.sources.iter().map(|s| s.name.clone()),
             &form.source,
