@@ -15,7 +15,10 @@ fixtures="$root/tests/fixtures"
 max="${SEED_MAX_BYTES:-16384}"
 
 # Index = position in callhook::domain::SourceKind::ALL.
-kinds=(aliyun-call-report aliyun-call-notes itnio-call-record longlonglong-inbound laaffic-voice-report)
+# `mapped` (last in ALL) needs a config mapping and is not seeded or fuzzed;
+# the ingest target picks among these eight (`SourceKind::built_in()`).
+kinds=(aliyun-call-report aliyun-call-notes itnio-call-record longlonglong-inbound laaffic-voice-report
+    vapi-end-of-call-report retell-call-event bland-call)
 
 copy() { # src dest
     local size

@@ -30,7 +30,9 @@ pub fn check_error(e: &ParseError) -> Result<(), String> {
     Ok(())
 }
 
-fn check_issue(i: &RecordIssue, record_count: usize) -> Result<(), String> {
+/// `single`: the kind pushes one call per body (Vapi, Retell, Bland), whose
+/// record is located by its place (`$.message`, `$.call`, `$`), not `[i]`.
+fn check_issue(i: &RecordIssue, record_count: usize, single: bool) -> Result<(), String> {
     if !i.path.starts_with('$') {
         return Err(format!("path does not start with $: {i:?}"));
     }
@@ -43,7 +45,7 @@ fn check_issue(i: &RecordIssue, record_count: usize) -> Result<(), String> {
                 "index {index} >= record_count {record_count}: {i:?}"
             ));
         }
-        if !i.path.contains(&format!("[{index}]")) {
+        if !single && !i.path.contains(&format!("[{index}]")) {
             return Err(format!("path does not name record {index}: {i:?}"));
         }
     }
@@ -51,14 +53,18 @@ fn check_issue(i: &RecordIssue, record_count: usize) -> Result<(), String> {
 }
 
 fn check_update(kind: SourceKind, u: &CallUpdate) -> Result<(), String> {
-    if u.vendor != kind.vendor() {
+    if Some(u.vendor) != kind.vendor() {
         return Err(format!("vendor {} for {kind}", u.vendor));
     }
+    // Vapi, Retell and Bland carry the direction in the body: either is right.
     let direction = match kind {
-        SourceKind::LonglonglongInbound => Direction::Inbound,
-        _ => Direction::Outbound,
+        SourceKind::LonglonglongInbound => Some(Direction::Inbound),
+        SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall => {
+            None
+        }
+        _ => Some(Direction::Outbound),
     };
-    if u.direction != direction {
+    if direction.is_some_and(|d| u.direction != d) {
         return Err(format!("direction {} for {kind}", u.direction));
     }
     let id = &u.vendor_call_id;
@@ -109,9 +115,16 @@ fn check_parsed(kind: SourceKind, p: &Parsed) -> Result<(), String> {
         last = Some(r.index);
         stored[r.index] = true;
     }
+    let single = matches!(
+        kind,
+        SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall
+    );
+    if single && n != 1 {
+        return Err(format!("{kind} reads one call per body, record_count {n}"));
+    }
     let mut last = None;
     for e in &p.errors {
-        check_issue(e, n)?;
+        check_issue(e, n, single)?;
         let Some(i) = e.index else {
             return Err(format!("record error without an index: {e:?}"));
         };
@@ -121,7 +134,7 @@ fn check_parsed(kind: SourceKind, p: &Parsed) -> Result<(), String> {
         last = Some(i);
     }
     for w in &p.warnings {
-        check_issue(w, n)?;
+        check_issue(w, n, single)?;
     }
     if p.warnings.len() < p.unknown_values.len()
         || p.unknown_values
@@ -148,7 +161,9 @@ pub fn check_ingest(data: &[u8]) -> Result<(), String> {
     let Some((&first, body)) = data.split_first() else {
         return Ok(());
     };
-    let kind = SourceKind::ALL[first as usize % SourceKind::ALL.len()];
+    // Every kind but `mapped`, which reads nothing without a config mapping.
+    let kinds: Vec<SourceKind> = SourceKind::built_in().collect();
+    let kind = kinds[first as usize % kinds.len()];
     let ctx = SourceContext::default_for(kind);
     let limits = Limits::default();
     let reading = ingest::read_body(kind, body, &ctx, ingest::body_limits(&limits));

@@ -5,8 +5,9 @@
 //! toolchain.
 //!
 //! `<target>` is a kind with `_` for `-` (the input is the body), or
-//! `ingest` (the first byte picks the kind from `SourceKind::ALL`, the rest
-//! is the body, read by `callhook::ingest::read_body` with default limits).
+//! `ingest` (the first byte picks the kind from `SourceKind::built_in()`,
+//! every kind but `mapped`; the rest is the body, read by
+//! `callhook::ingest::read_body` with default limits).
 
 #[path = "../../fuzz/src/checks.rs"]
 mod checks;
@@ -83,6 +84,25 @@ fn laaffic_voice_report() {
 }
 
 #[test]
+fn vapi_end_of_call_report() {
+    run("vapi_end_of_call_report", |d| {
+        check_parse(SourceKind::VapiEndOfCallReport, d)
+    });
+}
+
+#[test]
+fn retell_call_event() {
+    run("retell_call_event", |d| {
+        check_parse(SourceKind::RetellCallEvent, d)
+    });
+}
+
+#[test]
+fn bland_call() {
+    run("bland_call", |d| check_parse(SourceKind::BlandCall, d));
+}
+
+#[test]
 fn ingest() {
     run("ingest", check_ingest);
 }
@@ -96,6 +116,9 @@ fn every_target_has_saved_inputs() {
         "itnio_call_record",
         "longlonglong_inbound",
         "laaffic_voice_report",
+        "vapi_end_of_call_report",
+        "retell_call_event",
+        "bland_call",
         "ingest",
     ] {
         assert!(!inputs(target).is_empty(), "{}", dir.join(target).display());

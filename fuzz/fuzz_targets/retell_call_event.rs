@@ -1,0 +1,11 @@
+//! `retell-call-event`: any bytes through the adapter; see `callhook_fuzz::check_parse`
+//! for the invariants checked on every input.
+
+#![no_main]
+
+use callhook::domain::SourceKind;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    callhook_fuzz::check_parse(SourceKind::RetellCallEvent, data);
+});
