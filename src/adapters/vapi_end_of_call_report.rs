@@ -49,7 +49,8 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
         .child("call")
         .ok_or("missing `call` object (with the call id)")?;
     let id = call.call_id("id")?;
-    let direction = match call.text("type").as_deref() {
+    // `call.type` stays in vendor_fields: it also tells a web call from a phone call.
+    let direction = match call.peek("type").and_then(Value::as_str) {
         Some("inboundPhoneCall" | "webCall") => Direction::Inbound,
         _ => Direction::Outbound,
     };
