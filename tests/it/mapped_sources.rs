@@ -284,3 +284,15 @@ async fn mapping_test_prints_the_calls_a_body_would_make() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "rejected");
 }
+
+#[test]
+fn a_records_path_selecting_one_array_means_its_elements() {
+    let toml = ACME.replace("records = \"$.calls[*]\"", "records = \"$.calls\"");
+    let c = config(&toml).unwrap();
+    let ctx = c.source("acme").unwrap().context();
+    let body = acme_body("completed", json!({}));
+    let p = adapters::parse(SourceKind::Mapped, &body, &ctx).unwrap();
+    assert_eq!(p.record_count, 1);
+    assert_eq!(p.records[0].update.vendor_call_id, "A-1");
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+}

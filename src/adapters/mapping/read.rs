@@ -36,12 +36,23 @@ pub fn parse(body: &Value, m: &Mapping, tz: &TimeZone) -> Result<Parsed, ParseEr
                 })
             }
         },
-        Some(p) => p
-            .path
-            .query_located(body)
-            .iter()
-            .map(|n| (n.location().to_string(), n.node()))
-            .collect(),
+        Some(p) => {
+            let found: Vec<(String, &Value)> = p
+                .path
+                .query_located(body)
+                .iter()
+                .map(|n| (n.location().to_string(), n.node()))
+                .collect();
+            match found.as_slice() {
+                // `$.calls` for `$.calls[*]`: one array selected is its elements.
+                [(at, Value::Array(items))] => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("{at}[{i}]"), v))
+                    .collect(),
+                _ => found,
+            }
+        }
     };
     if records.is_empty() {
         if let Some(p) = &m.records {

@@ -43,8 +43,19 @@ pub fn limit_or_empty() -> Schema {
     )
 }
 
+/// The vendors a filter accepts: the built-in ones and the configured
+/// mapped sources' (the document is built once, after the configuration is
+/// loaded), or empty. An unknown name is a 400, so the schema lists them.
 fn vendor_or_empty() -> Schema {
-    or_empty(Vendor::schema())
+    let names: Vec<&'static str> = Vendor::known().iter().map(|v| v.as_str()).collect();
+    or_empty(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(names))
+            .description(Some(
+                "A vendor: built in, or a configured mapped source's `vendor`.",
+            )),
+    )
 }
 
 fn direction_or_empty() -> Schema {
