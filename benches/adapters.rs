@@ -7,7 +7,8 @@
 //! before measuring and must give the expected record count and no errors, so
 //! the benchmark cannot quietly measure an error path.
 //!
-//! Run: `cargo bench --bench adapters` (`-- KIND` to pick one kind).
+//! Run: `cargo bench --bench adapters` (`-- KIND` to pick one kind;
+//! `-- shape-fit` for the cost of the shape check alone).
 
 use callhook::adapters::{parse, SourceContext};
 use callhook::domain::SourceKind;
@@ -116,5 +117,18 @@ fn adapters(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, adapters);
+/// The shape check alone ([`callhook::adapters::shape::Fit`]) on each
+/// kind's sample, already parsed: what telling kinds apart adds per push.
+fn fingerprint(c: &mut Criterion) {
+    let mut group = c.benchmark_group("shape-fit");
+    for kind in SourceKind::built_in() {
+        let value: Value = serde_json::from_slice(&sample(kind)).expect("sample is JSON");
+        group.bench_with_input(BenchmarkId::new("sample", kind.as_str()), &value, |b, v| {
+            b.iter(|| callhook::adapters::shape::Fit::of(black_box(v)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, adapters, fingerprint);
 criterion_main!(benches);
