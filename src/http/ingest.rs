@@ -51,7 +51,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Every answer to a push: `{"code": 0, "msg": "ok"}` once durable (what
-/// all five vendors accept), else `code` is the HTTP status and `msg` says
+/// every vendor accepts), else `code` is the HTTP status and `msg` says
 /// what is wrong (with the JSON path for a body of the wrong shape).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"code": 0, "msg": "ok"}))]

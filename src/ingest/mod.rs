@@ -282,6 +282,15 @@ pub fn read_body(
         return rejected(reason, "$".to_owned(), e.to_string());
     }
     match adapters::parse(kind, body, ctx) {
+        // A mapped source's `records` path is not seen by the screen: its
+        // count is checked once the mapping has selected the records.
+        Ok(p) if p.record_count > limits.max_records => {
+            let e = ScreenError::TooManyRecords {
+                count: p.record_count,
+                limit: limits.max_records,
+            };
+            rejected(RejectReason::TooManyRecords, "$".to_owned(), e.to_string())
+        }
         Ok(p) => {
             let (mut records, mut warnings) = (p.records, p.warnings);
             // `\u0000` is valid JSON but PostgreSQL text cannot hold it:

@@ -5,10 +5,12 @@
 //!
 //! The scan does not validate JSON (the parser does that next); it tracks
 //! strings, escapes and brackets only. Records are where every vendor's
-//! layout keeps them: the elements of a top-level array (`[…]`: all five),
-//! or of the array under `data` (longlonglong) or `array` (LAAFFIC) in a
-//! top-level object. Any other array, a bare record's transcript included,
-//! is a field of one record and does not count.
+//! layout keeps them: the elements of a top-level array (`[…]`: Alibaba and
+//! ITNIO), or of the array under `data` (longlonglong) or `array` (LAAFFIC)
+//! in a top-level object. Any other array, a bare record's transcript
+//! included, is a field of one record and does not count (Vapi, Retell and
+//! Bland push one call per body; a mapped source's records are counted
+//! after its mapping selects them, by [`super::read_body`]).
 
 /// How a body breaks a limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -296,3 +296,17 @@ fn a_records_path_selecting_one_array_means_its_elements() {
     assert_eq!(p.records[0].update.vendor_call_id, "A-1");
     assert!(p.errors.is_empty(), "{:?}", p.errors);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapped_body_over_the_record_limit_is_413_and_kept() {
+    let app = spawn_app_with(&format!("[limits]\nmax_records_per_push = 2\n{ACME}")).await;
+    let call = |id: &str| json!({"uuid": id, "status": "completed"});
+    let body =
+        serde_json::to_vec(&json!({"calls": [call("L-1"), call("L-2"), call("L-3")]})).unwrap();
+    let (status, answer) = app.push("acme", body).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert!(answer["msg"].as_str().unwrap().contains("3"), "{answer}");
+    let two = serde_json::to_vec(&json!({"calls": [call("L-1"), call("L-2")]})).unwrap();
+    let (status, _) = app.push("acme", two).await;
+    assert_eq!(status, StatusCode::OK);
+}
