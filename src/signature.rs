@@ -19,7 +19,7 @@ use crate::domain::SourceKind;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use std::time::Duration;
 
 /// The Retell header.
@@ -69,14 +69,15 @@ struct HmacScheme {
     algorithm: Algorithm,
     base64: bool,
     prefix: String,
-    secret_is_base64: bool,
 }
 
 /// Checks and makes one source's signatures.
 #[derive(Clone)]
 pub struct Signer {
     scheme: Scheme,
-    secret: SecretString,
+    /// The HMAC key, or the expected header value: the secret's bytes
+    /// (base64-decoded once here when Vapi's `secret_is_base64` is set).
+    key: SecretSlice<u8>,
     tolerance: Duration,
 }
 
@@ -114,20 +115,20 @@ impl Signer {
             }
             _ => return Err(format!("secret: {kind} pushes are not signed; use `token`")),
         };
-        if let Scheme::Hmac(h) = &scheme {
-            if h.secret_is_base64 {
-                base64::engine::general_purpose::STANDARD
-                    .decode(secret.expose_secret())
-                    .map_err(|e| {
-                        format!(
-                            "secret: secret_is_base64 is set but the secret is not base64 ({e})"
-                        )
-                    })?;
-            }
-        }
+        let base64_key =
+            matches!(scheme, Scheme::Hmac(_)) && settings.is_some_and(|s| s.secret_is_base64);
+        let key = if base64_key {
+            base64::engine::general_purpose::STANDARD
+                .decode(secret.expose_secret())
+                .map_err(|e| {
+                    format!("secret: secret_is_base64 is set but the secret is not base64 ({e})")
+                })?
+        } else {
+            secret.expose_secret().as_bytes().to_vec()
+        };
         Ok(Signer {
             scheme,
-            secret,
+            key: key.into(),
             tolerance,
         })
     }
@@ -161,12 +162,14 @@ impl Signer {
                     .map_err(|_| malformed("the timestamp is not a number"))?;
                 self.fresh(ts_ms, now)?;
                 let expected = hex_digest(Algorithm::Sha256, self.key(), &[body, ts.as_bytes()]);
-                matches(&expected, &digest.to_ascii_lowercase(), RETELL_HEADER)
+                let given = digest.to_ascii_lowercase();
+                matches(expected.as_bytes(), given.as_bytes(), RETELL_HEADER)
             }
             Scheme::Bland => {
                 let v = need(BLAND_HEADER)?;
                 let expected = hex_digest(Algorithm::Sha256, self.key(), &[body]);
-                matches(&expected, &v.trim().to_ascii_lowercase(), BLAND_HEADER)
+                let given = v.trim().to_ascii_lowercase();
+                matches(expected.as_bytes(), given.as_bytes(), BLAND_HEADER)
             }
             Scheme::Secret {
                 header: name,
@@ -180,7 +183,7 @@ impl Signer {
                 } else {
                     v
                 };
-                matches(self.secret.expose_secret(), given, name)
+                matches(self.key(), given.as_bytes(), name)
             }
             Scheme::Hmac(h) => {
                 let v = need(&h.header)?.trim();
@@ -209,7 +212,7 @@ impl Signer {
                 } else {
                     given.to_ascii_lowercase()
                 };
-                matches(&expected, &given, &h.header)
+                matches(expected.as_bytes(), given.as_bytes(), &h.header)
             }
         }
     }
@@ -228,11 +231,11 @@ impl Signer {
                 hex_digest(Algorithm::Sha256, self.key(), &[body]),
             )],
             Scheme::Secret { header, bearer } => {
-                let s = self.secret.expose_secret();
+                let s = String::from_utf8_lossy(self.key());
                 let v = if *bearer {
                     format!("Bearer {s}")
                 } else {
-                    s.to_owned()
+                    s.into_owned()
                 };
                 vec![(header.clone(), v)]
             }
@@ -251,7 +254,7 @@ impl Signer {
     }
 
     fn key(&self) -> &[u8] {
-        self.secret.expose_secret().as_bytes()
+        self.key.expose_secret()
     }
 
     fn fresh(&self, ts_ms: i64, now: Timestamp) -> Result<(), SignatureError> {
@@ -266,15 +269,6 @@ impl Signer {
     }
 
     fn hmac_digest(&self, h: &HmacScheme, body: &[u8], ts: &str) -> String {
-        let decoded;
-        let key = if h.secret_is_base64 {
-            decoded = base64::engine::general_purpose::STANDARD
-                .decode(self.secret.expose_secret())
-                .unwrap_or_default();
-            decoded.as_slice()
-        } else {
-            self.key()
-        };
         // `{body}` is the raw bytes: the payload is assembled as bytes.
         let mut parts: Vec<&[u8]> = Vec::new();
         let mut rest = h.payload.as_str();
@@ -296,7 +290,7 @@ impl Signer {
             }
         }
         parts.push(rest.as_bytes());
-        let raw = digest(h.algorithm, key, &parts);
+        let raw = digest(h.algorithm, self.key(), &parts);
         if h.base64 {
             base64::engine::general_purpose::STANDARD.encode(raw)
         } else {
@@ -365,7 +359,6 @@ fn vapi(s: &SignatureConfig) -> Result<Scheme, String> {
                     }
                 },
                 prefix: s.prefix.clone(),
-                secret_is_base64: s.secret_is_base64,
             })
         }
         other => {
@@ -380,8 +373,8 @@ fn lower(h: &str) -> String {
     h.to_ascii_lowercase()
 }
 
-fn matches(expected: &str, given: &str, header: &str) -> Result<(), SignatureError> {
-    if subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), given.as_bytes()).into() {
+fn matches(expected: &[u8], given: &[u8], header: &str) -> Result<(), SignatureError> {
+    if subtle::ConstantTimeEq::ct_eq(expected, given).into() {
         Ok(())
     } else {
         Err(SignatureError::Mismatch(header.to_owned()))

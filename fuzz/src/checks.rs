@@ -30,7 +30,7 @@ pub fn check_error(e: &ParseError) -> Result<(), String> {
     Ok(())
 }
 
-/// `single`: the kind pushes one call per body (Vapi, Retell, Bland), whose
+/// `single`: the kind pushes one call per body ([`SourceKind::is_ai_platform`]), whose
 /// record is located by its place (`$.message`, `$.call`, `$`), not `[i]`.
 fn check_issue(i: &RecordIssue, record_count: usize, single: bool) -> Result<(), String> {
     if !i.path.starts_with('$') {
@@ -59,9 +59,7 @@ fn check_update(kind: SourceKind, u: &CallUpdate) -> Result<(), String> {
     // Vapi, Retell and Bland carry the direction in the body: either is right.
     let direction = match kind {
         SourceKind::LonglonglongInbound => Some(Direction::Inbound),
-        SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall => {
-            None
-        }
+        k if k.is_ai_platform() => None,
         _ => Some(Direction::Outbound),
     };
     if direction.is_some_and(|d| u.direction != d) {
@@ -115,10 +113,7 @@ fn check_parsed(kind: SourceKind, p: &Parsed) -> Result<(), String> {
         last = Some(r.index);
         stored[r.index] = true;
     }
-    let single = matches!(
-        kind,
-        SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall
-    );
+    let single = kind.is_ai_platform();
     if single && n != 1 {
         return Err(format!("{kind} reads one call per body, record_count {n}"));
     }

@@ -166,8 +166,8 @@ pub fn outcome(status: Option<&str>, answered_by: Option<&str>, error: Option<&s
     match status {
         Some("completed") | None => match answered_by {
             Some("voicemail") => Voicemail,
-            Some("human" | "unknown") | None if status.is_some() => Answered,
             Some("human" | "unknown") => Answered,
+            None if status.is_some() => Answered,
             _ => Unknown,
         },
         Some("no-answer") => NoAnswer,

@@ -51,15 +51,14 @@ impl SourceContext {
     /// own from the configuration.
     pub fn default_for(kind: SourceKind) -> SourceContext {
         use SourceKind::*;
-        let timezone = match kind {
-            VapiEndOfCallReport | RetellCallEvent | BlandCall | Mapped => TimeZone::UTC,
-            _ => TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8))),
+        let ai = kind.is_ai_platform();
+        let timezone = if ai || kind == Mapped {
+            TimeZone::UTC
+        } else {
+            TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::fixed(jiff::tz::offset(8)))
         };
-        let currency = match kind {
-            ItnioCallRecord | LaafficVoiceReport | VapiEndOfCallReport | RetellCallEvent
-            | BlandCall => Some("USD".to_owned()),
-            _ => None,
-        };
+        let currency =
+            (ai || matches!(kind, ItnioCallRecord | LaafficVoiceReport)).then(|| "USD".to_owned());
         SourceContext {
             timezone,
             currency,

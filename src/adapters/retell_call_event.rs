@@ -42,15 +42,7 @@ pub fn parse(mut body: Value, ctx: &SourceContext) -> Result<Parsed, ParseError>
         }
     };
     let call = member(&mut body, "call")?;
-    let mut parsed = parse_single(&call, "$.call", |r| record(r, &event, ctx));
-    if event == "call_started" {
-        // Its vendor fields (`call_status: "ongoing"`) would overwrite the
-        // later events' whenever it arrives last; the receipt keeps them.
-        for r in &mut parsed.records {
-            r.update.vendor_fields.clear();
-        }
-    }
-    Ok(parsed)
+    Ok(parse_single(&call, "$.call", |r| record(r, &event, ctx)))
 }
 
 fn record(r: &mut Record, event: &str, ctx: &SourceContext) -> Result<CallUpdate, String> {
@@ -116,6 +108,10 @@ fn record(r: &mut Record, event: &str, ctx: &SourceContext) -> Result<CallUpdate
     // overwrites them, whichever arrives first.
     if event == "call_started" {
         u.fill = p;
+        // Nor do its vendor fields (`call_status: "ongoing"`): they would
+        // overwrite the later events' whenever it arrives last. The receipt
+        // keeps them.
+        r.drain_leftover();
     } else {
         u.set = p;
     }

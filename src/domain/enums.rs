@@ -97,9 +97,10 @@ impl SourceKind {
             .filter(|k| *k != SourceKind::Mapped)
     }
 
-    /// Whether sources of this kind verify a vendor signature with their
-    /// `secret` (Vapi, Retell, Bland).
-    pub fn is_signed(self) -> bool {
+    /// Whether this is an AI voice-agent platform's kind (Vapi, Retell,
+    /// Bland): one call per body with its direction in it, signed pushes,
+    /// RFC 3339 or epoch times, US dollars, any 2xx accepted.
+    pub fn is_ai_platform(self) -> bool {
         matches!(
             self,
             SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall

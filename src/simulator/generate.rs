@@ -9,7 +9,8 @@ use serde_json::Value;
 /// Where a kind's records sit in its body and where in a record the call
 /// id is (the fields the adapters read: `src/adapters/<kind>.rs`). A
 /// `mapped` source's layout is its mapping's, which the generator does not
-/// know: its templates' records are found by `call_id`, `callId` or `id`.
+/// know: its templates' records are the body (or its elements) and carry a
+/// top-level `call_id`.
 fn layout(kind: SourceKind) -> (Option<&'static str>, &'static [&'static str]) {
     match kind {
         SourceKind::AliyunCallReport => (None, &["callId"]),

@@ -66,10 +66,7 @@ impl Profile {
             _ => "not documented by the vendor: Alibaba's rules (docs/push.md)",
         };
         let laaffic = kind == SourceKind::LaafficVoiceReport;
-        let ai = matches!(
-            kind,
-            SourceKind::VapiEndOfCallReport | SourceKind::RetellCallEvent | SourceKind::BlandCall
-        );
+        let ai = kind.is_ai_platform();
         let (timeout, retry_schedule) = match kind {
             SourceKind::VapiEndOfCallReport => (Duration::from_secs(20), Vec::new()),
             SourceKind::RetellCallEvent => {

@@ -177,40 +177,22 @@ impl Mapping {
             None => DirectionRule::Fixed(Direction::Outbound),
             Some(f) => match (&f.value, &f.path) {
                 (Some(v), None) => DirectionRule::Fixed(canonical("direction.value", v)?),
-                (None, Some(p)) => DirectionRule::Mapped(Coded {
-                    path: path("direction", p)?,
-                    map: coded_map("direction", f)?,
-                }),
+                (None, Some(_)) if f.map.is_none() => {
+                    return Err("direction: a `path` needs a `map` onto outbound / inbound".into())
+                }
+                (None, Some(_)) => DirectionRule::Mapped(coded("direction", f, &mut path)?),
                 _ => return Err("direction: give either `value` or `path` with `map`".into()),
             },
         };
-        let mut coded_field = |key: &str, f: &Option<FieldSpec>| -> Result<_, String> {
-            f.as_ref()
-                .map(|f| {
-                    Ok::<_, String>((
-                        path(key, need_path(key, f)?)?,
-                        f.map.clone().unwrap_or_default(),
-                    ))
-                })
-                .transpose()
-        };
-        let outcome = coded_field("outcome", &spec.outcome)?;
-        let hangup = coded_field("hangup_by", &spec.hangup_by)?;
-        let outcome = outcome
-            .map(|(p, m)| {
-                Ok::<_, String>(Coded {
-                    path: p,
-                    map: typed_map("outcome", &m)?,
-                })
-            })
+        let outcome = spec
+            .outcome
+            .as_ref()
+            .map(|f| coded("outcome", f, &mut path))
             .transpose()?;
-        let hangup_by = hangup
-            .map(|(p, m)| {
-                Ok::<_, String>(Coded {
-                    path: p,
-                    map: typed_map("hangup_by", &m)?,
-                })
-            })
+        let hangup_by = spec
+            .hangup_by
+            .as_ref()
+            .map(|f| coded("hangup_by", f, &mut path))
             .transpose()?;
         let mut texts = Vec::new();
         for (target, key, f) in text_fields(spec) {
@@ -417,12 +399,20 @@ fn canonical<T: FromStr<Err = String>>(key: &str, v: &str) -> Result<T, String> 
     T::from_str(v).map_err(|e| format!("{key}: {e}"))
 }
 
-fn coded_map(key: &str, f: &FieldSpec) -> Result<HashMap<String, Direction>, String> {
-    let map = f
-        .map
-        .as_ref()
-        .ok_or_else(|| format!("{key}: a `path` needs a `map` onto outbound / inbound"))?;
-    typed_map(key, map)
+/// `f`'s path and its `map` onto the canonical values of `T` (an absent
+/// map is empty: every value is then unknown).
+fn coded<T: FromStr<Err = String>>(
+    key: &str,
+    f: &FieldSpec,
+    path: &mut impl FnMut(&str, &str) -> Result<Path, String>,
+) -> Result<Coded<T>, String> {
+    Ok(Coded {
+        path: path(key, need_path(key, f)?)?,
+        map: typed_map(
+            key,
+            f.map.as_ref().unwrap_or(&std::collections::BTreeMap::new()),
+        )?,
+    })
 }
 
 fn typed_map<T: FromStr<Err = String>>(
