@@ -69,14 +69,8 @@ async fn a_foreign_body_is_answered_400_and_kept_as_rejected() {
     assert_eq!(receipts.len(), 7, "one per other kind's source");
     let receipt = &receipts[0];
     let page = app
-        .client
-        .get(app.url(&format!("/receipts/{}", receipt["id"].as_str().unwrap())))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&format!("/receipts/{}", receipt["id"].as_str().unwrap()))
+        .await;
     assert!(
         page.contains("this looks like a laaffic-voice-report body"),
         "{page}"

@@ -207,15 +207,7 @@ async fn a_mapped_source_stores_merges_and_replays_like_a_built_in_kind() {
         "{answer}"
     );
     // The dashboard's vendor filter knows the mapped vendor.
-    let page = app
-        .client
-        .get(app.url("/calls"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page("/calls").await;
     assert!(
         page.contains("value=\"acmevox\""),
         "vendor filter lists acmevox"

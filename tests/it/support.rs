@@ -224,6 +224,12 @@ impl TestApp {
         answer(req.send().await.expect("GET sent")).await
     }
 
+    /// The text of the dashboard page at `path` (no login: the app has no API token).
+    pub async fn page(&self, path: &str) -> String {
+        let resp = self.client.get(self.url(path)).send().await.expect("page");
+        resp.text().await.expect("page text")
+    }
+
     /// `GET path`, asserting 200; the JSON body.
     pub async fn get_json(&self, path: &str) -> Value {
         let (status, json) = self.get(path).await;
@@ -345,8 +351,8 @@ pub fn fixture(kind: &str, name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-/// The vendor document's own sample body of `kind` (a verbatim copy of
-/// `shared/fixtures/<kind>.sample.json`).
+/// The sample body of `kind`: the vendor document's own example where it
+/// gives one (`tests/fixtures/<kind>/sample.json`).
 pub fn sample(kind: &str) -> Vec<u8> {
     fixture(kind, "sample.json")
 }

@@ -101,15 +101,7 @@ fn every_documented_outcome_value_maps() {
         (call("failed", Value::Null, json!("Call failed. Service Provider Blocked Call due to Spam or Number Reputation. Try a different number.")), Blocked),
         (call("ringing-forever", Value::Null, Value::Null), Unknown),
     ];
-    for (body, want) in rows {
-        let p = parse_value(KIND, body.clone());
-        assert_eq!(p.records[0].update.set.outcome, Some(want), "{body}");
-        assert_eq!(
-            p.unknown_values.len(),
-            usize::from(want == Unknown),
-            "{body}"
-        );
-    }
+    assert_outcomes(KIND, rows);
 }
 
 #[test]

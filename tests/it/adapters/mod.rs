@@ -69,6 +69,20 @@ fn only(kind: SourceKind, body: Value) -> CallUpdate {
     parsed.records.into_iter().next().unwrap().update
 }
 
+/// Asserts the outcome each body gives, and that only an `unknown` one
+/// counts an unknown vendor value.
+fn assert_outcomes(kind: SourceKind, rows: impl IntoIterator<Item = (Value, Outcome)>) {
+    for (body, want) in rows {
+        let p = parse_value(kind, body.clone());
+        assert_eq!(p.records[0].update.set.outcome, Some(want), "{body}");
+        assert_eq!(
+            p.unknown_values.len(),
+            usize::from(want == Outcome::Unknown),
+            "{body}"
+        );
+    }
+}
+
 /// The update of the record with `vendor_call_id` `id`.
 fn by_id<'a>(parsed: &'a Parsed, id: &str) -> &'a CallUpdate {
     &parsed
@@ -102,9 +116,7 @@ fn check_invariants(kind: SourceKind, name: &str, p: &Parsed) {
         let expected_direction = match kind {
             SourceKind::LonglonglongInbound => Some(Direction::Inbound),
             // The AI platforms say per call (Retell `direction`, Bland `inbound`).
-            SourceKind::VapiEndOfCallReport
-            | SourceKind::RetellCallEvent
-            | SourceKind::BlandCall => None,
+            k if k.is_ai_platform() => None,
             _ => Some(Direction::Outbound),
         };
         if let Some(d) = expected_direction {

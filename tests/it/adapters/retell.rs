@@ -117,15 +117,7 @@ fn every_documented_disconnection_reason_maps_to_a_known_outcome() {
         ("error_frontend_corrupted_payload", Failed),
         ("a_new_reason", Unknown),
     ];
-    for (reason, want) in rows {
-        let p = parse_value(KIND, ended(reason));
-        assert_eq!(p.records[0].update.set.outcome, Some(want), "{reason}");
-        assert_eq!(
-            p.unknown_values.len(),
-            usize::from(want == Unknown),
-            "{reason}"
-        );
-    }
+    assert_outcomes(KIND, rows.map(|(reason, want)| (ended(reason), want)));
 }
 
 #[test]

@@ -112,15 +112,7 @@ fn ended_reasons_by_meaning() {
         ("call.ringing.hook-executed-transfer", Other),
         ("hangup", Unknown),
     ];
-    for (reason, want) in rows {
-        let p = parse_value(KIND, report(reason));
-        assert_eq!(p.records[0].update.set.outcome, Some(want), "{reason}");
-        assert_eq!(
-            p.unknown_values.len(),
-            usize::from(want == Unknown),
-            "{reason}"
-        );
-    }
+    assert_outcomes(KIND, rows.map(|(reason, want)| (report(reason), want)));
 }
 
 #[test]
