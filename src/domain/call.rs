@@ -78,6 +78,20 @@ pub struct Call {
 }
 
 impl Call {
+    /// `true` for a call known only from its analyses (quality inspection,
+    /// summary): no call record has said how it went yet, so it has no
+    /// outcome, no vendor status and no call time (its `started_at` is
+    /// when callhook first heard of it). Such a call is shown as "report
+    /// not received yet" and left out of answer-rate denominators.
+    pub fn awaiting_report(&self) -> bool {
+        self.outcome == Outcome::Unknown
+            && self.vendor_status.is_empty()
+            && self.originated_at.is_none()
+            && self.ringing_at.is_none()
+            && self.answered_at.is_none()
+            && self.ended_at.is_none()
+    }
+
     /// The call's QA score in percent (0–100): the latest successful quality
     /// inspection's `score / full_score * 100`, or `None` without one.
     pub fn qa_score_percent(&self) -> Option<f64> {

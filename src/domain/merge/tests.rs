@@ -111,3 +111,20 @@ fn started_at_is_the_earliest_known_time() {
     assert_eq!(c.id.len(), 32);
     assert_ne!(c.id, call_id_for(Vendor::Itnio, "c1"));
 }
+
+#[test]
+fn a_call_known_only_from_its_analyses_awaits_its_report_until_one_arrives() {
+    let t = ts("2026-01-01T00:00:00Z");
+    let mut c = Call::from_update(&notes("2026-01-01T00:00:10Z", 80.0), "n", t);
+    assert!(c.awaiting_report(), "notes alone say nothing of the call");
+    assert_eq!(c.started_at, t, "dated when callhook first heard of it");
+    c.apply(&report(), "r", t);
+    assert!(!c.awaiting_report());
+    let mut unknown = CallUpdate::new(Vendor::Aliyun, "c2".into(), Direction::Outbound);
+    unknown.set.vendor_status = Some("weird".into());
+    let c2 = Call::from_update(&unknown, "r", t);
+    assert!(
+        !c2.awaiting_report(),
+        "a report with an unknown status is still a report"
+    );
+}
