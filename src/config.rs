@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 mod access;
 mod api_tokens;
+pub mod display;
 mod limits;
 mod postgres;
 pub mod redact;
@@ -95,6 +96,14 @@ pub struct Config {
         serialize_with = "redact::duration"
     )]
     pub retention_interval: std::time::Duration,
+    /// IANA zone of every time the dashboard shows, of its day boundaries
+    /// and of exports' local-time columns; default: the first source's
+    /// `timezone`, else UTC ([`display::resolve`]). Stored times stay UTC.
+    #[serde(default)]
+    pub display_timezone: Option<String>,
+    /// `display_timezone` as resolved by [`Config::validate`].
+    #[serde(skip)]
+    display_zone: Option<TimeZone>,
 }
 
 /// One push URL given to one vendor account.
@@ -204,6 +213,7 @@ impl Config {
     /// configuration).
     pub fn effective_toml(&self) -> Result<String, String> {
         let mut shown = self.clone();
+        shown.display_timezone = Some(display::name(&self.display_zone()));
         for s in &mut shown.sources {
             let ctx = s.context();
             s.timezone = s
@@ -431,7 +441,17 @@ impl Config {
             self.allow_private_subscribers,
         )
         .map_err(ConfigError::Invalid)?;
+        self.display_zone = Some(
+            display::resolve(self.display_timezone.as_deref(), &self.sources)
+                .map_err(ConfigError::Invalid)?,
+        );
         Ok(())
+    }
+
+    /// The zone the dashboard and exports show times in
+    /// (`display_timezone` as resolved; UTC before [`Config::validate`]).
+    pub fn display_zone(&self) -> TimeZone {
+        self.display_zone.clone().unwrap_or(TimeZone::UTC)
     }
 
     /// The store `database` names: `sqlite://PATH` (`sqlite://callhook.db`

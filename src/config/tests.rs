@@ -339,3 +339,36 @@ fn postgres_pool_settings_have_defaults_and_are_checked() {
         .to_string();
     assert!(e.contains("pool"), "{e}");
 }
+
+#[test]
+fn display_timezone_defaults_to_the_first_sources_zone_and_is_checked() {
+    let zone = |c: &Config| c.display_zone().iana_name().map(str::to_owned);
+    let c = Config::defaults();
+    assert_eq!(
+        zone(&c),
+        c.sources[0]
+            .context()
+            .timezone
+            .iana_name()
+            .map(str::to_owned),
+        "the first default source's zone"
+    );
+    let f = file("[[sources]]\nname = \"ali\"\nkind = \"aliyun-call-report\"\ntimezone = \"Europe/Berlin\"\n");
+    let c = Config::load(Some(f.path()), &Overrides::default()).unwrap();
+    assert_eq!(zone(&c).as_deref(), Some("Europe/Berlin"));
+    assert!(c
+        .effective_toml()
+        .unwrap()
+        .contains("display_timezone = \"Europe/Berlin\""));
+    let f = file("display_timezone = \"America/New_York\"\n[[sources]]\nname = \"ali\"\nkind = \"aliyun-call-report\"\ntimezone = \"Europe/Berlin\"\n");
+    let c = Config::load(Some(f.path()), &Overrides::default()).unwrap();
+    assert_eq!(zone(&c).as_deref(), Some("America/New_York"));
+    let f = file("display_timezone = \"Mars/Base\"\n");
+    let e = Config::load(Some(f.path()), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("display_timezone") && e.contains("Mars/Base"),
+        "{e}"
+    );
+}
