@@ -163,6 +163,7 @@ async fn main() {
         let opts = ExportOptions {
             format,
             mask_numbers: mask,
+            timezone: jiff::tz::TimeZone::UTC,
         };
         let t = Instant::now();
         let mut stream = Box::pin(export_stream(store.clone(), CallFilter::default(), opts));

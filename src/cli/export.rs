@@ -36,6 +36,10 @@ pub struct ExportArgs {
     /// Mask customer numbers (138****5678) everywhere in the output.
     #[arg(long, env = "CALLHOOK_MASK_NUMBERS")]
     pub mask_numbers: bool,
+    /// IANA zone of the local-time columns (started_at_local, …);
+    /// default `display_timezone`.
+    #[arg(long, env = "CALLHOOK_EXPORT_TIMEZONE")]
+    pub timezone: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -184,6 +188,12 @@ fn progress(total: u64) -> ProgressBar {
 /// that cannot be opened or read, a file that cannot be written.
 pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let filter = args.filter.filter()?;
+    let timezone = match &args.timezone {
+        Some(name) => {
+            crate::config::display::zone(name).map_err(|e| anyhow::anyhow!("--timezone: {e}"))?
+        }
+        None => config.display_zone(),
+    };
     if args.output.is_none() && args.format == Format::Parquet && std::io::stdout().is_terminal() {
         bail!("--format parquet is binary: give --output FILE or redirect stdout");
     }
@@ -212,6 +222,7 @@ pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> 
         format: args.format,
         // `mask_numbers = true` in the configuration masks every export.
         mask_numbers: args.mask_numbers || config.mask_numbers,
+        timezone,
     };
     let bar = progress(total);
     let mut chunks = Box::pin(export_stream(store, filter, opts));

@@ -4,6 +4,7 @@
 
 use super::mask::{Masker, KEPT};
 use crate::domain::Call;
+use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::borrow::Cow;
 
@@ -34,7 +35,18 @@ pub struct Column {
     pub kind: Kind,
     /// `true` when the value is never [`Cell::Null`] (Parquet `REQUIRED`).
     pub required: bool,
-    value: fn(&Call) -> Cell<'_>,
+    value: Value,
+}
+
+/// How a column's value is read.
+enum Value {
+    /// From the call alone.
+    Of(fn(&Call) -> Cell<'_>),
+    /// An instant of the call written in the export's zone,
+    /// `YYYY-MM-DD HH:MM:SS` (a spreadsheet reads it as a date and time).
+    Local(fn(&Call) -> Option<Timestamp>),
+    /// The export zone's IANA name.
+    Zone,
 }
 
 fn text(s: &str) -> Cell<'_> {
@@ -64,13 +76,25 @@ macro_rules! col {
             name: $name,
             kind: Kind::$kind,
             required: $required,
-            value: $value,
+            value: Value::Of($value),
         }
     };
 }
 
-/// Every column, in export order.
-pub const COLUMNS: [Column; 32] = [
+macro_rules! local {
+    ($name:literal, $required:literal, $value:expr) => {
+        Column {
+            name: $name,
+            kind: Kind::Text,
+            required: $required,
+            value: Value::Local($value),
+        }
+    };
+}
+
+/// Every column, in export order: the call's fields with UTC times, then
+/// the main times again in the export's zone and that zone's name.
+pub const COLUMNS: [Column; 36] = [
     col!("id", Text, true, |c| text(&c.id)),
     col!("vendor", Text, true, |c| text(c.vendor.as_str())),
     col!("source", Text, true, |c| text(&c.source)),
@@ -125,6 +149,15 @@ pub const COLUMNS: [Column; 32] = [
         c.first_received_at
     )),
     col!("updated_at", Text, true, |c| time(c.updated_at)),
+    local!("started_at_local", true, |c| Some(c.started_at)),
+    local!("answered_at_local", false, |c| c.answered_at),
+    local!("ended_at_local", false, |c| c.ended_at),
+    Column {
+        name: "local_timezone",
+        kind: Kind::Text,
+        required: true,
+        value: Value::Zone,
+    },
 ];
 
 /// The column names, in order (the CSV header).
@@ -132,14 +165,25 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     COLUMNS.iter().map(|c| c.name)
 }
 
-/// The row of `call`, one cell per column of [`COLUMNS`]. With `mask`, the
-/// customer number is masked and its occurrences in the other text columns
-/// (but those of [`KEPT`]) are replaced by the masked form.
-pub fn row<'a>(call: &'a Call, mask: Option<&Masker>) -> Vec<Cell<'a>> {
+/// The row of `call`, one cell per column of [`COLUMNS`], local times in
+/// `tz`. With `mask`, the customer number is masked and its occurrences in
+/// the other text columns (but those of [`KEPT`]) are replaced by the
+/// masked form.
+pub fn row<'a>(call: &'a Call, mask: Option<&Masker>, tz: &TimeZone) -> Vec<Cell<'a>> {
     COLUMNS
         .iter()
         .map(|col| {
-            let cell = (col.value)(call);
+            let cell = match col.value {
+                Value::Of(f) => f(call),
+                Value::Local(f) => f(call).map_or(Cell::Null, |t| {
+                    Cell::Text(Cow::Owned(
+                        t.to_zoned(tz.clone())
+                            .strftime("%Y-%m-%d %H:%M:%S")
+                            .to_string(),
+                    ))
+                }),
+                Value::Zone => Cell::Text(Cow::Owned(crate::config::display::name(tz))),
+            };
             match (mask, cell) {
                 (Some(m), Cell::Text(t)) if !KEPT.contains(&col.name) => {
                     let scrubbed = match m.scrub(&t) {

@@ -141,6 +141,14 @@ fn from_json(call: &Value, name: &str) -> Value {
             json!(tags.join("|"))
         }
         "qa_score" => unreachable!("checked on its own"),
+        "local_timezone" => json!("UTC"),
+        local if local.ends_with("_local") => {
+            let utc = &call[local.trim_end_matches("_local")];
+            utc.as_str().map_or(Value::Null, |t| {
+                let t: jiff::Timestamp = t.parse().expect("RFC 3339");
+                json!(t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            })
+        }
         other => call.get(other).cloned().expect(other),
     }
 }
@@ -156,7 +164,7 @@ fn as_json(cell: &Cell<'_>) -> Value {
 
 fn check_against_json(call: &Call) -> Vec<Cell<'_>> {
     let doc = serde_json::to_value(call).expect("serialise");
-    let cells = row(call, None);
+    let cells = row(call, None, &jiff::tz::TimeZone::UTC);
     assert_eq!(cells.len(), COLUMNS.len());
     for (col, cell) in COLUMNS.iter().zip(&cells) {
         match (col.kind, cell) {
@@ -181,7 +189,8 @@ fn the_columns_are_the_documented_ones_in_order() {
          task_name,batch_id,script_id,out_id,customer_number,line_number,started_at,\
          originated_at,ringing_at,answered_at,ended_at,ring_seconds,talk_seconds,billed_seconds,\
          cost_amount,cost_currency,intent_code,intent_label,tags,recording_url,qa_score,\
-         first_received_at,updated_at"
+         first_received_at,updated_at,started_at_local,answered_at_local,ended_at_local,\
+         local_timezone"
     );
 }
 
@@ -193,6 +202,7 @@ fn a_full_call_gives_every_column_as_the_api_serialises_it() {
     let get = |name: &str| texts[names().position(|n| n == name).expect(name)].clone();
     assert_eq!(get("started_at"), "2025-06-01T01:59:50.123Z");
     assert_eq!(get("ended_at"), "2025-06-01T02:01:05Z");
+    assert_eq!(get("ended_at_local"), "2025-06-01 02:01:05");
     assert_eq!(get("cost_amount"), "0.0400");
     assert_eq!(get("cost_currency"), "USD");
     assert_eq!(get("tags"), "vip|回拨");
@@ -224,7 +234,7 @@ fn masking_hides_the_customer_number_but_not_the_line() {
     let mut call = full_call();
     call.line_number = Some("13812345678".into());
     let m = Masker::new(call.customer_number.as_deref());
-    let cells = row(&call, m.as_ref());
+    let cells = row(&call, m.as_ref(), &jiff::tz::TimeZone::UTC);
     let texts: Vec<String> = cells.iter().map(|c| cell_text(c).into_owned()).collect();
     let get = |name: &str| texts[names().position(|n| n == name).expect(name)].clone();
     assert_eq!(get("customer_number"), "138****5678");
@@ -234,7 +244,26 @@ fn masking_hides_the_customer_number_but_not_the_line() {
         "https://rec.example.com/138****5678.mp3"
     );
     assert_eq!(get("task_name"), "回访, \"Q2\"");
-    let unmasked = row(&call, None);
+    let unmasked = row(&call, None, &jiff::tz::TimeZone::UTC);
     let differ = cells.iter().zip(&unmasked).filter(|(a, b)| a != b).count();
     assert_eq!(differ, 2, "customer_number and recording_url only");
+}
+
+#[test]
+fn local_time_columns_are_written_in_the_export_zone() {
+    let call = full_call();
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let cells = row(&call, None, &tz);
+    let cell = |name: &str| {
+        let i = COLUMNS.iter().position(|c| c.name == name).unwrap();
+        as_json(&cells[i])
+    };
+    let utc: jiff::Timestamp = cell("started_at").as_str().unwrap().parse().unwrap();
+    let local = utc
+        .checked_add(jiff::SignedDuration::from_hours(8))
+        .unwrap()
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    assert_eq!(cell("started_at_local"), json!(local));
+    assert_eq!(cell("local_timezone"), json!("Asia/Shanghai"));
 }

@@ -40,16 +40,18 @@ fn is_plain_number(text: &str) -> bool {
 pub struct CsvEncoder {
     out: csv::Writer<Vec<u8>>,
     mask: bool,
+    tz: jiff::tz::TimeZone,
 }
 
 impl CsvEncoder {
-    /// An encoder whose first bytes are the header line.
+    /// An encoder whose first bytes are the header line; local-time
+    /// columns in `tz`.
     ///
     /// Errors: [`EncodeError::Csv`] (only if the header cannot be written).
-    pub fn new(mask: bool) -> Result<CsvEncoder, EncodeError> {
+    pub fn new(mask: bool, tz: jiff::tz::TimeZone) -> Result<CsvEncoder, EncodeError> {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(names())?;
-        Ok(CsvEncoder { out, mask })
+        Ok(CsvEncoder { out, mask, tz })
     }
 }
 
@@ -59,7 +61,7 @@ impl Encoder for CsvEncoder {
             .mask
             .then(|| Masker::new(call.customer_number.as_deref()))
             .flatten();
-        let cells = row(call, masker.as_ref());
+        let cells = row(call, masker.as_ref(), &self.tz);
         for cell in &cells {
             let text = cell_text(cell);
             let text = match cell {

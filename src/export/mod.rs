@@ -83,11 +83,14 @@ impl FromStr for Format {
 }
 
 /// What to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportOptions {
     pub format: Format,
     /// Mask customer numbers ([`mask`]).
     pub mask_numbers: bool,
+    /// The zone of the local-time columns (`started_at_local`, …): the
+    /// display zone; the other times stay UTC.
+    pub timezone: jiff::tz::TimeZone,
 }
 
 /// Bytes of the export, in order; concatenated they are the whole file.
@@ -153,13 +156,15 @@ trait Encoder: Send {
     fn take(&mut self) -> Result<Vec<u8>, EncodeError>;
 }
 
-fn encoder(opts: ExportOptions, limits: Limits) -> Result<Box<dyn Encoder>, EncodeError> {
+fn encoder(opts: &ExportOptions, limits: Limits) -> Result<Box<dyn Encoder>, EncodeError> {
+    let tz = opts.timezone.clone();
     Ok(match opts.format {
-        Format::Csv => Box::new(csv::CsvEncoder::new(opts.mask_numbers)?),
+        Format::Csv => Box::new(csv::CsvEncoder::new(opts.mask_numbers, tz)?),
         Format::Ndjson => Box::new(ndjson::NdjsonEncoder::new(opts.mask_numbers)),
         Format::Parquet => Box::new(parquet::ParquetEncoder::new(
             opts.mask_numbers,
             limits.row_group_rows,
+            tz,
         )?),
     })
 }
@@ -226,7 +231,7 @@ impl Paging {
     async fn next_chunk(&mut self) -> Result<(Chunk, bool), ExportError> {
         let mut enc = match self.encoder.take() {
             Some(e) => e,
-            None => encoder(self.opts, self.limits)?,
+            None => encoder(&self.opts, self.limits)?,
         };
         let page = self.store.list_calls(&self.filter, &self.page).await?;
         let (items, next) = (page.items, page.next_cursor);

@@ -96,13 +96,20 @@ pub struct ParquetEncoder {
     rows: usize,
     row_group_rows: usize,
     mask: bool,
+    /// The zone of the local-time columns.
+    tz: jiff::tz::TimeZone,
 }
 
 impl ParquetEncoder {
-    /// An encoder writing a row group every `row_group_rows` calls (at least 1).
+    /// An encoder writing a row group every `row_group_rows` calls (at
+    /// least 1), local-time columns in `tz`.
     ///
     /// Errors: [`EncodeError::Parquet`] if the writer cannot start.
-    pub fn new(mask: bool, row_group_rows: usize) -> Result<ParquetEncoder, EncodeError> {
+    pub fn new(
+        mask: bool,
+        row_group_rows: usize,
+        tz: jiff::tz::TimeZone,
+    ) -> Result<ParquetEncoder, EncodeError> {
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(row_group_rows.max(1)))
@@ -128,6 +135,7 @@ impl ParquetEncoder {
             rows: 0,
             row_group_rows: row_group_rows.max(1),
             mask,
+            tz,
         })
     }
 
@@ -178,7 +186,11 @@ impl Encoder for ParquetEncoder {
             .mask
             .then(|| Masker::new(call.customer_number.as_deref()))
             .flatten();
-        for (buf, cell) in self.columns.iter_mut().zip(row(call, masker.as_ref())) {
+        for (buf, cell) in self
+            .columns
+            .iter_mut()
+            .zip(row(call, masker.as_ref(), &self.tz))
+        {
             buf.add(cell)?;
         }
         self.rows += 1;

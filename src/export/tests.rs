@@ -81,6 +81,7 @@ async fn export(store: &Arc<dyn Store>, format: Format, mask: bool) -> (Vec<u8>,
     let opts = ExportOptions {
         format,
         mask_numbers: mask,
+        timezone: jiff::tz::TimeZone::UTC,
     };
     let mut s = Box::pin(export_stream_with(
         store.clone(),
@@ -116,7 +117,7 @@ async fn csv_pages_through_every_call_in_list_order() {
     let records: Vec<::csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
     assert_eq!(records.len(), CALLS);
     for (rec, call) in records.iter().zip(&calls) {
-        let want: Vec<String> = row(call, None)
+        let want: Vec<String> = row(call, None, &jiff::tz::TimeZone::UTC)
             .iter()
             .map(|c| cell_text(c).into())
             .collect();
@@ -150,7 +151,7 @@ async fn parquet_writes_a_row_group_per_ten_calls() {
         .collect();
     assert_eq!(rows.len(), CALLS);
     for (got, call) in rows.iter().zip(&calls) {
-        let want = row(call, None);
+        let want = row(call, None, &jiff::tz::TimeZone::UTC);
         let fields: Vec<(&String, &Field)> = got.get_column_iter().collect();
         assert_eq!(fields.len(), COLUMNS.len());
         for ((name, field), (col, cell)) in fields.iter().zip(COLUMNS.iter().zip(&want)) {

@@ -89,7 +89,7 @@ impl Visitor {
 }
 
 /// Rows of the table with `id` (each `<tr>` of its body), as raw HTML.
-fn rows<'a>(html: &'a str, id: &str) -> Vec<&'a str> {
+pub fn rows<'a>(html: &'a str, id: &str) -> Vec<&'a str> {
     let table = html.split(&format!("id=\"{id}\"")).nth(1).unwrap();
     let body = table.split("<tbody>").nth(1).unwrap();
     let body = body.split("</tbody>").next().unwrap();

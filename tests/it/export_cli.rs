@@ -294,3 +294,35 @@ async fn a_bad_filter_exits_2_naming_the_flag() {
         assert!(out.is_empty());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timezone_chooses_the_local_columns_zone_and_a_bad_one_is_named() {
+    let app = spawn_app().await;
+    app.push_ok(
+        "aliyun-call-report",
+        crate::support::sample("aliyun-call-report"),
+    )
+    .await;
+    app.settle().await;
+    let stopped = app.stop().await;
+    let out = export_ok(&stopped, &["--format", "csv", "--timezone", "UTC"]).await;
+    let mut reader = csv::Reader::from_reader(&out[..]);
+    let header = reader.headers().unwrap().clone();
+    let rec = reader.records().next().unwrap().unwrap();
+    let col = |n: &str| rec[header.iter().position(|h| h == n).unwrap()].to_owned();
+    assert_eq!(col("started_at"), "2025-06-01T01:59:45Z");
+    assert_eq!(col("started_at_local"), "2025-06-01 01:59:45");
+    assert_eq!(col("local_timezone"), "UTC");
+    let (code, out, err) = export(
+        stopped.dir.path(),
+        &stopped.database,
+        &["--format", "csv", "--timezone", "Mars/Base"],
+    )
+    .await;
+    assert_ne!(code, Some(0));
+    assert!(out.is_empty());
+    assert!(
+        err.contains("--timezone") && err.contains("Mars/Base"),
+        "{err}"
+    );
+}

@@ -15,7 +15,7 @@ pub const LAAFFIC: usize = 300;
 pub const CALLS: usize = ALIYUN + ITNIO + LAAFFIC + dataset::ALL.len();
 
 /// The export columns, in order (the README's Interfaces by way of the brief).
-pub const COLUMNS: [&str; 32] = [
+pub const COLUMNS: [&str; 36] = [
     "id",
     "vendor",
     "source",
@@ -48,7 +48,15 @@ pub const COLUMNS: [&str; 32] = [
     "qa_score",
     "first_received_at",
     "updated_at",
+    "started_at_local",
+    "answered_at_local",
+    "ended_at_local",
+    "local_timezone",
 ];
+
+/// The zone of the local-time columns with the default configuration: the
+/// first default source's (Alibaba's).
+pub const LOCAL_ZONE: &str = "Asia/Shanghai";
 
 /// 2025-07-01T00:00:00Z plus `minutes`, in epoch seconds.
 fn epoch(minutes: usize) -> i64 {
@@ -188,6 +196,15 @@ pub fn want(item: &Value, column: &str) -> Want {
             json!(texts.join("|"))
         }
         "qa_score" => return qa_score(item).map_or(Want::Null, Want::Float),
+        "local_timezone" => json!(LOCAL_ZONE),
+        local if local.ends_with("_local") => {
+            let utc = &item[local.trim_end_matches("_local")];
+            utc.as_str().map_or(Value::Null, |t| {
+                let t: Timestamp = t.parse().expect("RFC 3339");
+                let tz = jiff::tz::TimeZone::get(LOCAL_ZONE).expect("zone");
+                json!(t.to_zoned(tz).strftime("%Y-%m-%d %H:%M:%S").to_string())
+            })
+        }
         other => item
             .get(other)
             .unwrap_or_else(|| panic!("item has no {other}"))

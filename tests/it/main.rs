@@ -15,6 +15,7 @@ mod copy_cli;
 mod dashboard;
 mod dataset;
 mod deliveries_cli;
+mod display_zone;
 mod durability;
 mod export_cli;
 mod export_data;

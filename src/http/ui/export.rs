@@ -48,6 +48,8 @@ pub async fn download(
     let opts = ExportOptions {
         format,
         mask_numbers,
+        // The stream is read after this handler returns: take the zone now.
+        timezone: super::zone::current(),
     };
     let stream = export_stream(st.store.clone(), filter, opts).map(|chunk| {
         chunk.map(|c| c.bytes).map_err(|e| {

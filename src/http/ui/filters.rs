@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use std::str::FromStr;
 
-/// The form's fields. `from` and `to` are UTC dates, both included.
+/// The form's fields. `from` and `to` are dates in the display zone, both included.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct FilterForm {
@@ -49,9 +49,11 @@ pub fn date(name: &str, v: &str) -> Result<Option<Date>, UiError> {
         .map_err(|_| UiError::BadRequest(format!("{name}: `{v}` is not a date such as 2025-06-01")))
 }
 
-/// Midnight UTC at the start of `d`.
-pub fn midnight(d: Date) -> Result<jiff::Timestamp, UiError> {
-    d.to_zoned(TimeZone::UTC)
+/// The start of `d` in `tz` (midnight, or the first instant of the day
+/// where a zone skips midnight).
+pub fn midnight(d: Date, tz: &TimeZone) -> Result<jiff::Timestamp, UiError> {
+    d.to_zoned(tz.clone())
+        .and_then(|z| z.start_of_day())
         .map(|z| z.timestamp())
         .map_err(|e| UiError::BadRequest(format!("date {d}: {e}")))
 }
@@ -69,14 +71,22 @@ impl FilterForm {
         Ok((from, to))
     }
 
-    /// The store filter: `from` 00:00 UTC inclusive to the day after `to`
-    /// exclusive. Errors: 400 naming the first bad field.
+    /// The store filter, its days in the request's display zone
+    /// ([`super::zone::current`]). Errors: 400 naming the first bad field.
     pub fn call_filter(&self) -> Result<CallFilter, UiError> {
+        self.call_filter_in(&super::zone::current())
+    }
+
+    /// The store filter: the start of `from` in `tz` inclusive to the
+    /// start of the day after `to` exclusive. Errors: 400 naming the
+    /// first bad field.
+    pub fn call_filter_in(&self, tz: &TimeZone) -> Result<CallFilter, UiError> {
         let (from, to) = self.days()?;
         let until = match to {
             Some(t) => Some(midnight(
                 t.tomorrow()
                     .map_err(|e| UiError::BadRequest(format!("to: {e}")))?,
+                tz,
             )?),
             None => None,
         };
@@ -89,7 +99,7 @@ impl FilterForm {
             direction: parsed("direction", &self.direction)?,
             outcome: parsed("outcome", &self.outcome)?,
             task_id: text(&self.task_id),
-            since: from.map(midnight).transpose()?,
+            since: from.map(|d| midnight(d, tz)).transpose()?,
             until,
             search: text(&self.q),
             ..Default::default()

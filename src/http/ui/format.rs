@@ -1,4 +1,4 @@
-//! How values read on a page: UTC times to the second, durations as
+//! How values read on a page: times to the second in the display zone, durations as
 //! minutes and seconds, money with its currency, absent values as `–`.
 
 use crate::domain::Money;
@@ -7,9 +7,12 @@ use jiff::Timestamp;
 /// The dash shown for an absent value.
 pub const NONE: &str = "–";
 
-/// `2025-06-01 09:59:50` (UTC).
+/// `2025-06-01 09:59:50`, in the request's display zone
+/// ([`super::zone::current`]; UTC outside a request).
 pub fn time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%S").to_string()
+    t.to_zoned(super::zone::current())
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 /// [`time`], or [`NONE`].

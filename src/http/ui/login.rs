@@ -60,7 +60,7 @@ pub struct NextQuery {
 /// character anywhere: browsers drop tabs and newlines from URLs, so
 /// `/\t/evil.example` would be read as `//evil.example`, and CR/LF cannot
 /// go in a `Location` header.
-fn local_path(next: Option<&str>) -> String {
+pub(super) fn local_path(next: Option<&str>) -> String {
     match next {
         Some(p) if is_local_path(p) => p.to_owned(),
         _ => "/".to_owned(),

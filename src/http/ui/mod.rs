@@ -18,6 +18,7 @@ mod overview;
 mod receipts;
 mod session;
 mod templates;
+pub mod zone;
 
 use super::AppState;
 use askama::Template;
@@ -45,11 +46,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
-        .route_layer(middleware::from_fn_with_state(state, login::require_login))
+        .route("/preferences", get(zone::form).post(zone::save))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            login::require_login,
+        ))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
+        .layer(middleware::from_fn_with_state(state, zone::scope))
         .layer(middleware::map_response(security_headers))
 }
 
@@ -97,6 +103,11 @@ pub fn chrome(st: &AppState, jar: CookieJar, flash: Option<String>) -> (CookieJa
                 .is_some_and(|h| h.may(crate::config::Scope::Admin)),
         user: holder.map(|h| format!("{} ({})", h.name, h.scope.as_str())),
         flash,
+        tz: crate::config::display::name(&zone::current()),
+        preferences: format!(
+            "/preferences?next={}",
+            form_urlencoded::byte_serialize(zone::page_path().as_bytes()).collect::<String>()
+        ),
     };
     (jar, chrome)
 }

@@ -140,7 +140,7 @@ pub async fn page(
         ..Default::default()
     };
     let (from, to) = form.days()?;
-    let mut rf = RollupFilter::of(&form.call_filter()?)
+    let mut rf = RollupFilter::of(&form.call_filter_in(&jiff::tz::TimeZone::UTC)?)
         .ok_or_else(|| UiError::BadRequest("the overview filters on whole days".into()))?;
     let to = match to {
         Some(t) => t,

@@ -69,7 +69,7 @@ pub fn logged_in(config: &Config, jar: &CookieJar) -> Option<Principal> {
 
 /// A cookie that lives for the browser's session or `max_age` seconds;
 /// `Secure` when callhook serves HTTPS itself (`tls_cert`).
-fn cookie(
+pub(super) fn cookie(
     name: &'static str,
     value: String,
     max_age: Option<i64>,

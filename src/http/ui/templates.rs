@@ -15,6 +15,10 @@ pub struct Chrome {
     /// "name (scope)" of the logged-in token.
     pub user: Option<String>,
     pub flash: Option<String>,
+    /// The display zone's name (times on the page are in it).
+    pub tz: String,
+    /// The link to the zone choice, coming back to this page.
+    pub preferences: String,
 }
 
 #[derive(Template)]
