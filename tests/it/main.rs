@@ -20,6 +20,7 @@ mod durability;
 mod export_cli;
 mod export_data;
 mod export_output;
+mod first_impression;
 mod fuzz_regressions;
 mod hostile_prop;
 mod hostile_values;

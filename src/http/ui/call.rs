@@ -58,6 +58,8 @@ pub struct CallView {
     pub id: String,
     pub vendor_call_id: String,
     pub outcome: &'static str,
+    /// Known only from its analyses ([`Call::awaiting_report`]).
+    pub awaiting_report: bool,
     pub vendor_status: String,
     pub vendor: &'static str,
     pub source: String,
@@ -228,6 +230,7 @@ pub fn view(c: &Call, receipts: &[ReceiptRef]) -> CallView {
         id: c.id.clone(),
         vendor_call_id: c.vendor_call_id.clone(),
         outcome: c.outcome.as_str(),
+        awaiting_report: c.awaiting_report(),
         vendor_status: c.vendor_status.clone(),
         vendor: c.vendor.as_str(),
         source: c.source.clone(),

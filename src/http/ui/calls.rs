@@ -35,6 +35,9 @@ pub struct Row {
     pub vendor: &'static str,
     pub customer: String,
     pub outcome: &'static str,
+    /// The outcome as shown: "report not received yet" for a call known
+    /// only from its analyses.
+    pub outcome_label: &'static str,
     pub talk: String,
     pub talk_sort: i64,
     pub cost: String,
@@ -55,7 +58,16 @@ impl Row {
             started_sort: c.started_at.as_millisecond(),
             vendor: c.vendor.as_str(),
             customer: format::text(c.customer_number.as_deref()),
-            outcome: c.outcome.as_str(),
+            outcome: if c.awaiting_report() {
+                "awaiting-report"
+            } else {
+                c.outcome.as_str()
+            },
+            outcome_label: if c.awaiting_report() {
+                "report not received yet"
+            } else {
+                c.outcome.as_str()
+            },
             talk: c
                 .talk_seconds
                 .map_or_else(|| format::NONE.into(), |t| t.to_string()),
