@@ -77,12 +77,14 @@ impl Summary {
     }
 }
 
-/// One drawn chart: `points` counts the data points (0 shows "no data").
+/// One drawn chart: `points` counts the data points (0 shows "no data");
+/// `legend` names each line with its colour (`#rrggbb`).
 pub struct Chart {
     pub id: &'static str,
     pub title: String,
     pub points: usize,
     pub svg: String,
+    pub legend: Vec<(String, String)>,
 }
 
 pub struct Totals {
@@ -235,24 +237,34 @@ fn draw(s: &Summary) -> Vec<Chart> {
         .map(|d| d.strftime("%m-%d").to_string())
         .collect();
     let mut out = Vec::new();
+    let legend: Vec<(String, String)> = s
+        .per_vendor
+        .keys()
+        .map(|v| (v.clone(), charts::hex(charts::vendor_colour(v))))
+        .collect();
     let mut push = |id, title: &str, points: usize, svg: Result<String, String>| {
         let svg = svg.unwrap_or_else(|e| {
             tracing::error!(chart = id, error = %e, "chart failed to draw");
             String::new()
         });
         let points = if svg.is_empty() { 0 } else { points };
+        let legend = match id {
+            "calls-per-day" | "answer-rate" => legend.clone(),
+            _ => Vec::new(),
+        };
         out.push(Chart {
             id,
             title: title.to_owned(),
             points,
             svg,
+            legend,
         });
     };
     let series = |f: &dyn Fn(i64, i64) -> Option<f64>| -> Vec<Series> {
         s.per_vendor
             .iter()
             .map(|(v, (calls, answered))| Series {
-                name: v.clone(),
+                colour: charts::vendor_colour(v),
                 points: (0..calls.len())
                     .filter_map(|i| f(calls[i], answered[i]).map(|y| (i, y)))
                     .collect(),
@@ -275,17 +287,12 @@ fn draw(s: &Summary) -> Vec<Chart> {
         count(&rate),
         charts::lines(&labels, &rate, 100.0, "%"),
     );
-    let (names, values): (Vec<String>, Vec<f64>) = s
-        .outcomes
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(o, n)| (o.clone(), *n as f64))
-        .unzip();
+    let mix = outcome_shares(&s.outcomes);
     push(
         "outcomes",
-        "Outcome mix (calls)",
-        values.len(),
-        charts::bars(&names, &values, "calls"),
+        "Outcome mix (% of calls)",
+        mix.len(),
+        charts::shares(&mix),
     );
     let talk: Vec<f64> = s.total.talk_buckets.iter().map(|n| *n as f64).collect();
     let talk_labels: Vec<String> = TALK_BUCKET_LABELS.iter().map(|l| l.to_string()).collect();
@@ -313,7 +320,7 @@ fn draw(s: &Summary) -> Vec<Chart> {
         charts::bars(&currencies, &amounts, "amount"),
     );
     let qa = vec![Series {
-        name: String::new(),
+        colour: charts::vendor_colour(""),
         points: s
             .qa
             .iter()
@@ -329,6 +336,30 @@ fn draw(s: &Summary) -> Vec<Chart> {
         charts::lines(&labels, &qa, 100.0, "%"),
     );
     out
+}
+
+/// The outcomes with calls, in the taxonomy's order (answered first, the
+/// unknown last), each with its fixed colour.
+pub fn outcome_shares(outcomes: &BTreeMap<String, i64>) -> Vec<charts::Share> {
+    let rank = |o: &str| {
+        charts::OUTCOME_COLOURS
+            .iter()
+            .position(|(name, _)| *name == o)
+            .unwrap_or(usize::MAX)
+    };
+    let mut mix: Vec<(&String, i64)> = outcomes
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(o, n)| (o, *n))
+        .collect();
+    mix.sort_by_key(|(o, _)| (rank(o), o.to_string()));
+    mix.into_iter()
+        .map(|(o, n)| charts::Share {
+            label: o.replace('_', " "),
+            count: n,
+            colour: charts::outcome_colour(o),
+        })
+        .collect()
 }
 
 #[cfg(test)]
