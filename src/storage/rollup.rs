@@ -529,3 +529,7 @@ pub fn stats_rows(group_by: GroupBy, rows: Vec<RollupRow>) -> Result<Vec<StatsRo
 #[cfg(test)]
 #[path = "rollup_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rollup_props.rs"]
+mod props;
