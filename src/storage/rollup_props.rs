@@ -45,9 +45,15 @@ struct Spec {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Push { specs: Vec<Spec>, minute: u32 },
+    Push {
+        specs: Vec<Spec>,
+        minute: u32,
+    },
     /// Re-reads push `n` (modulo the pushes made) as `specs`.
-    Replay { n: usize, specs: Vec<Spec> },
+    Replay {
+        n: usize,
+        specs: Vec<Spec>,
+    },
     Delete(u8),
 }
 
@@ -119,7 +125,12 @@ fn vendor(laaffic: bool) -> Vendor {
 }
 
 fn outcome_of(n: u8) -> Option<Outcome> {
-    [None, Some(Outcome::Answered), Some(Outcome::NoAnswer), Some(Outcome::Busy)][n as usize % 4]
+    [
+        None,
+        Some(Outcome::Answered),
+        Some(Outcome::NoAnswer),
+        Some(Outcome::Busy),
+    ][n as usize % 4]
 }
 
 fn task_of(n: u8) -> Option<String> {
@@ -127,7 +138,11 @@ fn task_of(n: u8) -> Option<String> {
 }
 
 fn update(s: &Spec) -> CallUpdate {
-    let mut u = CallUpdate::new(vendor(s.laaffic), format!("C{}", s.call), Direction::Outbound);
+    let mut u = CallUpdate::new(
+        vendor(s.laaffic),
+        format!("C{}", s.call),
+        Direction::Outbound,
+    );
     if let Some(q) = s.qa {
         u.analyses.push(Analysis {
             kind: AnalysisKind::QualityInspection,
@@ -150,7 +165,10 @@ fn update(s: &Spec) -> CallUpdate {
     u.set.task_id = task_of(s.task);
     u.set.talk_seconds = s.talk.map(i64::from);
     u.set.cost = s.cost.map(|(c, eur)| {
-        Money::new(Decimal::new(i64::from(c), 3), if eur { "EUR" } else { "USD" })
+        Money::new(
+            Decimal::new(i64::from(c), 3),
+            if eur { "EUR" } else { "USD" },
+        )
     });
     u.set.intent = match s.intent {
         1 => Some(Intent {
@@ -200,9 +218,21 @@ fn same_stats(a: &[StatsRow], b: &[StatsRow]) -> bool {
     };
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
-            (&x.key, x.calls, x.answered, x.awaiting_report, x.talk_seconds, &x.cost)
-                == (&y.key, y.calls, y.answered, y.awaiting_report, y.talk_seconds, &y.cost)
-                && close(Some(x.answer_rate), Some(y.answer_rate))
+            (
+                &x.key,
+                x.calls,
+                x.answered,
+                x.awaiting_report,
+                x.talk_seconds,
+                &x.cost,
+            ) == (
+                &y.key,
+                y.calls,
+                y.answered,
+                y.awaiting_report,
+                y.talk_seconds,
+                &y.cost,
+            ) && close(Some(x.answer_rate), Some(y.answer_rate))
                 && close(x.avg_talk_seconds, y.avg_talk_seconds)
                 && close(x.avg_qa_score, y.avg_qa_score)
         })
@@ -233,7 +263,10 @@ async fn check(store: &dyn Store, filters: &[CallFilter]) -> Result<(), String> 
         for g in groupings {
             for tz in &zones {
                 let got = store.stats(g, f, tz).await.map_err(|e| e.to_string())?;
-                let want = store.scan_stats(g, f, tz).await.map_err(|e| e.to_string())?;
+                let want = store
+                    .scan_stats(g, f, tz)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !same_stats(&got, &want) {
                     return Err(format!(
                         "{f:?} by {} in {tz:?}:\n{got:#?}\n{want:#?}",
@@ -285,7 +318,9 @@ async fn run(ops: Vec<Op>, filters: Vec<CallFilter>, purge_at: Option<u32>) -> R
                 PurgeBatch::Busy => return Err("purge busy on a store of its own".into()),
             }
         }
-        check(s, &filters).await.map_err(|e| format!("after purge: {e}"))?;
+        check(s, &filters)
+            .await
+            .map_err(|e| format!("after purge: {e}"))?;
     }
     Ok(())
 }
