@@ -199,7 +199,7 @@ pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> 
     }
     let store = open_store(&config).await?;
     let total: u64 = store
-        .stats(GroupBy::Vendor, &filter)
+        .stats(GroupBy::Vendor, &filter, &jiff::tz::TimeZone::UTC)
         .await
         .context("counting the calls to export")?
         .iter()

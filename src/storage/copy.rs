@@ -211,9 +211,7 @@ pub async fn sqlite_to_postgres(
     .map_err(pg_err)?;
     // Rollups are derived: made again from the calls just copied.
     let tx = dst.transaction().await.map_err(pg_err)?;
-    tx.batch_execute(super::postgres::schema::REBUILD_ROLLUPS)
-        .await
-        .map_err(pg_err)?;
+    super::postgres::rollups::rebuild(&tx).await?;
     tx.commit().await.map_err(pg_err)?;
     Ok(total)
 }

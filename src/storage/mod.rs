@@ -29,7 +29,6 @@ pub use cursor::{CallCursor, CursorError};
 pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
 pub use purge::{PurgeBatch, PurgeCounts};
-pub use shared::CostSums;
 #[cfg(test)]
 pub(crate) use test_batch::test_batch;
 pub use types::*;
@@ -109,20 +108,16 @@ pub trait Store: Send + Sync {
     async fn get_call(&self, id: &str) -> Result<Option<CallDetail>, StoreError>;
 
     /// Aggregates over the calls matching `filter`, one row per `group_by`
-    /// key: from the rollups when they can answer the filter
-    /// ([`rollup::RollupFilter::of`]), else by [`Store::scan_stats`].
+    /// key, days and hours of day taken in `tz`: from the rollups when
+    /// they can answer the filter ([`rollup::RollupFilter::of`], by
+    /// [`rollup::plan`]), else by [`Store::scan_stats`] (docs/rollups.md).
     async fn stats(
         &self,
         group_by: GroupBy,
         filter: &CallFilter,
+        tz: &jiff::tz::TimeZone,
     ) -> Result<Vec<StatsRow>, StoreError> {
-        match rollup::RollupFilter::of(filter) {
-            Some(rf) => {
-                let dims = [rollup::Dim::of(group_by), rollup::Dim::Currency];
-                rollup::stats_rows(group_by, self.rollup(&dims, &rf).await?)
-            }
-            None => self.scan_stats(group_by, filter).await,
-        }
+        rollup::plan::stats(self, group_by, filter, tz).await
     }
 
     /// [`Store::stats`] computed from every matching call (any filter).
@@ -130,15 +125,60 @@ pub trait Store: Send + Sync {
         &self,
         group_by: GroupBy,
         filter: &CallFilter,
-    ) -> Result<Vec<StatsRow>, StoreError>;
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        rollup::plan::scan_stats(self, group_by, filter, tz).await
+    }
 
-    /// The rollups matching `filter` summed per distinct value of `dims`,
-    /// groups without calls left out, in no particular order.
+    /// The calls matching `filter` summed per distinct value of `dims`,
+    /// groups without calls left out, in key order: read from the smallest
+    /// rollup level keeping every asked dim and filtered column, plus a
+    /// scan of the partial hours at the edges of the range
+    /// ([`rollup::plan::plan`]). The key text of [`rollup::Dim::Hour`] is
+    /// `YYYY-MM-DDTHH` (UTC), of [`rollup::Dim::Day`] `YYYY-MM-DD` (UTC).
     async fn rollup(
         &self,
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError> {
+        rollup::plan::answer(self, dims, filter).await
+    }
+
+    /// The rows of rollup `level` matching `filter` (bounds starting
+    /// buckets of the level's grain) summed per distinct value of `dims`
+    /// (each kept by the level), groups without calls left out.
+    async fn read_rollup(
+        &self,
+        level: &'static rollup::Level,
+        dims: &[rollup::Dim],
+        filter: &rollup::RollupFilter,
     ) -> Result<Vec<rollup::RollupRow>, StoreError>;
+
+    /// [`Store::rollup`]'s rows computed from the calls matching `filter`
+    /// (any filter), through the `calls_by_started`/`calls_by_task`
+    /// indexes when bounded.
+    async fn scan_rollup(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &CallFilter,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError> {
+        self.scan_rollup_in(dims, filter, &jiff::tz::TimeZone::UTC)
+            .await
+    }
+
+    /// [`Store::scan_rollup`] with hours and days taken in `tz`.
+    async fn scan_rollup_in(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &CallFilter,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError>;
+
+    /// The latest UTC day holding a call that has its report (not only
+    /// awaiting it), from the daily rollups; `None` without one.
+    async fn latest_reported_day(&self) -> Result<Option<jiff::civil::Date>, StoreError> {
+        rollup::plan::latest_reported_day(self).await
+    }
 
     /// Receipts matching `filter`, newest first, without bodies.
     async fn list_receipts(

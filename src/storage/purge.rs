@@ -101,37 +101,6 @@ pub const SOLE_RECEIPTS: &str = "SELECT cr.receipt_id FROM call_receipts cr WHER
     AND NOT EXISTS (SELECT 1 FROM call_receipts o
                     WHERE o.receipt_id = cr.receipt_id AND o.call_id <> #1)";
 
-/// `DELETE` of the rollup rows of one key (`#1`…`#7`: day, vendor,
-/// source, direction, outcome, task_id, currency; `#` written as
-/// `prefix`) whose every sum is zero, as after its calls were deleted;
-/// `cost_is_zero` is the backend's test of the `cost` column. Removing a
-/// row of zeros changes no sum.
-pub fn delete_empty_rollups(prefix: char, cost_is_zero: &str) -> String {
-    let zero: String = [
-        "calls",
-        "answered",
-        "talk_seconds",
-        "answered_talk_seconds",
-        "qa_micros",
-        "qa_count",
-        "talk_b0",
-        "talk_b1",
-        "talk_b2",
-        "talk_b3",
-        "talk_b4",
-        "talk_b5",
-        "talk_b6",
-    ]
-    .iter()
-    .map(|c| format!(" AND {c} = 0"))
-    .collect();
-    format!(
-        "DELETE FROM rollups WHERE day = {p}1 AND vendor = {p}2 AND source = {p}3 AND direction = {p}4
-            AND outcome = {p}5 AND task_id = {p}6 AND currency = {p}7{zero} AND {cost_is_zero}",
-        p = prefix
-    )
-}
-
 /// The cutoff of a retention window of `days` days ending at `now`:
 /// `now - days × 24 h` (the earliest time there is, when that is before
 /// it: nothing goes). Rows strictly older go.

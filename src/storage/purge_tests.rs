@@ -113,10 +113,12 @@ async fn assert_rollups_match_a_scan(store: &dyn Store) {
         GroupBy::Outcome,
         GroupBy::Day,
         GroupBy::TaskId,
+        GroupBy::Hour,
     ] {
         let f = CallFilter::default();
-        let rolled = store.stats(g, &f).await.unwrap();
-        let scanned = store.scan_stats(g, &f).await.unwrap();
+        let utc = jiff::tz::TimeZone::UTC;
+        let rolled = store.stats(g, &f, &utc).await.unwrap();
+        let scanned = store.scan_stats(g, &f, &utc).await.unwrap();
         let exact = |rows: &[StatsRow]| -> Vec<_> {
             rows.iter()
                 .map(|r| {
@@ -144,6 +146,11 @@ async fn assert_rollups_match_a_scan(store: &dyn Store) {
             assert!(close(a.avg_qa_score, b.avg_qa_score), "{a:?} {b:?}");
         }
     }
+    let all = crate::storage::rollup::RollupFilter::default();
+    let off = crate::storage::rollup::check::mismatches(store, &all)
+        .await
+        .unwrap();
+    assert!(off.is_empty(), "{off:#?}");
 }
 
 /// Whether the call `call` is there.
@@ -235,7 +242,11 @@ async fn a_purge_deletes_exactly_what_is_older_than_the_cutoff() {
         let c = rusqlite::Connection::open(rig.dir.path().join("t.db")).unwrap();
         let rows: i64 = c
             .query_row(
-                "SELECT count(*) FROM rollups WHERE day < '2025-06-15'",
+                "SELECT (SELECT count(*) FROM rollup_days WHERE day < '2025-06-15')
+                    + (SELECT count(*) FROM rollup_hours WHERE hour < '2025-06-15')
+                    + (SELECT count(*) FROM rollup_task_days WHERE day < '2025-06-15')
+                    + (SELECT count(*) FROM rollup_task_hours WHERE hour < '2025-06-15')
+                    + (SELECT count(*) FROM rollup_task_intents WHERE day < '2025-06-15')",
                 [],
                 |r| r.get(0),
             )

@@ -1,21 +1,34 @@
-//! Rollups: sums of calls kept per (UTC day, vendor, source, direction,
-//! outcome, task, currency), maintained in the same transaction as every
-//! push that changes a call, so the stats API and the dashboard's overview
-//! answer from a few thousand rows instead of scanning every call.
+//! Rollups: sums of calls kept at several levels (`rollup_levels.rs`),
+//! each keyed by a time bucket (UTC hour or day) and a few dimensions, and
+//! maintained in the same transaction as every push that changes a call,
+//! so the stats API and the dashboard answer from small tables instead of
+//! scanning every call. The planner (`rollup_plan.rs`) picks the smallest
+//! level that answers a question exactly (docs/rollups.md).
 //!
 //! A changed call moves its contribution: the sums of the call as it was
 //! are taken away from its old key and the sums of the call as it is are
 //! added to its new key (both keys are the same unless the outcome, cost
 //! currency, task, … changed). Each push's changes are folded into one
-//! [`RollupDelta`] first and written in key order, so two transactions on
+//! [`RollupDelta`] of full keys first; each level then folds the full keys
+//! to its own and writes them in key order, so two transactions on
 //! PostgreSQL lock rollup rows in the same order and cannot deadlock.
 
 use super::{CallFilter, GroupBy, StatsRow, StoreError};
 use crate::domain::money::add_amounts;
 use crate::domain::{Call, Outcome};
+use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+
+#[path = "rollup_check.rs"]
+pub mod check;
+#[path = "rollup_levels.rs"]
+pub mod levels;
+#[path = "rollup_plan.rs"]
+pub mod plan;
+
+pub use levels::{Grain, Level, LEVELS};
 
 /// Upper bounds (exclusive, seconds) of the talk-time buckets of answered
 /// calls: `<10 s`, `10–29 s`, `30–59 s`, `1–2 min`, `2–5 min`, `5–10 min`,
@@ -38,12 +51,13 @@ pub fn talk_bucket(talk_seconds: i64) -> usize {
         .unwrap_or(TALK_BUCKET_BOUNDS.len())
 }
 
-/// One rollup row's key. Absent values are stored as `""` (a key column
-/// cannot be NULL in a primary key).
+/// A call's full rollup key: every dimension any level keeps. Absent
+/// values are `""` (a key column cannot be NULL in a primary key). Each
+/// level keeps a part of it ([`Level::key_of`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RollupKey {
-    /// The UTC date of `started_at`, `YYYY-MM-DD`.
-    pub day: String,
+    /// The hour of `started_at`, `YYYY-MM-DDTHH` (UTC in the rollups).
+    pub hour: String,
     pub vendor: String,
     pub source: String,
     pub direction: String,
@@ -52,15 +66,65 @@ pub struct RollupKey {
     pub task_id: String,
     /// The cost's currency; `""` for a call without cost.
     pub currency: String,
+    /// The intent's label, else its code, else `""`.
+    pub intent: String,
+}
+
+impl RollupKey {
+    /// The date part of [`RollupKey::hour`], `YYYY-MM-DD`.
+    pub fn day(&self) -> &str {
+        &self.hour[..self.hour.len().min(10)]
+    }
+
+    /// The value of `dim`.
+    pub fn value(&self, dim: Dim) -> &str {
+        match dim {
+            Dim::Hour => &self.hour,
+            Dim::Day => self.day(),
+            Dim::Vendor => &self.vendor,
+            Dim::Source => &self.source,
+            Dim::Direction => &self.direction,
+            Dim::Outcome => &self.outcome,
+            Dim::TaskId => &self.task_id,
+            Dim::Currency => &self.currency,
+            Dim::Intent => &self.intent,
+        }
+    }
+
+    /// The key of `call`, its hour taken in `tz` (UTC for the rollups).
+    pub fn of(call: &Call, tz: &TimeZone) -> RollupKey {
+        RollupKey {
+            hour: hour_in(call.started_at, tz),
+            vendor: call.vendor.as_str().to_owned(),
+            source: call.source.clone(),
+            direction: call.direction.as_str().to_owned(),
+            outcome: call.outcome.as_str().to_owned(),
+            task_id: call.task_id.clone().unwrap_or_default(),
+            currency: call
+                .cost
+                .as_ref()
+                .map(|c| c.currency.clone())
+                .unwrap_or_default(),
+            intent: call
+                .intent
+                .as_ref()
+                .and_then(|i| i.label.clone().or_else(|| i.code.clone()))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// The sums one rollup row keeps. Seconds are whole seconds; `cost` is in
-/// the key's currency.
+/// the key's currency (summed across currencies when a level or a query
+/// leaves the currency out: read it per [`Dim::Currency`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sums {
     pub calls: i64,
     /// Calls whose outcome is `answered`.
     pub answered: i64,
+    /// Calls known only from their analyses, with no report yet
+    /// ([`Call::awaiting_report`]).
+    pub awaiting_report: i64,
     /// `talk_seconds` of every call (absent counts 0).
     pub talk_seconds: i64,
     /// `talk_seconds` of answered calls.
@@ -77,8 +141,13 @@ pub struct Sums {
 }
 
 impl Sums {
-    /// The key and sums of one call.
+    /// The key (hour in UTC) and sums of one call.
     pub fn of(call: &Call) -> (RollupKey, Sums) {
+        (RollupKey::of(call, &TimeZone::UTC), Sums::of_call(call))
+    }
+
+    /// The sums of one call.
+    pub fn of_call(call: &Call) -> Sums {
         let answered = call.outcome == Outcome::Answered;
         let talk = call.talk_seconds.unwrap_or(0);
         let qa = call.qa_score_percent();
@@ -86,30 +155,17 @@ impl Sums {
         if let (true, Some(t)) = (answered, call.talk_seconds) {
             talk_buckets[talk_bucket(t)] = 1;
         }
-        let key = RollupKey {
-            day: day_of(call.started_at),
-            vendor: call.vendor.as_str().to_owned(),
-            source: call.source.clone(),
-            direction: call.direction.as_str().to_owned(),
-            outcome: call.outcome.as_str().to_owned(),
-            task_id: call.task_id.clone().unwrap_or_default(),
-            currency: call
-                .cost
-                .as_ref()
-                .map(|c| c.currency.clone())
-                .unwrap_or_default(),
-        };
-        let sums = Sums {
+        Sums {
             calls: 1,
             answered: i64::from(answered),
+            awaiting_report: i64::from(call.awaiting_report()),
             talk_seconds: talk,
             answered_talk_seconds: if answered { talk } else { 0 },
             cost: call.cost.as_ref().map(|c| c.amount).unwrap_or_default(),
             qa_micros: qa.map_or(0, |q| (q * 1e6).round() as i64),
             qa_count: i64::from(qa.is_some()),
             talk_buckets,
-        };
-        (key, sums)
+        }
     }
 
     /// Adds `other` times `sign` (+1 or -1). Money never overflows here:
@@ -117,6 +173,7 @@ impl Sums {
     pub fn add(&mut self, other: &Sums, sign: i64) {
         self.calls += sign * other.calls;
         self.answered += sign * other.answered;
+        self.awaiting_report += sign * other.awaiting_report;
         self.talk_seconds = self
             .talk_seconds
             .saturating_add(sign.saturating_mul(other.talk_seconds));
@@ -136,17 +193,38 @@ impl Sums {
     pub fn is_zero(&self) -> bool {
         *self == Sums::default()
     }
+
+    /// `answered / (calls - awaiting_report)`, 0 to 1 (0 without reported
+    /// calls): calls still awaiting their report do not count against it.
+    pub fn answer_rate(&self) -> f64 {
+        let reported = self.calls - self.awaiting_report;
+        if reported > 0 {
+            self.answered as f64 / reported as f64
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The UTC date of `t`, `YYYY-MM-DD`.
 pub fn day_of(t: Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()
+    t.to_zoned(TimeZone::UTC).date().to_string()
+}
+
+/// The hour of `t` in `tz`, `YYYY-MM-DDTHH`.
+pub fn hour_in(t: Timestamp, tz: &TimeZone) -> String {
+    t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H").to_string()
+}
+
+/// The start of hour key `YYYY-MM-DDTHH` (UTC); `None` if malformed.
+pub fn hour_start(hour: &str) -> Option<Timestamp> {
+    format!("{hour}:00:00Z").parse().ok()
 }
 
 /// One call's key and sums ([`Sums::of`]).
 pub type Contribution = (RollupKey, Sums);
 
-/// The rollup changes of one transaction, folded per key.
+/// The rollup changes of one transaction, folded per full key.
 #[derive(Debug, Default)]
 pub struct RollupDelta(BTreeMap<RollupKey, Sums>);
 
@@ -161,25 +239,48 @@ impl RollupDelta {
         self.0.entry(key).or_default().add(&sums, 1);
     }
 
+    /// Adds a call's contribution (rebuilding rollups from stored calls).
+    pub fn add(&mut self, (key, sums): Contribution) {
+        self.0.entry(key).or_default().add(&sums, 1);
+    }
+
     /// Takes a deleted call's contribution ([`Sums::of`] the call) away.
     pub fn remove(&mut self, (key, sums): Contribution) {
         self.0.entry(key).or_default().add(&sums, -1);
     }
 
-    /// The keys changed, in key order.
-    pub fn keys(&self) -> Vec<RollupKey> {
-        self.0.keys().cloned().collect()
+    /// How many full keys the delta holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
-    /// The non-zero changes, in key order (the lock order on PostgreSQL).
+    /// `true` without any change.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The non-zero changes of `level`, its keys ([`Level::key_of`]) in
+    /// order (the lock order on PostgreSQL).
+    pub fn level_rows(&self, level: &Level) -> Vec<(Vec<String>, Sums)> {
+        let mut out: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
+        for (k, s) in &self.0 {
+            out.entry(level.key_of(k)).or_default().add(s, 1);
+        }
+        out.into_iter().filter(|(_, s)| !s.is_zero()).collect()
+    }
+
+    /// The non-zero changes per full key, in key order.
     pub fn into_rows(self) -> impl Iterator<Item = (RollupKey, Sums)> {
         self.0.into_iter().filter(|(_, s)| !s.is_zero())
     }
 }
 
 /// A rollup dimension to group by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dim {
+    /// The UTC hour of `started_at`, `YYYY-MM-DDTHH`.
+    Hour,
+    /// The UTC date of `started_at`, `YYYY-MM-DD`.
     Day,
     Vendor,
     Source,
@@ -187,12 +288,15 @@ pub enum Dim {
     Outcome,
     TaskId,
     Currency,
+    /// The intent's label, else its code, else `""`.
+    Intent,
 }
 
 impl Dim {
     /// The rollup column of this dimension.
     pub fn column(self) -> &'static str {
         match self {
+            Dim::Hour => "hour",
             Dim::Day => "day",
             Dim::Vendor => "vendor",
             Dim::Source => "source",
@@ -200,23 +304,27 @@ impl Dim {
             Dim::Outcome => "outcome",
             Dim::TaskId => "task_id",
             Dim::Currency => "currency",
+            Dim::Intent => "intent",
         }
     }
 
-    /// The dimension a stats `group_by` reads.
+    /// The dimension a stats `group_by` reads (in UTC).
     pub fn of(g: GroupBy) -> Dim {
         match g {
             GroupBy::Vendor => Dim::Vendor,
             GroupBy::Source => Dim::Source,
             GroupBy::Outcome => Dim::Outcome,
             GroupBy::Day => Dim::Day,
+            GroupBy::Hour => Dim::Hour,
             GroupBy::TaskId => Dim::TaskId,
         }
     }
 }
 
-/// The filters rollups can answer: equality on key columns and whole UTC
-/// days. Built by [`RollupFilter::of`].
+/// The filters rollups can answer: equality on key columns and a time
+/// range. Built by [`RollupFilter::of`]; `since`/`until` of any precision
+/// (whole UTC hours or days are answered from rollups alone, the partial
+/// hours at the edges by a scan of those hours' calls).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollupFilter {
     pub vendor: Option<String>,
@@ -224,43 +332,89 @@ pub struct RollupFilter {
     pub direction: Option<String>,
     pub outcome: Option<String>,
     pub task_id: Option<String>,
-    /// First day included, `YYYY-MM-DD`.
-    pub since_day: Option<String>,
-    /// First day excluded, `YYYY-MM-DD`.
-    pub until_day: Option<String>,
+    /// `started_at` from (included).
+    pub since: Option<Timestamp>,
+    /// `started_at` before (excluded).
+    pub until: Option<Timestamp>,
 }
 
 impl RollupFilter {
     /// The rollup form of `f`, or `None` when rollups cannot answer it: a
-    /// filter on `out_id`, `customer_number`, `vendor_call_id` or `search`, or a
-    /// `since`/`until` that is not midnight UTC. Such queries scan calls.
+    /// filter on `out_id`, `customer_number`, `vendor_call_id` or
+    /// `search`. Such queries scan calls. (Every field of [`CallFilter`] is
+    /// named here, so a new one has to be decided on.)
     pub fn of(f: &CallFilter) -> Option<RollupFilter> {
-        if f.out_id.is_some()
-            || f.customer_number.is_some()
-            || f.vendor_call_id.is_some()
-            || f.search.is_some()
+        let CallFilter {
+            vendor,
+            source,
+            direction,
+            outcome,
+            task_id,
+            out_id,
+            customer_number,
+            vendor_call_id,
+            since,
+            until,
+            search,
+        } = f;
+        if out_id.is_some()
+            || customer_number.is_some()
+            || vendor_call_id.is_some()
+            || search.is_some()
         {
             return None;
         }
-        let day = |t: Option<Timestamp>| match t {
-            None => Some(None),
-            Some(t) => whole_day(t).map(Some),
-        };
         Some(RollupFilter {
-            vendor: f.vendor.map(|v| v.as_str().to_owned()),
-            source: f.source.clone(),
-            direction: f.direction.map(|d| d.as_str().to_owned()),
-            outcome: f.outcome.map(|o| o.as_str().to_owned()),
-            task_id: f.task_id.clone(),
-            since_day: day(f.since)?,
-            until_day: day(f.until)?,
+            vendor: vendor.map(|v| v.as_str().to_owned()),
+            source: source.clone(),
+            direction: direction.map(|d| d.as_str().to_owned()),
+            outcome: outcome.map(|o| o.as_str().to_owned()),
+            task_id: task_id.clone(),
+            since: *since,
+            until: *until,
         })
     }
 
-    /// `(column, value)` pairs of the equality conditions, then the day
-    /// bounds as `(">=", day)` and `("<", day)`.
-    pub fn conditions(&self) -> (Vec<Condition<'_>>, Vec<Condition<'_>>) {
-        let eq = [
+    /// The same filter on calls (for the scan of partial hours). A stored
+    /// value that is not a known vendor, direction or outcome matches no
+    /// call: `None` then.
+    pub fn to_calls(&self) -> Option<CallFilter> {
+        fn parse<T: std::str::FromStr>(v: &Option<String>) -> Option<Option<T>> {
+            match v {
+                None => Some(None),
+                Some(s) => s.parse().ok().map(Some),
+            }
+        }
+        Some(CallFilter {
+            vendor: parse(&self.vendor)?,
+            source: self.source.clone(),
+            direction: parse(&self.direction)?,
+            outcome: parse(&self.outcome)?,
+            task_id: self.task_id.clone(),
+            since: self.since,
+            until: self.until,
+            ..Default::default()
+        })
+    }
+
+    /// The key columns this filter tests.
+    pub fn dims(&self) -> Vec<Dim> {
+        [
+            (Dim::Vendor, &self.vendor),
+            (Dim::Source, &self.source),
+            (Dim::Direction, &self.direction),
+            (Dim::Outcome, &self.outcome),
+            (Dim::TaskId, &self.task_id),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(d, _)| d)
+        .collect()
+    }
+
+    /// `(column, value)` pairs of the equality conditions.
+    pub fn equalities(&self) -> Vec<Condition<'_>> {
+        [
             ("vendor", &self.vendor),
             ("source", &self.source),
             ("direction", &self.direction),
@@ -269,57 +423,12 @@ impl RollupFilter {
         ]
         .into_iter()
         .filter_map(|(c, v)| v.as_deref().map(|v| (c, v)))
-        .collect();
-        let days = [(">=", &self.since_day), ("<", &self.until_day)]
-            .into_iter()
-            .filter_map(|(op, v)| v.as_deref().map(|v| (op, v)))
-            .collect();
-        (eq, days)
-    }
-}
-
-impl RollupFilter {
-    /// `SELECT <dims>, <summed> FROM rollups WHERE … GROUP BY <dims>`
-    /// leaving out groups without calls, with placeholders made by
-    /// `placeholder(n)` (`n` from 1), and the parameters in that order.
-    pub fn query(
-        &self,
-        dims: &[Dim],
-        summed: &str,
-        placeholder: impl Fn(usize) -> String,
-    ) -> (String, Vec<&str>) {
-        let cols: Vec<&str> = dims.iter().map(|d| d.column()).collect();
-        let (eq, days) = self.conditions();
-        let wh: Vec<String> = eq
-            .iter()
-            .map(|(c, _)| format!("{c} ="))
-            .chain(days.iter().map(|(op, _)| format!("day {op}")))
-            .enumerate()
-            .map(|(i, cond)| format!("{cond} {}", placeholder(i + 1)))
-            .collect();
-        let params = eq.iter().chain(&days).map(|(_, v)| *v).collect();
-        let select: String = cols.iter().map(|c| format!("{c}, ")).collect();
-        let wh = match wh.is_empty() {
-            true => String::new(),
-            false => format!("WHERE {}", wh.join(" AND ")),
-        };
-        let group = match cols.is_empty() {
-            true => String::new(),
-            false => format!("GROUP BY {}", cols.join(", ")),
-        };
-        let sql =
-            format!("SELECT {select}{summed} FROM rollups {wh} {group} HAVING SUM(calls) > 0");
-        (sql, params)
+        .collect()
     }
 }
 
 /// A column (or comparison) and its value.
 pub type Condition<'a> = (&'static str, &'a str);
-
-/// The date of `t` when it is exactly midnight UTC.
-fn whole_day(t: Timestamp) -> Option<String> {
-    (t.as_millisecond().rem_euclid(86_400_000) == 0).then(|| day_of(t))
-}
 
 /// Sums grouped by some dimensions: `key[i]` is the value of the `i`th
 /// dimension asked for (`""` when absent).
@@ -329,8 +438,60 @@ pub struct RollupRow {
     pub sums: Sums,
 }
 
-/// Stats rows from rollup rows grouped by `[Dim::of(group_by), Dim::Currency]`,
-/// ordered by key (absent first), as the scan answers them.
+/// Folds calls into rows keyed by some dimensions (hours and days in a
+/// time zone): what the rollups would answer for those calls.
+pub struct CallFolder {
+    dims: Vec<Dim>,
+    tz: TimeZone,
+    groups: BTreeMap<Vec<String>, Sums>,
+}
+
+impl CallFolder {
+    /// A folder keyed by `dims`, hours and days taken in `tz`.
+    pub fn new(dims: &[Dim], tz: &TimeZone) -> CallFolder {
+        CallFolder {
+            dims: dims.to_vec(),
+            tz: tz.clone(),
+            groups: BTreeMap::new(),
+        }
+    }
+
+    /// Adds one call.
+    pub fn add(&mut self, call: &Call) {
+        let key = RollupKey::of(call, &self.tz);
+        let k = self.dims.iter().map(|d| key.value(*d).to_owned()).collect();
+        self.groups
+            .entry(k)
+            .or_default()
+            .add(&Sums::of_call(call), 1);
+    }
+
+    /// The rows, in key order.
+    pub fn finish(self) -> Vec<RollupRow> {
+        merge_rows(
+            self.groups
+                .into_iter()
+                .map(|(key, sums)| RollupRow { key, sums }),
+        )
+    }
+}
+
+/// Sums rows with the same key; leaves out groups without calls. Rows in
+/// key order.
+pub fn merge_rows(rows: impl IntoIterator<Item = RollupRow>) -> Vec<RollupRow> {
+    let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
+    for r in rows {
+        groups.entry(r.key).or_default().add(&r.sums, 1);
+    }
+    groups
+        .into_iter()
+        .filter(|(_, s)| s.calls > 0)
+        .map(|(key, sums)| RollupRow { key, sums })
+        .collect()
+}
+
+/// Stats rows from rows grouped by `[group key, Dim::Currency]`, ordered
+/// by key (absent first), as the scan answers them.
 ///
 /// Errors: none today; `Result` keeps the shape of the scanning path.
 pub fn stats_rows(group_by: GroupBy, rows: Vec<RollupRow>) -> Result<Vec<StatsRow>, StoreError> {
@@ -355,15 +516,7 @@ pub fn stats_rows(group_by: GroupBy, rows: Vec<RollupRow>) -> Result<Vec<StatsRo
         .into_iter()
         .filter(|(_, (s, _))| s.calls > 0)
         .map(|(key, (s, costs))| {
-            let avg_qa = (s.qa_count > 0).then(|| s.qa_micros as f64 / 1e6 / s.qa_count as f64);
-            let mut row = StatsRow::from_sums(
-                key,
-                s.calls,
-                s.answered,
-                s.talk_seconds,
-                s.answered_talk_seconds,
-                avg_qa,
-            );
+            let mut row = StatsRow::from_rollup(key, &s);
             row.cost = costs
                 .into_iter()
                 .map(|(c, d)| (c, d.normalize().to_string()))
@@ -376,3 +529,7 @@ pub fn stats_rows(group_by: GroupBy, rows: Vec<RollupRow>) -> Result<Vec<StatsRo
 #[cfg(test)]
 #[path = "rollup_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "rollup_props.rs"]
+mod props;

@@ -25,7 +25,8 @@ fn talk_buckets_split_at_their_bounds() {
 #[test]
 fn a_call_counts_once_under_its_key() {
     let (key, sums) = Sums::of(&call(Outcome::Answered, Some(45), Some("0.10")));
-    assert_eq!(key.day, "2025-06-01");
+    assert_eq!(key.day(), "2025-06-01");
+    assert_eq!(key.hour, "2025-06-01T23");
     assert_eq!(key.currency, "USD");
     assert_eq!(key.task_id, "");
     assert_eq!((sums.calls, sums.answered), (1, 1));
@@ -63,28 +64,70 @@ fn an_unchanged_contribution_writes_nothing() {
 }
 
 #[test]
-fn only_key_filters_and_whole_days_use_rollups() {
-    let midnight: Timestamp = "2025-06-02T00:00:00Z".parse().unwrap();
+fn only_filters_on_unkept_columns_scan() {
+    let noon: Timestamp = "2025-06-02T12:34:00Z".parse().unwrap();
     let f = CallFilter {
         vendor: Some(Vendor::Laaffic),
-        since: Some(midnight),
-        until: Some(midnight + jiff::SignedDuration::from_hours(48)),
+        since: Some(noon),
         ..Default::default()
     };
     let rf = RollupFilter::of(&f).expect("servable");
     assert_eq!(rf.vendor.as_deref(), Some("laaffic"));
-    assert_eq!(rf.since_day.as_deref(), Some("2025-06-02"));
-    assert_eq!(rf.until_day.as_deref(), Some("2025-06-04"));
-    let noon = CallFilter {
-        since: Some(midnight + jiff::SignedDuration::from_hours(12)),
-        ..Default::default()
-    };
-    assert_eq!(RollupFilter::of(&noon), None);
-    let by_out_id = CallFilter {
-        out_id: Some("x".into()),
-        ..Default::default()
-    };
-    assert_eq!(RollupFilter::of(&by_out_id), None);
+    assert_eq!(rf.since, Some(noon));
+    assert_eq!(rf.to_calls().unwrap(), f);
+    for f in [
+        CallFilter {
+            out_id: Some("x".into()),
+            ..Default::default()
+        },
+        CallFilter {
+            customer_number: Some("x".into()),
+            ..Default::default()
+        },
+        CallFilter {
+            vendor_call_id: Some("x".into()),
+            ..Default::default()
+        },
+        CallFilter {
+            search: Some("x".into()),
+            ..Default::default()
+        },
+    ] {
+        assert_eq!(RollupFilter::of(&f), None, "{f:?}");
+    }
+}
+
+#[test]
+fn awaiting_calls_count_but_do_not_lower_the_answer_rate() {
+    let mut waiting = call(Outcome::Unknown, None, None);
+    waiting.vendor_status = String::new();
+    assert!(waiting.awaiting_report());
+    let mut sums = Sums::of(&waiting).1;
+    assert_eq!(sums.awaiting_report, 1);
+    assert_eq!(sums.answer_rate(), 0.0);
+    sums.add(&Sums::of(&call(Outcome::Answered, Some(5), None)).1, 1);
+    sums.add(&Sums::of(&call(Outcome::NoAnswer, None, None)).1, 1);
+    assert_eq!((sums.calls, sums.awaiting_report), (3, 1));
+    assert_eq!(sums.answer_rate(), 0.5);
+}
+
+#[test]
+fn each_level_keeps_its_part_of_the_key() {
+    let mut c = call(Outcome::Answered, Some(45), Some("0.10"));
+    c.task_id = Some("T1".into());
+    c.intent = Some(crate::domain::Intent {
+        code: Some("A".into()),
+        label: None,
+    });
+    let (key, _) = Sums::of(&c);
+    assert_eq!(key.intent, "A");
+    let hours = Level::named("rollup_hours").unwrap();
+    assert_eq!(
+        hours.key_of(&key),
+        ["2025-06-01T23", "aliyun", "src", "outbound", "USD"]
+    );
+    let intents = Level::named("rollup_task_intents").unwrap();
+    assert_eq!(intents.key_of(&key), ["2025-06-01", "T1", "A"]);
 }
 
 #[test]
@@ -92,6 +135,7 @@ fn stats_rows_fold_currencies_and_order_absent_keys_first() {
     let sums = |calls, cost: &str| Sums {
         calls,
         answered: 1,
+        awaiting_report: 0,
         talk_seconds: 10,
         answered_talk_seconds: 10,
         cost: cost.parse().unwrap(),

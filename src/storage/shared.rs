@@ -3,9 +3,7 @@
 
 use super::*;
 use crate::domain::Change;
-use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 impl IngestOutcome {
     /// An outcome of receipt `receipt_id` with nothing counted yet.
@@ -47,63 +45,19 @@ impl<T> Page<T> {
 }
 
 impl StatsRow {
-    /// A row from the sums of its group (`cost` filled by [`add_costs`]).
-    pub fn from_sums(
-        key: Option<String>,
-        calls: i64,
-        answered: i64,
-        talk: i64,
-        answered_talk: i64,
-        avg_qa: Option<f64>,
-    ) -> StatsRow {
+    /// A row from the rollup sums of its group (`cost` filled by the caller).
+    pub fn from_rollup(key: Option<String>, s: &rollup::Sums) -> StatsRow {
         StatsRow {
             key,
-            calls: calls as u64,
-            answered: answered as u64,
-            answer_rate: if calls > 0 {
-                answered as f64 / calls as f64
-            } else {
-                0.0
-            },
-            talk_seconds: talk,
-            avg_talk_seconds: (answered > 0).then(|| answered_talk as f64 / answered as f64),
+            calls: s.calls as u64,
+            answered: s.answered as u64,
+            awaiting_report: s.awaiting_report as u64,
+            answer_rate: s.answer_rate(),
+            talk_seconds: s.talk_seconds,
+            avg_talk_seconds: (s.answered > 0)
+                .then(|| s.answered_talk_seconds as f64 / s.answered as f64),
             cost: BTreeMap::new(),
-            avg_qa_score: avg_qa,
-        }
-    }
-}
-
-/// Sums of cost per group key and currency, exact (decimal strings summed
-/// as decimals, never floats).
-#[derive(Default)]
-pub struct CostSums(BTreeMap<Option<String>, BTreeMap<String, Decimal>>);
-
-impl CostSums {
-    /// Adds `amount` (a decimal string) in `currency` to group `key`.
-    ///
-    /// Errors: [`StoreError::Corrupt`] for an amount that is not a decimal.
-    pub fn add(
-        &mut self,
-        key: Option<String>,
-        currency: String,
-        amount: &str,
-    ) -> Result<(), StoreError> {
-        let d = Decimal::from_str(amount)
-            .map_err(|e| StoreError::Corrupt(format!("cost {amount}: {e}")))?;
-        let sum = self.0.entry(key).or_default().entry(currency).or_default();
-        *sum = crate::domain::money::add_amounts(*sum, d);
-        Ok(())
-    }
-
-    /// Writes each group's sums into its row's `cost`.
-    pub fn fill(mut self, rows: &mut [StatsRow]) {
-        for row in rows {
-            if let Some(per) = self.0.remove(&row.key) {
-                row.cost = per
-                    .into_iter()
-                    .map(|(c, d)| (c, d.normalize().to_string()))
-                    .collect();
-            }
+            avg_qa_score: (s.qa_count > 0).then(|| s.qa_micros as f64 / 1e6 / s.qa_count as f64),
         }
     }
 }

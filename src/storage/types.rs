@@ -353,21 +353,26 @@ pub enum GroupBy {
     Vendor,
     Source,
     Outcome,
-    /// The UTC date of `started_at`, `YYYY-MM-DD`.
+    /// The date of `started_at`, `YYYY-MM-DD`, in the query's time zone
+    /// (UTC by default).
     Day,
     TaskId,
+    /// The hour of day of `started_at`, `00`..`23`, in the query's time
+    /// zone (UTC by default).
+    Hour,
 }
 
 impl GroupBy {
-    const ALL: [GroupBy; 5] = [
+    const ALL: [GroupBy; 6] = [
         GroupBy::Vendor,
         GroupBy::Source,
         GroupBy::Outcome,
         GroupBy::Day,
         GroupBy::TaskId,
+        GroupBy::Hour,
     ];
 
-    /// The wire name: `vendor`, `source`, `outcome`, `day`, `task_id`.
+    /// The wire name: `vendor`, `source`, `outcome`, `day`, `task_id`, `hour`.
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Vendor => "vendor",
@@ -375,6 +380,7 @@ impl GroupBy {
             GroupBy::Outcome => "outcome",
             GroupBy::Day => "day",
             GroupBy::TaskId => "task_id",
+            GroupBy::Hour => "hour",
         }
     }
 
@@ -384,7 +390,7 @@ impl GroupBy {
             .into_iter()
             .find(|g| g.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown group_by `{s}` (expected vendor, source, outcome, day or task_id)")
+                format!("unknown group_by `{s}` (expected vendor, source, outcome, day, task_id or hour)")
             })
     }
 }
@@ -398,7 +404,10 @@ pub struct StatsRow {
     pub calls: u64,
     /// Calls whose outcome is `answered`.
     pub answered: u64,
-    /// `answered / calls`, 0 to 1.
+    /// Calls known only from their analyses so far (no report yet).
+    pub awaiting_report: u64,
+    /// `answered / (calls - awaiting_report)`, 0 to 1 (0 when no call has
+    /// its report yet).
     pub answer_rate: f64,
     /// Sum of `talk_seconds` over the group.
     pub talk_seconds: i64,

@@ -48,13 +48,19 @@ impl Store for IdRecorder {
     async fn get_call(&self, _: &str) -> Result<Option<CallDetail>, StoreError> {
         unimplemented!()
     }
-    async fn scan_stats(&self, _: GroupBy, _: &CallFilter) -> Result<Vec<StatsRow>, StoreError> {
-        unimplemented!()
-    }
-    async fn rollup(
+    async fn read_rollup(
         &self,
+        _: &'static callhook::storage::rollup::Level,
         _: &[callhook::storage::rollup::Dim],
         _: &callhook::storage::rollup::RollupFilter,
+    ) -> Result<Vec<callhook::storage::rollup::RollupRow>, StoreError> {
+        unimplemented!()
+    }
+    async fn scan_rollup_in(
+        &self,
+        _: &[callhook::storage::rollup::Dim],
+        _: &CallFilter,
+        _: &jiff::tz::TimeZone,
     ) -> Result<Vec<callhook::storage::rollup::RollupRow>, StoreError> {
         unimplemented!()
     }

@@ -42,8 +42,14 @@ async fn sums_hold(app: &TestApp) -> Option<String> {
     let store = store_of(app).await;
     let all = CallFilter::default();
     for g in [GroupBy::Vendor, GroupBy::Day, GroupBy::Outcome] {
-        let got = store.stats(g, &all).await.unwrap();
-        let want = store.scan_stats(g, &all).await.unwrap();
+        let got = store
+            .stats(g, &all, &jiff::tz::TimeZone::UTC)
+            .await
+            .unwrap();
+        let want = store
+            .scan_stats(g, &all, &jiff::tz::TimeZone::UTC)
+            .await
+            .unwrap();
         let costs = |rows: &[callhook::storage::StatsRow]| {
             rows.iter()
                 .map(|r| (r.key.clone(), r.cost.clone()))
@@ -56,7 +62,10 @@ async fn sums_hold(app: &TestApp) -> Option<String> {
             g.as_str()
         );
     }
-    let by_vendor = store.stats(GroupBy::Vendor, &all).await.unwrap();
+    let by_vendor = store
+        .stats(GroupBy::Vendor, &all, &jiff::tz::TimeZone::UTC)
+        .await
+        .unwrap();
     by_vendor.first().and_then(|r| r.cost.get("USD").cloned())
 }
 

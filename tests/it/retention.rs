@@ -93,7 +93,10 @@ async fn assert_stats_equal_a_scan(app: &TestApp, store: &dyn Store) {
         let api = app
             .get_json(&format!("/api/v1/stats?group_by={}", g.as_str()))
             .await;
-        let scan = store.scan_stats(g, &CallFilter::default()).await.unwrap();
+        let scan = store
+            .scan_stats(g, &CallFilter::default(), &jiff::tz::TimeZone::UTC)
+            .await
+            .unwrap();
         let scan: Vec<(Option<String>, u64, i64)> = scan
             .into_iter()
             .map(|r| (r.key, r.calls, r.talk_seconds))

@@ -148,8 +148,11 @@ async fn rollups_answer_the_stats_exactly_as_a_scan_does() {
             GroupBy::Day,
             GroupBy::TaskId,
         ] {
-            let got = store.stats(g, f).await.unwrap();
-            let want = store.scan_stats(g, f).await.unwrap();
+            let got = store.stats(g, f, &jiff::tz::TimeZone::UTC).await.unwrap();
+            let want = store
+                .scan_stats(g, f, &jiff::tz::TimeZone::UTC)
+                .await
+                .unwrap();
             assert_same(&got, &want, &format!("{f:?} by {}", g.as_str()));
             rows_seen += want.len();
         }
@@ -203,17 +206,26 @@ async fn an_sqlite_database_from_before_rollups_gets_them_filled_from_its_calls(
         let store = store_of(&app).await;
         let mut all = Vec::new();
         for g in [GroupBy::Vendor, GroupBy::Day, GroupBy::TaskId] {
-            all.push(store.scan_stats(g, &CallFilter::default()).await.unwrap());
+            all.push(
+                store
+                    .scan_stats(g, &CallFilter::default(), &jiff::tz::TimeZone::UTC)
+                    .await
+                    .unwrap(),
+            );
         }
         all
     };
     let stopped = app.stop().await;
     {
-        // Back to schema 3: no rollups table (and none of what the later
+        // Back to schema 3: no rollup tables (and none of what the later
         // migrations add; bodies are stored verbatim before migration 6).
+        // Migration 4 makes the single table again, migration 7 the levels
+        // filled from the calls.
         let c = rusqlite::Connection::open(&stopped.db_path).unwrap();
         c.execute_batch(
-            "DROP TABLE rollups; DROP INDEX receipts_pending;
+            "DROP TABLE rollup_days; DROP TABLE rollup_hours; DROP TABLE rollup_task_days;
+             DROP TABLE rollup_task_hours; DROP TABLE rollup_task_intents;
+             DROP INDEX receipts_pending;
              UPDATE receipts SET body = CAST('{}' AS BLOB);
              ALTER TABLE receipts DROP COLUMN body_codec;
              ALTER TABLE receipts DROP COLUMN body_bytes;
@@ -228,7 +240,10 @@ async fn an_sqlite_database_from_before_rollups_gets_them_filled_from_its_calls(
         .into_iter()
         .zip(&want)
     {
-        let got = store.stats(g, &CallFilter::default()).await.unwrap();
+        let got = store
+            .stats(g, &CallFilter::default(), &jiff::tz::TimeZone::UTC)
+            .await
+            .unwrap();
         assert_same(&got, want, &format!("migrated, by {}", g.as_str()));
     }
 }
@@ -245,7 +260,12 @@ async fn postgres_folds_past_days_shards_without_changing_an_answer() {
     let before: Vec<_> = {
         let mut all = Vec::new();
         for g in [GroupBy::Day, GroupBy::TaskId, GroupBy::Outcome] {
-            all.push(store.stats(g, &CallFilter::default()).await.unwrap());
+            all.push(
+                store
+                    .stats(g, &CallFilter::default(), &jiff::tz::TimeZone::UTC)
+                    .await
+                    .unwrap(),
+            );
         }
         all
     };
@@ -258,9 +278,21 @@ async fn postgres_folds_past_days_shards_without_changing_an_answer() {
         async move { client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
     };
     let sharded =
-        count("SELECT count(*) FROM rollups WHERE shard <> 0 AND day < '2025-06-03'").await;
+        count("SELECT count(*) FROM rollup_days WHERE shard <> 0 AND day < '2025-06-03'").await;
     assert!(sharded > 0, "pushes spread over shards");
-    let keys = count("SELECT count(DISTINCT (day, vendor, source, direction, outcome, task_id, currency)) FROM rollups WHERE shard <> 0 AND day < '2025-06-03'").await;
+    let keys = count(
+        "SELECT (SELECT count(DISTINCT (day, vendor, source, direction, currency, outcome))
+            FROM rollup_days WHERE shard <> 0 AND day < '2025-06-03')
+          + (SELECT count(DISTINCT (hour, vendor, source, direction, currency))
+            FROM rollup_hours WHERE shard <> 0 AND hour < '2025-06-03')
+          + (SELECT count(DISTINCT (day, task_id, intent))
+            FROM rollup_task_intents WHERE shard <> 0 AND day < '2025-06-03')
+          + (SELECT count(DISTINCT (day, task_id, vendor, currency, outcome))
+            FROM rollup_task_days WHERE shard <> 0 AND day < '2025-06-03')
+          + (SELECT count(DISTINCT (hour, task_id, vendor, currency))
+            FROM rollup_task_hours WHERE shard <> 0 AND hour < '2025-06-03')",
+    )
+    .await;
     let pg = callhook::storage::postgres::PgStore::open(&url, &Default::default(), Vec::new())
         .await
         .unwrap();
@@ -270,22 +302,33 @@ async fn postgres_folds_past_days_shards_without_changing_an_answer() {
         "one shard-0 row written per key folded"
     );
     assert_eq!(
-        count("SELECT count(*) FROM rollups WHERE shard <> 0 AND day < '2025-06-03'").await,
+        count(
+            "SELECT (SELECT count(*) FROM rollup_days WHERE shard <> 0 AND day < '2025-06-03')
+                + (SELECT count(*) FROM rollup_task_hours WHERE shard <> 0 AND hour < '2025-06-03')"
+        )
+        .await,
         0
     );
     assert!(
-        count("SELECT count(*) FROM rollups WHERE shard <> 0 AND day >= '2025-06-03'").await > 0,
+        count("SELECT count(*) FROM rollup_days WHERE shard <> 0 AND day >= '2025-06-03'").await
+            > 0,
         "later days keep their shards"
     );
     for (g, want) in [GroupBy::Day, GroupBy::TaskId, GroupBy::Outcome]
         .into_iter()
         .zip(&before)
     {
-        let got = store.stats(g, &CallFilter::default()).await.unwrap();
+        let got = store
+            .stats(g, &CallFilter::default(), &jiff::tz::TimeZone::UTC)
+            .await
+            .unwrap();
         assert_same(&got, want, &format!("compacted, by {}", g.as_str()));
         assert_same(
             &got,
-            &store.scan_stats(g, &CallFilter::default()).await.unwrap(),
+            &store
+                .scan_stats(g, &CallFilter::default(), &jiff::tz::TimeZone::UTC)
+                .await
+                .unwrap(),
             "compacted vs scan",
         );
     }

@@ -287,3 +287,88 @@ async fn bad_stats_parameters_are_400() {
         "{status}: {answer}"
     );
 }
+
+/// `(key, calls)` of each row of `GET /api/v1/stats?{query}`.
+async fn counts(app: &TestApp, query: &str) -> Vec<(String, u64)> {
+    let stats = app.get_json(&format!("/api/v1/stats?{query}")).await;
+    stats["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            assert_eq!(r["awaiting_report"], 0, "?{query}: {r}");
+            (
+                r["key"].as_str().unwrap_or_default().to_owned(),
+                r["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn days_and_hours_follow_tz_and_bounds_inside_an_hour_are_exact() {
+    let app = spawn_app().await;
+    // Alibaba's times are Asia/Shanghai (UTC+8): 23:30Z on the 3rd, 00:10Z
+    // and 15:50Z on the 4th.
+    app.push_ok(
+        "aliyun-call-report",
+        crate::support::body(&json!([
+            {"callId": "t1", "smartStatusCode": "CANCEL", "originateTime": "2025-06-04 07:30:00"},
+            {"callId": "t2", "smartStatusCode": "CANCEL", "originateTime": "2025-06-04 08:10:00"},
+            {"callId": "t3", "smartStatusCode": "CANCEL", "originateTime": "2025-06-04 23:50:00"}
+        ])),
+    )
+    .await;
+    let rows = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+        v.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        counts(&app, "group_by=day").await,
+        rows(&[("2025-06-03", 1), ("2025-06-04", 2)])
+    );
+    assert_eq!(
+        counts(&app, "group_by=day&tz=Asia/Shanghai").await,
+        rows(&[("2025-06-04", 3)])
+    );
+    // UTC+5:30 is not a whole hour: answered by a scan, as exactly.
+    assert_eq!(
+        counts(&app, "group_by=day&tz=Asia/Kolkata").await,
+        rows(&[("2025-06-04", 3)])
+    );
+    assert_eq!(
+        counts(&app, "group_by=hour").await,
+        rows(&[("00", 1), ("15", 1), ("23", 1)])
+    );
+    assert_eq!(
+        counts(&app, "group_by=hour&tz=Asia/Shanghai").await,
+        rows(&[("07", 1), ("08", 1), ("23", 1)])
+    );
+    assert_eq!(
+        counts(&app, "group_by=hour&tz=UTC&since=2025-06-04T00:05:00Z").await,
+        rows(&[("00", 1), ("15", 1)])
+    );
+    assert_eq!(
+        counts(
+            &app,
+            "group_by=vendor&since=2025-06-03T23:45:00Z&until=2025-06-04T15:50:00Z"
+        )
+        .await,
+        rows(&[("aliyun", 1)])
+    );
+    let (status, answer) = app.get("/api/v1/stats?group_by=day&tz=Mars/Olympus").await;
+    assert_api_error(
+        status,
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+    );
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Mars/Olympus"), "{message}");
+    let (status, answer) = app.get("/api/v1/calls?tz=UTC").await;
+    assert_api_error(
+        status,
+        &answer,
+        StatusCode::BAD_REQUEST,
+        "invalid_parameter",
+    );
+}

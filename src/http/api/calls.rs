@@ -71,7 +71,7 @@ fn item(call: Call) -> CallItem {
     params(FilterParams, PageParams),
     responses(
         (status = 200, description = "One page of calls.", body = Page<CallItem>),
-        (status = 400, description = "A parameter is wrong, unknown, or `group_by` was given.", body = ErrorBody),
+        (status = 400, description = "A parameter is wrong, unknown, or `group_by` or `tz` was given.", body = ErrorBody),
     ),
 )]
 pub async fn list(
@@ -81,6 +81,9 @@ pub async fn list(
     let q = query(q)?;
     if q.group_by.is_some() {
         return Err(ApiError::invalid("group_by: only for /api/v1/stats"));
+    }
+    if q.tz.is_some() {
+        return Err(ApiError::invalid("tz: only for /api/v1/stats"));
     }
     let page = st.store.list_calls(&q.filter()?, &q.page()?).await?;
     Ok(Json(Page {

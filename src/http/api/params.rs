@@ -89,6 +89,8 @@ pub struct CallQuery {
     pub group_by: Option<String>,
     /// Exact match on customer number, `out_id`, vendor call id or call id.
     pub q: Option<String>,
+    /// The stats' time zone (IANA name).
+    pub tz: Option<String>,
 }
 
 /// Unwraps a query extraction, answering 400 with serde's message (which
@@ -210,9 +212,31 @@ pub struct PageParams {
 #[allow(dead_code)]
 pub struct GroupByParams {
     /// The key of each row (default `vendor`; unlike the filters, an empty
-    /// value is a 400); `day` is the UTC date of `started_at`.
+    /// value is a 400); `day` is the date of `started_at` and `hour` its
+    /// hour of day (`00`..`23`), both in `tz`.
     #[param(value_type = Option<GroupBy>)]
     group_by: Option<String>,
+    /// The IANA time zone (e.g. `Asia/Shanghai`) deciding the days of
+    /// `group_by=day` and the hours of `group_by=hour`; default `UTC`. An
+    /// unknown zone is a 400 naming it.
+    #[param(example = "Asia/Shanghai")]
+    tz: Option<String>,
+}
+
+impl CallQuery {
+    /// The stats' time zone: `tz`, default UTC.
+    ///
+    /// Errors: 400 naming a zone that is not in the time zone database.
+    pub fn time_zone(&self) -> Result<jiff::tz::TimeZone, ApiError> {
+        match self.tz.as_deref() {
+            None | Some("") | Some("UTC") => Ok(jiff::tz::TimeZone::UTC),
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+                ApiError::invalid(format!(
+                    "tz: unknown time zone `{name}` (expected an IANA name such as Asia/Shanghai)"
+                ))
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -234,7 +258,7 @@ mod tests {
         let mut all = names::<FilterParams>();
         all.extend(names::<PageParams>());
         all.extend(names::<GroupByParams>());
-        assert_eq!(all.len(), 14, "{all:?}");
+        assert_eq!(all.len(), 15, "{all:?}");
         let qs = all
             .iter()
             .map(|n| format!("{n}=x"))
@@ -257,6 +281,7 @@ mod tests {
             cursor,
             group_by,
             q,
+            tz,
         } = q;
         for (name, v) in [
             ("vendor", vendor),
@@ -273,6 +298,7 @@ mod tests {
             ("cursor", cursor),
             ("group_by", group_by),
             ("q", q),
+            ("tz", tz),
         ] {
             assert_eq!(v.as_deref(), Some("x"), "{name} is not documented");
         }

@@ -1,7 +1,9 @@
-//! `GET /api/v1/stats?group_by=vendor|source|outcome|day|task_id` with the
-//! list's filters: `{"rows": [{key, calls, answered, answer_rate,
-//! talk_seconds, avg_talk_seconds, cost, avg_qa_score}]}`, rows by key.
-//! `group_by` defaults to `vendor`; `day` is the UTC date of `started_at`.
+//! `GET /api/v1/stats?group_by=vendor|source|outcome|day|task_id|hour&tz=`
+//! with the list's filters: `{"rows": [{key, calls, answered,
+//! awaiting_report, answer_rate, talk_seconds, avg_talk_seconds, cost,
+//! avg_qa_score}]}`, rows by key. `group_by` defaults to `vendor`; `day` is
+//! the date of `started_at` and `hour` its hour of day, in `tz` (an IANA
+//! zone, default UTC). Answered from rollups where they can (docs/rollups.md).
 
 use super::params::{query, CallQuery, FilterParams, GroupByParams};
 use crate::http::error::{ApiError, ErrorBody};
@@ -30,7 +32,7 @@ pub struct Stats {
     params(FilterParams, GroupByParams),
     responses(
         (status = 200, description = "One row per key.", body = Stats),
-        (status = 400, description = "A parameter is wrong or unknown (`limit` and `cursor` included: stats are not paginated).", body = ErrorBody),
+        (status = 400, description = "A parameter is wrong or unknown (`limit` and `cursor` included: stats are not paginated), or `tz` is not a known time zone.", body = ErrorBody),
     ),
 )]
 pub async fn get(
@@ -43,7 +45,8 @@ pub async fn get(
     }
     let name = q.group_by.as_deref().unwrap_or("vendor");
     let group_by = GroupBy::parse(name).map_err(|e| ApiError::invalid(format!("group_by: {e}")))?;
-    let rows = st.store.stats(group_by, &q.filter()?).await?;
+    let tz = q.time_zone()?;
+    let rows = st.store.stats(group_by, &q.filter()?, &tz).await?;
     Ok(Json(Stats {
         group_by: group_by.as_str(),
         rows,

@@ -161,8 +161,9 @@ pub async fn page(
         format!("{from} to {to} (UTC)")
     };
     (form.from, form.to) = (from.to_string(), to.to_string());
-    rf.since_day = Some(from.to_string());
-    rf.until_day = Some((to + 1.day()).to_string());
+    let midnight = |d: Date| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp());
+    rf.since = midnight(from).ok();
+    rf.until = midnight(to + 1.day()).ok();
     let dims = [Dim::Day, Dim::Vendor, Dim::Outcome, Dim::Currency];
     let rows = st.store.rollup(&dims, &rf).await?;
     let days: Vec<Date> = (0..span).map(|i| from + i.days()).collect();
@@ -188,8 +189,8 @@ pub async fn page(
 /// The latest UTC day with calls matching `rf` (ignoring its days), or today.
 async fn latest_day(st: &AppState, rf: &RollupFilter) -> Result<Date, UiError> {
     let undated = RollupFilter {
-        since_day: None,
-        until_day: None,
+        since: None,
+        until: None,
         ..rf.clone()
     };
     let rows = st.store.rollup(&[Dim::Day], &undated).await?;

@@ -79,7 +79,7 @@ impl PgStore {
             .build()
             .map_err(unavailable)?;
         let mut client = pool.get().await.map_err(unavailable)?;
-        schema::migrate(&mut client).await.map_err(unavailable)?;
+        schema::migrate(&mut client).await?;
         let alive = Arc::new(());
         tokio::spawn(rollups::compact_forever(
             pool.clone(),
@@ -112,7 +112,7 @@ impl PgStore {
             .await
             .map_err(unavailable)?;
         tokio::spawn(conn);
-        schema::migrate(&mut client).await.map_err(unavailable)
+        schema::migrate(&mut client).await
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
@@ -212,20 +212,22 @@ impl Store for PgStore {
         reads::get_call(&*self.client().await?, id).await
     }
 
-    async fn scan_stats(
+    async fn read_rollup(
         &self,
-        group_by: GroupBy,
-        filter: &CallFilter,
-    ) -> Result<Vec<StatsRow>, StoreError> {
-        reads::stats(&*self.client().await?, group_by, filter).await
-    }
-
-    async fn rollup(
-        &self,
+        level: &'static rollup::Level,
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
     ) -> Result<Vec<rollup::RollupRow>, StoreError> {
-        rollups::read(&*self.client().await?, dims, filter).await
+        rollups::read(&*self.client().await?, level, dims, filter).await
+    }
+
+    async fn scan_rollup_in(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &CallFilter,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError> {
+        reads::scan_rollup(&*self.client().await?, dims, filter, tz).await
     }
 
     async fn list_receipts(

@@ -184,28 +184,7 @@ async fn delete_calls(
         .await?;
     }
     counts.calls = run("DELETE FROM calls WHERE id = ANY($1)").await?;
-    let keys = delta.keys();
-    rollups::apply_to_shard(tx, delta, 0).await?;
-    let empty = tx
-        .prepare_cached(&purge::delete_empty_rollups('$', "cost = 0"))
-        .await
-        .map_err(unavailable)?;
-    for k in keys {
-        tx.execute(
-            &empty,
-            &[
-                &k.day,
-                &k.vendor,
-                &k.source,
-                &k.direction,
-                &k.outcome,
-                &k.task_id,
-                &k.currency,
-            ],
-        )
-        .await
-        .map_err(unavailable)?;
-    }
+    rollups::apply_to_shard(tx, &delta, 0, true).await?;
     Ok(counts)
 }
 

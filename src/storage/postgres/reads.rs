@@ -6,9 +6,10 @@ use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::filter::{Conditions, Param};
+use crate::storage::rollup::{CallFolder, Dim, RollupRow};
 use crate::storage::{
-    CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
-    ReceiptFilter, ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
+    CallCursor, CallDetail, CallFilter, Page, PageRequest, Receipt, ReceiptFilter, ReceiptRef,
+    ReceiptStatus, ReceiptSummary, StoreError,
 };
 use jiff::Timestamp;
 
@@ -109,49 +110,36 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
     Ok(Some(CallDetail { call, receipts }))
 }
 
-fn key_expr(g: GroupBy) -> &'static str {
-    match g {
-        GroupBy::Vendor => "vendor",
-        GroupBy::Source => "source",
-        GroupBy::Outcome => "outcome",
-        GroupBy::Day => {
-            "to_char(to_timestamp(started_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-        }
-        GroupBy::TaskId => "task_id",
-    }
-}
-
-pub async fn stats(
+/// The calls matching `filter` folded into rollup rows keyed by `dims`
+/// (hours and days in `tz`): [`crate::storage::Store::scan_rollup_in`].
+/// Streams the matching documents through the filter's indexes.
+///
+/// Errors: [`StoreError::Unavailable`], [`StoreError::Corrupt`] for a
+/// document that does not decode.
+pub async fn scan_rollup(
     c: &Client,
-    group_by: GroupBy,
+    dims: &[Dim],
     filter: &CallFilter,
-) -> Result<Vec<StatsRow>, StoreError> {
-    let key = key_expr(group_by);
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<RollupRow>, StoreError> {
+    use futures::TryStreamExt;
     let (wh, params) = where_clause(&Conditions::of_calls(filter), 1);
-    let sql = format!(
-        "SELECT {key} AS k, COUNT(*), COUNT(*) FILTER (WHERE outcome = 'answered'),
-            COALESCE(SUM(talk_seconds), 0)::BIGINT,
-            COALESCE(SUM(talk_seconds) FILTER (WHERE outcome = 'answered'), 0)::BIGINT,
-            AVG(qa_score)
-         FROM calls {wh} GROUP BY k ORDER BY k NULLS FIRST"
-    );
-    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
-    let mut out: Vec<StatsRow> = rows
-        .iter()
-        .map(|r| StatsRow::from_sums(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
-        .collect();
-    // Money is summed exactly in Rust, as the SQLite backend does.
-    let mut costed = Conditions::of_calls(filter);
-    costed.push("cost_amount IS NOT NULL", []);
-    let (wh, params) = where_clause(&costed, 1);
-    let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
-    let mut sums = CostSums::default();
-    for r in c.query(&sql, &refs(&params)).await.map_err(unavailable)? {
-        let amount: String = r.get(2);
-        sums.add(r.get(0), r.get(1), &amount)?;
+    let sql = format!("SELECT doc FROM calls {wh}");
+    let stream = c
+        .query_raw(
+            &sql,
+            params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)),
+        )
+        .await
+        .map_err(unavailable)?;
+    futures::pin_mut!(stream);
+    let mut folder = CallFolder::new(dims, tz);
+    while let Some(r) = stream.try_next().await.map_err(unavailable)? {
+        let call: Call = serde_json::from_str(&json_of_bytes(r.get(0))?)
+            .map_err(|e| corrupt("call document", e))?;
+        folder.add(&call);
     }
-    sums.fill(&mut out);
-    Ok(out)
+    Ok(folder.finish())
 }
 
 const RECEIPT_COLUMNS: &str =

@@ -1,11 +1,17 @@
 //! Rollup rows in PostgreSQL (`storage/rollup.rs`): a push adds its
-//! [`RollupDelta`] in its transaction, to one of [`SHARDS`] rows per key so
-//! that instances rarely wait on each other; reads sum over the shards.
+//! [`RollupDelta`] to every level in its transaction, to one of [`SHARDS`]
+//! rows per key so that instances rarely wait on each other; reads sum
+//! over the shards; [`compact`] folds past days' shards into one row.
 
 use super::ingest::unavailable;
-use crate::storage::rollup::{Dim, RollupDelta, RollupFilter, RollupRow, Sums, TALK_BUCKETS};
+use crate::storage::doc_codec::json_of_bytes;
+use crate::storage::rollup::levels::SUM_COLUMNS;
+use crate::storage::rollup::{
+    Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS, TALK_BUCKETS,
+};
 use crate::storage::StoreError;
 use deadpool_postgres::Transaction;
+use std::sync::LazyLock;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -13,98 +19,198 @@ use tokio_postgres::Row;
 pub const SHARDS: i16 = 8;
 
 /// The summed columns, in the order [`sums`] reads them.
-const SUMMED: &str = "SUM(calls)::BIGINT, SUM(answered)::BIGINT, SUM(talk_seconds)::BIGINT,
-    SUM(answered_talk_seconds)::BIGINT, SUM(cost)::TEXT, SUM(qa_micros)::BIGINT, SUM(qa_count)::BIGINT,
-    SUM(talk_b0)::BIGINT, SUM(talk_b1)::BIGINT, SUM(talk_b2)::BIGINT, SUM(talk_b3)::BIGINT,
-    SUM(talk_b4)::BIGINT, SUM(talk_b5)::BIGINT, SUM(talk_b6)::BIGINT";
+static SUMMED: LazyLock<String> = LazyLock::new(|| {
+    SUM_COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "cost" => "SUM(cost)::TEXT".to_owned(),
+            c => format!("SUM({c})::BIGINT"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+/// Each level's upsert of a whole delta: one array parameter per column
+/// (`UNNEST`), rows in key order, added to the existing rows.
+static UPSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    LEVELS
+        .iter()
+        .map(|l| {
+            let key = l.key_columns();
+            let mut n = 0;
+            let mut arg = |ty: &str| {
+                n += 1;
+                format!("${n}::{ty}[]")
+            };
+            let mut arrays: Vec<String> = key.iter().map(|_| arg("TEXT")).collect();
+            arrays.extend(SUM_COLUMNS.iter().map(|c| match *c {
+                "cost" => arg("TEXT"),
+                _ => arg("BIGINT"),
+            }));
+            let shard = format!("${}::SMALLINT", n + 1);
+            let select: Vec<String> = key
+                .iter()
+                .map(|c| c.to_string())
+                .chain([shard])
+                .chain(SUM_COLUMNS.iter().map(|c| match *c {
+                    "cost" => "cost::NUMERIC".to_owned(),
+                    c => c.to_owned(),
+                }))
+                .collect();
+            let set: Vec<String> = SUM_COLUMNS
+                .iter()
+                .map(|c| format!("{c} = {t}.{c} + EXCLUDED.{c}", t = l.table))
+                .collect();
+            format!(
+                "INSERT INTO {t} ({k}, shard, {s})
+                 SELECT {select} FROM UNNEST({arrays}) AS u({k}, {s})
+                 ON CONFLICT ({k}, shard) DO UPDATE SET {set}",
+                t = l.table,
+                k = key.join(", "),
+                s = SUM_COLUMNS.join(", "),
+                select = select.join(", "),
+                arrays = arrays.join(", "),
+                set = set.join(", "),
+            )
+        })
+        .collect()
+});
 
 /// Adds `delta` to the rollups inside `tx`, in key order (so transactions
 /// lock rollup rows in one order and cannot deadlock on them).
 ///
 /// Errors: [`StoreError::Unavailable`] when a row cannot be written.
 pub async fn apply(tx: &Transaction<'_>, delta: RollupDelta) -> Result<(), StoreError> {
-    apply_to_shard(tx, delta, rand::random_range(0..SHARDS)).await
+    apply_to_shard(tx, &delta, rand::random_range(0..SHARDS), false).await
 }
 
 /// [`apply`] to the rows of `shard` (retention takes deleted calls out of
-/// shard 0, where compaction has folded past days).
+/// shard 0, where compaction has folded past days); with `prune`, then
+/// deletes the rows of the keys it took calls from that are left at zero.
 ///
 /// Errors: as [`apply`].
 pub async fn apply_to_shard(
-    tx: &Transaction<'_>,
-    delta: RollupDelta,
+    tx: &tokio_postgres::Transaction<'_>,
+    delta: &RollupDelta,
     shard: i16,
+    prune: bool,
 ) -> Result<(), StoreError> {
-    let mut rows = delta.into_rows().peekable();
-    if rows.peek().is_none() {
+    if delta.is_empty() {
         return Ok(());
     }
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO rollups VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                ($13::TEXT)::NUMERIC, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-             ON CONFLICT (day, vendor, source, direction, outcome, task_id, currency, shard)
-             DO UPDATE SET
-                calls = rollups.calls + EXCLUDED.calls,
-                answered = rollups.answered + EXCLUDED.answered,
-                talk_seconds = rollups.talk_seconds + EXCLUDED.talk_seconds,
-                answered_talk_seconds = rollups.answered_talk_seconds + EXCLUDED.answered_talk_seconds,
-                cost = rollups.cost + EXCLUDED.cost, qa_micros = rollups.qa_micros + EXCLUDED.qa_micros,
-                qa_count = rollups.qa_count + EXCLUDED.qa_count,
-                talk_b0 = rollups.talk_b0 + EXCLUDED.talk_b0, talk_b1 = rollups.talk_b1 + EXCLUDED.talk_b1,
-                talk_b2 = rollups.talk_b2 + EXCLUDED.talk_b2, talk_b3 = rollups.talk_b3 + EXCLUDED.talk_b3,
-                talk_b4 = rollups.talk_b4 + EXCLUDED.talk_b4, talk_b5 = rollups.talk_b5 + EXCLUDED.talk_b5,
-                talk_b6 = rollups.talk_b6 + EXCLUDED.talk_b6",
-        )
-        .await
-        .map_err(unavailable)?;
-    for (k, s) in rows {
-        let cost = s.cost.to_string();
-        let b = s.talk_buckets;
-        tx.execute(
-            &stmt,
-            &[
-                &k.day,
-                &k.vendor,
-                &k.source,
-                &k.direction,
-                &k.outcome,
-                &k.task_id,
-                &k.currency,
-                &shard,
-                &s.calls,
-                &s.answered,
-                &s.talk_seconds,
-                &s.answered_talk_seconds,
-                &cost,
-                &s.qa_micros,
-                &s.qa_count,
-                &b[0],
-                &b[1],
-                &b[2],
-                &b[3],
-                &b[4],
-                &b[5],
-                &b[6],
-            ],
-        )
-        .await
-        .map_err(unavailable)?;
+    for (i, level) in LEVELS.iter().enumerate() {
+        let rows = delta.level_rows(level);
+        if rows.is_empty() {
+            continue;
+        }
+        let width = level.key_columns().len();
+        let mut keys: Vec<Vec<&str>> = vec![Vec::with_capacity(rows.len()); width];
+        let mut ints: Vec<Vec<i64>> = vec![Vec::with_capacity(rows.len()); SUM_COLUMNS.len() - 1];
+        let mut costs: Vec<String> = Vec::with_capacity(rows.len());
+        for (key, s) in &rows {
+            for (col, v) in keys.iter_mut().zip(key) {
+                col.push(v);
+            }
+            let b = s.talk_buckets;
+            let values = [
+                s.calls,
+                s.answered,
+                s.awaiting_report,
+                s.talk_seconds,
+                s.answered_talk_seconds,
+                s.qa_micros,
+                s.qa_count,
+                b[0],
+                b[1],
+                b[2],
+                b[3],
+                b[4],
+                b[5],
+                b[6],
+            ];
+            for (col, v) in ints.iter_mut().zip(values) {
+                col.push(v);
+            }
+            costs.push(s.cost.to_string());
+        }
+        let mut params: Vec<&(dyn ToSql + Sync)> = keys.iter().map(|k| k as _).collect();
+        // SUM_COLUMNS order: five integers, cost, then the rest.
+        params.extend(ints[..5].iter().map(|v| v as &(dyn ToSql + Sync)));
+        params.push(&costs);
+        params.extend(ints[5..].iter().map(|v| v as &(dyn ToSql + Sync)));
+        params.push(&shard);
+        tx.execute(UPSERTS[i].as_str(), &params)
+            .await
+            .map_err(unavailable)?;
+        if prune {
+            let empty = tx
+                .prepare(&level.prune_sql('$', "cost = 0"))
+                .await
+                .map_err(unavailable)?;
+            for (key, s) in &rows {
+                if s.calls < 0 {
+                    let p: Vec<&(dyn ToSql + Sync)> =
+                        key.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+                    tx.execute(&empty, &p).await.map_err(unavailable)?;
+                }
+            }
+        }
     }
     Ok(())
 }
 
-/// The rollups matching `filter`, summed per distinct value of `dims`
-/// (groups without calls left out).
+/// Empties every level and fills it again from the stored calls (the
+/// migration that made the levels, and the end of `callhook copy`),
+/// streaming the documents and writing a few thousand keys at a time.
+/// Returns how many calls were read.
+///
+/// Errors: [`StoreError::Unavailable`], [`StoreError::Corrupt`] for a
+/// document that does not decode.
+pub async fn rebuild(tx: &tokio_postgres::Transaction<'_>) -> Result<u64, StoreError> {
+    for level in &LEVELS {
+        tx.execute(&format!("DELETE FROM {}", level.table), &[])
+            .await
+            .map_err(unavailable)?;
+    }
+    let (mut delta, mut n) = (RollupDelta::default(), 0u64);
+    // Read in pages by id: one transaction cannot read and write at once.
+    let mut after = String::new();
+    loop {
+        let rows = tx
+            .query(
+                "SELECT id, doc FROM calls WHERE id > $1 ORDER BY id LIMIT 5000",
+                &[&after],
+            )
+            .await
+            .map_err(unavailable)?;
+        let Some(last) = rows.last() else { break };
+        after = last.get(0);
+        for r in &rows {
+            let call: crate::domain::Call = serde_json::from_str(&json_of_bytes(r.get(1))?)
+                .map_err(|e| StoreError::Corrupt(format!("call document: {e}")))?;
+            delta.add(Sums::of(&call));
+            n += 1;
+        }
+        if delta.len() >= 20_000 {
+            apply_to_shard(tx, &std::mem::take(&mut delta), 0, false).await?;
+        }
+    }
+    apply_to_shard(tx, &delta, 0, false).await?;
+    Ok(n)
+}
+
+/// Rows of `level` matching `filter`, summed over shards per distinct
+/// value of `dims` (groups without calls left out).
 ///
 /// Errors: [`StoreError::Unavailable`] when the query fails,
 /// [`StoreError::Corrupt`] for a sum that does not read back as a decimal.
 pub async fn read(
     c: &tokio_postgres::Client,
+    level: &Level,
     dims: &[Dim],
     filter: &RollupFilter,
 ) -> Result<Vec<RollupRow>, StoreError> {
-    let (sql, params) = filter.query(dims, SUMMED, |n| format!("${n}"));
+    let (sql, params) = level.query(dims, filter, &SUMMED, |n| format!("${n}"));
     let params: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     let rows = c.query(&sql, &params).await.map_err(unavailable)?;
@@ -118,22 +224,23 @@ pub async fn read(
         .collect()
 }
 
-/// The sums of a row whose summed columns start at `at`.
+/// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
 fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
-    let cost: String = r.get(at + 4);
+    let cost: String = r.get(at + 5);
     let mut talk_buckets = [0; TALK_BUCKETS];
     for (i, b) in talk_buckets.iter_mut().enumerate() {
-        *b = r.get(at + 7 + i);
+        *b = r.get(at + 8 + i);
     }
     Ok(Sums {
         calls: r.get(at),
         answered: r.get(at + 1),
-        talk_seconds: r.get(at + 2),
-        answered_talk_seconds: r.get(at + 3),
+        awaiting_report: r.get(at + 2),
+        talk_seconds: r.get(at + 3),
+        answered_talk_seconds: r.get(at + 4),
         cost: crate::domain::money::parse_sum(&cost)
             .map_err(|e| StoreError::Corrupt(format!("rollup cost: {e}")))?,
-        qa_micros: r.get(at + 5),
-        qa_count: r.get(at + 6),
+        qa_micros: r.get(at + 6),
+        qa_count: r.get(at + 7),
         talk_buckets,
     })
 }
@@ -155,11 +262,11 @@ pub async fn hold_compaction_lock(tx: &Transaction<'_>) -> Result<(), StoreError
 }
 
 /// Folds every shard row of the days before `before_day` (`YYYY-MM-DD`)
-/// into shard 0, in one transaction: once a day stops taking new calls
-/// its key needs one row, not [`SHARDS`], and reads sum fewer rows. A late
-/// report for such a day writes a shard row again, folded next time.
-/// Returns the keys folded, i.e. shard-0 rows written (0 when another
-/// instance is compacting).
+/// into shard 0, on every level, in one transaction: once a day stops
+/// taking new calls its key needs one row, not [`SHARDS`], and reads sum
+/// fewer rows. A late report for such a day writes a shard row again,
+/// folded next time. Returns the keys folded, i.e. shard-0 rows written (0
+/// when another instance is compacting).
 ///
 /// Errors: [`StoreError::Unavailable`] when the statement fails (nothing
 /// of it is applied; a deadlock with a push only delays the fold).
@@ -171,45 +278,49 @@ pub async fn compact(
     if !super::try_xact_lock(&tx, COMPACTION_LOCK).await? {
         return Ok(0);
     }
-    let sums = "calls, answered, talk_seconds, answered_talk_seconds, cost, qa_micros, qa_count, \
-                talk_b0, talk_b1, talk_b2, talk_b3, talk_b4, talk_b5, talk_b6";
-    let summed = sums
-        .split(", ")
+    let sums = SUM_COLUMNS.join(", ");
+    let summed = SUM_COLUMNS
+        .iter()
         .map(|c| {
             format!(
                 "SUM({c})::{}",
-                if c == "cost" { "NUMERIC" } else { "BIGINT" }
+                if *c == "cost" { "NUMERIC" } else { "BIGINT" }
             )
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let update = sums
-        .split(", ")
-        .map(|c| format!("{c} = rollups.{c} + EXCLUDED.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let key = "day, vendor, source, direction, outcome, task_id, currency";
-    let sql = format!(
-        "WITH moved AS (DELETE FROM rollups WHERE shard <> 0 AND day < $1 RETURNING *)
-         INSERT INTO rollups ({key}, shard, {sums})
-         SELECT {key}, 0, {summed} FROM moved GROUP BY {key}
-         ON CONFLICT ({key}, shard) DO UPDATE SET {update}"
-    );
-    let folded = tx
-        .execute(&sql, &[&before_day])
+    let mut folded = 0;
+    for level in &LEVELS {
+        let (t, time) = (level.table, level.grain.column());
+        let update = SUM_COLUMNS
+            .iter()
+            .map(|c| format!("{c} = {t}.{c} + EXCLUDED.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let key = level.key_columns().join(", ");
+        // An hour `YYYY-MM-DDTHH` sorts after its day and before the next.
+        let sql = format!(
+            "WITH moved AS (DELETE FROM {t} WHERE shard <> 0 AND {time} < $1 RETURNING *)
+             INSERT INTO {t} ({key}, shard, {sums})
+             SELECT {key}, 0, {summed} FROM moved GROUP BY {key}
+             ON CONFLICT ({key}, shard) DO UPDATE SET {update}"
+        );
+        folded += tx
+            .execute(&sql, &[&before_day])
+            .await
+            .map_err(unavailable)?;
+        // Keys whose calls were all deleted (retention) fold to zeros.
+        let zero: Vec<String> = SUM_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
+        tx.execute(
+            &format!(
+                "DELETE FROM {t} WHERE shard = 0 AND {time} < $1 AND {}",
+                zero.join(" AND ")
+            ),
+            &[&before_day],
+        )
         .await
         .map_err(unavailable)?;
-    // Keys whose calls were all deleted (retention) fold to zeros.
-    let zero: Vec<String> = sums.split(", ").map(|c| format!("{c} = 0")).collect();
-    tx.execute(
-        &format!(
-            "DELETE FROM rollups WHERE shard = 0 AND day < $1 AND {}",
-            zero.join(" AND ")
-        ),
-        &[&before_day],
-    )
-    .await
-    .map_err(unavailable)?;
+    }
     tx.commit().await.map_err(unavailable)?;
     Ok(folded)
 }

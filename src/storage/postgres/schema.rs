@@ -6,6 +6,8 @@
 //! column sorts by bytes (`COLLATE "C"`), as SQLite does: lists, stats keys
 //! and cursors come out in the same order on both backends.
 
+use super::ingest::unavailable;
+use crate::storage::StoreError;
 use tokio_postgres::Client;
 
 /// The advisory lock key held while migrating ("callhook" in ASCII).
@@ -147,6 +149,88 @@ ALTER TABLE calls ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE calls ALTER COLUMN doc TYPE BYTEA USING convert_to(doc, 'UTF8');
 ALTER TABLE calls ALTER COLUMN doc SET STORAGE EXTERNAL;
 "#,
+    // 7: rollup levels (`storage/rollup_levels.rs`, docs/rollups.md) replace
+    // the single `rollups` table, as SQLite's migration 7: each keyed by a
+    // UTC hour or day and only the dimensions its questions use, plus
+    // `shard`. The marker line below makes `migrate` fill them from the
+    // stored calls' documents in this step's transaction.
+    r#"
+DROP TABLE rollups;
+-- every grouping but task and hour
+CREATE TABLE rollup_days (
+    day                   TEXT COLLATE "C" NOT NULL,
+    vendor                TEXT COLLATE "C" NOT NULL,
+    source                TEXT COLLATE "C" NOT NULL,
+    direction             TEXT COLLATE "C" NOT NULL,
+    currency              TEXT COLLATE "C" NOT NULL,
+    outcome               TEXT COLLATE "C" NOT NULL,
+    shard                 SMALLINT NOT NULL,
+    calls BIGINT NOT NULL, answered BIGINT NOT NULL, awaiting_report BIGINT NOT NULL,
+    talk_seconds BIGINT NOT NULL, answered_talk_seconds BIGINT NOT NULL,
+    cost NUMERIC NOT NULL, qa_micros BIGINT NOT NULL, qa_count BIGINT NOT NULL,
+    talk_b0 BIGINT NOT NULL, talk_b1 BIGINT NOT NULL, talk_b2 BIGINT NOT NULL, talk_b3 BIGINT NOT NULL,
+    talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL, talk_b6 BIGINT NOT NULL,
+    PRIMARY KEY (day, vendor, source, direction, currency, outcome, shard)
+);
+-- answer rate by hour, partial days, days in other time zones
+CREATE TABLE rollup_hours (
+    hour                  TEXT COLLATE "C" NOT NULL,
+    vendor                TEXT COLLATE "C" NOT NULL,
+    source                TEXT COLLATE "C" NOT NULL,
+    direction             TEXT COLLATE "C" NOT NULL,
+    currency              TEXT COLLATE "C" NOT NULL,
+    shard                 SMALLINT NOT NULL,
+    calls BIGINT NOT NULL, answered BIGINT NOT NULL, awaiting_report BIGINT NOT NULL,
+    talk_seconds BIGINT NOT NULL, answered_talk_seconds BIGINT NOT NULL,
+    cost NUMERIC NOT NULL, qa_micros BIGINT NOT NULL, qa_count BIGINT NOT NULL,
+    talk_b0 BIGINT NOT NULL, talk_b1 BIGINT NOT NULL, talk_b2 BIGINT NOT NULL, talk_b3 BIGINT NOT NULL,
+    talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL, talk_b6 BIGINT NOT NULL,
+    PRIMARY KEY (hour, vendor, source, direction, currency, shard)
+);
+-- calls per intent label of a task
+CREATE TABLE rollup_task_intents (
+    day                   TEXT COLLATE "C" NOT NULL,
+    task_id               TEXT COLLATE "C" NOT NULL,
+    intent                TEXT COLLATE "C" NOT NULL,
+    shard                 SMALLINT NOT NULL,
+    calls BIGINT NOT NULL, answered BIGINT NOT NULL, awaiting_report BIGINT NOT NULL,
+    talk_seconds BIGINT NOT NULL, answered_talk_seconds BIGINT NOT NULL,
+    cost NUMERIC NOT NULL, qa_micros BIGINT NOT NULL, qa_count BIGINT NOT NULL,
+    talk_b0 BIGINT NOT NULL, talk_b1 BIGINT NOT NULL, talk_b2 BIGINT NOT NULL, talk_b3 BIGINT NOT NULL,
+    talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL, talk_b6 BIGINT NOT NULL,
+    PRIMARY KEY (task_id, day, intent, shard)
+);
+-- a task by day
+CREATE TABLE rollup_task_days (
+    day                   TEXT COLLATE "C" NOT NULL,
+    task_id               TEXT COLLATE "C" NOT NULL,
+    vendor                TEXT COLLATE "C" NOT NULL,
+    currency              TEXT COLLATE "C" NOT NULL,
+    outcome               TEXT COLLATE "C" NOT NULL,
+    shard                 SMALLINT NOT NULL,
+    calls BIGINT NOT NULL, answered BIGINT NOT NULL, awaiting_report BIGINT NOT NULL,
+    talk_seconds BIGINT NOT NULL, answered_talk_seconds BIGINT NOT NULL,
+    cost NUMERIC NOT NULL, qa_micros BIGINT NOT NULL, qa_count BIGINT NOT NULL,
+    talk_b0 BIGINT NOT NULL, talk_b1 BIGINT NOT NULL, talk_b2 BIGINT NOT NULL, talk_b3 BIGINT NOT NULL,
+    talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL, talk_b6 BIGINT NOT NULL,
+    PRIMARY KEY (task_id, day, vendor, currency, outcome, shard)
+);
+-- a task by hour
+CREATE TABLE rollup_task_hours (
+    hour                  TEXT COLLATE "C" NOT NULL,
+    task_id               TEXT COLLATE "C" NOT NULL,
+    vendor                TEXT COLLATE "C" NOT NULL,
+    currency              TEXT COLLATE "C" NOT NULL,
+    shard                 SMALLINT NOT NULL,
+    calls BIGINT NOT NULL, answered BIGINT NOT NULL, awaiting_report BIGINT NOT NULL,
+    talk_seconds BIGINT NOT NULL, answered_talk_seconds BIGINT NOT NULL,
+    cost NUMERIC NOT NULL, qa_micros BIGINT NOT NULL, qa_count BIGINT NOT NULL,
+    talk_b0 BIGINT NOT NULL, talk_b1 BIGINT NOT NULL, talk_b2 BIGINT NOT NULL, talk_b3 BIGINT NOT NULL,
+    talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL, talk_b6 BIGINT NOT NULL,
+    PRIMARY KEY (task_id, hour, vendor, currency, shard)
+);
+-- then: rebuild rollups
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step,
@@ -155,47 +239,54 @@ ALTER TABLE calls ALTER COLUMN doc SET STORAGE EXTERNAL;
 ///
 /// Errors: the PostgreSQL error of the failing step (nothing of it is
 /// applied).
-pub async fn migrate(client: &mut Client) -> Result<usize, tokio_postgres::Error> {
+pub async fn migrate(client: &mut Client) -> Result<usize, StoreError> {
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+        .await
+        .map_err(unavailable)?;
     let applied = apply_all(client).await;
     let unlocked = client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await;
     let applied = applied?;
-    unlocked?;
+    unlocked.map_err(unavailable)?;
     Ok(applied)
 }
 
-async fn apply_all(client: &mut Client) -> Result<usize, tokio_postgres::Error> {
+async fn apply_all(client: &mut Client) -> Result<usize, StoreError> {
     client
         .batch_execute("CREATE TABLE IF NOT EXISTS callhook_schema (version INTEGER NOT NULL)")
-        .await?;
+        .await
+        .map_err(unavailable)?;
     let current: i64 = client
         .query_one(
             "SELECT coalesce(max(version), 0)::BIGINT FROM callhook_schema",
             &[],
         )
-        .await?
+        .await
+        .map_err(unavailable)?
         .get(0);
     let mut applied = 0;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = client.transaction().await?;
-        tx.batch_execute(sql).await?;
+        let tx = client.transaction().await.map_err(unavailable)?;
+        tx.batch_execute(sql).await.map_err(unavailable)?;
+        if sql.contains(crate::storage::sqlite::schema::REBUILD_ROLLUPS) {
+            super::rollups::rebuild(&tx).await?;
+        }
         tx.execute(
             "INSERT INTO callhook_schema (version) VALUES ($1)",
             &[&(i as i32 + 1)],
         )
-        .await?;
-        tx.commit().await?;
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         applied += 1;
     }
     Ok(applied)
 }
 
-/// Fills the rollups from the stored calls (migration 3, and the end of
-/// `callhook copy`, which moves calls but not rollups).
+/// Filled the old single rollup table from the stored calls (migration 3;
+/// migration 7 replaces that table by the levels).
 pub const REBUILD_ROLLUPS: &str = r#"
 DELETE FROM rollups;
 INSERT INTO rollups

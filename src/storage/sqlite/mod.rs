@@ -307,22 +307,26 @@ impl Store for SqliteStore {
         self.read(move |c| reads::get_call(c, &id)).await
     }
 
-    async fn scan_stats(
+    async fn read_rollup(
         &self,
-        group_by: GroupBy,
-        filter: &CallFilter,
-    ) -> Result<Vec<StatsRow>, StoreError> {
-        let filter = filter.clone();
-        self.read(move |c| reads::stats(c, group_by, &filter)).await
-    }
-
-    async fn rollup(
-        &self,
+        level: &'static rollup::Level,
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
     ) -> Result<Vec<rollup::RollupRow>, StoreError> {
         let (dims, filter) = (dims.to_vec(), filter.clone());
-        self.read(move |c| rollups::read(c, &dims, &filter)).await
+        self.read(move |c| rollups::read(c, level, &dims, &filter))
+            .await
+    }
+
+    async fn scan_rollup_in(
+        &self,
+        dims: &[rollup::Dim],
+        filter: &CallFilter,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Vec<rollup::RollupRow>, StoreError> {
+        let (dims, filter, tz) = (dims.to_vec(), filter.clone(), tz.clone());
+        self.read(move |c| reads::scan_rollup(c, &dims, &filter, &tz))
+            .await
     }
 
     async fn list_receipts(

@@ -336,7 +336,7 @@ fn write_plan(
     for (call, receipt) in &plan.links {
         link.execute(params![call, receipt]).map_err(unavailable)?;
     }
-    rollups::apply(tx, plan.rollups)?;
+    rollups::apply(tx, &plan.rollups, false)?;
     match reread {
         None => {
             let mut mark = tx

@@ -159,22 +159,7 @@ fn delete_calls(
         counts.events += events.execute([id]).map_err(unavailable)? as u64;
         counts.calls += call.execute([id]).map_err(unavailable)? as u64;
     }
-    let keys = delta.keys();
-    rollups::apply(tx, delta)?;
-    let mut empty = prep(&purge::delete_empty_rollups('?', "CAST(cost AS REAL) = 0"))?;
-    for k in keys {
-        empty
-            .execute(params![
-                k.day,
-                k.vendor,
-                k.source,
-                k.direction,
-                k.outcome,
-                k.task_id,
-                k.currency
-            ])
-            .map_err(unavailable)?;
-    }
+    rollups::apply(tx, &delta, true)?;
     Ok(counts)
 }
 

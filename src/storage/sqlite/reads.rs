@@ -4,9 +4,10 @@ use super::rows::{self, from_ms, stored_call, unavailable, RECEIPT_COLUMNS};
 use crate::domain::Call;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::filter::{Conditions, Param};
+use crate::storage::rollup::{CallFolder, Dim, RollupRow};
 use crate::storage::{
-    CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
-    ReceiptFilter, ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
+    CallCursor, CallDetail, CallFilter, Page, PageRequest, Receipt, ReceiptFilter, ReceiptRef,
+    ReceiptStatus, ReceiptSummary, StoreError,
 };
 use rusqlite::types::Value as Sql;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
@@ -94,61 +95,27 @@ pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, Store
     Ok(Some(CallDetail { call, receipts }))
 }
 
-fn key_expr(g: GroupBy) -> &'static str {
-    match g {
-        GroupBy::Vendor => "vendor",
-        GroupBy::Source => "source",
-        GroupBy::Outcome => "outcome",
-        GroupBy::Day => "strftime('%Y-%m-%d', started_at / 1000, 'unixepoch')",
-        GroupBy::TaskId => "task_id",
-    }
-}
-
-pub fn stats(
+/// The calls matching `filter` folded into rollup rows keyed by `dims`
+/// (hours and days in `tz`): [`crate::storage::Store::scan_rollup_in`].
+/// Reads the matching documents through the filter's indexes.
+///
+/// Errors: [`StoreError::Unavailable`], [`StoreError::Corrupt`] for a
+/// document that does not decode.
+pub fn scan_rollup(
     conn: &Connection,
-    group_by: GroupBy,
+    dims: &[Dim],
     filter: &CallFilter,
-) -> Result<Vec<StatsRow>, StoreError> {
-    let key = key_expr(group_by);
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<RollupRow>, StoreError> {
     let (wh, params) = where_clause(&Conditions::of_calls(filter));
-    let sql = format!(
-        "SELECT {key} AS k, COUNT(*), SUM(outcome = 'answered'), COALESCE(SUM(talk_seconds), 0),
-            COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds END), 0), AVG(qa_score)
-         FROM calls {wh} GROUP BY k ORDER BY k"
-    );
+    let sql = format!("SELECT doc FROM calls {wh}");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut out: Vec<StatsRow> = stmt
-        .query_map(params_from_iter(params.iter()), |r| {
-            Ok(StatsRow::from_sums(
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .map_err(unavailable)?
-        .collect::<Result<_, _>>()
-        .map_err(unavailable)?;
-    // Money is summed exactly, in Rust: SQLite would sum decimal text as floats.
-    let mut costed = Conditions::of_calls(filter);
-    costed.push("cost_amount IS NOT NULL", []);
-    let (wh, params) = where_clause(&costed);
-    let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut sums = CostSums::default();
     let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut folder = CallFolder::new(dims, tz);
     while let Some(r) = rows.next().map_err(unavailable)? {
-        let amount: String = r.get(2).map_err(unavailable)?;
-        sums.add(
-            r.get(0).map_err(unavailable)?,
-            r.get(1).map_err(unavailable)?,
-            &amount,
-        )?;
+        folder.add(&stored_call(r.get(0).map_err(unavailable)?)?);
     }
-    sums.fill(&mut out);
-    Ok(out)
+    Ok(folder.finish())
 }
 
 pub fn list_receipts(

@@ -1,79 +1,158 @@
 //! Rollup rows in SQLite (`storage/rollup.rs`): the writer adds a push's
-//! [`RollupDelta`] in its transaction; reads sum them by dimension.
+//! [`RollupDelta`] to every level in its transaction; reads sum a level's
+//! rows by dimension.
 
-use super::rows::unavailable;
-use crate::storage::rollup::{Dim, RollupDelta, RollupFilter, RollupRow, Sums, TALK_BUCKETS};
+use super::rows::{stored_call, unavailable};
+use crate::storage::doc_codec::StoredDoc;
+use crate::storage::rollup::levels::SUM_COLUMNS;
+use crate::storage::rollup::{
+    Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS, TALK_BUCKETS,
+};
 use crate::storage::StoreError;
-use rusqlite::{params, params_from_iter, Connection, Row};
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, Row};
 use rust_decimal::Decimal;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// The summed columns, in the order of [`sums`] (`dec_sum` for money).
-const SUMMED: &str = "SUM(calls), SUM(answered), SUM(talk_seconds), SUM(answered_talk_seconds),
-    dec_sum(cost), SUM(qa_micros), SUM(qa_count), SUM(talk_b0), SUM(talk_b1), SUM(talk_b2),
-    SUM(talk_b3), SUM(talk_b4), SUM(talk_b5), SUM(talk_b6)";
+static SUMMED: LazyLock<String> = LazyLock::new(|| {
+    SUM_COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "cost" => "dec_sum(cost)".to_owned(),
+            c => format!("SUM({c})"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+});
 
-/// Adds `delta` to the rollups inside the current transaction.
+/// Each level's upsert adding a row of sums to its key.
+static UPSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    LEVELS
+        .iter()
+        .map(|l| {
+            let key = l.key_columns();
+            let n = key.len() + SUM_COLUMNS.len();
+            let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+            let set: Vec<String> = SUM_COLUMNS
+                .iter()
+                .map(|c| match *c {
+                    "cost" => "cost = dec_add(cost, excluded.cost)".to_owned(),
+                    c => format!("{c} = {c} + excluded.{c}"),
+                })
+                .collect();
+            format!(
+                "INSERT INTO {} ({}, {}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+                l.table,
+                key.join(", "),
+                SUM_COLUMNS.join(", "),
+                marks.join(", "),
+                key.join(", "),
+                set.join(", ")
+            )
+        })
+        .collect()
+});
+
+/// Each level's delete of a key's row of zeros.
+static PRUNES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    LEVELS
+        .iter()
+        .map(|l| l.prune_sql('?', "CAST(cost AS REAL) = 0"))
+        .collect()
+});
+
+/// The parameters of one row: its key, then its sums.
+fn row_params(key: Vec<String>, s: &Sums) -> Vec<Value> {
+    let mut p: Vec<Value> = key.into_iter().map(Value::Text).collect();
+    p.extend(
+        [s.calls, s.answered, s.awaiting_report]
+            .into_iter()
+            .chain([s.talk_seconds, s.answered_talk_seconds])
+            .map(Value::Integer),
+    );
+    p.push(Value::Text(s.cost.to_string()));
+    p.extend(
+        [s.qa_micros, s.qa_count]
+            .into_iter()
+            .chain(s.talk_buckets)
+            .map(Value::Integer),
+    );
+    p
+}
+
+/// Adds `delta` to every level inside the current transaction; with
+/// `prune`, then deletes the rows it left at zero (retention and deletes;
+/// a push leaves them, they change no sum).
 ///
 /// Errors: [`StoreError::Unavailable`] when a row cannot be written.
-pub fn apply(tx: &Connection, delta: RollupDelta) -> Result<(), StoreError> {
-    let mut stmt = tx
-        .prepare_cached(
-            "INSERT INTO rollups VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-             ON CONFLICT (day, vendor, source, direction, outcome, task_id, currency) DO UPDATE SET
-                calls = calls + excluded.calls, answered = answered + excluded.answered,
-                talk_seconds = talk_seconds + excluded.talk_seconds,
-                answered_talk_seconds = answered_talk_seconds + excluded.answered_talk_seconds,
-                cost = dec_add(cost, excluded.cost), qa_micros = qa_micros + excluded.qa_micros,
-                qa_count = qa_count + excluded.qa_count,
-                talk_b0 = talk_b0 + excluded.talk_b0, talk_b1 = talk_b1 + excluded.talk_b1,
-                talk_b2 = talk_b2 + excluded.talk_b2, talk_b3 = talk_b3 + excluded.talk_b3,
-                talk_b4 = talk_b4 + excluded.talk_b4, talk_b5 = talk_b5 + excluded.talk_b5,
-                talk_b6 = talk_b6 + excluded.talk_b6",
-        )
-        .map_err(unavailable)?;
-    for (k, s) in delta.into_rows() {
-        let b = s.talk_buckets;
-        stmt.execute(params![
-            k.day,
-            k.vendor,
-            k.source,
-            k.direction,
-            k.outcome,
-            k.task_id,
-            k.currency,
-            s.calls,
-            s.answered,
-            s.talk_seconds,
-            s.answered_talk_seconds,
-            s.cost.to_string(),
-            s.qa_micros,
-            s.qa_count,
-            b[0],
-            b[1],
-            b[2],
-            b[3],
-            b[4],
-            b[5],
-            b[6],
-        ])
-        .map_err(unavailable)?;
+pub fn apply(tx: &Connection, delta: &RollupDelta, prune: bool) -> Result<(), StoreError> {
+    if delta.is_empty() {
+        return Ok(());
+    }
+    for (i, level) in LEVELS.iter().enumerate() {
+        let rows = delta.level_rows(level);
+        if rows.is_empty() {
+            continue;
+        }
+        let mut stmt = tx.prepare_cached(&UPSERTS[i]).map_err(unavailable)?;
+        for (key, s) in &rows {
+            stmt.execute(params_from_iter(row_params(key.clone(), s)))
+                .map_err(unavailable)?;
+        }
+        if prune {
+            let mut empty = tx.prepare_cached(&PRUNES[i]).map_err(unavailable)?;
+            for (key, s) in rows {
+                if s.calls < 0 {
+                    empty.execute(params_from_iter(key)).map_err(unavailable)?;
+                }
+            }
+        }
     }
     Ok(())
 }
 
-/// The rollups matching `filter`, summed per distinct value of `dims`
+/// Empties every level and fills it again from the stored calls (the
+/// migration that made the levels), in `started_at` order, a few thousand
+/// calls per write. Returns how many calls were read.
+///
+/// Errors: [`StoreError::Unavailable`], [`StoreError::Corrupt`] for a
+/// document that does not decode.
+pub fn rebuild(tx: &Connection) -> Result<u64, StoreError> {
+    for level in &LEVELS {
+        tx.execute(&format!("DELETE FROM {}", level.table), [])
+            .map_err(unavailable)?;
+    }
+    let mut stmt = tx
+        .prepare("SELECT doc FROM calls ORDER BY started_at")
+        .map_err(unavailable)?;
+    let mut rows = stmt.query([]).map_err(unavailable)?;
+    let (mut delta, mut n) = (RollupDelta::default(), 0u64);
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        let doc: StoredDoc = r.get(0).map_err(unavailable)?;
+        delta.add(Sums::of(&stored_call(doc)?));
+        n += 1;
+        if delta.len() >= 20_000 {
+            apply(tx, &std::mem::take(&mut delta), false)?;
+        }
+    }
+    apply(tx, &delta, false)?;
+    Ok(n)
+}
+
+/// Rows of `level` matching `filter`, summed per distinct value of `dims`
 /// (groups without calls left out).
 ///
 /// Errors: [`StoreError::Unavailable`] when the query fails,
 /// [`StoreError::Corrupt`] for a stored amount that is not a decimal.
 pub fn read(
     conn: &Connection,
+    level: &Level,
     dims: &[Dim],
     filter: &RollupFilter,
 ) -> Result<Vec<RollupRow>, StoreError> {
-    let (sql, params) = filter.query(dims, SUMMED, |_| "?".into());
+    let (sql, params) = level.query(dims, filter, &SUMMED, |_| "?".into());
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
     let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
     let mut out = Vec::new();
@@ -90,23 +169,24 @@ pub fn read(
     Ok(out)
 }
 
-/// The sums of a row whose summed columns start at `at`.
+/// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
 fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
     let int = |i: usize| r.get::<_, i64>(at + i).map_err(unavailable);
-    let cost: String = r.get(at + 4).map_err(unavailable)?;
+    let cost: String = r.get(at + 5).map_err(unavailable)?;
     let mut talk_buckets = [0; TALK_BUCKETS];
     for (i, b) in talk_buckets.iter_mut().enumerate() {
-        *b = int(7 + i)?;
+        *b = int(8 + i)?;
     }
     Ok(Sums {
         calls: int(0)?,
         answered: int(1)?,
-        talk_seconds: int(2)?,
-        answered_talk_seconds: int(3)?,
+        awaiting_report: int(2)?,
+        talk_seconds: int(3)?,
+        answered_talk_seconds: int(4)?,
         cost: Decimal::from_str(&cost)
             .map_err(|e| StoreError::Corrupt(format!("rollup cost {cost}: {e}")))?,
-        qa_micros: int(5)?,
-        qa_count: int(6)?,
+        qa_micros: int(6)?,
+        qa_count: int(7)?,
         talk_buckets,
     })
 }

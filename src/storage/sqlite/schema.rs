@@ -155,6 +155,84 @@ ALTER TABLE receipts ADD COLUMN body_bytes INTEGER;
 ALTER TABLE calls ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX receipts_pending ON receipts(status) WHERE status = 'pending';
 "#,
+    // 7: rollup levels (`storage/rollup_levels.rs`, docs/rollups.md)
+    // replace the single `rollups` table: each keyed by a UTC hour or day
+    // and only the dimensions its questions use, all with the same sums
+    // (`awaiting_report` new). Money is decimal text summed by `dec_sum`.
+    // The marker line below makes `migrate` fill them from the stored
+    // calls' documents in this step's transaction.
+    r#"
+DROP TABLE rollups;
+-- every grouping but task and hour
+CREATE TABLE rollup_days (
+    day                   TEXT NOT NULL,
+    vendor                TEXT NOT NULL,
+    source                TEXT NOT NULL,
+    direction             TEXT NOT NULL,
+    currency              TEXT NOT NULL,
+    outcome               TEXT NOT NULL,
+    calls INTEGER NOT NULL, answered INTEGER NOT NULL, awaiting_report INTEGER NOT NULL,
+    talk_seconds INTEGER NOT NULL, answered_talk_seconds INTEGER NOT NULL,
+    cost TEXT NOT NULL, qa_micros INTEGER NOT NULL, qa_count INTEGER NOT NULL,
+    talk_b0 INTEGER NOT NULL, talk_b1 INTEGER NOT NULL, talk_b2 INTEGER NOT NULL, talk_b3 INTEGER NOT NULL,
+    talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL, talk_b6 INTEGER NOT NULL,
+    PRIMARY KEY (day, vendor, source, direction, currency, outcome)
+) WITHOUT ROWID;
+-- answer rate by hour, partial days, days in other time zones
+CREATE TABLE rollup_hours (
+    hour                  TEXT NOT NULL,
+    vendor                TEXT NOT NULL,
+    source                TEXT NOT NULL,
+    direction             TEXT NOT NULL,
+    currency              TEXT NOT NULL,
+    calls INTEGER NOT NULL, answered INTEGER NOT NULL, awaiting_report INTEGER NOT NULL,
+    talk_seconds INTEGER NOT NULL, answered_talk_seconds INTEGER NOT NULL,
+    cost TEXT NOT NULL, qa_micros INTEGER NOT NULL, qa_count INTEGER NOT NULL,
+    talk_b0 INTEGER NOT NULL, talk_b1 INTEGER NOT NULL, talk_b2 INTEGER NOT NULL, talk_b3 INTEGER NOT NULL,
+    talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL, talk_b6 INTEGER NOT NULL,
+    PRIMARY KEY (hour, vendor, source, direction, currency)
+) WITHOUT ROWID;
+-- calls per intent label of a task
+CREATE TABLE rollup_task_intents (
+    day                   TEXT NOT NULL,
+    task_id               TEXT NOT NULL,
+    intent                TEXT NOT NULL,
+    calls INTEGER NOT NULL, answered INTEGER NOT NULL, awaiting_report INTEGER NOT NULL,
+    talk_seconds INTEGER NOT NULL, answered_talk_seconds INTEGER NOT NULL,
+    cost TEXT NOT NULL, qa_micros INTEGER NOT NULL, qa_count INTEGER NOT NULL,
+    talk_b0 INTEGER NOT NULL, talk_b1 INTEGER NOT NULL, talk_b2 INTEGER NOT NULL, talk_b3 INTEGER NOT NULL,
+    talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL, talk_b6 INTEGER NOT NULL,
+    PRIMARY KEY (task_id, day, intent)
+) WITHOUT ROWID;
+-- a task by day
+CREATE TABLE rollup_task_days (
+    day                   TEXT NOT NULL,
+    task_id               TEXT NOT NULL,
+    vendor                TEXT NOT NULL,
+    currency              TEXT NOT NULL,
+    outcome               TEXT NOT NULL,
+    calls INTEGER NOT NULL, answered INTEGER NOT NULL, awaiting_report INTEGER NOT NULL,
+    talk_seconds INTEGER NOT NULL, answered_talk_seconds INTEGER NOT NULL,
+    cost TEXT NOT NULL, qa_micros INTEGER NOT NULL, qa_count INTEGER NOT NULL,
+    talk_b0 INTEGER NOT NULL, talk_b1 INTEGER NOT NULL, talk_b2 INTEGER NOT NULL, talk_b3 INTEGER NOT NULL,
+    talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL, talk_b6 INTEGER NOT NULL,
+    PRIMARY KEY (task_id, day, vendor, currency, outcome)
+) WITHOUT ROWID;
+-- a task by hour
+CREATE TABLE rollup_task_hours (
+    hour                  TEXT NOT NULL,
+    task_id               TEXT NOT NULL,
+    vendor                TEXT NOT NULL,
+    currency              TEXT NOT NULL,
+    calls INTEGER NOT NULL, answered INTEGER NOT NULL, awaiting_report INTEGER NOT NULL,
+    talk_seconds INTEGER NOT NULL, answered_talk_seconds INTEGER NOT NULL,
+    cost TEXT NOT NULL, qa_micros INTEGER NOT NULL, qa_count INTEGER NOT NULL,
+    talk_b0 INTEGER NOT NULL, talk_b1 INTEGER NOT NULL, talk_b2 INTEGER NOT NULL, talk_b3 INTEGER NOT NULL,
+    talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL, talk_b6 INTEGER NOT NULL,
+    PRIMARY KEY (task_id, hour, vendor, currency)
+) WITHOUT ROWID;
+-- then: rebuild rollups
+"#,
 ];
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
@@ -164,6 +242,10 @@ CREATE INDEX IF NOT EXISTS events_by_created ON events(created_at);
 CREATE INDEX IF NOT EXISTS events_by_call ON events(call_id);
 CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries(event_seq);
 "#;
+
+/// The line of a migration after which [`migrate`] fills the rollup
+/// levels from the stored calls, in the same transaction.
+pub const REBUILD_ROLLUPS: &str = "-- then: rebuild rollups";
 
 /// Brings the database to the newest version, one transaction per step;
 /// returns how many steps were applied.
@@ -175,6 +257,10 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if sql.contains(REBUILD_ROLLUPS) {
+            super::rollups::rebuild(&tx)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
         applied += 1;

@@ -1,0 +1,122 @@
+use super::*;
+
+fn at(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn filter(since: Option<&str>, until: Option<&str>) -> RollupFilter {
+    RollupFilter {
+        since: since.map(at),
+        until: until.map(at),
+        ..Default::default()
+    }
+}
+
+fn table(p: &Plan) -> Option<&'static str> {
+    p.level.map(|l| l.table)
+}
+
+#[test]
+fn whole_days_read_the_smallest_level_keeping_the_dims() {
+    let f = filter(Some("2025-06-01T00:00:00Z"), Some("2025-06-03T00:00:00Z"));
+    let p = plan(&[Dim::Vendor, Dim::Currency], &f);
+    assert_eq!(table(&p), Some("rollup_days"));
+    assert!(p.scans.is_empty());
+    let p = plan(&[Dim::Hour, Dim::Currency], &f);
+    assert_eq!(table(&p), Some("rollup_hours"));
+    let p = plan(&[Dim::Day, Dim::Intent], &f);
+    assert_eq!(table(&p), Some("rollup_task_intents"));
+    let p = plan(&[Dim::TaskId, Dim::Outcome, Dim::Currency], &f);
+    assert_eq!(table(&p), Some("rollup_task_days"));
+    let task = RollupFilter {
+        task_id: Some("T1".into()),
+        ..f.clone()
+    };
+    assert_eq!(
+        table(&plan(&[Dim::Hour, Dim::Vendor, Dim::Currency], &task)),
+        Some("rollup_task_hours")
+    );
+}
+
+#[test]
+fn filtered_columns_count_as_needed_dims() {
+    let f = RollupFilter {
+        outcome: Some("answered".into()),
+        ..Default::default()
+    };
+    // The hourly level has no outcome: hours by outcome scan.
+    let p = plan(&[Dim::Hour], &f);
+    assert_eq!(p.level, None);
+    assert_eq!(p.scans, vec![(None, None)]);
+    assert_eq!(table(&plan(&[Dim::Day], &f)), Some("rollup_days"));
+}
+
+#[test]
+fn whole_hours_read_an_hourly_level_and_partial_hours_scan() {
+    let f = filter(Some("2025-06-01T05:00:00Z"), Some("2025-06-02T07:30:00Z"));
+    let p = plan(&[Dim::Vendor], &f);
+    assert_eq!(table(&p), Some("rollup_hours"));
+    assert_eq!(p.filter.since, Some(at("2025-06-01T05:00:00Z")));
+    assert_eq!(p.filter.until, Some(at("2025-06-02T07:00:00Z")));
+    assert_eq!(
+        p.scans,
+        vec![(
+            Some(at("2025-06-02T07:00:00Z")),
+            Some(at("2025-06-02T07:30:00Z"))
+        )]
+    );
+}
+
+#[test]
+fn without_an_hourly_level_partial_days_scan() {
+    let f = RollupFilter {
+        outcome: Some("answered".into()),
+        ..filter(Some("2025-06-01T05:00:00Z"), Some("2025-06-03T00:00:00Z"))
+    };
+    let p = plan(&[Dim::Vendor], &f);
+    assert_eq!(table(&p), Some("rollup_days"));
+    assert_eq!(p.filter.since, Some(at("2025-06-02T00:00:00Z")));
+    assert_eq!(
+        p.scans,
+        vec![(
+            Some(at("2025-06-01T05:00:00Z")),
+            Some(at("2025-06-02T00:00:00Z"))
+        )]
+    );
+}
+
+#[test]
+fn a_range_inside_one_hour_scans_it_all() {
+    let f = filter(Some("2025-06-01T05:10:00Z"), Some("2025-06-01T05:50:00Z"));
+    let p = plan(&[Dim::Vendor], &f);
+    assert_eq!(p.level, None);
+    assert_eq!(p.scans, vec![(f.since, f.until)]);
+}
+
+#[test]
+fn relabelling_hours_needs_whole_hour_offsets() {
+    let row = |h: &str| RollupRow {
+        key: vec![h.into(), "".into()],
+        sums: crate::storage::rollup::Sums {
+            calls: 1,
+            ..Default::default()
+        },
+    };
+    let rows = vec![
+        row("2025-06-01T15"),
+        row("2025-06-01T16"),
+        row("2025-06-01T03"),
+    ];
+    let sh = TimeZone::get("Asia/Shanghai").unwrap();
+    let days = relabel(rows.clone(), GroupBy::Day, &sh).unwrap();
+    let keys: Vec<_> = days
+        .iter()
+        .map(|r| (r.key[0].as_str(), r.sums.calls))
+        .collect();
+    assert_eq!(keys, [("2025-06-01", 2), ("2025-06-02", 1)]);
+    let hours = relabel(rows.clone(), GroupBy::Hour, &sh).unwrap();
+    let keys: Vec<_> = hours.iter().map(|r| r.key[0].as_str()).collect();
+    assert_eq!(keys, ["00", "11", "23"]);
+    let kolkata = TimeZone::get("Asia/Kolkata").unwrap();
+    assert_eq!(relabel(rows, GroupBy::Day, &kolkata), None);
+}
