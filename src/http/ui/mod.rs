@@ -9,6 +9,7 @@ mod call;
 mod calls;
 mod charts;
 mod deliveries;
+mod durations;
 mod error;
 mod export;
 mod filters;
@@ -16,8 +17,10 @@ mod format;
 mod login;
 mod overview;
 mod receipts;
+mod recording_expiry;
 mod session;
 mod templates;
+mod vendor_rows;
 
 use super::AppState;
 use askama::Template;
@@ -30,9 +33,12 @@ pub use error::UiError;
 use templates::Chrome;
 
 /// Content Security Policy of every page: scripts and styles only from
-/// this site (no inline script, so even a missed escape could not run).
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-    script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// this site (no inline script, so even a missed escape could not run);
+/// audio and video may come from any `http(s)` origin, so the call page's
+/// player can stream a vendor's recording (`media-src` only).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' https: http:; \
+    style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; \
+    frame-ancestors 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
