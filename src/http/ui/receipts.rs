@@ -107,7 +107,7 @@ pub async fn list(
                 ReceiptStatus::parse(s).map_err(|e| UiError::BadRequest(format!("status: {e}")))?,
             ),
         },
-        source: None,
+        ..Default::default()
     };
     let page = PageRequest {
         limit: PAGE_SIZE,

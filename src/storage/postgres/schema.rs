@@ -147,6 +147,10 @@ ALTER TABLE calls ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE calls ALTER COLUMN doc TYPE BYTEA USING convert_to(doc, 'UTF8');
 ALTER TABLE calls ALTER COLUMN doc SET STORAGE EXTERNAL;
 "#,
+    // (pages) The deliveries page's health table, as on SQLite: two
+    // partial indexes (`storage/page_reads.rs`), built from the rows
+    // already stored.
+    crate::storage::page_reads::ACTIVITY_INDEXES,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

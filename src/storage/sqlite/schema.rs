@@ -155,6 +155,11 @@ ALTER TABLE receipts ADD COLUMN body_bytes INTEGER;
 ALTER TABLE calls ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX receipts_pending ON receipts(status) WHERE status = 'pending';
 "#,
+    // (pages) The deliveries page's health table: each target's newest
+    // delivered time and newest failed attempt, read from the end of two
+    // partial indexes (`storage/page_reads.rs`); built from the rows
+    // already stored.
+    crate::storage::page_reads::ACTIVITY_INDEXES,
 ];
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
