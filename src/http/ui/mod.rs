@@ -1,7 +1,8 @@
 //! The web dashboard (README, Interfaces: Web dashboard): server-rendered
 //! pages, templates and assets compiled into the binary (no build step):
-//! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`,
-//! `/receipts/{id}` (with replay), `/deliveries` (with retry), `/login`.
+//! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`
+//! (with bulk replay), `/receipts/{id}` (with replay), `/deliveries` (with
+//! retry), `/login`.
 //! Guarded by a login when `api_token` is set (`session.rs`); every form
 //! post is CSRF-checked. See `docs/dashboard.md`.
 
@@ -16,7 +17,9 @@ mod filters;
 mod format;
 mod login;
 mod overview;
+mod receipt_form;
 mod receipts;
+mod receipts_bulk;
 mod recording_expiry;
 mod session;
 mod templates;
@@ -47,6 +50,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/calls/export", get(export::download))
         .route("/calls/{id}", get(call::page))
         .route("/receipts", get(receipts::list))
+        .route("/receipts/replay", post(receipts_bulk::replay_all))
         .route("/receipts/{id}", get(receipts::show))
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
