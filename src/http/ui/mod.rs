@@ -2,7 +2,8 @@
 //! pages, templates and assets compiled into the binary (no build step):
 //! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`
 //! (with bulk replay), `/receipts/{id}` (with replay), `/deliveries` (with
-//! retry), `/login`.
+//! retry, and each subscriber's health with disable/enable and retry of its
+//! dead letters), `/login`.
 //! Guarded by a login when `api_token` is set (`session.rs`); every form
 //! post is CSRF-checked. See `docs/dashboard.md`.
 
@@ -10,6 +11,7 @@ mod call;
 mod calls;
 mod charts;
 mod deliveries;
+mod delivery_health;
 mod durations;
 mod error;
 mod export;
@@ -55,6 +57,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route(
+            "/deliveries/targets/{name}/disable",
+            post(delivery_health::disable),
+        )
+        .route(
+            "/deliveries/targets/{name}/enable",
+            post(delivery_health::enable),
+        )
+        .route(
+            "/deliveries/targets/{name}/retry-dead",
+            post(delivery_health::retry_dead),
+        )
         .route_layer(middleware::from_fn_with_state(state, login::require_login))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
