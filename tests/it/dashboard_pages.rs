@@ -251,6 +251,19 @@ async fn bulk_replay_refuses_more_than_its_limit() {
         }
     }
     let mut v = Visitor::new(&app);
+    // More than a page: *Next page* keeps the filters.
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let first = v
+        .get(&format!(
+            "/receipts?source=aliyun-call-report&from={today}&to={today}"
+        ))
+        .await
+        .text;
+    assert_eq!(rows(&first, "receipts-table").len(), 50);
+    let next = format!(
+        "href=\"/receipts?status=rejected&#38;source=aliyun-call-report&#38;from={today}&#38;to={today}&amp;cursor="
+    );
+    assert!(first.contains(&next), "{first}");
     let p = v.get("/receipts").await.text;
     assert!(
         p.contains("1001 receipts match: bulk replay takes at most 1000"),

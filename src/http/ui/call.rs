@@ -233,6 +233,12 @@ pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
         .join(" · ")
     });
     let recording = c.recording_url.as_deref();
+    let link = recording.and_then(safe_link);
+    // Only a link that is offered gets an expiry note.
+    let recording_note = link
+        .as_deref()
+        .and_then(recording_expiry::url_expiry)
+        .map(|at| recording_expiry::note(at, now));
     CallView {
         id: c.id.clone(),
         vendor_call_id: c.vendor_call_id.clone(),
@@ -256,11 +262,9 @@ pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
         hangup_by: c.hangup_by.as_str(),
         tags: c.tags.clone(),
         region,
-        recording_link: recording.and_then(safe_link),
+        recording_link: link,
         recording_text: format::text(recording),
-        recording_note: recording
-            .and_then(recording_expiry::url_expiry)
-            .map(|at| recording_expiry::note(at, now)),
+        recording_note,
         vendor_rows: vendor_rows::rows(c.vendor, &c.vendor_fields),
         timeline: timeline(c),
         turns: c
