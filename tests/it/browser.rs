@@ -437,7 +437,13 @@ async fn an_operator_plays_replays_in_bulk_and_disables_on_a_phone_too() {
             .js("return [document.documentElement.scrollWidth, window.innerWidth]")
             .await;
         let (w, inner) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
-        assert!(w <= inner, "{path}: {w} px wide in a {inner} px window");
+        if w > inner {
+            b.shot(name).await;
+            let wide = b
+                .js("return Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+                .await;
+            panic!("{path}: {w} px wide in a {inner} px window: {wide}");
+        }
         b.shot(name).await;
     }
     b.close().await;

@@ -23,8 +23,11 @@ pub struct HealthRow {
     /// The name as a path segment (percent-encoded).
     pub path: String,
     pub enabled: bool,
-    /// "disabled 2026-03-26 15:22:00: reason", or `enabled`.
-    pub state: String,
+    /// `enabled` or `disabled`.
+    pub state: &'static str,
+    /// When and why it was disabled ("2026-03-26 15:22:00 · reason"); empty
+    /// when enabled.
+    pub state_detail: String,
     pub pending: u64,
     pub delivered: u64,
     pub dead: u64,
@@ -50,15 +53,16 @@ impl HealthRow {
                 parts.join(" · ")
             },
         );
-        let state = match (s.disabled_at, &s.disabled_reason) {
-            (Some(at), Some(why)) => format!("disabled {}: {why}", format::time(at)),
-            (Some(at), None) => format!("disabled {}", format::time(at)),
-            (None, _) => "enabled".to_owned(),
+        let (state, state_detail) = match (s.disabled_at, &s.disabled_reason) {
+            (Some(at), Some(why)) => ("disabled", format!("{} · {why}", format::time(at))),
+            (Some(at), None) => ("disabled", format::time(at)),
+            (None, _) => ("enabled", String::new()),
         };
         HealthRow {
             path: form_urlencoded::byte_serialize(s.name.as_bytes()).collect(),
             enabled: s.disabled_at.is_none(),
             state,
+            state_detail,
             pending: s.pending,
             delivered: s.delivered,
             dead: s.dead,
