@@ -60,3 +60,55 @@ pub fn target_activity(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::schema;
+    use super::*;
+
+    /// A database made before the activity indexes: the migration adds
+    /// them over the rows already there, and the reads use them.
+    #[test]
+    fn an_older_database_gets_the_indexes_and_reads_its_history() {
+        let mut c = Connection::open_in_memory().unwrap();
+        schema::configure(&c).unwrap();
+        schema::migrate(&mut c).unwrap();
+        // Back to the version before this migration, as an older build left it.
+        c.execute_batch("DROP INDEX deliveries_last_delivered; DROP INDEX deliveries_last_failed;")
+            .unwrap();
+        c.pragma_update(None, "user_version", (schema::latest() - 1) as i64)
+            .unwrap();
+        c.execute_batch(
+            "INSERT INTO deliveries (id, target, event_seq, call_id, status, attempts, created_at,
+                 last_attempt_at, last_response_status, last_error, delivered_at) VALUES
+             ('dlv_1', 'crm', 1, 'c1', 'delivered', 1, 1000, 2000, 200, NULL, 2000),
+             ('dlv_2', 'crm', 2, 'c2', 'dead', 3, 1000, 5000, 503, 'HTTP 503', NULL),
+             ('dlv_3', 'crm', 3, 'c3', 'pending', 1, 1000, 4000, NULL, 'refused', NULL),
+             ('dlv_4', 'erp', 4, 'c1', 'delivered', 1, 1000, 3000, 204, NULL, 3000);",
+        )
+        .unwrap();
+        assert_eq!(schema::migrate(&mut c).unwrap(), 1);
+        for (sql, index) in [
+            (LAST_FAILED_SQL, "deliveries_last_failed"),
+            (LAST_DELIVERED_SQL, "deliveries_last_delivered"),
+        ] {
+            let plan: String = c
+                .query_row(&format!("EXPLAIN QUERY PLAN {sql}"), ["crm"], |r| r.get(3))
+                .unwrap();
+            assert!(plan.contains(index), "{sql}: {plan}");
+        }
+        let got = target_activity(&c, &["crm".into(), "erp".into(), "none".into()]).unwrap();
+        assert_eq!(got[0].last_delivered_at.unwrap().as_millisecond(), 2000);
+        let f = got[0].last_failure.as_ref().unwrap();
+        assert_eq!(
+            (f.at.as_millisecond(), f.response_status),
+            (5000, Some(503))
+        );
+        assert_eq!(got[1].last_delivered_at.unwrap().as_millisecond(), 3000);
+        assert!(got[1].last_failure.is_none());
+        assert_eq!(
+            (got[2].last_delivered_at, got[2].last_failure.clone()),
+            (None, None)
+        );
+    }
+}
