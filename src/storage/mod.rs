@@ -10,6 +10,7 @@ pub mod filter;
 mod filter_text;
 mod outbox;
 pub mod outbox_sql;
+pub mod page_reads;
 pub mod postgres;
 pub mod projection;
 pub mod purge;
@@ -28,6 +29,7 @@ pub use codec::{pack_body, unpack_body, BodyCodec, PackedBody};
 pub use cursor::{CallCursor, CursorError};
 pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
+pub use page_reads::{FailedAttempt, ReceiptCounts, TargetActivity};
 pub use purge::{PurgeBatch, PurgeCounts};
 #[cfg(test)]
 pub(crate) use test_batch::test_batch;
@@ -190,6 +192,10 @@ pub trait Store: Send + Sync {
     /// One receipt with its raw body; `None` if unknown.
     async fn get_receipt(&self, id: &str) -> Result<Option<Receipt>, StoreError>;
 
+    /// How many receipts match `filter` (its `status` ignored), per status,
+    /// in one grouped query: the receipts page's tab counts.
+    async fn count_receipts(&self, filter: &ReceiptFilter) -> Result<ReceiptCounts, StoreError>;
+
     /// Ids of the receipts with `status` (all statuses when `None`), oldest first.
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError>;
 
@@ -251,6 +257,11 @@ pub trait Store: Send + Sync {
 
     /// The state of each target named in `names`, in that order.
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError>;
+
+    /// Each target named in `names`, in that order, with its newest
+    /// delivered time and newest failed attempt (the deliveries page's
+    /// health table; each read is the end of a partial index).
+    async fn target_activity(&self, names: &[String]) -> Result<Vec<TargetActivity>, StoreError>;
 
     /// The number of pending deliveries (due, waiting or in flight) of each
     /// target that has any, in no particular order: the outbox backlog

@@ -303,11 +303,14 @@ pub struct CallDetail {
     pub receipts: Vec<ReceiptRef>,
 }
 
-/// Filters of the receipt list.
+/// Filters of the receipt list; `since` inclusive and `until` exclusive,
+/// on `received_at`.
 #[derive(Debug, Clone, Default)]
 pub struct ReceiptFilter {
     pub status: Option<ReceiptStatus>,
     pub source: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
 }
 
 /// A receipt without its body.

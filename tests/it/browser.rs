@@ -340,3 +340,111 @@ async fn the_deliveries_page_lists_and_retries() {
     assert!(flash.text().await.unwrap().contains("due now"));
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_plays_replays_in_bulk_and_disables_on_a_phone_too() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let crm = "allow_private_subscribers = true\n\n[[subscribers]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n";
+    let app = spawn_app_with(&format!("{crm}\n{WRONG_KIND}")).await;
+    for i in 0..2 {
+        let report = body(
+            &json!({"callId": format!("BULK-{i}"), "resultStatus": "ANSWERED",
+            "startTime": 1748743200, "endTime": 1748743272, "chatDuration": 62}),
+        );
+        let (status, _) = app.push("shop", report).await;
+        assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    }
+    let app = app
+        .stop()
+        .await
+        .restart(&format!("{crm}\n{RIGHT_KIND}"))
+        .await;
+    let recorded = body(&json!({"callId": "PLAY-1", "resultStatus": "ANSWERED",
+        "startTime": 1748743200, "endTime": 1748743272, "chatDuration": 62,
+        "fullAudioUrl": "https://voice-record.example.com/r/PLAY-1.mp3",
+        "customerConcern": ["interest rate"]}));
+    app.push_ok("shop", recorded).await;
+    let call = format!("/calls/{}", app.call_id("itnio", "PLAY-1").await);
+
+    b.goto(&app.url(&call)).await;
+    let audio = b
+        .js("const a = document.querySelector('#recording audio'); return a ? [a.preload, a.src, a.controls] : null")
+        .await;
+    assert_eq!(
+        audio,
+        json!([
+            "none",
+            "https://voice-record.example.com/r/PLAY-1.mp3",
+            true
+        ])
+    );
+    b.shot("call-recording").await;
+
+    b.goto(&app.url("/receipts?source=shop")).await;
+    b.client
+        .find(Locator::Css("#bulk-replay button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let flash = b
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".flash"))
+        .await
+        .unwrap();
+    assert_eq!(
+        flash.text().await.unwrap(),
+        "Replayed 2 receipts: now 2 accepted."
+    );
+    b.shot("receipts-bulk-replayed").await;
+
+    b.goto(&app.url("/deliveries")).await;
+    let health = "return document.querySelectorAll('#subscriber-health tbody tr').length";
+    assert_eq!(b.js(health).await, 1);
+    b.client
+        .find(Locator::Css("#subscriber-health button.disable"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#subscriber-health button.enable"))
+        .await
+        .unwrap();
+    let state = b
+        .js("return document.querySelector('#subscriber-health .t-disabled').textContent")
+        .await;
+    assert!(state.as_str().unwrap().starts_with("disabled"), "{state}");
+    b.shot("deliveries-health").await;
+
+    // On a phone: nothing wider than the screen on any of the three.
+    b.client.set_window_size(390, 844).await.unwrap();
+    for (path, name) in [
+        (call.as_str(), "call-phone"),
+        ("/receipts?status=all", "receipts-phone"),
+        ("/deliveries", "deliveries-phone"),
+    ] {
+        b.goto(&app.url(path)).await;
+        let fits = b
+            .js("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        let (w, inner) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
+        if w > inner {
+            b.shot(name).await;
+            let wide = b
+                .js("return Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
+                .await;
+            panic!("{path}: {w} px wide in a {inner} px window: {wide}");
+        }
+        b.shot(name).await;
+    }
+    b.close().await;
+}

@@ -77,6 +77,9 @@ impl Store for IdRecorder {
     async fn receipt_ids(&self, _: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
         unimplemented!()
     }
+    async fn count_receipts(&self, _: &ReceiptFilter) -> Result<ReceiptCounts, StoreError> {
+        unimplemented!()
+    }
     async fn claim_deliveries(
         &self,
         _: &str,
@@ -122,6 +125,9 @@ impl Store for IdRecorder {
         unimplemented!()
     }
     async fn target_states(&self, _: &[String]) -> Result<Vec<TargetState>, StoreError> {
+        unimplemented!()
+    }
+    async fn target_activity(&self, _: &[String]) -> Result<Vec<TargetActivity>, StoreError> {
         unimplemented!()
     }
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {

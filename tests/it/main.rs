@@ -13,6 +13,8 @@ mod cli;
 mod connections;
 mod copy_cli;
 mod dashboard;
+mod dashboard_deliveries;
+mod dashboard_pages;
 mod dataset;
 mod deliveries_cli;
 mod display_zone;

@@ -1,12 +1,13 @@
-//! `GET /api/v1/receipts` (filters `status`, `source`; newest first),
+//! `GET /api/v1/receipts` (filters `status`, `source`, received `since`
+//! and `until`; newest first),
 //! `GET /api/v1/receipts/{id}` (with the raw body: `body` when it is UTF-8,
 //! else `body_base64`), `POST /api/v1/receipts/{id}/replay`.
 
-use super::params::{limit_or_empty, or_empty, page, path, query};
+use super::params::{date_time_or_empty, limit_or_empty, or_empty, page, path, query};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::AppState;
 use crate::ingest::ReplayError;
-use crate::storage::{Page, ReceiptFilter, ReceiptStatus, ReceiptSummary};
+use crate::storage::{FilterText, Page, ReceiptFilter, ReceiptStatus, ReceiptSummary};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -24,6 +25,12 @@ pub struct ReceiptQuery {
     status: Option<String>,
     /// A configured source's name.
     source: Option<String>,
+    /// RFC 3339 instant; receipts with `received_at` at or after it.
+    #[param(schema_with = date_time_or_empty)]
+    since: Option<String>,
+    /// RFC 3339 instant; receipts with `received_at` before it.
+    #[param(schema_with = date_time_or_empty)]
+    until: Option<String>,
     /// Items per page (default 50).
     #[param(schema_with = limit_or_empty)]
     limit: Option<String>,
@@ -85,9 +92,20 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(|s| ReceiptStatus::parse(s).map_err(|e| ApiError::invalid(format!("status: {e}"))))
         .transpose()?;
+    // The calls' time rules (RFC 3339, `since` not after `until`), on
+    // `received_at`.
+    let times = FilterText {
+        since: q.since.as_deref(),
+        until: q.until.as_deref(),
+        ..FilterText::default()
+    }
+    .parse()
+    .map_err(|e| ApiError::invalid(e.to_string()))?;
     let filter = ReceiptFilter {
         status,
         source: q.source.filter(|s| !s.is_empty()),
+        since: times.since,
+        until: times.until,
     };
     Ok(Json(
         st.store

@@ -1,11 +1,14 @@
 //! `GET /calls/{id}`: one call: its facts, a timeline from origination to
 //! hang-up, the transcript as a conversation, QA items with scores,
-//! summary tags, cost, intent, recording link and the raw receipts. Every
-//! vendor string is shown as text (the template escapes it); a recording
-//! link is made only for an `http(s)` URL.
+//! summary tags, cost, intent, the recording (a player, a download link
+//! and when a signed link expires), the vendor's most useful unmapped
+//! fields as rows, and the raw receipts. Every vendor string is shown as
+//! text (the template escapes it); a recording is played or linked only
+//! from an `http(s)` URL.
 
 use super::templates::Chrome;
-use super::{chrome, format, html, UiError};
+use super::vendor_rows::{self, FieldRow};
+use super::{chrome, durations, format, html, recording_expiry, UiError};
 use crate::domain::{Analysis, AnalysisKind, Call};
 use crate::http::AppState;
 use crate::storage::ReceiptRef;
@@ -19,7 +22,7 @@ use serde_json::Value;
 pub struct Moment {
     pub at: String,
     pub what: &'static str,
-    /// Seconds after the first moment, e.g. `+12s`.
+    /// Time after the first moment, e.g. `+12 s`, `+2 min 05 s`.
     pub offset: String,
 }
 
@@ -68,6 +71,7 @@ pub struct CallView {
     pub line_number: String,
     pub task: String,
     pub out_id: String,
+    /// Talk, ring and billed time (`2 min 05 s · 12 s · 3 min 00 s`).
     pub durations: String,
     pub cost: String,
     pub intent: String,
@@ -76,6 +80,10 @@ pub struct CallView {
     pub region: String,
     pub recording_link: Option<String>,
     pub recording_text: String,
+    /// "link expires … (in 3 h)" for a signed recording URL.
+    pub recording_note: Option<String>,
+    /// The vendor's fields worth a row of their own ([`vendor_rows`]).
+    pub vendor_rows: Vec<FieldRow>,
     pub timeline: Vec<Moment>,
     pub turns: Vec<TurnView>,
     pub analyses: Vec<AnalysisView>,
@@ -108,7 +116,7 @@ pub async fn page(
     let page = CallPage {
         nav: "calls",
         chrome,
-        c: view(&detail.call, &detail.receipts),
+        c: view(&detail.call, &detail.receipts, Timestamp::now()),
     };
     Ok((jar, html(&page)))
 }
@@ -140,7 +148,7 @@ fn timeline(c: &Call) -> Vec<Moment> {
             at: format::time(t),
             what,
             offset: first.map_or(String::new(), |f| {
-                format!("+{}", format::seconds((t - f).get_seconds()))
+                format!("+{}", durations::duration((t - f).get_seconds()))
             }),
         })
         .collect()
@@ -199,8 +207,9 @@ fn analysis(a: &Analysis) -> AnalysisView {
     }
 }
 
-/// The page's view of `c` and the receipts that mentioned it.
-pub fn view(c: &Call, receipts: &[ReceiptRef]) -> CallView {
+/// The page's view of `c` and the receipts that mentioned it, with a
+/// signed recording link's expiry told relative to `now`.
+pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
     let task = match (&c.task_id, &c.task_name) {
         (Some(id), Some(name)) => format!("{id} · {name}"),
         (Some(id), None) => id.clone(),
@@ -226,6 +235,12 @@ pub fn view(c: &Call, receipts: &[ReceiptRef]) -> CallView {
         .join(" · ")
     });
     let recording = c.recording_url.as_deref();
+    let link = recording.and_then(safe_link);
+    // Only a link that is offered gets an expiry note.
+    let recording_note = link
+        .as_deref()
+        .and_then(recording_expiry::url_expiry)
+        .map(|at| recording_expiry::note(at, now));
     CallView {
         id: c.id.clone(),
         vendor_call_id: c.vendor_call_id.clone(),
@@ -241,17 +256,19 @@ pub fn view(c: &Call, receipts: &[ReceiptRef]) -> CallView {
         out_id: format::text(c.out_id.as_deref()),
         durations: format!(
             "{} · {} · {}",
-            format::opt_seconds(c.talk_seconds),
-            format::opt_seconds(c.ring_seconds),
-            format::opt_seconds(c.billed_seconds)
+            durations::opt_duration(c.talk_seconds),
+            durations::opt_duration(c.ring_seconds),
+            durations::opt_duration(c.billed_seconds)
         ),
         cost: format::money(c.cost.as_ref()),
         intent,
         hangup_by: c.hangup_by.as_str(),
         tags: c.tags.clone(),
         region,
-        recording_link: recording.and_then(safe_link),
+        recording_link: link,
         recording_text: format::text(recording),
+        recording_note,
+        vendor_rows: vendor_rows::rows(c.vendor, &c.vendor_fields),
         timeline: timeline(c),
         turns: c
             .turns

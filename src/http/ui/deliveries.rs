@@ -1,7 +1,11 @@
-//! `GET /deliveries`: outbound events per subscriber (and NATS), newest
-//! first, filtered by subscriber and status; `POST /deliveries/{id}/retry`
-//! makes a dead or pending delivery due at once with a fresh schedule.
+//! `GET /deliveries`: each subscriber's health on top
+//! (`delivery_health.rs`), then outbound events per subscriber (and NATS),
+//! newest first, filtered by subscriber and status (tabs with counts);
+//! `POST /deliveries/{id}/retry` makes a dead or pending delivery due at
+//! once with a fresh schedule. A result is green for a 2xx, red for
+//! another status or a network error, neutral before any attempt.
 
+use super::delivery_health::{self, flash, HealthRow};
 use super::login::CsrfForm;
 use super::session::check_csrf;
 use super::templates::{choices, Choice, Chrome};
@@ -35,7 +39,20 @@ pub struct DeliveriesQuery {
     cursor: Option<String>,
     #[serde(default)]
     done: Option<String>,
+    /// The target a health button acted on, and how many it changed.
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    n: String,
 }
+
+/// The status tabs: query value and label (`""` is every status).
+const TABS: [(&str, &str); 4] = [
+    ("", "All"),
+    ("pending", "Pending"),
+    ("delivered", "Delivered"),
+    ("dead", "Dead"),
+];
 
 pub struct Row {
     pub id: String,
@@ -46,6 +63,9 @@ pub struct Row {
     pub status: &'static str,
     pub attempts: u32,
     pub last: String,
+    /// `r-ok` (2xx), `r-bad` (another status or an error) or empty
+    /// (no attempt yet): the colour of the last result.
+    pub result_class: &'static str,
     pub next_attempt_at: String,
     pub retryable: bool,
 }
@@ -62,9 +82,20 @@ impl Row {
             status: d.status.as_str(),
             attempts: d.attempts,
             last,
+            result_class: result_class(d.last_response_status, d.last_error.is_some()),
             next_attempt_at: format::opt_time(d.next_attempt_at),
             retryable: d.status != DeliveryStatus::Delivered,
         }
+    }
+}
+
+/// The colour of a last result: a 2xx without an error is good; any
+/// other status, or an error without one (timeout, refused), is bad.
+pub fn result_class(status: Option<u16>, error: bool) -> &'static str {
+    match (status, error) {
+        (Some(s), false) if (200..300).contains(&s) => "r-ok",
+        (None, false) => "",
+        _ => "r-bad",
     }
 }
 
@@ -74,7 +105,10 @@ pub struct DeliveriesPage {
     pub nav: &'static str,
     pub chrome: Chrome,
     pub targets: Vec<Choice>,
-    pub statuses: Vec<Choice>,
+    /// The status tabs: `value` is the link's query, `label` with a count.
+    pub tabs: Vec<Choice>,
+    pub status: String,
+    pub health: Vec<HealthRow>,
     pub rows: Vec<Row>,
     pub query: String,
     pub next: Option<String>,
@@ -100,28 +134,59 @@ pub async fn page(
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };
     let page = st.store.list_deliveries(&filter, &page).await?;
-    let flash = (q.done.as_deref() == Some("retried"))
-        .then(|| "The delivery is due now; the dispatcher sends it shortly.".to_owned());
+    let names = st.config.target_names();
+    let target = Some(q.target.as_str()).filter(|t| names.iter().any(|n| n == t));
+    let flash = match (q.done.as_deref(), target) {
+        (Some("retried"), _) => flash("retried", "", ""),
+        (Some(done), Some(t)) => flash(done, t, &q.n),
+        _ => None,
+    };
     let (jar, chrome) = chrome(&st, jar, flash);
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [
-        ("subscriber", &q.form.subscriber),
-        ("status", &q.form.status),
-    ] {
-        if !v.is_empty() {
-            query.append_pair(k, v);
+    let health = delivery_health::rows(&st).await?;
+    let shown: Vec<&HealthRow> = health
+        .iter()
+        .filter(|h| q.form.subscriber.trim().is_empty() || h.name == q.form.subscriber.trim())
+        .collect();
+    let count = |tab: &str| -> u64 {
+        shown
+            .iter()
+            .map(|h| match tab {
+                "pending" => h.pending,
+                "delivered" => h.delivered,
+                "dead" => h.dead,
+                _ => h.pending + h.delivered + h.dead,
+            })
+            .sum()
+    };
+    let link = |status: &str| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("subscriber", q.form.subscriber.trim()), ("status", status)] {
+            if !v.is_empty() {
+                query.append_pair(k, v);
+            }
         }
-    }
+        query.finish()
+    };
+    let status = q.form.status.trim().to_owned();
     let out = DeliveriesPage {
         nav: "deliveries",
         chrome,
-        targets: choices(st.config.target_names(), &q.form.subscriber),
-        statuses: choices(["pending", "delivered", "dead"], &q.form.status),
+        targets: choices(names, &q.form.subscriber),
+        tabs: TABS
+            .iter()
+            .map(|(value, label)| Choice {
+                value: link(value),
+                label: format!("{label} {}", count(value)),
+                selected: *value == status,
+            })
+            .collect(),
+        query: link(&status),
+        status,
         rows: page.items.iter().map(Row::of).collect(),
-        query: query.finish(),
         next: page
             .next_cursor
             .map(|c| form_urlencoded::byte_serialize(c.as_bytes()).collect()),
+        health,
     };
     Ok((jar, html(&out)))
 }
@@ -142,4 +207,19 @@ pub async fn retry(
             RetryOneError::Store(s) => UiError::Store(s),
         })?;
     Ok(Redirect::to("/deliveries?done=retried").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::result_class;
+
+    #[test]
+    fn only_failures_are_red() {
+        assert_eq!(result_class(Some(200), false), "r-ok");
+        assert_eq!(result_class(Some(204), false), "r-ok");
+        assert_eq!(result_class(Some(503), true), "r-bad");
+        assert_eq!(result_class(Some(404), false), "r-bad");
+        assert_eq!(result_class(None, true), "r-bad");
+        assert_eq!(result_class(None, false), "");
+    }
 }

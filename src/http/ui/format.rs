@@ -30,11 +30,6 @@ pub fn seconds(s: i64) -> String {
     }
 }
 
-/// [`seconds`], or [`NONE`].
-pub fn opt_seconds(s: Option<i64>) -> String {
-    s.map_or_else(|| NONE.to_owned(), seconds)
-}
-
 /// `0.10 USD`, or [`NONE`].
 pub fn money(m: Option<&Money>) -> String {
     m.map_or_else(

@@ -1,7 +1,9 @@
 //! The web dashboard (README, Interfaces: Web dashboard): server-rendered
 //! pages, templates and assets compiled into the binary (no build step):
-//! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`,
-//! `/receipts/{id}` (with replay), `/deliveries` (with retry), `/login`.
+//! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`
+//! (with bulk replay), `/receipts/{id}` (with replay), `/deliveries` (with
+//! retry, and each subscriber's health with disable/enable and retry of its
+//! dead letters), `/login`.
 //! Guarded by a login when `api_token` is set (`session.rs`); every form
 //! post is CSRF-checked. See `docs/dashboard.md`.
 
@@ -9,6 +11,8 @@ mod call;
 mod calls;
 mod charts;
 mod deliveries;
+mod delivery_health;
+mod durations;
 mod error;
 mod export;
 mod filters;
@@ -17,9 +21,13 @@ mod local;
 mod login;
 mod overview;
 mod period;
+mod receipt_form;
 mod receipts;
+mod receipts_bulk;
+mod recording_expiry;
 mod session;
 mod templates;
+mod vendor_rows;
 pub mod zone;
 
 use super::AppState;
@@ -33,9 +41,12 @@ pub use error::UiError;
 use templates::Chrome;
 
 /// Content Security Policy of every page: scripts and styles only from
-/// this site (no inline script, so even a missed escape could not run).
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-    script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// this site (no inline script, so even a missed escape could not run);
+/// audio and video may come from any `http(s)` origin, so the call page's
+/// player can stream a vendor's recording (`media-src` only).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; media-src 'self' https: http:; \
+    style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; \
+    frame-ancestors 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -44,11 +55,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/calls/export", get(export::download))
         .route("/calls/{id}", get(call::page))
         .route("/receipts", get(receipts::list))
+        .route("/receipts/replay", post(receipts_bulk::replay_all))
         .route("/receipts/{id}", get(receipts::show))
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/preferences", get(zone::form).post(zone::save))
+        .route(
+            "/deliveries/targets/{name}/disable",
+            post(delivery_health::disable),
+        )
+        .route(
+            "/deliveries/targets/{name}/enable",
+            post(delivery_health::enable),
+        )
+        .route(
+            "/deliveries/targets/{name}/retry-dead",
+            post(delivery_health::retry_dead),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             login::require_login,

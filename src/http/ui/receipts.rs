@@ -1,17 +1,19 @@
-//! `GET /receipts` (by status; rejected first), `GET /receipts/{id}` (the
+//! `GET /receipts` (by status, rejected first, each tab with its count;
+//! filtered by source and received dates), `GET /receipts/{id}` (the
 //! error, the raw body) and `POST /receipts/{id}/replay`, which runs the
 //! stored body through its source's adapter again (`Ingestor::replay`) and
 //! comes back to the receipt with its new status.
 
 use super::login::CsrfForm;
+use super::receipt_form::{ReceiptsForm, TABS};
 use super::session::check_csrf;
-use super::templates::{Choice, Chrome};
+use super::templates::{choices, Choice, Chrome};
 use super::{chrome, format, html, UiError};
 use crate::adapters::RecordIssue;
 use crate::export::mask_view::mask_phone_like;
 use crate::http::AppState;
 use crate::ingest::ReplayError;
-use crate::storage::{PageRequest, ReceiptFilter, ReceiptStatus, ReceiptSummary};
+use crate::storage::{PageRequest, ReceiptStatus, ReceiptSummary};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -23,15 +25,6 @@ use serde::Deserialize;
 const PAGE_SIZE: usize = 50;
 /// The most of a body a page shows; the API serves all of it.
 const BODY_SHOWN: usize = 256 * 1024;
-
-/// The status tabs: query value and label.
-const TABS: [(&str, &str); 5] = [
-    ("rejected", "Rejected"),
-    ("partial", "Partial"),
-    ("accepted", "Accepted"),
-    ("duplicate", "Duplicate"),
-    ("all", "All"),
-];
 
 pub struct Row {
     pub id: String,
@@ -81,8 +74,17 @@ impl Row {
 pub struct ReceiptsPage {
     pub nav: &'static str,
     pub chrome: Chrome,
+    /// The tabs, each labelled with its count (`Rejected 3`).
     pub tabs: Vec<Choice>,
+    pub sources: Vec<Choice>,
+    pub form: ReceiptsForm,
+    /// The filters as a query string (tab included).
+    pub query: String,
+    /// The tab's status (`rejected`, …, `all`).
     pub status: String,
+    /// How many receipts the tab holds (all pages).
+    pub matching: u64,
+    pub bulk_limit: usize,
     pub rows: Vec<Row>,
     pub next: Option<String>,
 }
@@ -90,8 +92,12 @@ pub struct ReceiptsPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ListQuery {
-    status: Option<String>,
+    #[serde(flatten)]
+    form: ReceiptsForm,
     cursor: Option<String>,
+    /// Set by bulk replay: what it did (`super::receipts_bulk::Done`).
+    #[serde(flatten)]
+    done: super::receipts_bulk::Done,
 }
 
 pub async fn list(
@@ -99,34 +105,39 @@ pub async fn list(
     jar: CookieJar,
     Query(q): Query<ListQuery>,
 ) -> Result<(CookieJar, Response), UiError> {
-    let status = q.status.unwrap_or_else(|| "rejected".into());
-    let filter = ReceiptFilter {
-        status: match status.as_str() {
-            "all" => None,
-            s => Some(
-                ReceiptStatus::parse(s).map_err(|e| UiError::BadRequest(format!("status: {e}")))?,
-            ),
-        },
-        source: None,
+    let filter = q.form.filter()?;
+    let counts = st.store.count_receipts(&filter).await?;
+    let count_of = |tab: &str| match tab {
+        "all" => counts.total(),
+        s => ReceiptStatus::parse(s).map_or(0, |s| counts.of(s)),
     };
     let page = PageRequest {
         limit: PAGE_SIZE,
         cursor: q.cursor.filter(|c| !c.is_empty()),
     };
     let page = st.store.list_receipts(&filter, &page).await?;
-    let (jar, chrome) = chrome(&st, jar, None);
+    let (jar, chrome) = chrome(&st, jar, q.done.flash());
+    let status = q.form.tab().to_owned();
     let out = ReceiptsPage {
         nav: "receipts",
         chrome,
         tabs: TABS
             .iter()
             .map(|(value, label)| Choice {
-                value: (*value).to_owned(),
-                label: (*label).to_owned(),
+                value: q.form.query(Some(value)),
+                label: format!("{label} {}", count_of(value)),
                 selected: *value == status,
             })
             .collect(),
+        sources: choices(
+            st.config.sources.iter().map(|s| s.name.clone()),
+            &q.form.source,
+        ),
+        query: q.form.query(None),
+        matching: count_of(&status),
+        bulk_limit: super::receipts_bulk::BULK_LIMIT,
         status,
+        form: q.form,
         rows: page
             .items
             .iter()

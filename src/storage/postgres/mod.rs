@@ -6,6 +6,7 @@
 
 pub mod ingest;
 pub mod outbox;
+pub mod page_reads;
 pub mod project;
 pub mod purge;
 pub mod reads;
@@ -242,6 +243,10 @@ impl Store for PgStore {
         reads::get_receipt(&*self.client().await?, id).await
     }
 
+    async fn count_receipts(&self, filter: &ReceiptFilter) -> Result<ReceiptCounts, StoreError> {
+        page_reads::count_receipts(&*self.client().await?, filter).await
+    }
+
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
         reads::receipt_ids(&*self.client().await?, status).await
     }
@@ -306,6 +311,10 @@ impl Store for PgStore {
 
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
         outbox::states(&*self.client().await?, names).await
+    }
+
+    async fn target_activity(&self, names: &[String]) -> Result<Vec<TargetActivity>, StoreError> {
+        page_reads::target_activity(&*self.client().await?, names).await
     }
 
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {

@@ -27,7 +27,7 @@ fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
 }
 
 /// `WHERE …` with `$n` placeholders from `first`, and its parameters.
-fn where_clause(conds: &Conditions, first: usize) -> (String, Params) {
+pub(super) fn where_clause(conds: &Conditions, first: usize) -> (String, Params) {
     let (wh, params) = conds.render(first, |n| format!("${n}"));
     let params = params
         .into_iter()
@@ -41,7 +41,7 @@ fn where_clause(conds: &Conditions, first: usize) -> (String, Params) {
     (wh, params)
 }
 
-fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
+pub(super) fn refs(params: &Params) -> Vec<&(dyn ToSql + Sync)> {
     params
         .iter()
         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
@@ -175,13 +175,7 @@ pub async fn list_receipts(
     filter: &ReceiptFilter,
     page: &PageRequest,
 ) -> Result<Page<ReceiptSummary>, StoreError> {
-    let mut conds = Conditions::default();
-    if let Some(s) = filter.status {
-        conds.push("status = ?", [Param::Text(s.as_str().into())]);
-    }
-    if let Some(s) = &filter.source {
-        conds.push("source = ?", [Param::Text(s.clone())]);
-    }
+    let mut conds = crate::storage::page_reads::receipt_conditions(filter, true);
     if let Some(cur) = &page.cursor {
         conds.push("id < ?", [Param::Text(cur.clone())]);
     }

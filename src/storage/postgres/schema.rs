@@ -231,6 +231,10 @@ CREATE TABLE rollup_task_hours (
 );
 -- then: rebuild rollups
 "#,
+    // 8: the deliveries page's health table, as on SQLite: two
+    // partial indexes (`storage/page_reads.rs`), built from the rows
+    // already stored.
+    crate::storage::page_reads::ACTIVITY_INDEXES,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

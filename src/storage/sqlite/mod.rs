@@ -7,6 +7,7 @@
 mod checkpoint;
 mod decimal_fns;
 mod outbox;
+mod page_reads;
 mod project;
 mod purge;
 mod reads;
@@ -344,6 +345,12 @@ impl Store for SqliteStore {
         self.read(move |c| reads::get_receipt(c, &id)).await
     }
 
+    async fn count_receipts(&self, filter: &ReceiptFilter) -> Result<ReceiptCounts, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| page_reads::count_receipts(c, &filter))
+            .await
+    }
+
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
         self.read(move |c| reads::receipt_ids(c, status)).await
     }
@@ -418,6 +425,12 @@ impl Store for SqliteStore {
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
         let names = names.to_vec();
         self.read(move |c| outbox::states(c, &names)).await
+    }
+
+    async fn target_activity(&self, names: &[String]) -> Result<Vec<TargetActivity>, StoreError> {
+        let names = names.to_vec();
+        self.read(move |c| page_reads::target_activity(c, &names))
+            .await
     }
 
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {

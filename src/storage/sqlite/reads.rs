@@ -13,7 +13,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 /// `WHERE …` (or empty) and its parameters for `conds`.
-fn where_clause(conds: &Conditions) -> (String, Vec<Sql>) {
+pub(super) fn where_clause(conds: &Conditions) -> (String, Vec<Sql>) {
     let (wh, params) = conds.render(1, |_| "?".to_owned());
     let params = params
         .into_iter()
@@ -123,25 +123,11 @@ pub fn list_receipts(
     filter: &ReceiptFilter,
     page: &PageRequest,
 ) -> Result<Page<ReceiptSummary>, StoreError> {
-    let mut parts = Vec::new();
-    let mut params: Vec<Sql> = Vec::new();
-    if let Some(s) = filter.status {
-        parts.push("status = ?");
-        params.push(Sql::Text(s.as_str().into()));
-    }
-    if let Some(s) = &filter.source {
-        parts.push("source = ?");
-        params.push(Sql::Text(s.clone()));
-    }
+    let mut conds = crate::storage::page_reads::receipt_conditions(filter, true);
     if let Some(c) = &page.cursor {
-        parts.push("id < ?");
-        params.push(Sql::Text(c.clone()));
+        conds.push("id < ?", [Param::Text(c.clone())]);
     }
-    let wh = if parts.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", parts.join(" AND "))
-    };
+    let (wh, mut params) = where_clause(&conds);
     params.push(Sql::Integer(page.limit as i64 + 1));
     let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts {wh} ORDER BY id DESC LIMIT ?");
     let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;

@@ -233,6 +233,11 @@ CREATE TABLE rollup_task_hours (
 ) WITHOUT ROWID;
 -- then: rebuild rollups
 "#,
+    // 8: the deliveries page's health table: each target's newest
+    // delivered time and newest failed attempt, read from the end of two
+    // partial indexes (`storage/page_reads.rs`); built from the rows
+    // already stored.
+    crate::storage::page_reads::ACTIVITY_INDEXES,
 ];
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
