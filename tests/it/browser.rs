@@ -147,7 +147,7 @@ async fn the_overview_draws_its_charts_with_data() {
         )
         .await;
     let charts = charts.as_array().unwrap();
-    assert_eq!(charts.len(), 6, "{charts:?}");
+    assert_eq!(charts.len(), 8, "{charts:?}");
     for c in charts {
         assert!(c["points"].as_u64().unwrap() > 0, "{c}");
         assert!(

@@ -160,13 +160,24 @@ async fn the_overview_totals_and_charts_come_from_the_data() {
         .get("/?from=2025-06-01&to=2025-06-03&vendor=laaffic")
         .await;
     assert!(p.text.contains("<b id=\"total-calls\">4</b>"), "{}", p.text);
-    // Without dates: the 30 days up to the latest call.
+    // Without dates: every call with a report, in the display zone.
     let p = v.get("/").await;
     assert!(
-        p.text.contains("2025-05-05 to 2025-06-03 (UTC)"),
+        p.text.contains("(Asia/Shanghai): every call with a report"),
         "{}",
         p.text
     );
+    assert!(
+        p.text
+            .contains(&format!("<b id=\"total-calls\">{}</b>", dataset::ALL.len())),
+        "{}",
+        p.text
+    );
+    // A quick range that holds no call says what to do.
+    let p = v.get("/?range=today").await;
+    assert!(p.text.contains("id=\"empty-state\""), "{}", p.text);
+    assert!(p.text.contains("No calls in this range"));
+    assert!(v.get("/?range=year").await.status == StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

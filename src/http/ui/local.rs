@@ -20,7 +20,9 @@ pub async fn hours(
     rf: &RollupFilter,
     tz: &TimeZone,
 ) -> Result<Vec<RollupRow>, UiError> {
-    let dims: Vec<Dim> = std::iter::once(Dim::Hour).chain(rest.iter().copied()).collect();
+    let dims: Vec<Dim> = std::iter::once(Dim::Hour)
+        .chain(rest.iter().copied())
+        .collect();
     let rows = st.store.rollup(&dims, rf).await?;
     if let Some(local) = relabel(rows, tz) {
         return Ok(local);

@@ -175,7 +175,10 @@ mod tests {
         assert_eq!(p.per_day[1].calls, 2);
         assert_eq!(p.per_vendor["laaffic"][1].awaiting_report, 1);
         assert_eq!(p.by_hour[9].calls, 5);
-        assert_eq!(p.by_hour[23].calls, 1, "outside the days: hours and total only");
+        assert_eq!(
+            p.by_hour[23].calls, 1,
+            "outside the days: hours and total only"
+        );
         assert_eq!(p.total.calls, 6);
         assert_eq!(p.cost["USD"].to_string(), "0.30");
         // 3 answered of 5 reported calls: the awaiting one is left out.

@@ -37,7 +37,8 @@ impl ReceiptsForm {
     }
 
     /// The store filter: the tab's status (none for `all`), the source,
-    /// `from` 00:00 UTC inclusive to the day after `to` exclusive.
+    /// the start of `from` inclusive to the start of the day after `to`
+    /// exclusive, days in the display zone ([`super::zone::current`]).
     /// Errors: 400 naming the first bad field.
     pub fn filter(&self) -> Result<ReceiptFilter, UiError> {
         let status = match self.tab() {
@@ -52,17 +53,19 @@ impl ReceiptsForm {
                 return Err(UiError::BadRequest("from: must not be after to".into()));
             }
         }
+        let tz = super::zone::current();
         let until = match to {
             Some(t) => Some(midnight(
                 t.tomorrow()
                     .map_err(|e| UiError::BadRequest(format!("to: {e}")))?,
+                &tz,
             )?),
             None => None,
         };
         Ok(ReceiptFilter {
             status,
             source: Some(self.source.trim().to_owned()).filter(|s| !s.is_empty()),
-            since: from.map(midnight).transpose()?,
+            since: from.map(|d| midnight(d, &tz)).transpose()?,
             until,
         })
     }
