@@ -9,6 +9,7 @@ mod backend;
 mod backpressure;
 mod browser;
 mod calls_api;
+mod campaigns;
 mod cli;
 mod connections;
 mod copy_cli;

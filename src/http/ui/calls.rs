@@ -45,6 +45,8 @@ pub struct Row {
     pub qa: String,
     pub qa_sort: String,
     pub task: String,
+    /// The task's campaign page, when the call has a task.
+    pub task_href: Option<String>,
     pub out_id: String,
     pub source: String,
 }
@@ -80,6 +82,7 @@ impl Row {
             qa: format::percent(qa),
             qa_sort: qa.map_or("-1".into(), |q| q.to_string()),
             task: format::text(c.task_id.as_deref()),
+            task_href: c.task_id.as_deref().map(super::tasks::task_href),
             out_id: format::text(c.out_id.as_deref()),
             source: c.source.clone(),
         }

@@ -28,6 +28,7 @@ mod receipts;
 mod receipts_bulk;
 mod recording_expiry;
 mod session;
+mod tasks;
 mod templates;
 mod vendor_rows;
 pub mod zone;
@@ -62,6 +63,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{task_id}", get(tasks::show))
         .route("/preferences", get(zone::form).post(zone::save))
         .route(
             "/deliveries/targets/{name}/disable",
