@@ -147,6 +147,26 @@ ALTER TABLE calls ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE calls ALTER COLUMN doc TYPE BYTEA USING convert_to(doc, 'UTF8');
 ALTER TABLE calls ALTER COLUMN doc SET STORAGE EXTERNAL;
 "#,
+    // alerts: the firings of `[[alerts]]` rules, as SQLite's migration of
+    // the same name. The partial unique index lets only one instance open
+    // a rule's firing (the others' inserts do nothing).
+    r#"
+CREATE TABLE alerts (
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    rule              TEXT COLLATE "C" NOT NULL,
+    kind              TEXT COLLATE "C" NOT NULL,
+    state             TEXT COLLATE "C" NOT NULL,
+    value             DOUBLE PRECISION NOT NULL,
+    threshold         DOUBLE PRECISION NOT NULL,
+    message           TEXT COLLATE "C" NOT NULL,
+    fired_at          BIGINT NOT NULL,
+    resolved_at       BIGINT,
+    fired_channels    TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+    resolved_channels TEXT COLLATE "C" NOT NULL DEFAULT '[]'
+);
+CREATE UNIQUE INDEX alerts_one_firing ON alerts(rule) WHERE state = 'firing';
+CREATE INDEX alerts_by_state ON alerts(state, id);
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step,
