@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 mod adapters;
+mod alerts;
 mod auth;
 mod auth_schemes;
 mod backend;

@@ -1,10 +1,12 @@
 //! The web dashboard (README, Interfaces: Web dashboard): server-rendered
 //! pages, templates and assets compiled into the binary (no build step):
 //! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`,
-//! `/receipts/{id}` (with replay), `/deliveries` (with retry), `/login`.
+//! `/receipts/{id}` (with replay), `/deliveries` (with retry), `/alerts`,
+//! `/login`.
 //! Guarded by a login when `api_token` is set (`session.rs`); every form
 //! post is CSRF-checked. See `docs/dashboard.md`.
 
+mod alerts;
 mod call;
 mod calls;
 mod charts;
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/receipts/{id}/replay", post(receipts::replay))
         .route("/deliveries", get(deliveries::page))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/alerts", get(alerts::page))
         .route_layer(middleware::from_fn_with_state(state, login::require_login))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
@@ -97,6 +100,7 @@ pub fn chrome(st: &AppState, jar: CookieJar, flash: Option<String>) -> (CookieJa
                 .is_some_and(|h| h.may(crate::config::Scope::Admin)),
         user: holder.map(|h| format!("{} ({})", h.name, h.scope.as_str())),
         flash,
+        health: st.health.current(),
     };
     (jar, chrome)
 }

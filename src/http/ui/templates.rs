@@ -15,6 +15,8 @@ pub struct Chrome {
     /// "name (scope)" of the logged-in token.
     pub user: Option<String>,
     pub flash: Option<String>,
+    /// The health strip's figures (`None` before the first read).
+    pub health: Option<std::sync::Arc<crate::alerts::health::HealthStrip>>,
 }
 
 #[derive(Template)]
