@@ -16,6 +16,7 @@ mod copy_cli;
 mod dashboard;
 mod dataset;
 mod deliveries_cli;
+mod deploy_files;
 mod durability;
 mod export_cli;
 mod export_data;
