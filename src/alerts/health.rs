@@ -31,13 +31,33 @@ pub struct HealthStrip {
 }
 
 impl HealthStrip {
-    /// `"3 min ago"`, `"never"` … for each source, as of now.
+    /// Each source that has pushed and how long ago (`"3 min ago"`), most
+    /// recent first.
     pub fn source_ages(&self) -> Vec<(String, String)> {
         let now = Timestamp::now();
-        self.sources
+        let mut pushed: Vec<(&String, Timestamp)> = self
+            .sources
             .iter()
-            .map(|(s, at)| (s.clone(), at.map_or("never".into(), |t| ago(now, t))))
+            .filter_map(|(s, at)| at.map(|t| (s, t)))
+            .collect();
+        pushed.sort_by_key(|p| std::cmp::Reverse(p.1));
+        pushed
+            .into_iter()
+            .map(|(s, t)| (s.clone(), ago(now, t)))
             .collect()
+    }
+
+    /// The sources that never pushed, comma-separated (`""` when none):
+    /// shown as one "N never" part so that unused built-in sources do not
+    /// fill the line.
+    pub fn never_pushed(&self) -> (usize, String) {
+        let never: Vec<&str> = self
+            .sources
+            .iter()
+            .filter(|(_, at)| at.is_none())
+            .map(|(s, _)| s.as_str())
+            .collect();
+        (never.len(), never.join(", "))
     }
 
     /// The age of the oldest pending receipt (`"12 s"`), if any.

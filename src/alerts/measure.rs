@@ -65,7 +65,8 @@ pub async fn measure(
                 .map_or(watching_since, |a| a.fired_at - *silent_for)
                 .min(watching_since);
             let from = last.unwrap_or(never_since);
-            let silent = minutes(now.duration_since(from).unsigned_abs());
+            let silent_d = now.duration_since(from).unsigned_abs();
+            let silent = minutes(silent_d);
             let threshold = minutes(*silent_for);
             let seen = match last {
                 Some(t) => format!("last push {t}"),
@@ -77,7 +78,9 @@ pub async fn measure(
                 holds: silent > threshold,
                 may_fire: active.as_ref().is_none_or(|a| a.contains(now)),
                 message: format!(
-                    "source `{source}` silent for {silent:.1} min ({seen}; threshold {threshold} min)"
+                    "source `{source}` silent for {} ({seen}; threshold {})",
+                    super::health::age(silent_d),
+                    super::health::age(*silent_for)
                 ),
             }
         }
