@@ -173,3 +173,7 @@ pub fn record(r: RawAlert) -> Result<AlertRecord, StoreError> {
 fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
     Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("alert time {v}: {e}")))
 }
+
+#[cfg(test)]
+#[path = "alerts_tests.rs"]
+mod tests;
