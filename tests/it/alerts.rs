@@ -233,6 +233,18 @@ async fn a_silent_source_fires_once_resolves_once_and_survives_a_restart() {
     until_alerts(&app, "state=firing", 0).await;
     let all = until_alerts(&app, "", 1).await;
     assert_eq!(all[0]["state"], "resolved");
+    assert_eq!(until_alerts(&app, "rule=quiet-aliyun", 1).await.len(), 1);
+    for bad in ["state=open", "cursor=zzz", "limit=0", "colour=red"] {
+        let (status, body) = app.get(&format!("/api/v1/alerts?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let page = app
+        .client
+        .get(app.url("/alerts?state=open"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 400);
     // The gauge follows the state.
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
     let text = metrics.text().await.unwrap();
@@ -406,4 +418,50 @@ fn answered_calls(task: &str, n: usize) -> Vec<u8> {
         r["duration"] = 30.into();
     }
     serde_json::to_vec(&records).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgresql_notify_each_transition_once() {
+    let Some((db, _guard)) = crate::backend::postgres_database().await else {
+        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let rx = TestReceiver::start(vec![], Reply::status(204)).await;
+    let toml = config(
+        &rx.url,
+        "[[alerts]]\nname = \"quiet\"\nkind = \"source_silent\"\nsource = \"bland-call\"\nminutes = 0.05\n",
+    );
+    let (a, b) = (
+        crate::support::spawn_app_on_database(&db, &toml).await,
+        crate::support::spawn_app_on_database(&db, &toml).await,
+    );
+    rx.until(Duration::from_secs(15), "FIRING", |g| {
+        count(g, "firing") >= 1
+    })
+    .await;
+    // Both instances keep evaluating; neither fires it again. (A push
+    // resolves it, and 3 s later it would fire again: the checks stay
+    // within that.)
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(count(&rx.got(), "firing"), 1, "{:?}", states(&rx.got()));
+    let body = serde_json::to_vec(&serde_json::json!({
+        "call_id": "alert-two-instances",
+        "status": "completed",
+    }))
+    .unwrap();
+    let (status, answer) = b.push("bland-call", body).await;
+    assert!(
+        status.is_success() || status.is_client_error(),
+        "{status} {answer}"
+    );
+    rx.until(Duration::from_secs(15), "RESOLVED", |g| {
+        count(g, "resolved") >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = rx.got();
+    assert_eq!(count(&got, "resolved"), 1, "{:?}", states(&got));
+    assert_eq!(count(&got, "firing"), 1, "{:?}", states(&got));
+    assert_signed(&got);
+    until_alerts(&a, "state=resolved", 1).await;
 }

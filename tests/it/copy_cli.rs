@@ -129,7 +129,7 @@ async fn migrate_brings_a_database_up_to_date_once() {
     let (code, out, err) = run(migrate(&db)).await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.contains("schema at version 6 (6 migrations applied now)"),
+        out.contains("schema at version 7 (7 migrations applied now)"),
         "{out}"
     );
     let (_, out, _) = run(migrate(&db)).await;
@@ -141,7 +141,7 @@ async fn migrate_brings_a_database_up_to_date_once() {
     let (code, out, err) = run(migrate(&pg)).await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.contains("schema at version 6 (6 migrations applied now)"),
+        out.contains("schema at version 7 (7 migrations applied now)"),
         "{out}"
     );
     let (code, _, err) = run(vec![
