@@ -157,3 +157,55 @@ fn active_hours(text: &str, timezone: Option<&str>) -> Result<ActiveHours, Strin
         timezone,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn active_hours_hold_in_their_zone_and_may_wrap_midnight() {
+        let day = active_hours("08:00-20:00", Some("Asia/Shanghai")).unwrap();
+        // 08:00 Shanghai is 00:00 UTC.
+        assert!(day.contains(at("2026-03-02T00:00:00Z")));
+        assert!(day.contains(at("2026-03-02T11:59:00Z")));
+        assert!(
+            !day.contains(at("2026-03-02T12:00:00Z")),
+            "20:00 is the end, exclusive"
+        );
+        assert!(!day.contains(at("2026-03-01T23:59:00Z")));
+        let night = active_hours("22:00-06:00", None).unwrap();
+        assert!(night.contains(at("2026-03-02T23:30:00Z")));
+        assert!(night.contains(at("2026-03-02T05:59:00Z")));
+        assert!(!night.contains(at("2026-03-02T06:00:00Z")));
+        assert!(!night.contains(at("2026-03-02T12:00:00Z")));
+        let all_day = active_hours("00:00-24:00", None).unwrap();
+        assert!(all_day.contains(at("2026-03-02T23:59:59Z")));
+        assert!(all_day.contains(at("2026-03-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn bad_active_hours_and_minutes_are_refused() {
+        for bad in [
+            "8-20",
+            "08:00",
+            "25:00-26:00",
+            "08:60-09:00",
+            "08:00-08:00",
+            "x-y",
+        ] {
+            assert!(active_hours(bad, None).is_err(), "{bad}");
+        }
+        assert!(active_hours("08:00-20:00", Some("Nowhere/City")).is_err());
+        assert!(minutes_of("minutes", 0.0).is_err());
+        assert!(minutes_of("minutes", -1.0).is_err());
+        assert!(minutes_of("minutes", f64::NAN).is_err());
+        assert_eq!(minutes_of("minutes", 0.5).unwrap(), Duration::from_secs(30));
+        assert!(fraction("above", 1.5).is_err());
+        assert_eq!(fraction("above", 0.05).unwrap(), 0.05);
+    }
+}

@@ -465,3 +465,29 @@ async fn two_instances_on_postgresql_notify_each_transition_once() {
     assert_signed(&got);
     until_alerts(&a, "state=resolved", 1).await;
 }
+
+#[test]
+fn the_examples_of_docs_alerts_md_load() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/alerts.md"),
+    )
+    .unwrap();
+    let blocks: Vec<&str> = doc
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 5, "{blocks:?}");
+    // The channels block opens with a top-level key: it goes first.
+    let (channels, rules): (Vec<&str>, Vec<&str>) = blocks
+        .iter()
+        .partition(|b| b.contains("[[alert_channels]]"));
+    let toml = format!(
+        "{}\n[[subscribers]]\nname = \"crm\"\nurl = \"https://crm.example.com/hook\"\nsecret = \"{SECRET}\"\n\n{}",
+        channels.concat(),
+        rules.join("\n")
+    );
+    let c = load(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    assert_eq!(c.alerts.len(), 4);
+    assert_eq!(c.alert_channels.len(), 1);
+}
