@@ -4,6 +4,7 @@
 
 mod adapters;
 mod alerts;
+mod alerts_config;
 mod auth;
 mod auth_schemes;
 mod backend;
