@@ -148,6 +148,7 @@ impl App {
             state.store.clone(),
             state.config.clone(),
             crate::alerts::refresh_every(&state.config),
+            Arc::new(crate::alerts::health::utc_day_start),
         );
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());

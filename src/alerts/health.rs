@@ -137,6 +137,10 @@ pub fn utc_day_start(now: Timestamp) -> Timestamp {
     Timestamp::from_second(secs - secs.rem_euclid(86_400)).unwrap_or(now)
 }
 
+/// Where the strip's "today" starts for an instant: UTC midnight
+/// ([`utc_day_start`]) or a display time zone's.
+pub type DayStart = Arc<dyn Fn(Timestamp) -> Timestamp + Send + Sync>;
+
 /// The background reader of the strip's figures.
 pub struct HealthRefresher {
     stop: watch::Sender<bool>,
@@ -144,18 +148,21 @@ pub struct HealthRefresher {
 }
 
 impl HealthRefresher {
-    /// Reads the figures into `cache` at once, then every `every`.
+    /// Reads the figures into `cache` at once, then every `every`,
+    /// counting the day's receipts from `day_start(now)` ([`utc_day_start`],
+    /// or the display time zone's midnight).
     pub fn start(
         cache: Arc<HealthCache>,
         store: Arc<dyn Store>,
         config: Arc<Config>,
         every: Duration,
+        day_start: DayStart,
     ) -> HealthRefresher {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
                 let now = Timestamp::now();
-                if let Err(e) = cache.refresh(&*store, &config, utc_day_start(now)).await {
+                if let Err(e) = cache.refresh(&*store, &config, day_start(now)).await {
                     tracing::debug!(error = %e, "health strip not refreshed");
                 }
                 tokio::select! {
