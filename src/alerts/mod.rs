@@ -242,8 +242,8 @@ impl Evaluator {
     }
 }
 
-/// How long to wait between two evaluations at most in tests' terms: the
-/// configured interval (exported for the health cache's refresh).
+/// How often the health strip's figures are read: every
+/// [`health::MAX_AGE`], or every `alerts_interval` when that is shorter.
 pub fn refresh_every(config: &Config) -> Duration {
     config.alerts_interval.min(health::MAX_AGE)
 }
