@@ -22,6 +22,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("outbound delivery: {0}")]
     Workers(#[from] crate::worker::pool::WorkerError),
+    #[error("alerts: {0}")]
+    Alerts(String),
     #[error("HTTPS: {0}")]
     Tls(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -93,12 +95,17 @@ pub struct App {
     retention: Option<RetentionJob>,
     /// Projects pending receipts into calls; stopped after the server.
     projector: Option<Projector>,
+    /// Evaluates `[[alerts]]` (when any), stopped with the workers.
+    alerts: Option<crate::alerts::AlertJob>,
+    /// Reads the dashboard's health strip, stopped with the workers.
+    health: Option<crate::alerts::health::HealthRefresher>,
 }
 
 impl App {
     /// Installs the metrics recorder (once per process), opens the store,
     /// binds `config.listen`, starts serving, starts a dispatcher per
-    /// outbound target and, with `retention_days`, the background purge.
+    /// outbound target and, with `retention_days`, the background purge;
+    /// with `[[alerts]]`, the alert evaluator; and the health strip's reader.
     ///
     /// Errors: [`StartError::Tls`] (a TLS file that cannot be used),
     /// [`StartError::Store`], [`StartError::Bind`], [`StartError::Workers`].
@@ -124,6 +131,33 @@ impl App {
         let retention = state.config.retention_days.map(|days| {
             RetentionJob::start(state.store.clone(), days, state.config.retention_interval)
         });
+        let alerts = if state.config.alerts.is_empty() {
+            None
+        } else {
+            Some(
+                crate::alerts::AlertJob::start(
+                    &state.config,
+                    state.store.clone(),
+                    state.alerts_measured.clone(),
+                )
+                .map_err(StartError::Alerts)?,
+            )
+        };
+        let health = crate::alerts::health::HealthRefresher::start(
+            state.health.clone(),
+            state.store.clone(),
+            state.config.clone(),
+            crate::alerts::refresh_every(&state.config),
+            {
+                // "Today" is the display zone's (`display_timezone`).
+                let tz = state.config.display_zone();
+                Arc::new(move |now: jiff::Timestamp| {
+                    now.to_zoned(tz.clone())
+                        .start_of_day()
+                        .map_or(now, |z| z.timestamp())
+                })
+            },
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
         let limits = state.config.limits.clone();
@@ -147,6 +181,8 @@ impl App {
             workers: Some(workers),
             retention,
             projector: Some(projector),
+            alerts,
+            health: Some(health),
         })
     }
 
@@ -172,6 +208,12 @@ impl App {
             workers.shutdown().await;
         }
         if let Some(job) = self.retention.take() {
+            job.shutdown().await;
+        }
+        if let Some(job) = self.alerts.take() {
+            job.shutdown().await;
+        }
+        if let Some(job) = self.health.take() {
             job.shutdown().await;
         }
         served

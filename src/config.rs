@@ -16,6 +16,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod access;
+mod alert_rules;
+pub mod alerts;
 mod api_tokens;
 pub mod display;
 mod limits;
@@ -25,6 +27,7 @@ mod retention;
 mod signature;
 mod subscribers;
 
+pub use alerts::{AlertChannelConfig, AlertKind, AlertRuleConfig, Condition};
 pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 pub use postgres::PostgresSettings;
@@ -104,6 +107,19 @@ pub struct Config {
     /// `display_timezone` as resolved by [`Config::validate`].
     #[serde(skip)]
     display_zone: Option<TimeZone>,
+    /// `[[alerts]]`: rules evaluated by `serve` (docs/alerts.md).
+    #[serde(default)]
+    pub alerts: Vec<AlertRuleConfig>,
+    /// `[[alert_channels]]`: webhooks notified when a rule fires or resolves.
+    #[serde(default)]
+    pub alert_channels: Vec<AlertChannelConfig>,
+    /// How often `serve` evaluates `[[alerts]]`; default 30 s.
+    #[serde(
+        default = "alerts::default_interval",
+        deserialize_with = "limits::duration",
+        serialize_with = "redact::duration"
+    )]
+    pub alerts_interval: std::time::Duration,
 }
 
 /// One push URL given to one vendor account.
@@ -353,6 +369,7 @@ impl Config {
                 "mask_numbers",
                 "retention_days",
                 "retention_interval",
+                "alerts_interval",
             ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Env::prefixed("CALLHOOK_POSTGRES_").map(|k| format!("postgres.{k}").into()))
@@ -445,6 +462,22 @@ impl Config {
             display::resolve(self.display_timezone.as_deref(), &self.sources)
                 .map_err(ConfigError::Invalid)?,
         );
+        let known = alerts::Known {
+            sources: &self
+                .sources
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>(),
+            targets: &self.target_names(),
+        };
+        alerts::validate(
+            &mut self.alerts,
+            &self.alert_channels,
+            self.alerts_interval,
+            self.allow_private_subscribers,
+            &known,
+        )
+        .map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 //! (the API, and files: [`export`]).
 
 pub mod adapters;
+pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod config;

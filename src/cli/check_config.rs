@@ -28,10 +28,15 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Ok(text) => {
             print!("{text}");
             eprintln!(
-                "configuration is valid: {} sources, {} subscribers{}",
+                "configuration is valid: {} sources, {} subscribers{}{}",
                 config.sources.len(),
                 config.subscribers.len(),
-                if config.nats.is_some() { ", NATS" } else { "" }
+                if config.nats.is_some() { ", NATS" } else { "" },
+                match (config.alerts.len(), config.alert_channels.len()) {
+                    (0, 0) => String::new(),
+                    (rules, channels) =>
+                        format!(", {rules} alert rules, {channels} alert channels"),
+                }
             );
             Ok(ExitCode::SUCCESS)
         }

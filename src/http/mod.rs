@@ -47,6 +47,10 @@ pub struct AppState {
     pub gates: gates::Gates,
     /// Each source's `rate_limit`.
     pub rates: Arc<rate::RateLimits>,
+    /// The dashboard's health strip (refreshed by `App`).
+    pub health: Arc<crate::alerts::health::HealthCache>,
+    /// Each alert rule's latest measurement (written by the evaluator).
+    pub alerts_measured: crate::alerts::LastMeasured,
 }
 
 impl AppState {
@@ -59,6 +63,8 @@ impl AppState {
             config,
             store,
             ingestor,
+            health: Default::default(),
+            alerts_measured: Default::default(),
         }
     }
 }

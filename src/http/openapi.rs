@@ -46,6 +46,7 @@ use utoipa_axum::routes;
         (name = "receipts", description = "Every push body as received, with replay."),
         (name = "deliveries", description = "Outbound events to webhooks and NATS, with retry."),
         (name = "subscribers", description = "Outbound targets and their state."),
+        (name = "alerts", description = "Firings of the configured alert rules."),
         (name = "operations", description = "Health, readiness, metrics and this document."),
     ),
 )]

@@ -127,6 +127,25 @@ const TABLES: &[Table] = &[
             ("disabled_reason", Text),
         ],
     },
+    // Alert firings (`[[alerts]]`), so a rule firing before the move does
+    // not fire again after it.
+    Table {
+        name: "alerts",
+        key: &["id"],
+        cols: &[
+            ("id", Text),
+            ("rule", Text),
+            ("kind", Text),
+            ("state", Text),
+            ("value", Float),
+            ("threshold", Float),
+            ("message", Text),
+            ("fired_at", Int8),
+            ("resolved_at", Int8),
+            ("fired_channels", Text),
+            ("resolved_channels", Text),
+        ],
+    },
 ];
 
 /// Rows per transaction.

@@ -2,6 +2,7 @@
 //! handlers and adapters never see SQL (docs/decisions.md: one store trait,
 //! two backends). [`sqlite`] is the embedded default.
 
+pub mod alerts;
 mod codec;
 pub mod copy;
 mod cursor;
@@ -25,6 +26,9 @@ mod test_batch;
 pub(crate) mod test_rig;
 mod types;
 
+pub use alerts::{
+    AlertFilter, AlertRecord, AlertState, HealthFigures, HealthQuery, NotifiedChannels,
+};
 pub use codec::{pack_body, unpack_body, BodyCodec, PackedBody};
 pub use cursor::{CallCursor, CursorError};
 pub use filter_text::{FilterError, FilterText};
@@ -300,6 +304,48 @@ pub trait Store: Send + Sync {
     /// `false` when there is no such receipt.
     async fn delete_receipt(&self, id: &str) -> Result<bool, StoreError>;
 
+    /// The figures of the dashboard's health strip and of alert rules
+    /// ([`HealthQuery`]): each source's last push, rejected and partial
+    /// receipts since `since` (and all of them with `with_total`), the
+    /// projection lag, each target's dead deliveries, and the alerts
+    /// firing. Reads index ranges only (never the whole history).
+    async fn health(&self, query: &HealthQuery) -> Result<HealthFigures, StoreError> {
+        let _ = query;
+        Err(no_alerts())
+    }
+
+    /// Stores a new firing `alert` unless its rule has a firing alert
+    /// already (from this instance or another): `true` when stored.
+    async fn open_alert(&self, alert: &AlertRecord) -> Result<bool, StoreError> {
+        let _ = alert;
+        Err(no_alerts())
+    }
+
+    /// Marks firing alert `id` resolved at `at`: `true` when it was firing
+    /// (`false`: unknown, or resolved already, e.g. by another instance).
+    async fn resolve_alert(&self, id: &str, at: jiff::Timestamp) -> Result<bool, StoreError> {
+        let _ = (id, at);
+        Err(no_alerts())
+    }
+
+    /// Records which channels acknowledged the notification of alert `id`
+    /// for `phase` (its firing or its resolution), replacing the list.
+    async fn set_alert_notified(
+        &self,
+        id: &str,
+        phase: AlertState,
+        channels: &[String],
+    ) -> Result<(), StoreError> {
+        let _ = (id, phase, channels);
+        Err(no_alerts())
+    }
+
+    /// Alerts matching `filter`, newest first, `filter.limit` at most.
+    async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        let _ = filter;
+        Err(no_alerts())
+    }
+
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -313,4 +359,10 @@ pub trait Store: Send + Sync {
     async fn check_writable(&self) -> Result<(), StoreError> {
         self.ping().await
     }
+}
+
+/// What the health and alert methods answer on a store without them (the
+/// defaults; both backends have them).
+fn no_alerts() -> StoreError {
+    StoreError::Unavailable("this store keeps no health figures or alerts".into())
 }

@@ -58,6 +58,13 @@ pub const PROJECTION_LAG_SECONDS: &str = "callhook_projection_lag_seconds";
 /// Histogram, seconds: one projection transaction, read to commit.
 pub const PROJECTION_BATCH_SECONDS: &str = "callhook_projection_batch_seconds";
 
+/// Gauge `{rule}`: 1 while the `[[alerts]]` rule fires, else 0 (set at
+/// each evaluation).
+pub const ALERTS_FIRING: &str = "callhook_alerts_firing";
+/// Counter `{channel, result}`: alert notification attempts; `result` is
+/// `sent`, `retry` (failed, tried again) or `failed` (given up).
+pub const ALERT_NOTIFICATIONS: &str = "callhook_alert_notifications_total";
+
 /// Label value for a push to a source that is not configured.
 pub const UNKNOWN_SOURCE: &str = "(unknown)";
 
@@ -151,6 +158,16 @@ pub fn describe() {
         CONNECTIONS_REFUSED,
         Unit::Count,
         "Connections closed at accept, over a connection cap"
+    );
+    describe_gauge!(
+        ALERTS_FIRING,
+        Unit::Count,
+        "1 while the alert rule fires, else 0"
+    );
+    describe_counter!(
+        ALERT_NOTIFICATIONS,
+        Unit::Count,
+        "Alert notification attempts by channel and result"
     );
     describe_counter!(
         UNKNOWN_VALUES_BOUNDED,

@@ -155,6 +155,14 @@ impl WebhookSink {
 #[async_trait]
 impl Sink for WebhookSink {
     async fn send(&self, message: &OutboundMessage) -> SendResult {
+        self.send_body(&message.event_id, &message.payload).await
+    }
+}
+
+impl WebhookSink {
+    /// One signed `POST` of `payload` with `webhook-id: id`, as [`Sink::send`]
+    /// sends an event (alert notifications use it too).
+    pub async fn send_body(&self, id: &str, payload: &str) -> SendResult {
         // Address literals never reach the resolver, so they are checked
         // here; host names (`localhost` included) are checked on the
         // addresses they resolve to.
@@ -169,22 +177,16 @@ impl Sink for WebhookSink {
                 ));
             }
         }
-        let event_id = match HeaderValue::from_str(&message.event_id) {
+        let event_id = match HeaderValue::from_str(id) {
             Ok(v) => v,
             Err(_) => {
                 return response::failed(format!(
-                    "the event id {:?} cannot be a webhook-id header",
-                    message.event_id
+                    "the event id {id:?} cannot be a webhook-id header"
                 ))
             }
         };
         let timestamp = jiff::Timestamp::now().as_second();
-        let signature = sign(
-            &self.keys,
-            &message.event_id,
-            timestamp,
-            message.payload.as_bytes(),
-        );
+        let signature = sign(&self.keys, id, timestamp, payload.as_bytes());
         let request = self
             .client
             .post(self.url.clone())
@@ -192,7 +194,7 @@ impl Sink for WebhookSink {
             .header("webhook-id", event_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(message.payload.clone());
+            .body(payload.to_owned());
         match request.send().await {
             Ok(resp) => response::classify(resp, jiff::Timestamp::now(), Some(self.timeout)).await,
             Err(e) => response::failed(response::describe(e, Some(self.timeout))),

@@ -448,3 +448,75 @@ async fn an_operator_plays_replays_in_bulk_and_disables_on_a_phone_too() {
     }
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_strip_shows_and_the_alerts_page_lists_a_firing_alert() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    // A source that never pushes: silent past 0.6 s, the rule fires.
+    let app = spawn_app_with(
+        "alerts_interval = \"100ms\"\n\n[[alerts]]\nname = \"bland-quiet\"\nkind = \"source_silent\"\nsource = \"bland-call\"\nminutes = 0.01\n",
+    )
+    .await;
+    // The strip appears once its figures are first read (at start).
+    let mut shown = false;
+    for _ in 0..100 {
+        b.goto(&app.url("/")).await;
+        let seen = b
+            .js("const h = document.querySelector('.health'); \
+                 return !!h && h.innerText.includes('sources never') \
+                     && document.querySelector('.h-never').title.includes('bland-call')")
+            .await;
+        if seen == Value::Bool(true) {
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(shown, "the health strip never showed");
+    let rejected = b
+        .js("return document.querySelector('.health a[href=\"/receipts?status=rejected\"]').innerText")
+        .await;
+    assert_eq!(rejected, "0 rejected today");
+    // On a 390 px phone the strip wraps instead of overflowing.
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&app.url("/")).await;
+    b.until("return document.querySelector('.health') !== null")
+        .await;
+    let fits = b
+        .js("const h = document.querySelector('.health'); return h.scrollWidth <= h.clientWidth + 1")
+        .await;
+    assert_eq!(fits, Value::Bool(true), "the strip overflows at 390 px");
+    b.shot("health-strip-phone").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    // The firing reaches the strip (a link to /alerts) and the alerts page.
+    let mut listed = false;
+    for _ in 0..100 {
+        b.goto(&app.url("/alerts")).await;
+        let seen = b
+            .js("const r = document.querySelector('#alert-history tbody tr'); \
+                 const a = document.querySelector('.health a[href=\"/alerts\"]'); \
+                 return !!r && r.innerText.includes('bland-quiet') && r.innerText.includes('firing') \
+                     && !!a && a.innerText.includes('1 alert firing')")
+            .await;
+        if seen == Value::Bool(true) {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        listed,
+        "the alerts page and the strip never showed the firing alert"
+    );
+    let rule = b
+        .js("return document.querySelector('#alert-rules tbody tr').innerText")
+        .await;
+    assert!(
+        rule.as_str().unwrap().contains("firing"),
+        "the rule shows its state: {rule}"
+    );
+    b.shot("alerts").await;
+    b.close().await;
+}

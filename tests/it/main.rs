@@ -3,6 +3,8 @@
 #![recursion_limit = "256"]
 
 mod adapters;
+mod alerts;
+mod alerts_config;
 mod auth;
 mod auth_schemes;
 mod backend;
@@ -18,6 +20,7 @@ mod dashboard_deliveries;
 mod dashboard_pages;
 mod dataset;
 mod deliveries_cli;
+mod deploy_files;
 mod display_zone;
 mod durability;
 mod export_cli;

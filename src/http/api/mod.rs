@@ -7,6 +7,7 @@
 //! `.routes(routes!(module::handler))` line to [`routes`]: the router and
 //! `/openapi.json` then both have it.
 
+mod alerts;
 mod calls;
 mod deletes;
 mod deliveries;
@@ -49,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(subscribers::list))
         .routes(routes!(subscribers::enable))
         .routes(routes!(subscribers::disable))
+        .routes(routes!(alerts::list))
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

@@ -3,10 +3,12 @@
 //! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`
 //! (with bulk replay), `/receipts/{id}` (with replay), `/deliveries` (with
 //! retry, and each subscriber's health with disable/enable and retry of its
-//! dead letters), `/login`.
+//! dead letters), `/tasks` and `/tasks/{id}` (campaigns), `/alerts`,
+//! `/preferences` (display time zone), `/login`.
 //! Guarded by a login when `api_token` is set (`session.rs`); every form
 //! post is CSRF-checked. See `docs/dashboard.md`.
 
+mod alerts;
 mod call;
 mod calls;
 mod charts;
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/deliveries/targets/{name}/retry-dead",
             post(delivery_health::retry_dead),
         )
+        .route("/alerts", get(alerts::page))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             login::require_login,
@@ -139,6 +142,7 @@ pub fn chrome(st: &AppState, jar: CookieJar, flash: Option<String>) -> (CookieJa
             "/preferences?next={}",
             form_urlencoded::byte_serialize(zone::page_path().as_bytes()).collect::<String>()
         ),
+        health: st.health.current(),
     };
     (jar, chrome)
 }

@@ -19,6 +19,8 @@ pub struct Chrome {
     pub tz: String,
     /// The link to the zone choice, coming back to this page.
     pub preferences: String,
+    /// The health strip's figures (`None` before the first read).
+    pub health: Option<std::sync::Arc<crate::alerts::health::HealthStrip>>,
 }
 
 #[derive(Template)]

@@ -4,6 +4,7 @@
 //! answer as SQLite's do ([`reads`]), and an outbox whose claims use
 //! `FOR UPDATE SKIP LOCKED` with leases ([`outbox`]).
 
+pub mod alerts;
 pub mod ingest;
 pub mod outbox;
 pub mod page_reads;
@@ -339,6 +340,31 @@ impl Store for PgStore {
 
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
         self.signal.clone()
+    }
+
+    async fn health(&self, query: &HealthQuery) -> Result<HealthFigures, StoreError> {
+        alerts::health(&self.client().await?, query).await
+    }
+
+    async fn open_alert(&self, alert: &AlertRecord) -> Result<bool, StoreError> {
+        alerts::open(&*self.client().await?, alert).await
+    }
+
+    async fn resolve_alert(&self, id: &str, at: jiff::Timestamp) -> Result<bool, StoreError> {
+        alerts::resolve(&*self.client().await?, id, at).await
+    }
+
+    async fn set_alert_notified(
+        &self,
+        id: &str,
+        phase: AlertState,
+        channels: &[String],
+    ) -> Result<(), StoreError> {
+        alerts::set_notified(&*self.client().await?, id, phase, channels).await
+    }
+
+    async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        alerts::list(&*self.client().await?, filter).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -235,6 +235,26 @@ CREATE TABLE rollup_task_hours (
     // partial indexes (`storage/page_reads.rs`), built from the rows
     // already stored.
     crate::storage::page_reads::ACTIVITY_INDEXES,
+    // 9: the firings of `[[alerts]]` rules, as SQLite's migration of
+    // the same name. The partial unique index lets only one instance open
+    // a rule's firing (the others' inserts do nothing).
+    r#"
+CREATE TABLE alerts (
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    rule              TEXT COLLATE "C" NOT NULL,
+    kind              TEXT COLLATE "C" NOT NULL,
+    state             TEXT COLLATE "C" NOT NULL,
+    value             DOUBLE PRECISION NOT NULL,
+    threshold         DOUBLE PRECISION NOT NULL,
+    message           TEXT COLLATE "C" NOT NULL,
+    fired_at          BIGINT NOT NULL,
+    resolved_at       BIGINT,
+    fired_channels    TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+    resolved_channels TEXT COLLATE "C" NOT NULL DEFAULT '[]'
+);
+CREATE UNIQUE INDEX alerts_one_firing ON alerts(rule) WHERE state = 'firing';
+CREATE INDEX alerts_by_state ON alerts(state, id);
+"#,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

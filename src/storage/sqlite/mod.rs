@@ -4,6 +4,7 @@
 //! read-only connections in tokio's blocking pool. WAL with
 //! `synchronous=FULL`: an acknowledged push survives `kill -9` and power loss.
 
+pub(crate) mod alerts;
 mod checkpoint;
 mod decimal_fns;
 mod outbox;
@@ -454,6 +455,37 @@ impl Store for SqliteStore {
     async fn delete_receipt(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |c| purge::delete_receipt(c, &id)).await
+    }
+
+    async fn health(&self, query: &HealthQuery) -> Result<HealthFigures, StoreError> {
+        let query = query.clone();
+        self.read(move |c| alerts::health(c, &query)).await
+    }
+
+    async fn open_alert(&self, alert: &AlertRecord) -> Result<bool, StoreError> {
+        let alert = alert.clone();
+        self.write(move |c| alerts::open(c, &alert)).await
+    }
+
+    async fn resolve_alert(&self, id: &str, at: jiff::Timestamp) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |c| alerts::resolve(c, &id, at)).await
+    }
+
+    async fn set_alert_notified(
+        &self,
+        id: &str,
+        phase: AlertState,
+        channels: &[String],
+    ) -> Result<(), StoreError> {
+        let (id, channels) = (id.to_owned(), channels.to_vec());
+        self.write(move |c| alerts::set_notified(c, &id, phase, &channels))
+            .await
+    }
+
+    async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        let filter = filter.clone();
+        self.read(move |c| alerts::list(c, &filter)).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

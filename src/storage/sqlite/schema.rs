@@ -238,7 +238,31 @@ CREATE TABLE rollup_task_hours (
     // partial indexes (`storage/page_reads.rs`); built from the rows
     // already stored.
     crate::storage::page_reads::ACTIVITY_INDEXES,
+    // 9: the firings of `[[alerts]]` rules (`storage/alerts.rs`), kept
+    // across restarts so a restart does not fire again. At most one firing
+    // row per rule (the partial unique index): evaluation is idempotent.
+    // Nothing to fill from older rows.
+    ALERTS_TABLE,
 ];
+
+/// The `alerts` table (PostgreSQL's migration spells the same columns).
+const ALERTS_TABLE: &str = r#"
+CREATE TABLE alerts (
+    id                TEXT PRIMARY KEY,           -- alr_ + ULID
+    rule              TEXT NOT NULL,
+    kind              TEXT NOT NULL,
+    state             TEXT NOT NULL,              -- firing | resolved
+    value             DOUBLE PRECISION NOT NULL,  -- measured when it fired
+    threshold         DOUBLE PRECISION NOT NULL,
+    message           TEXT NOT NULL,
+    fired_at          BIGINT NOT NULL,            -- epoch ms
+    resolved_at       BIGINT,                     -- epoch ms
+    fired_channels    TEXT NOT NULL DEFAULT '[]', -- JSON array of channel names
+    resolved_channels TEXT NOT NULL DEFAULT '[]'
+);
+CREATE UNIQUE INDEX alerts_one_firing ON alerts(rule) WHERE state = 'firing';
+CREATE INDEX alerts_by_state ON alerts(state, id);
+"#;
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
 pub const PURGE_INDEXES: &str = r#"
