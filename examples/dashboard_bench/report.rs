@@ -23,6 +23,14 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
         "loaded {calls} calls ({} tasks, {DAYS} days, 5 vendors) into {database}: projection {rate:.0} calls/s\n",
         campaign::TASKS
     );
+    if database.starts_with("postgres") {
+        // What each instance's compactor does a minute later: past days'
+        // shard rows folded into one per key.
+        let pg = callhook::storage::postgres::PgStore::open(&database, &Default::default(), vec![])
+            .await?;
+        let folded = pg.compact_rollups("2025-07-01").await?;
+        eprintln!("compacted: {folded} keys folded");
+    }
     let settle = env("SETTLE", 0);
     if settle > 0 {
         eprintln!("waiting {settle} s (PostgreSQL folds past days' rollup shards every 60 s)");

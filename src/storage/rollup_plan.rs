@@ -136,6 +136,19 @@ pub async fn stats<S: Store + ?Sized>(
 /// there is not whole hours (the hour straddles two local hours).
 fn relabel(rows: Vec<RollupRow>, group_by: GroupBy, tz: &TimeZone) -> Option<Vec<RollupRow>> {
     let mut out = Vec::with_capacity(rows.len());
+    if is_utc(tz) {
+        // `YYYY-MM-DDTHH`: the date and the hour are in the text.
+        let part = if group_by == GroupBy::Day {
+            0..10
+        } else {
+            11..13
+        };
+        for mut row in rows {
+            row.key[0] = row.key.first()?.get(part.clone())?.to_owned();
+            out.push(row);
+        }
+        return Some(merge_rows(out));
+    }
     for mut row in rows {
         let t = hour_start(row.key.first()?)?;
         let z = t.to_zoned(tz.clone());

@@ -346,3 +346,59 @@ fn rollups_equal_a_scan_whatever_happened() {
         })
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_latest_reported_day_skips_calls_awaiting_their_report() {
+    let rig = rig_with(vec![]).await;
+    let s = &*rig.store;
+    assert_eq!(s.latest_reported_day().await.unwrap(), None);
+    let reported = Spec {
+        call: 1,
+        laaffic: false,
+        outcome: 1,
+        minute: 90, // 2025-06-01T01:30Z
+        task: 1,
+        cost: None,
+        talk: Some(30),
+        intent: 0,
+        qa: None,
+    };
+    let awaiting = Spec {
+        call: 2,
+        outcome: 0,
+        qa: Some(80),
+        ..reported.clone()
+    };
+    s.ingest(batch("R1", &[reported], minute(90), false))
+        .await
+        .unwrap();
+    // Heard of on 2025-06-03 only through its analysis.
+    s.ingest(batch("R2", &[awaiting], minute(2 * 24 * 60 + 10), false))
+        .await
+        .unwrap();
+    let day = s.latest_reported_day().await.unwrap();
+    assert_eq!(day, Some(jiff::civil::date(2025, 6, 1)));
+    let utc = TimeZone::UTC;
+    let rows = s
+        .stats(GroupBy::Day, &CallFilter::default(), &utc)
+        .await
+        .unwrap();
+    let awaiting: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.clone().unwrap(),
+                r.calls,
+                r.awaiting_report,
+                r.answer_rate,
+            )
+        })
+        .collect();
+    assert_eq!(
+        awaiting,
+        [
+            ("2025-06-01".to_owned(), 1, 0, 1.0),
+            ("2025-06-03".to_owned(), 1, 1, 0.0)
+        ]
+    );
+}
