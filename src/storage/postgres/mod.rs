@@ -11,6 +11,7 @@ pub mod purge;
 pub mod reads;
 pub mod rollups;
 pub mod schema;
+pub mod search;
 
 use crate::config::PostgresSettings;
 use crate::storage::*;

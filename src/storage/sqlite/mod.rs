@@ -13,6 +13,7 @@ mod reads;
 mod rollups;
 mod rows;
 pub(crate) mod schema;
+mod search;
 mod syncer;
 mod work;
 mod write_probe;
