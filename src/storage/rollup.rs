@@ -239,6 +239,7 @@ impl RollupFilter {
             || f.customer_number.is_some()
             || f.vendor_call_id.is_some()
             || f.search.is_some()
+            || f.text.is_some()
         {
             return None;
         }

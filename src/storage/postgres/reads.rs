@@ -5,7 +5,7 @@ use super::ingest::unavailable;
 use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
 use crate::storage::doc_codec::json_of_bytes;
-use crate::storage::filter::{Conditions, Param};
+use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
     ReceiptFilter, ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
@@ -52,7 +52,7 @@ pub async fn list_calls(
     filter: &CallFilter,
     page: &PageRequest,
 ) -> Result<Page<Call>, StoreError> {
-    let mut conds = Conditions::of_calls(filter);
+    let mut conds = Conditions::of_calls(filter, Dialect::Postgres);
     if let Some(cur) = &page.cursor {
         conds.after_call(cur)?;
     }
@@ -127,7 +127,7 @@ pub async fn stats(
     filter: &CallFilter,
 ) -> Result<Vec<StatsRow>, StoreError> {
     let key = key_expr(group_by);
-    let (wh, params) = where_clause(&Conditions::of_calls(filter), 1);
+    let (wh, params) = where_clause(&Conditions::of_calls(filter, Dialect::Postgres), 1);
     let sql = format!(
         "SELECT {key} AS k, COUNT(*), COUNT(*) FILTER (WHERE outcome = 'answered'),
             COALESCE(SUM(talk_seconds), 0)::BIGINT,
@@ -141,7 +141,7 @@ pub async fn stats(
         .map(|r| StatsRow::from_sums(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
         .collect();
     // Money is summed exactly in Rust, as the SQLite backend does.
-    let mut costed = Conditions::of_calls(filter);
+    let mut costed = Conditions::of_calls(filter, Dialect::Postgres);
     costed.push("cost_amount IS NOT NULL", []);
     let (wh, params) = where_clause(&costed, 1);
     let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");

@@ -3,7 +3,7 @@
 use super::rows::{self, from_ms, stored_call, unavailable, RECEIPT_COLUMNS};
 use crate::domain::Call;
 use crate::storage::doc_codec::StoredDoc;
-use crate::storage::filter::{Conditions, Param};
+use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, CostSums, GroupBy, Page, PageRequest, Receipt,
     ReceiptFilter, ReceiptRef, ReceiptStatus, ReceiptSummary, StatsRow, StoreError,
@@ -29,7 +29,7 @@ pub fn list_calls(
     filter: &CallFilter,
     page: &PageRequest,
 ) -> Result<Page<Call>, StoreError> {
-    let mut conds = Conditions::of_calls(filter);
+    let mut conds = Conditions::of_calls(filter, Dialect::Sqlite);
     if let Some(c) = &page.cursor {
         conds.after_call(c)?;
     }
@@ -110,7 +110,7 @@ pub fn stats(
     filter: &CallFilter,
 ) -> Result<Vec<StatsRow>, StoreError> {
     let key = key_expr(group_by);
-    let (wh, params) = where_clause(&Conditions::of_calls(filter));
+    let (wh, params) = where_clause(&Conditions::of_calls(filter, Dialect::Sqlite));
     let sql = format!(
         "SELECT {key} AS k, COUNT(*), SUM(outcome = 'answered'), COALESCE(SUM(talk_seconds), 0),
             COALESCE(SUM(CASE WHEN outcome = 'answered' THEN talk_seconds END), 0), AVG(qa_score)
@@ -132,7 +132,7 @@ pub fn stats(
         .collect::<Result<_, _>>()
         .map_err(unavailable)?;
     // Money is summed exactly, in Rust: SQLite would sum decimal text as floats.
-    let mut costed = Conditions::of_calls(filter);
+    let mut costed = Conditions::of_calls(filter, Dialect::Sqlite);
     costed.push("cost_amount IS NOT NULL", []);
     let (wh, params) = where_clause(&costed);
     let sql = format!("SELECT {key} AS k, cost_currency, cost_amount FROM calls {wh}");
