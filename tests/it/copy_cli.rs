@@ -30,6 +30,9 @@ async fn answers(app: &TestApp) -> Vec<(String, serde_json::Value)> {
             "/api/v1/calls?limit=1000",
             "/api/v1/receipts?limit=1000",
             "/api/v1/deliveries?limit=1000",
+            // The search text is copied too (3 characters: the index; 2: the scan).
+            "/api/v1/calls?limit=1000&text=bright%20finance",
+            "/api/v1/calls?limit=1000&text=lo",
         ]
         .map(String::from),
     );
@@ -80,6 +83,12 @@ async fn a_copied_installation_answers_the_api_as_it_did() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = answers(&app).await;
+    let found = |a: &[(String, serde_json::Value)]| {
+        a.iter()
+            .find(|(p, _)| p.ends_with("text=bright%20finance"))
+            .map(|(_, v)| v["items"].as_array().unwrap().len())
+    };
+    assert_eq!(found(&before), Some(1), "the itnio sample's transcript");
     let stopped = app.stop().await;
 
     let from = format!("sqlite://{}", path.display());
@@ -129,7 +138,7 @@ async fn migrate_brings_a_database_up_to_date_once() {
     let (code, out, err) = run(migrate(&db)).await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.contains("schema at version 6 (6 migrations applied now)"),
+        out.contains("schema at version 7 (7 migrations applied now)"),
         "{out}"
     );
     let (_, out, _) = run(migrate(&db)).await;
@@ -141,7 +150,7 @@ async fn migrate_brings_a_database_up_to_date_once() {
     let (code, out, err) = run(migrate(&pg)).await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.contains("schema at version 6 (6 migrations applied now)"),
+        out.contains("schema at version 7 (7 migrations applied now)"),
         "{out}"
     );
     let (code, _, err) = run(vec![

@@ -58,6 +58,7 @@ mod retention;
 mod rollups;
 mod scale_out;
 mod scopes;
+mod search;
 mod signed_pushes;
 mod stats_api;
 mod storage_faults;

@@ -89,6 +89,8 @@ pub struct CallQuery {
     pub group_by: Option<String>,
     /// Exact match on customer number, `out_id`, vendor call id or call id.
     pub q: Option<String>,
+    /// Full-text search of transcripts, summaries, intent and tags.
+    pub text: Option<String>,
 }
 
 /// Unwraps a query extraction, answering 400 with serde's message (which
@@ -124,6 +126,7 @@ impl CallQuery {
             since: self.since.as_deref(),
             until: self.until.as_deref(),
             search: self.q.as_deref(),
+            text: self.text.as_deref(),
         }
         .parse()
         .map_err(|e| ApiError::invalid(e.to_string()))
@@ -190,6 +193,13 @@ pub struct FilterParams {
     /// One value matched exactly against the customer number, `out_id`,
     /// the vendor call id and the call id.
     q: Option<String>,
+    /// Full-text search: calls whose transcript, summary tags, intent
+    /// (label or code) or tags contain this text, case-insensitively (a
+    /// substring: Chinese needs no spaces). At most 200 characters (else
+    /// 400). 3 characters or more use the search index; 1 or 2 characters
+    /// scan the calls (slower). On `/api/v1/calls` each item then carries
+    /// a `snippet`; on `/api/v1/stats` it forces a scan of the calls.
+    text: Option<String>,
 }
 
 /// A list's page parameters.
@@ -234,7 +244,7 @@ mod tests {
         let mut all = names::<FilterParams>();
         all.extend(names::<PageParams>());
         all.extend(names::<GroupByParams>());
-        assert_eq!(all.len(), 14, "{all:?}");
+        assert_eq!(all.len(), 15, "{all:?}");
         let qs = all
             .iter()
             .map(|n| format!("{n}=x"))
@@ -257,6 +267,7 @@ mod tests {
             cursor,
             group_by,
             q,
+            text,
         } = q;
         for (name, v) in [
             ("vendor", vendor),
@@ -273,6 +284,7 @@ mod tests {
             ("cursor", cursor),
             ("group_by", group_by),
             ("q", q),
+            ("text", text),
         ] {
             assert_eq!(v.as_deref(), Some("x"), "{name} is not documented");
         }
