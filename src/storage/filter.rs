@@ -17,8 +17,11 @@ pub enum Param {
 /// (`CallFilter::text`) is written differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
-    /// FTS5 `trigram` table `call_fts` over `call_text`.
-    Sqlite,
+    /// FTS5 `trigram` table `call_fts` over `call_text`. `walk`: the query
+    /// matches many calls, so check each call in list order (the page fills
+    /// after a few) rather than collect every match first; see
+    /// `sqlite::reads::common_text`.
+    Sqlite { walk: bool },
     /// `pg_trgm` GIN index on `call_text.body`.
     Postgres,
 }
@@ -104,12 +107,17 @@ impl Conditions {
     /// or more.
     pub fn push_text(&mut self, q: &TextQuery, dialect: Dialect) {
         match dialect {
-            Dialect::Sqlite if q.indexed() => self.push(
+            Dialect::Sqlite { walk: false } if q.indexed() => self.push(
                 "calls.id IN (SELECT t.call_id FROM call_text t WHERE t.id IN
                     (SELECT rowid FROM call_fts WHERE call_fts MATCH ?))",
                 [Param::Text(q.fts5_phrase())],
             ),
-            Dialect::Sqlite => self.push(
+            Dialect::Sqlite { walk: true } if q.indexed() => self.push(
+                "EXISTS (SELECT 1 FROM call_fts f WHERE call_fts MATCH ? AND f.rowid =
+                    (SELECT t.id FROM call_text t WHERE t.call_id = calls.id))",
+                [Param::Text(q.fts5_phrase())],
+            ),
+            Dialect::Sqlite { .. } => self.push(
                 "EXISTS (SELECT 1 FROM call_text t WHERE t.call_id = calls.id
                     AND instr(t.body, ?) > 0)",
                 [Param::Text(q.folded().to_owned())],
@@ -176,7 +184,7 @@ mod tests {
             since: Some(jiff::Timestamp::from_millisecond(1_000).unwrap()),
             ..Default::default()
         };
-        let c = Conditions::of_calls(&filter, Dialect::Sqlite);
+        let c = Conditions::of_calls(&filter, Dialect::Sqlite { walk: false });
         let (sqlite, params) = c.render(1, |_| "?".into());
         assert_eq!(sqlite, "WHERE vendor = ? AND id IN (?) AND started_at >= ?");
         let (pg, _) = c.render(1, |n| format!("${n}"));
@@ -195,7 +203,7 @@ mod tests {
                 vendor_call_id: Some("x".into()),
                 ..Default::default()
             },
-            Dialect::Sqlite,
+            Dialect::Sqlite { walk: false },
         );
         // Other tests may make more vendors known meanwhile: at least the built-in ones.
         let ids = all.render(1, |_| "?".into()).1;
@@ -208,7 +216,7 @@ mod tests {
                 search: Some("138".into()),
                 ..Default::default()
             },
-            Dialect::Sqlite,
+            Dialect::Sqlite { walk: false },
         );
         let (sql, params) = search.render(1, |_| "?".into());
         assert!(
