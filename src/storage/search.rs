@@ -7,7 +7,7 @@
 //! matches: the stored text (SQLite `call_text`, PostgreSQL `call_text`) is
 //! already folded and the databases only compare folded strings.
 
-use crate::domain::{AnalysisKind, Call};
+use crate::domain::Call;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -39,14 +39,12 @@ pub fn fields(call: &Call) -> Vec<(&'static str, String)> {
         .iter()
         .map(|t| ("transcript", t.text.clone()))
         .collect();
+    // Summaries carry tags; an inspection's, if a vendor sends any, are
+    // searched the same way.
     for a in &call.analyses {
-        let field = match a.kind {
-            AnalysisKind::Summary => "summary",
-            AnalysisKind::QualityInspection => "summary",
-        };
         for (name, value) in a.tags.iter().flatten() {
-            out.push((field, name.clone()));
-            push_strings(value, field, &mut out);
+            out.push(("summary", name.clone()));
+            push_strings(value, "summary", &mut out);
         }
     }
     if let Some(i) = &call.intent {
