@@ -624,9 +624,10 @@ async fn main() -> anyhow::Result<()> {
         let name = name.to_owned();
         async move {
             admin
-                .batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-                ))
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
                 .await?;
             anyhow::Ok(url)
         }
@@ -688,6 +689,9 @@ async fn main() -> anyhow::Result<()> {
             "| {backend} | no text (floor) | {p50:.1} | {p99:.1} | 50 |"
         ));
         app.shutdown().await?;
+        for l in &lines {
+            eprintln!("{l}");
+        }
         report.extend(lines);
 
         // The projection with and without the index's upkeep.
@@ -706,10 +710,12 @@ async fn main() -> anyhow::Result<()> {
             let app = start(&database).await?;
             let rate = ingest(&app, n_ingest, &zh, &en).await?;
             app.shutdown().await?;
-            report.push(format!(
+            let line = format!(
                 "{backend}: projection of {n_ingest} calls {} the index: {rate:.0} calls/s",
                 if with_index { "with" } else { "without" }
-            ));
+            );
+            eprintln!("{line}");
+            report.push(line);
         }
     }
     println!("| backend | query | p50 ms | p99 ms | items |\n|---|---|---:|---:|---:|");
