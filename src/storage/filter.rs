@@ -101,8 +101,9 @@ impl Conditions {
 
     /// Adds the full-text condition `q` (folded text of `call_text`, kept
     /// by the projector). SQLite: an FTS5 trigram phrase for queries of 3
-    /// characters or more, else `instr` over each candidate call's text
-    /// (a scan, stopping at the page's end). PostgreSQL: `LIKE` on the
+    /// characters or more that match few calls, else `instr` over each
+    /// candidate call's text (a walk in list order, stopping at the page's
+    /// end: quick when matches are common, a scan when they are rare). PostgreSQL: `LIKE` on the
     /// folded text, which the `pg_trgm` GIN index answers for 3 characters
     /// or more.
     pub fn push_text(&mut self, q: &TextQuery, dialect: Dialect) {
@@ -112,11 +113,9 @@ impl Conditions {
                     (SELECT rowid FROM call_fts WHERE call_fts MATCH ?))",
                 [Param::Text(q.fts5_phrase())],
             ),
-            Dialect::Sqlite { walk: true } if q.indexed() => self.push(
-                "EXISTS (SELECT 1 FROM call_fts f WHERE call_fts MATCH ? AND f.rowid =
-                    (SELECT t.id FROM call_text t WHERE t.call_id = calls.id))",
-                [Param::Text(q.fts5_phrase())],
-            ),
+            // Short queries, and common ones (`walk`): each candidate call's
+            // folded text is read in list order (`instr` costs microseconds;
+            // an FTS5 lookup per call costs a seek per trigram and segment).
             Dialect::Sqlite { .. } => self.push(
                 "EXISTS (SELECT 1 FROM call_text t WHERE t.call_id = calls.id
                     AND instr(t.body, ?) > 0)",
