@@ -77,6 +77,11 @@ pub struct FilterArgs {
     /// vendor call id and call id (the API's `q`).
     #[arg(long, env = "CALLHOOK_SEARCH")]
     pub search: Option<String>,
+    /// Full-text search: calls whose transcript, summary tags, intent or
+    /// tags contain this text, case-insensitively (the API's `text`; at
+    /// most 200 characters).
+    #[arg(long, env = "CALLHOOK_TEXT")]
+    pub text: Option<String>,
 }
 
 impl FilterArgs {
@@ -94,6 +99,7 @@ impl FilterArgs {
             since: self.since.as_deref(),
             until: self.until.as_deref(),
             search: self.search.as_deref(),
+            text: self.text.as_deref(),
         };
         text.parse().map_err(|e| anyhow::Error::msg(e.for_flag()))
     }

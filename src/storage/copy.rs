@@ -81,6 +81,13 @@ const TABLES: &[Table] = &[
             ("doc", Doc),
         ],
     },
+    // The search text (`storage/search.rs`), after its calls (PostgreSQL's
+    // `call_text` refers to them).
+    Table {
+        name: "call_text",
+        key: &["call_id"],
+        cols: &[("call_id", Text), ("body", Text)],
+    },
     Table {
         name: "call_receipts",
         key: &["call_id", "receipt_id"],

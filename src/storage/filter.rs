@@ -2,6 +2,7 @@
 //! backends: conditions written with `?` for each parameter, rendered with
 //! the backend's placeholder (`?` for SQLite, `$n` for PostgreSQL).
 
+use super::search::TextQuery;
 use super::{CallCursor, CallFilter, StoreError};
 use crate::domain::{call_id_for, Vendor};
 
@@ -10,6 +11,19 @@ use crate::domain::{call_id_for, Vendor};
 pub enum Param {
     Text(String),
     Int(i64),
+}
+
+/// Which database the conditions are for: only full-text search
+/// (`CallFilter::text`) is written differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// FTS5 `trigram` table `call_fts` over `call_text`. `walk`: the query
+    /// matches many calls, so check each call in list order (the page fills
+    /// after a few) rather than collect every match first; see
+    /// `sqlite::reads::common_text`.
+    Sqlite { walk: bool },
+    /// `pg_trgm` GIN index on `call_text.body`.
+    Postgres,
 }
 
 /// Conditions joined by `AND`, each with its `?` parameters in order.
@@ -29,8 +43,9 @@ impl Conditions {
     /// The conditions of `filter` (README, Interfaces: Query API): equality on
     /// the indexed columns, `vendor_call_id` through the call id (a hash of
     /// vendor and vendor call id, so the primary key finds it), `search`
-    /// as any of those (each indexed), `since ≤ started_at < until`.
-    pub fn of_calls(filter: &CallFilter) -> Conditions {
+    /// as any of those (each indexed), `since ≤ started_at < until`, and
+    /// `text` through the search index of `dialect` ([`Conditions::push_text`]).
+    pub fn of_calls(filter: &CallFilter, dialect: Dialect) -> Conditions {
         let mut c = Conditions::default();
         let mut eq = |col: &str, v: Option<String>| {
             if let Some(v) = v {
@@ -72,6 +87,9 @@ impl Conditions {
                 params,
             );
         }
+        if let Some(t) = filter.text.as_deref().and_then(TextQuery::lenient) {
+            c.push_text(&t, dialect);
+        }
         if let Some(t) = filter.since {
             c.push("started_at >= ?", [Param::Int(t.as_millisecond())]);
         }
@@ -79,6 +97,35 @@ impl Conditions {
             c.push("started_at < ?", [Param::Int(t.as_millisecond())]);
         }
         c
+    }
+
+    /// Adds the full-text condition `q` (folded text of `call_text`, kept
+    /// by the projector). SQLite: an FTS5 trigram phrase for queries of 3
+    /// characters or more that match few calls, else `instr` over each
+    /// candidate call's text (a walk in list order, stopping at the page's
+    /// end: quick when matches are common, a scan when they are rare). PostgreSQL: `LIKE` on the
+    /// folded text, which the `pg_trgm` GIN index answers for 3 characters
+    /// or more.
+    pub fn push_text(&mut self, q: &TextQuery, dialect: Dialect) {
+        match dialect {
+            Dialect::Sqlite { walk: false } if q.indexed() => self.push(
+                "calls.id IN (SELECT t.call_id FROM call_text t WHERE t.id IN
+                    (SELECT rowid FROM call_fts WHERE call_fts MATCH ?))",
+                [Param::Text(q.fts5_phrase())],
+            ),
+            // Short queries, and common ones (`walk`): each candidate call's
+            // folded text is read in list order (`instr` costs microseconds;
+            // an FTS5 lookup per call costs a seek per trigram and segment).
+            Dialect::Sqlite { .. } => self.push(
+                "EXISTS (SELECT 1 FROM call_text t WHERE t.call_id = calls.id
+                    AND instr(t.body, ?) > 0)",
+                [Param::Text(q.folded().to_owned())],
+            ),
+            Dialect::Postgres => self.push(
+                "calls.id IN (SELECT t.call_id FROM call_text t WHERE t.body LIKE ?)",
+                [Param::Text(q.like_pattern())],
+            ),
+        }
     }
 
     /// Adds the position after `cursor` in the newest-first call order.
@@ -136,7 +183,7 @@ mod tests {
             since: Some(jiff::Timestamp::from_millisecond(1_000).unwrap()),
             ..Default::default()
         };
-        let c = Conditions::of_calls(&filter);
+        let c = Conditions::of_calls(&filter, Dialect::Sqlite { walk: false });
         let (sqlite, params) = c.render(1, |_| "?".into());
         assert_eq!(sqlite, "WHERE vendor = ? AND id IN (?) AND started_at >= ?");
         let (pg, _) = c.render(1, |n| format!("${n}"));
@@ -150,20 +197,26 @@ mod tests {
             ]
         );
         assert_eq!(Conditions::default().render(1, |_| "?".into()).0, "");
-        let all = Conditions::of_calls(&CallFilter {
-            vendor_call_id: Some("x".into()),
-            ..Default::default()
-        });
+        let all = Conditions::of_calls(
+            &CallFilter {
+                vendor_call_id: Some("x".into()),
+                ..Default::default()
+            },
+            Dialect::Sqlite { walk: false },
+        );
         // Other tests may make more vendors known meanwhile: at least the built-in ones.
         let ids = all.render(1, |_| "?".into()).1;
         assert!(ids.len() >= Vendor::ALL.len());
         for v in Vendor::ALL {
             assert!(ids.contains(&Param::Text(call_id_for(*v, "x"))), "{v}");
         }
-        let search = Conditions::of_calls(&CallFilter {
-            search: Some("138".into()),
-            ..Default::default()
-        });
+        let search = Conditions::of_calls(
+            &CallFilter {
+                search: Some("138".into()),
+                ..Default::default()
+            },
+            Dialect::Sqlite { walk: false },
+        );
         let (sql, params) = search.render(1, |_| "?".into());
         assert!(
             sql.starts_with("WHERE (customer_number = ? OR out_id = ? OR id IN (?"),

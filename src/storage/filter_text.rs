@@ -3,6 +3,7 @@
 //! checked one by one so a mistake names the parameter. One set of rules
 //! and messages for the API and the command line.
 
+use super::search::TextQuery;
 use super::CallFilter;
 use crate::domain::Vendor;
 use jiff::Timestamp;
@@ -27,6 +28,9 @@ pub struct FilterText<'a> {
     /// `q`: one value matched exactly against the customer number,
     /// `out_id`, the vendor call id and the call id.
     pub search: Option<&'a str>,
+    /// `text`: full-text search, a case-insensitive substring of the
+    /// transcript, summaries, intent or tags (at most 200 characters).
+    pub text: Option<&'a str>,
 }
 
 /// A filter value that could not be used.
@@ -102,6 +106,15 @@ impl FilterText<'_> {
             since: time("since", self.since)?,
             until: time("until", self.until)?,
             search: owned(self.search),
+            text: match present(self.text) {
+                Some(t) => TextQuery::parse(t)
+                    .map_err(|message| FilterError {
+                        param: "text",
+                        message,
+                    })?
+                    .map(|_| t.trim().to_owned()),
+                None => None,
+            },
         };
         if let (Some(s), Some(u)) = (f.since, f.until) {
             if s > u {
@@ -164,5 +177,17 @@ mod tests {
         .parse()
         .unwrap_err();
         assert_eq!(e.for_flag(), "--since: must not be after until");
+        let e = FilterText {
+            text: Some(&"字".repeat(201)),
+            ..FilterText::default()
+        }
+        .parse()
+        .unwrap_err();
+        assert_eq!(e.for_flag(), "--text: at most 200 characters (got 201)");
+        let f = FilterText {
+            text: Some(" 退款 "),
+            ..FilterText::default()
+        };
+        assert_eq!(f.parse().unwrap().text.as_deref(), Some("退款"));
     }
 }

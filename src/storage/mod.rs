@@ -17,6 +17,9 @@ pub mod projection;
 pub mod purge;
 pub mod retry;
 pub mod rollup;
+pub mod search;
+#[cfg(test)]
+mod search_migration_tests;
 mod shared;
 pub mod sqlite;
 pub mod synthetic;

@@ -359,11 +359,13 @@ impl RollupFilter {
             since,
             until,
             search,
+            text,
         } = f;
         if out_id.is_some()
             || customer_number.is_some()
             || vendor_call_id.is_some()
             || search.is_some()
+            || text.is_some()
         {
             return None;
         }

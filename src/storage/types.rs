@@ -267,6 +267,10 @@ pub struct CallFilter {
     /// `vendor_call_id` and callhook's call `id` (any of them): the search
     /// box of the dashboard, `q` in the API.
     pub search: Option<String>,
+    /// Full-text search (`text` in the API): a case-insensitive substring
+    /// of the call's transcript, summaries, intent or tags
+    /// (`storage/search.rs`, docs/search.md).
+    pub text: Option<String>,
 }
 
 /// A page request: at most `limit` items after `cursor`.

@@ -255,6 +255,54 @@ async fn a_calls_transcript_shows_and_hostile_text_stays_text() {
     b.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chinese_text_search_finds_the_transcript_and_marks_the_match() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    dataset::seed(&app).await;
+    app.push_ok("itnio-call-record", hostile_call()).await;
+    b.goto(&app.url("/calls")).await;
+    let text = b
+        .client
+        .find(Locator::Css("input[name=text]"))
+        .await
+        .unwrap();
+    text.send_keys("光明金融").await.unwrap();
+    b.client
+        .find(Locator::Css("#call-filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until("return location.search.includes('text=')").await;
+    let rows = b
+        .js("return Array.from(document.querySelectorAll('#calls-table tbody tr')).map(r => r.className)")
+        .await;
+    assert_eq!(
+        rows,
+        json!(["", "snippet"]),
+        "the call and its snippet under it"
+    );
+    let snippet = b
+        .js("const s = document.querySelector('#calls-table tr.snippet td'); return [s.textContent.trim(), s.querySelector('mark').textContent]")
+        .await;
+    assert_eq!(
+        snippet,
+        json!(["transcript 您好，这里是光明金融。", "光明金融"])
+    );
+    // The hostile line's snippet stays text.
+    b.goto(&app.url("/calls?text=onerror")).await;
+    let marked = b
+        .js("return [document.querySelector('#calls-table tr.snippet mark').textContent, document.querySelectorAll('main img, main script').length, window.__xss === undefined]")
+        .await;
+    assert_eq!(marked, json!(["onerror", 0, true]));
+    b.shot("calls-text-search").await;
+    b.close().await;
+}
+
 const WRONG_KIND: &str = "[[sources]]\nname = \"shop\"\nkind = \"laaffic-voice-report\"\n";
 const RIGHT_KIND: &str = "[[sources]]\nname = \"shop\"\nkind = \"itnio-call-record\"\n";
 

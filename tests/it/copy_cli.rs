@@ -30,6 +30,9 @@ async fn answers(app: &TestApp) -> Vec<(String, serde_json::Value)> {
             "/api/v1/calls?limit=1000",
             "/api/v1/receipts?limit=1000",
             "/api/v1/deliveries?limit=1000",
+            // The search text is copied too (3 characters: the index; 2: the scan).
+            "/api/v1/calls?limit=1000&text=bright%20finance",
+            "/api/v1/calls?limit=1000&text=lo",
         ]
         .map(String::from),
     );
@@ -80,6 +83,12 @@ async fn a_copied_installation_answers_the_api_as_it_did() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = answers(&app).await;
+    let found = |a: &[(String, serde_json::Value)]| {
+        a.iter()
+            .find(|(p, _)| p.ends_with("text=bright%20finance"))
+            .map(|(_, v)| v["items"].as_array().unwrap().len())
+    };
+    assert_eq!(found(&before), Some(1), "the itnio sample's transcript");
     let stopped = app.stop().await;
 
     let from = format!("sqlite://{}", path.display());

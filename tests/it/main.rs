@@ -66,6 +66,7 @@ mod retention;
 mod rollups;
 mod scale_out;
 mod scopes;
+mod search;
 mod signed_pushes;
 mod stats_api;
 mod storage_faults;

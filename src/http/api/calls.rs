@@ -1,11 +1,13 @@
 //! `GET /api/v1/calls` (`{"items": [call…], "next_cursor"}`, newest
-//! `started_at` first; items without `turns` and `vendor_fields`) and
+//! `started_at` first; items without `turns` and `vendor_fields`, with a
+//! `snippet` of the match when `text` is given) and
 //! `GET /api/v1/calls/{id}` (the whole call with its `receipts`).
 
 use super::params::{path, query, CallQuery, FilterParams, PageParams};
 use crate::domain::Call;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::AppState;
+use crate::storage::search::{snippet, Snippet, TextQuery};
 use crate::storage::{CallDetail, Page};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -32,8 +34,13 @@ impl PartialSchema for CallItem {
                 object.properties.shift_remove(name);
                 object.required.retain(|r| r != name);
             }
+            object
+                .properties
+                .insert("snippet".into(), Snippet::schema());
             object.description = Some(
-                "A call as listed: every field of `Call` but `turns` and `vendor_fields`.".into(),
+                "A call as listed: every field of `Call` but `turns` and `vendor_fields`; \
+                 with `text=`, `snippet`: where the call matched."
+                    .into(),
             );
         }
         schema
@@ -48,16 +55,23 @@ impl ToSchema for CallItem {
     fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
         schemas.push((Call::name().into_owned(), Call::schema()));
         Call::schemas(schemas);
+        schemas.push((Snippet::name().into_owned(), Snippet::schema()));
     }
 }
 
-fn item(call: Call) -> CallItem {
+/// The list item of `call`; with a text query `text`, its snippet
+/// (omitted if, unexpectedly, no single field holds the match).
+fn item(call: Call, text: Option<&TextQuery>) -> CallItem {
+    let found = text.and_then(|q| snippet(&call, q));
     let mut v = match serde_json::to_value(call) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
     for name in LIST_OMITS {
         v.shift_remove(name);
+    }
+    if let Some(s) = found.and_then(|s| serde_json::to_value(s).ok()) {
+        v.insert("snippet".into(), s);
     }
     CallItem(v)
 }
@@ -85,9 +99,15 @@ pub async fn list(
     if q.tz.is_some() {
         return Err(ApiError::invalid("tz: only for /api/v1/stats"));
     }
-    let page = st.store.list_calls(&q.filter()?, &q.page()?).await?;
+    let filter = q.filter()?;
+    let page = st.store.list_calls(&filter, &q.page()?).await?;
+    let text = filter.text.as_deref().and_then(TextQuery::lenient);
     Ok(Json(Page {
-        items: page.items.into_iter().map(item).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|c| item(c, text.as_ref()))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }

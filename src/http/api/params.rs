@@ -91,6 +91,8 @@ pub struct CallQuery {
     pub q: Option<String>,
     /// The stats' time zone (IANA name).
     pub tz: Option<String>,
+    /// Full-text search of transcripts, summaries, intent and tags.
+    pub text: Option<String>,
 }
 
 /// Unwraps a query extraction, answering 400 with serde's message (which
@@ -126,6 +128,7 @@ impl CallQuery {
             since: self.since.as_deref(),
             until: self.until.as_deref(),
             search: self.q.as_deref(),
+            text: self.text.as_deref(),
         }
         .parse()
         .map_err(|e| ApiError::invalid(e.to_string()))
@@ -192,6 +195,13 @@ pub struct FilterParams {
     /// One value matched exactly against the customer number, `out_id`,
     /// the vendor call id and the call id.
     q: Option<String>,
+    /// Full-text search: calls whose transcript, summary tags, intent
+    /// (label or code) or tags contain this text, case-insensitively (a
+    /// substring: Chinese needs no spaces). At most 200 characters (else
+    /// 400). 3 characters or more use the search index; 1 or 2 characters
+    /// scan the calls (slower). On `/api/v1/calls` each item then carries
+    /// a `snippet`; on `/api/v1/stats` it forces a scan of the calls.
+    text: Option<String>,
 }
 
 /// A list's page parameters.
@@ -282,6 +292,7 @@ mod tests {
             group_by,
             q,
             tz,
+            text,
         } = q;
         for (name, v) in [
             ("vendor", vendor),
@@ -299,6 +310,7 @@ mod tests {
             ("group_by", group_by),
             ("q", q),
             ("tz", tz),
+            ("text", text),
         ] {
             assert_eq!(v.as_deref(), Some("x"), "{name} is not documented");
         }

@@ -1,7 +1,9 @@
 //! `GET /calls`: the filterable, paginated call table (newest first; the
 //! headers sort the rows of the page shown), with a search box matching a
-//! customer number, `out_id`, vendor call id or call id exactly, and
-//! download links for the same filters (`export.rs`).
+//! customer number, `out_id`, vendor call id or call id exactly, a text
+//! box searching transcripts, summaries, intent and tags (each row then
+//! shows the matching snippet under it), and download links for the same
+//! filters (`export.rs`).
 
 use super::filters::FilterForm;
 use super::templates::{choices, Choice, Chrome};
@@ -9,6 +11,7 @@ use super::{chrome, format, html, UiError};
 use crate::domain::{Call, Direction, Outcome, Vendor};
 use crate::export::mask::mask_number;
 use crate::http::AppState;
+use crate::storage::search::{snippet, TextQuery};
 use crate::storage::{CallCursor, PageRequest};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -49,10 +52,15 @@ pub struct Row {
     pub task_href: Option<String>,
     pub out_id: String,
     pub source: String,
+    /// With a text search: the match's context (before, match, after) and
+    /// the field it is in; escaped by the template like every value.
+    pub snippet: Option<(String, String, String)>,
+    pub snippet_field: String,
 }
 
 impl Row {
-    fn of(c: &Call) -> Row {
+    fn of(c: &Call, text: Option<&TextQuery>) -> Row {
+        let found = text.and_then(|q| snippet(c, q));
         let qa = c.qa_score_percent();
         Row {
             id: c.id.clone(),
@@ -85,6 +93,8 @@ impl Row {
             task_href: c.task_id.as_deref().map(super::tasks::task_href),
             out_id: format::text(c.out_id.as_deref()),
             source: c.source.clone(),
+            snippet_field: found.as_ref().map_or(String::new(), |s| s.field.clone()),
+            snippet: found.map(|s| s.parts()),
         }
     }
 }
@@ -104,6 +114,9 @@ pub struct CallsPage {
     pub query: String,
     pub has_cursor: bool,
     pub next: Option<String>,
+    /// A text search is applied: rows carry snippets (and the table is
+    /// not sortable, so each snippet stays under its row).
+    pub searching: bool,
 }
 
 pub async fn page(
@@ -132,6 +145,7 @@ pub async fn page(
             c.customer_number = c.customer_number.as_deref().map(mask_number);
         }
     }
+    let text = filter.text.as_deref().and_then(TextQuery::lenient);
     let (jar, chrome) = chrome(&st, jar, None);
     let next = page
         .next_cursor
@@ -148,7 +162,12 @@ pub async fn page(
         outcomes: choices(Outcome::ALL.iter().map(|o| o.as_str()), &q.form.outcome),
         directions: choices(Direction::ALL.iter().map(|d| d.as_str()), &q.form.direction),
         form: q.form,
-        rows: page.items.iter().map(Row::of).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|c| Row::of(c, text.as_ref()))
+            .collect(),
+        searching: text.is_some(),
         has_cursor,
         next,
     };

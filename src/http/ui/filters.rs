@@ -15,6 +15,8 @@ use std::str::FromStr;
 #[serde(default)]
 pub struct FilterForm {
     pub q: String,
+    /// Full-text search (`storage/search.rs`).
+    pub text: String,
     pub from: String,
     pub to: String,
     pub vendor: String,
@@ -102,6 +104,10 @@ impl FilterForm {
             since: from.map(|d| midnight(d, tz)).transpose()?,
             until,
             search: text(&self.q),
+            text: match crate::storage::search::TextQuery::parse(&self.text) {
+                Ok(q) => q.map(|_| self.text.trim().to_owned()),
+                Err(e) => return Err(UiError::BadRequest(format!("text: {e}"))),
+            },
             ..Default::default()
         })
     }
@@ -111,6 +117,7 @@ impl FilterForm {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("q", &self.q),
+            ("text", &self.text),
             ("from", &self.from),
             ("to", &self.to),
             ("vendor", &self.vendor),

@@ -13,6 +13,7 @@ pub mod purge;
 pub mod reads;
 pub mod rollups;
 pub mod schema;
+pub mod search;
 
 use crate::config::PostgresSettings;
 use crate::storage::*;

@@ -459,7 +459,8 @@ async fn write_calls(tx: &Transaction<'_>, plan: &Plan) -> Result<(), StoreError
         ],
     )
     .await?;
-    Ok(())
+    let calls: Vec<&crate::domain::Call> = plan.calls.iter().map(|w| &w.call).collect();
+    super::search::upsert_texts(tx, &calls).await
 }
 
 /// Inserts the events of `plan` that some target wants, then their

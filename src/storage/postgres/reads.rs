@@ -5,7 +5,7 @@ use super::ingest::unavailable;
 use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
 use crate::storage::doc_codec::json_of_bytes;
-use crate::storage::filter::{Conditions, Param};
+use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::rollup::{CallFolder, Dim, RollupRow};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, Page, PageRequest, Receipt, ReceiptFilter, ReceiptRef,
@@ -53,7 +53,7 @@ pub async fn list_calls(
     filter: &CallFilter,
     page: &PageRequest,
 ) -> Result<Page<Call>, StoreError> {
-    let mut conds = Conditions::of_calls(filter);
+    let mut conds = Conditions::of_calls(filter, Dialect::Postgres);
     if let Some(cur) = &page.cursor {
         conds.after_call(cur)?;
     }
@@ -123,7 +123,7 @@ pub async fn scan_rollup(
     tz: &jiff::tz::TimeZone,
 ) -> Result<Vec<RollupRow>, StoreError> {
     use futures::TryStreamExt;
-    let (wh, params) = where_clause(&Conditions::of_calls(filter), 1);
+    let (wh, params) = where_clause(&Conditions::of_calls(filter, Dialect::Postgres), 1);
     let sql = format!("SELECT doc FROM calls {wh}");
     let stream = c
         .query_raw(

@@ -14,7 +14,7 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_686f_6f6b;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE receipts (
     id           TEXT COLLATE "C" PRIMARY KEY,
@@ -254,6 +254,24 @@ CREATE TABLE alerts (
 );
 CREATE UNIQUE INDEX alerts_one_firing ON alerts(rule) WHERE state = 'firing';
 CREATE INDEX alerts_by_state ON alerts(state, id);
+    // 10: full-text search (`storage/search.rs`, docs/search.md): each call's
+    // searchable text, folded to lower case, in `call_text`, with a
+    // `pg_trgm` GIN index that answers `LIKE '%…%'` for 3 characters or
+    // more, Chinese included (pg_trgm keeps the characters the database's
+    // ctype classes as letters: CJK under C.UTF-8 and the usual UTF-8
+    // locales). `pg_trgm` is a trusted extension: a role with CREATE on
+    // the database may install it. The text goes with its call (ON DELETE
+    // CASCADE); the projector writes it; `apply_all` fills it for the
+    // calls already stored (the marker below), as the text comes from the
+    // packed documents.
+    r#"
+-- callhook:fill-call-text
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE call_text (
+    call_id TEXT COLLATE "C" PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+    body    TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX call_text_trgm ON call_text USING gin (body gin_trgm_ops);
 "#,
 ];
 
@@ -297,6 +315,9 @@ async fn apply_all(client: &mut Client) -> Result<usize, StoreError> {
         if sql.contains(crate::storage::sqlite::schema::REBUILD_ROLLUPS) {
             super::rollups::rebuild(&tx).await?;
         }
+        if sql.trim_start().starts_with(FILL_CALL_TEXT) {
+            super::search::fill(&tx).await.map_err(unavailable)?;
+        }
         tx.execute(
             "INSERT INTO callhook_schema (version) VALUES ($1)",
             &[&(i as i32 + 1)],
@@ -329,6 +350,10 @@ SELECT to_char(to_timestamp(started_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD
     COUNT(*) FILTER (WHERE outcome = 'answered' AND talk_seconds >= 600)
 FROM calls GROUP BY 1, 2, 3, 4, 5, 6, 7;
 "#;
+
+/// The first line of the migration that creates `call_text`: after its
+/// SQL, [`apply_all`] fills it from the stored calls.
+const FILL_CALL_TEXT: &str = crate::storage::sqlite::schema::FILL_CALL_TEXT;
 
 /// The newest schema version this build knows.
 pub fn latest() -> usize {

@@ -15,6 +15,7 @@ mod reads;
 mod rollups;
 mod rows;
 pub(crate) mod schema;
+mod search;
 mod syncer;
 mod work;
 mod write_probe;

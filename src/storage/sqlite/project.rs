@@ -312,6 +312,7 @@ fn write_plan(
 ) -> Result<(), StoreError> {
     for c in &plan.calls {
         rows::upsert_call(tx, &c.call, &c.doc, c.last_seq)?;
+        super::search::upsert_text(tx, &c.call)?;
     }
     let mut touch = tx
         .prepare_cached("UPDATE calls SET last_seq = ?2 WHERE id = ?1 AND last_seq < ?2")

@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE receipts (
     id           TEXT PRIMARY KEY,           -- ULID
@@ -243,6 +243,39 @@ CREATE TABLE rollup_task_hours (
     // row per rule (the partial unique index): evaluation is idempotent.
     // Nothing to fill from older rows.
     ALERTS_TABLE,
+    // 10: full-text search (`storage/search.rs`, docs/search.md): each call's
+    // searchable text, folded to lower case, in `call_text` (an INTEGER
+    // PRIMARY KEY, so VACUUM keeps the rowids the index refers to), indexed
+    // by the FTS5 `trigram` table `call_fts` (external content: the text
+    // is stored once). Triggers keep the index in step with `call_text`,
+    // and drop a call's text with the call (retention, `DELETE`). The
+    // projector writes `call_text`; `migrate` fills it for the calls
+    // already stored (the marker below), as the text comes from the
+    // packed documents.
+    r#"
+-- callhook:fill-call-text
+CREATE TABLE call_text (
+    id      INTEGER PRIMARY KEY,
+    call_id TEXT NOT NULL UNIQUE,
+    body    TEXT NOT NULL                    -- storage/search.rs index_text
+);
+CREATE VIRTUAL TABLE call_fts USING fts5(
+    body, content = 'call_text', content_rowid = 'id', tokenize = 'trigram', detail = 'full'
+);
+CREATE TRIGGER call_text_ai AFTER INSERT ON call_text BEGIN
+    INSERT INTO call_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER call_text_ad AFTER DELETE ON call_text BEGIN
+    INSERT INTO call_fts (call_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER call_text_au AFTER UPDATE ON call_text BEGIN
+    INSERT INTO call_fts (call_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO call_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER calls_ad_text AFTER DELETE ON calls BEGIN
+    DELETE FROM call_text WHERE call_id = old.id;
+END;
+"#,
 ];
 
 /// The `alerts` table (PostgreSQL's migration spells the same columns).
@@ -263,6 +296,10 @@ CREATE TABLE alerts (
 CREATE UNIQUE INDEX alerts_one_firing ON alerts(rule) WHERE state = 'firing';
 CREATE INDEX alerts_by_state ON alerts(state, id);
 "#;
+
+/// The first line of the migration that creates `call_text`: after its
+/// SQL, [`migrate`] fills it from the stored calls ([`super::search::fill`]).
+pub const FILL_CALL_TEXT: &str = "-- callhook:fill-call-text";
 
 /// The indexes retention needs (SQLite migration 5, PostgreSQL 4).
 pub const PURGE_INDEXES: &str = r#"
@@ -289,6 +326,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
         if sql.contains(REBUILD_ROLLUPS) {
             super::rollups::rebuild(&tx)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        }
+        if sql.trim_start().starts_with(FILL_CALL_TEXT) {
+            super::search::fill(&tx)?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
