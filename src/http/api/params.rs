@@ -268,7 +268,7 @@ mod tests {
         let mut all = names::<FilterParams>();
         all.extend(names::<PageParams>());
         all.extend(names::<GroupByParams>());
-        assert_eq!(all.len(), 15, "{all:?}");
+        assert_eq!(all.len(), 16, "{all:?}");
         let qs = all
             .iter()
             .map(|n| format!("{n}=x"))
