@@ -79,6 +79,8 @@ async fn push_plays_alibaba_against_callhook_itself() {
     assert_success(&out, &text);
     assert!(text.contains("body 1/1 attempt 1: HTTP 200 in "), "{text}");
     assert!(text.contains("accepted"), "{text}");
+    // Calls are projected behind the acknowledgement.
+    app.settle().await;
     let calls = app.calls("vendor=aliyun").await;
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["vendor_call_id"], "10000161****^1000018****");

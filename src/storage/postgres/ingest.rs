@@ -8,7 +8,12 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 pub fn unavailable(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    // The server's own message ("relation … already exists"), not just
+    // "db error".
+    StoreError::Unavailable(match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    })
 }
 
 pub fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

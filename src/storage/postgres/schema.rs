@@ -254,6 +254,7 @@ CREATE TABLE alerts (
 );
 CREATE UNIQUE INDEX alerts_one_firing ON alerts(rule) WHERE state = 'firing';
 CREATE INDEX alerts_by_state ON alerts(state, id);
+"#,
     // 10: full-text search (`storage/search.rs`, docs/search.md): each call's
     // searchable text, folded to lower case, in `call_text`, with a
     // `pg_trgm` GIN index that answers `LIKE '%…%'` for 3 characters or
