@@ -15,8 +15,8 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
-struct Browser {
-    client: Client,
+pub struct Browser {
+    pub client: Client,
     _driver: tokio::process::Child,
 }
 
@@ -34,7 +34,7 @@ fn chromedriver() -> Option<PathBuf> {
 impl Browser {
     /// A started browser, or `None` (test skipped) without chromedriver
     /// outside CI.
-    async fn start() -> Option<Browser> {
+    pub async fn start() -> Option<Browser> {
         let Some(driver) = chromedriver() else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -90,11 +90,11 @@ impl Browser {
         panic!("chromedriver at {url} did not start a browser in 10 s");
     }
 
-    async fn goto(&self, url: &str) {
+    pub async fn goto(&self, url: &str) {
         self.client.goto(url).await.expect("page loads");
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub async fn js(&self, script: &str) -> Value {
         self.client
             .execute(script, vec![])
             .await
@@ -102,7 +102,7 @@ impl Browser {
     }
 
     /// Waits (20 s at most) until `script` returns `true`.
-    async fn until(&self, script: &str) {
+    pub async fn until(&self, script: &str) {
         for _ in 0..200 {
             if self.client.execute(script, vec![]).await.ok() == Some(Value::Bool(true)) {
                 return;
@@ -113,7 +113,7 @@ impl Browser {
     }
 
     /// Saves a screenshot of the page as `{name}.png`.
-    async fn shot(&self, name: &str) {
+    pub async fn shot(&self, name: &str) {
         let dir = std::env::var("CALLHOOK_SCREENSHOTS")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from("target/browser-screenshots"));
@@ -123,7 +123,7 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn close(self) {
+    pub async fn close(self) {
         let _ = self.client.close().await;
     }
 }

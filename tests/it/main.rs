@@ -10,6 +10,7 @@ mod auth_schemes;
 mod backend;
 mod backpressure;
 mod browser;
+mod browser_console;
 mod calls_api;
 mod campaigns;
 mod cli;
