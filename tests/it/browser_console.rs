@@ -111,3 +111,47 @@ async fn a_zone_switch_moves_a_call_across_a_day_boundary_and_every_page_fits_a_
     }
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walkthroughs_samples_show_every_answered_call_under_the_default_range() {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = crate::support::spawn_app().await;
+    let kinds = [
+        "aliyun-call-report",
+        "aliyun-call-notes",
+        "itnio-call-record",
+        "longlonglong-inbound",
+        "laaffic-voice-report",
+        "vapi-end-of-call-report",
+        "retell-call-event",
+        "bland-call",
+    ];
+    for kind in kinds {
+        app.push_ok(kind, sample(kind)).await;
+    }
+    app.settle().await;
+    let answered = app.calls("outcome=answered").await.len();
+    b.goto(&app.url("/")).await;
+    let text = |id: &str| format!("return document.getElementById('{id}').textContent");
+    assert_eq!(
+        b.js(&text("total-answered")).await,
+        json!(answered.to_string())
+    );
+    assert_eq!(b.js(&text("total-answer-rate")).await, json!("100.0%"));
+    assert_eq!(
+        b.js("return document.getElementById('empty-state')").await,
+        Value::Null,
+        "no empty state"
+    );
+    b.shot("overview-walkthrough").await;
+    // The notes' call is marked as waiting for its report.
+    b.goto(&app.url("/calls")).await;
+    let marked = b
+        .js("return Array.from(document.querySelectorAll('.o-awaiting-report')).map(e => e.textContent)")
+        .await;
+    assert_eq!(marked, json!(["report not received yet"]));
+    b.shot("calls-walkthrough").await;
+    b.close().await;
+}
