@@ -201,6 +201,8 @@ pub struct FilterParams {
     /// 400). 3 characters or more use the search index; 1 or 2 characters
     /// scan the calls (slower). On `/api/v1/calls` each item then carries
     /// a `snippet`; on `/api/v1/stats` it forces a scan of the calls.
+    /// Control characters (newlines, tabs, C1 codes) are refused (400).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     text: Option<String>,
 }
 
