@@ -7,7 +7,7 @@
 //! fractional (`0.5` = 30 s).
 
 use super::limits::duration;
-use super::subscribers::{durations, secret_key, secrets};
+use super::subscribers::{durations, secrets};
 use crate::domain::Vendor;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -225,25 +225,7 @@ pub fn validate(
         if !seen.insert(c.name.as_str()) {
             return Err(format!("{at}.name: duplicate channel name"));
         }
-        let url = reqwest::Url::parse(&c.url).map_err(|e| format!("{at}.url: {e}"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!(
-                "{at}.url: must be an http:// or https:// URL with a host"
-            ));
-        }
-        if !allow_private {
-            if let Some(reason) = crate::worker::ssrf::literal_refusal(&url) {
-                return Err(format!(
-                    "{at}.url: {reason}; set allow_private_subscribers = true to allow it"
-                ));
-            }
-        }
-        if c.secret.is_empty() {
-            return Err(format!("{at}.secret: give at least one whsec_ secret"));
-        }
-        for (j, s) in c.secret.iter().enumerate() {
-            secret_key(s).map_err(|e| format!("{at}.secret[{j}]: {e}"))?;
-        }
+        super::subscribers::webhook_endpoint(&at, &c.url, &c.secret, allow_private)?;
         if c.timeout.is_zero() {
             return Err(format!("{at}.timeout: must be longer than zero"));
         }

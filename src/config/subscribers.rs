@@ -211,25 +211,7 @@ pub fn validate(
         if !seen.insert(s.name.as_str()) {
             return Err(format!("{at}.name: duplicate subscriber name"));
         }
-        let url = reqwest::Url::parse(&s.url).map_err(|e| format!("{at}.url: {e}"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(format!(
-                "{at}.url: must be an http:// or https:// URL with a host"
-            ));
-        }
-        if !allow_private {
-            if let Some(reason) = crate::worker::ssrf::literal_refusal(&url) {
-                return Err(format!(
-                    "{at}.url: {reason}; set allow_private_subscribers = true to allow it"
-                ));
-            }
-        }
-        if s.secret.is_empty() {
-            return Err(format!("{at}.secret: give at least one whsec_ secret"));
-        }
-        for (j, secret) in s.secret.iter().enumerate() {
-            secret_key(secret).map_err(|e| format!("{at}.secret[{j}]: {e}"))?;
-        }
+        webhook_endpoint(&at, &s.url, &s.secret, allow_private)?;
         if s.events.is_empty() {
             return Err(format!("{at}.events: empty; list at least one event type"));
         }
@@ -266,6 +248,40 @@ pub fn validate(
         if n.timeout.is_zero() {
             return Err("nats.timeout: must be longer than zero".into());
         }
+    }
+    Ok(())
+}
+
+/// Checks a signed webhook endpoint (a subscriber's or an alert
+/// channel's): `url` is http(s) with a host, not a private address literal
+/// unless `allow_private`, and `secrets` holds at least one valid
+/// `whsec_` secret.
+///
+/// Errors: a message starting with `{at}.url` or `{at}.secret`.
+pub(super) fn webhook_endpoint(
+    at: &str,
+    url: &str,
+    secrets: &[SecretString],
+    allow_private: bool,
+) -> Result<(), String> {
+    let url = reqwest::Url::parse(url).map_err(|e| format!("{at}.url: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "{at}.url: must be an http:// or https:// URL with a host"
+        ));
+    }
+    if !allow_private {
+        if let Some(reason) = crate::worker::ssrf::literal_refusal(&url) {
+            return Err(format!(
+                "{at}.url: {reason}; set allow_private_subscribers = true to allow it"
+            ));
+        }
+    }
+    if secrets.is_empty() {
+        return Err(format!("{at}.secret: give at least one whsec_ secret"));
+    }
+    for (j, secret) in secrets.iter().enumerate() {
+        secret_key(secret).map_err(|e| format!("{at}.secret[{j}]: {e}"))?;
     }
     Ok(())
 }
