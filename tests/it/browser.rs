@@ -123,6 +123,21 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Asserts the page is no wider than the window, naming the elements
+    /// that stick out (outside a `.scroll` box) when it is.
+    pub async fn assert_fits(&self, path: &str) {
+        let fits = self
+            .js("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        let (w, inner) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
+        if w > inner {
+            let wide = self
+                .js("return Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)")
+                .await;
+            panic!("{path}: {w} px wide in a {inner} px window: {wide}");
+        }
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
@@ -481,18 +496,8 @@ async fn an_operator_plays_replays_in_bulk_and_disables_on_a_phone_too() {
         ("/deliveries", "deliveries-phone"),
     ] {
         b.goto(&app.url(path)).await;
-        let fits = b
-            .js("return [document.documentElement.scrollWidth, window.innerWidth]")
-            .await;
-        let (w, inner) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
-        if w > inner {
-            b.shot(name).await;
-            let wide = b
-                .js("return Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))")
-                .await;
-            panic!("{path}: {w} px wide in a {inner} px window: {wide}");
-        }
         b.shot(name).await;
+        b.assert_fits(path).await;
     }
     b.close().await;
 }

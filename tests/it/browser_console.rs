@@ -98,16 +98,7 @@ async fn a_zone_switch_moves_a_call_across_a_day_boundary_and_every_page_fits_a_
     ] {
         b.goto(&app.url(&path)).await;
         b.shot(name).await;
-        let fits = b
-            .js("return [document.documentElement.scrollWidth, window.innerWidth]")
-            .await;
-        let (w, inner) = (fits[0].as_i64().unwrap(), fits[1].as_i64().unwrap());
-        if w > inner {
-            let wide = b
-                .js("return Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > window.innerWidth).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)")
-                .await;
-            panic!("{path}: {w} px wide in a {inner} px window: {wide}");
-        }
+        b.assert_fits(&path).await;
     }
     b.close().await;
 }
