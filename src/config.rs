@@ -22,6 +22,7 @@ mod api_tokens;
 pub mod display;
 mod limits;
 mod postgres;
+pub mod recordings;
 pub mod redact;
 mod retention;
 mod signature;
@@ -31,6 +32,7 @@ pub use alerts::{AlertChannelConfig, AlertKind, AlertRuleConfig, Condition};
 pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 pub use postgres::PostgresSettings;
+pub use recordings::RecordingsConfig;
 pub use signature::SignatureConfig;
 pub use subscribers::{
     default_retry_schedule, secret_key, NatsConfig, SubscriberConfig, NATS_TARGET,
@@ -120,6 +122,9 @@ pub struct Config {
         serialize_with = "redact::duration"
     )]
     pub alerts_interval: std::time::Duration,
+    /// `[recordings]`: the recordings archive (docs/recordings.md).
+    #[serde(default)]
+    pub recordings: RecordingsConfig,
 }
 
 /// One push URL given to one vendor account.
@@ -342,7 +347,8 @@ impl Config {
     /// `CALLHOOK_ALLOW_PRIVATE_SUBSCRIBERS`, `CALLHOOK_RETENTION_DAYS`,
     /// `CALLHOOK_RETENTION_INTERVAL`, `CALLHOOK_LIMITS_<KEY>` (e.g.
     /// `CALLHOOK_LIMITS_ACK_BUDGET=300ms`) and `CALLHOOK_POSTGRES_<KEY>`
-    /// (e.g. `CALLHOOK_POSTGRES_MAX_CONNECTIONS=32`), then `overrides`, and
+    /// (e.g. `CALLHOOK_POSTGRES_MAX_CONNECTIONS=32`), `CALLHOOK_RECORDINGS_<KEY>`
+    /// (e.g. `CALLHOOK_RECORDINGS_URL=s3://bucket/calls`), then `overrides`, and
     /// validates.
     ///
     /// Errors: [`ConfigError::Load`] for an unreadable file, a wrong type or an
@@ -373,6 +379,7 @@ impl Config {
             ]))
             .merge(Env::prefixed("CALLHOOK_LIMITS_").map(|k| format!("limits.{k}").into()))
             .merge(Env::prefixed("CALLHOOK_POSTGRES_").map(|k| format!("postgres.{k}").into()))
+            .merge(Env::prefixed("CALLHOOK_RECORDINGS_").map(|k| format!("recordings.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;
         config.validate()?;
@@ -450,6 +457,7 @@ impl Config {
         self.store_url().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
         self.postgres.validate().map_err(ConfigError::Invalid)?;
+        self.recordings.validate().map_err(ConfigError::Invalid)?;
         retention::validate(self.retention_days, self.retention_interval)
             .map_err(ConfigError::Invalid)?;
         subscribers::validate(

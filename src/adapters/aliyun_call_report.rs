@@ -36,6 +36,9 @@ fn record(r: &mut Record, ctx: &SourceContext) -> Result<CallUpdate, String> {
     s.answered_at = r.time("startTime", tz);
     s.ended_at = r.time("endTime", tz);
     s.talk_seconds = r.integer("duration");
+    // `recordFile`: the recording link of the `AlicomAgentCallRecord`
+    // message (same push, same fields otherwise), valid 7 days.
+    s.recording_url = r.text("recordFile");
     if let Some(code) = r.text("smartStatusCode") {
         let outcome = outcome(&code);
         if outcome == Outcome::Unknown {

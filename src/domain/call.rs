@@ -67,6 +67,11 @@ pub struct Call {
     pub tags: Vec<String>,
     #[schema(required = true)]
     pub recording_url: Option<String>,
+    /// The archive of `recording_url` (docs/recordings.md): filled when the
+    /// call is read, `null` without a recording URL and in events.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub recording: Option<super::Recording>,
     #[schema(required = true)]
     pub region: Option<Region>,
     pub turns: Vec<Turn>,

@@ -102,6 +102,7 @@ impl Call {
             intent: None,
             tags: Vec::new(),
             recording_url: None,
+            recording: None,
             region: None,
             turns: Vec::new(),
             analyses: Vec::new(),

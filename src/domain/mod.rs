@@ -5,8 +5,10 @@
 mod call;
 mod enums;
 mod event;
+pub mod link_expiry;
 mod merge;
 pub mod money;
+mod recording;
 mod update;
 mod vendor;
 
@@ -15,4 +17,5 @@ pub use enums::{Direction, HangupBy, Outcome, SourceKind, Speaker, Vendor};
 pub use event::EventType;
 pub use merge::{call_id_for, Change};
 pub use money::Money;
+pub use recording::{Recording, RecordingStatus};
 pub use update::{CallPatch, CallUpdate};

@@ -63,6 +63,7 @@ pub(crate) fn full_call() -> Call {
         }),
         tags: vec!["vip".into(), "回拨".into()],
         recording_url: Some("https://rec.example.com/13812345678.mp3".into()),
+        recording: None,
         region: Some(Region {
             province: Some("上海".into()),
             city: None,
@@ -114,6 +115,7 @@ pub(crate) fn bare_call() -> Call {
         intent: None,
         tags: vec![],
         recording_url: None,
+        recording: None,
         region: None,
         turns: vec![],
         analyses: vec![],

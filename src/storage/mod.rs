@@ -15,6 +15,7 @@ pub mod page_reads;
 pub mod postgres;
 pub mod projection;
 pub mod purge;
+pub mod recordings;
 pub mod retry;
 pub mod rollup;
 pub mod search;
@@ -349,6 +350,93 @@ pub trait Store: Send + Sync {
         Err(no_alerts())
     }
 
+    /// Due, unleased recording jobs, oldest due first, at most `limit`,
+    /// each leased until `now + lease` so no other archiver (of this or
+    /// another instance) takes it meanwhile (`storage/recordings.rs`).
+    async fn claim_recordings(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<recordings::RecordingClaim>, StoreError> {
+        let _ = (now, limit, lease);
+        Err(no_recordings())
+    }
+
+    /// Records archivers' reports (one transaction, durable on return) and
+    /// ends their leases. A report whose URL is no longer the row's (a
+    /// newer push changed the link) changes nothing.
+    async fn report_recordings(
+        &self,
+        reports: Vec<recordings::RecordingReport>,
+    ) -> Result<(), StoreError> {
+        let _ = reports;
+        Err(no_recordings())
+    }
+
+    /// Writes recording jobs outside a push (`callhook recordings fetch
+    /// --backfill`): new rows, or rows whose URL changed; returns how many.
+    async fn enqueue_recordings(
+        &self,
+        jobs: Vec<recordings::RecordingJob>,
+    ) -> Result<u64, StoreError> {
+        let _ = jobs;
+        Err(no_recordings())
+    }
+
+    /// Every recording row of call `call_id`, the canonical link first.
+    async fn call_recordings(
+        &self,
+        call_id: &str,
+    ) -> Result<Vec<recordings::RecordingRecord>, StoreError> {
+        let _ = call_id;
+        Err(no_recordings())
+    }
+
+    /// The recording row of `call_id`'s `link`; `None` without one.
+    async fn recording(
+        &self,
+        call_id: &str,
+        link: &str,
+    ) -> Result<Option<recordings::RecordingRecord>, StoreError> {
+        let _ = (call_id, link);
+        Err(no_recordings())
+    }
+
+    /// Recording rows per status, archived bytes, the oldest due job.
+    async fn recording_counts(&self) -> Result<recordings::RecordingCounts, StoreError> {
+        Err(no_recordings())
+    }
+
+    /// When the first pending recording job is due; `None` without one.
+    async fn next_recording_due(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        Err(no_recordings())
+    }
+
+    /// Makes every recording not archived, received at or after `since`
+    /// (all when `None`), due at `now`; returns how many.
+    async fn refetch_recordings(
+        &self,
+        since: Option<jiff::Timestamp>,
+        now: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        let _ = (since, now);
+        Err(no_recordings())
+    }
+
+    /// Takes up to `limit` archived files that no call refers to any more
+    /// (their calls were deleted): the caller deletes them from the archive.
+    async fn take_recording_orphans(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let _ = limit;
+        Err(no_recordings())
+    }
+
+    /// Ends every recording lease (a single-process store at start, so a
+    /// download cut by a crash is tried again at once); returns how many.
+    async fn release_recording_leases(&self) -> Result<u64, StoreError> {
+        Err(no_recordings())
+    }
+
     /// Answers when the store can serve reads and writes.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -362,6 +450,12 @@ pub trait Store: Send + Sync {
     async fn check_writable(&self) -> Result<(), StoreError> {
         self.ping().await
     }
+}
+
+/// What the recordings archive's methods answer on a store without them
+/// (the defaults; both backends have them).
+fn no_recordings() -> StoreError {
+    StoreError::Unavailable("this store keeps no recordings archive".into())
 }
 
 /// What the health and alert methods answer on a store without them (the

@@ -15,6 +15,7 @@
 //!   whatever the batch size. A rebuild makes one event for the difference
 //!   between the stored call and the rebuilt one (none when they are equal).
 
+use super::recordings::{self, RecordingJob};
 use super::rollup::{RollupDelta, Sums};
 use super::{BodyResult, IngestOutcome, ReceiptStatus, StoreError};
 use crate::adapters::RecordIssue;
@@ -225,6 +226,9 @@ pub struct Plan {
     pub links: Vec<(String, String)>,
     pub rollups: RollupDelta,
     pub receipts: Vec<ReceiptWrite>,
+    /// Recording links to archive: new, or with a new URL
+    /// (`storage/recordings.rs`).
+    pub recordings: Vec<RecordingJob>,
 }
 
 /// The calls of `batch` that must be rebuilt from their other receipts
@@ -514,6 +518,7 @@ fn finish(
     if changed {
         plan.rollups
             .change(before.map(|s| Sums::of(&s.call)), &call);
+        recording_jobs(plan, before, &call);
         plan.calls.push(CallWrite {
             doc: to_doc(&call)?,
             call,
@@ -524,6 +529,28 @@ fn finish(
         plan.touched.push((id.to_owned(), last_seq));
     }
     Ok(())
+}
+
+/// The archive jobs of `call`'s recording links that `before` did not
+/// have with the same URL.
+fn recording_jobs(plan: &mut Plan, before: Option<&StoredCall>, call: &Call) {
+    let old = before
+        .map(|s| recordings::links_of(&s.call))
+        .unwrap_or_default();
+    for (link, url) in recordings::links_of(call) {
+        if old.iter().any(|(l, u)| *l == link && *u == url) {
+            continue;
+        }
+        plan.recordings.push(RecordingJob {
+            call_id: call.id.clone(),
+            link,
+            expires_at: crate::domain::link_expiry::url_expiry(&url),
+            url,
+            vendor: call.vendor,
+            source: call.source.clone(),
+            received_at: call.updated_at,
+        });
+    }
 }
 
 fn to_doc(call: &Call) -> Result<String, StoreError> {

@@ -66,7 +66,6 @@ pub const FIELDS: &[Field] = &[
     f(V::Aliyun, "statusCode", "Status code", Text),
     f(V::Aliyun, "caller", "Calling number", Text),
     f(V::Aliyun, "majorIntent", "Main intent", Text),
-    f(V::Aliyun, "recordFile", "Recording file", Link),
     f(V::Aliyun, "extInfo", "Extra info", Compact),
     // ITNIO.
     f(V::Itnio, "customerConcern", "Customer concern", List),

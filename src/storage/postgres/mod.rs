@@ -11,11 +11,15 @@ pub mod page_reads;
 pub mod project;
 pub mod purge;
 pub mod reads;
+pub mod recordings;
 pub mod rollups;
 pub mod schema;
 pub mod search;
 
 use crate::config::PostgresSettings;
+use crate::storage::recordings::{
+    RecordingClaim, RecordingCounts, RecordingJob, RecordingRecord, RecordingReport,
+};
 use crate::storage::*;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -274,6 +278,61 @@ impl Store for PgStore {
     /// Nothing: instances share the database, so a lease is another
     /// instance's until it ends.
     async fn release_leases(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    async fn claim_recordings(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<RecordingClaim>, StoreError> {
+        recordings::claim(&**self.client().await?, now, limit, lease).await
+    }
+
+    async fn report_recordings(&self, reports: Vec<RecordingReport>) -> Result<(), StoreError> {
+        recordings::report(&mut self.client().await?, &reports).await
+    }
+
+    async fn enqueue_recordings(&self, jobs: Vec<RecordingJob>) -> Result<u64, StoreError> {
+        recordings::enqueue(&**self.client().await?, &jobs).await
+    }
+
+    async fn call_recordings(&self, call_id: &str) -> Result<Vec<RecordingRecord>, StoreError> {
+        recordings::of_call(&**self.client().await?, call_id).await
+    }
+
+    async fn recording(
+        &self,
+        call_id: &str,
+        link: &str,
+    ) -> Result<Option<RecordingRecord>, StoreError> {
+        recordings::get(&**self.client().await?, call_id, link).await
+    }
+
+    async fn recording_counts(&self) -> Result<RecordingCounts, StoreError> {
+        recordings::counts(&**self.client().await?).await
+    }
+
+    async fn next_recording_due(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        recordings::next_due(&**self.client().await?).await
+    }
+
+    async fn refetch_recordings(
+        &self,
+        since: Option<jiff::Timestamp>,
+        now: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        recordings::refetch(&**self.client().await?, since, now).await
+    }
+
+    async fn take_recording_orphans(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        recordings::take_orphans(&**self.client().await?, limit).await
+    }
+
+    /// Nothing: instances share the database, so a lease is another
+    /// instance's until it ends.
+    async fn release_recording_leases(&self) -> Result<u64, StoreError> {
         Ok(0)
     }
 

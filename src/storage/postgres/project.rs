@@ -365,6 +365,7 @@ async fn write_plan(
         .await?;
     }
     rollups::apply(tx, plan.rollups).await?;
+    super::recordings::enqueue(&**tx, &plan.recordings).await?;
     let statuses: Vec<&str> = plan.receipts.iter().map(|r| r.status.as_str()).collect();
     match reread {
         None => {

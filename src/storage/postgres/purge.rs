@@ -183,6 +183,7 @@ async fn delete_calls(
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)")
         .await?;
     }
+    super::recordings::delete_of_calls(&**tx, ids).await?;
     counts.calls = run("DELETE FROM calls WHERE id = ANY($1)").await?;
     rollups::apply_to_shard(tx, &delta, 0, true).await?;
     Ok(counts)

@@ -62,13 +62,14 @@ pub async fn list_calls(
     params.push(Box::new(page.limit as i64 + 1));
     let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ${n}");
     let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
-    let items = rows
+    let mut items = rows
         .iter()
         .map(|r| {
             serde_json::from_str::<Call>(&json_of_bytes(r.get(0))?)
                 .map_err(|e| corrupt("call document", e))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    super::recordings::fill(c, &mut items).await?;
     Ok(Page::from_overfetch(items, page.limit, |c| {
         CallCursor {
             started_at_ms: c.started_at.as_millisecond(),
@@ -86,8 +87,9 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
     else {
         return Ok(None);
     };
-    let call: Call = serde_json::from_str(&json_of_bytes(row.get(0))?)
+    let mut call: Call = serde_json::from_str(&json_of_bytes(row.get(0))?)
         .map_err(|e| corrupt("call document", e))?;
+    super::recordings::fill(c, std::slice::from_mut(&mut call)).await?;
     let rows = c
         .query(
             "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr

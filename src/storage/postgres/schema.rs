@@ -274,6 +274,11 @@ CREATE TABLE call_text (
 );
 CREATE INDEX call_text_trgm ON call_text USING gin (body gin_trgm_ops);
 "#,
+    // 11: the recordings archive (`storage/recordings.rs`,
+    // docs/recordings.md): a job per recording link, written by the
+    // projector from now on. Calls stored before keep no job until
+    // `callhook recordings fetch --backfill` makes them.
+    crate::storage::recordings::MIGRATION,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

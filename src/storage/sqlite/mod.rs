@@ -12,6 +12,7 @@ mod page_reads;
 mod project;
 mod purge;
 mod reads;
+mod recordings;
 mod rollups;
 mod rows;
 pub(crate) mod schema;
@@ -21,6 +22,9 @@ mod work;
 mod write_probe;
 mod writer;
 
+use crate::storage::recordings::{
+    RecordingClaim, RecordingCounts, RecordingJob, RecordingRecord, RecordingReport,
+};
 use crate::storage::*;
 use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -381,6 +385,64 @@ impl Store for SqliteStore {
 
     async fn release_leases(&self) -> Result<u64, StoreError> {
         self.write(outbox::release_leases).await
+    }
+
+    async fn claim_recordings(
+        &self,
+        now: jiff::Timestamp,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<RecordingClaim>, StoreError> {
+        self.write(move |c| recordings::claim(c, now, limit, lease))
+            .await
+    }
+
+    async fn report_recordings(&self, reports: Vec<RecordingReport>) -> Result<(), StoreError> {
+        self.write(move |c| recordings::report(c, &reports)).await
+    }
+
+    async fn enqueue_recordings(&self, jobs: Vec<RecordingJob>) -> Result<u64, StoreError> {
+        self.write(move |c| recordings::enqueue(c, &jobs)).await
+    }
+
+    async fn call_recordings(&self, call_id: &str) -> Result<Vec<RecordingRecord>, StoreError> {
+        let id = call_id.to_owned();
+        self.read(move |c| recordings::of_call(c, &id)).await
+    }
+
+    async fn recording(
+        &self,
+        call_id: &str,
+        link: &str,
+    ) -> Result<Option<RecordingRecord>, StoreError> {
+        let (id, link) = (call_id.to_owned(), link.to_owned());
+        self.read(move |c| recordings::get(c, &id, &link)).await
+    }
+
+    async fn recording_counts(&self) -> Result<RecordingCounts, StoreError> {
+        self.read(recordings::counts).await
+    }
+
+    async fn next_recording_due(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
+        self.read(recordings::next_due).await
+    }
+
+    async fn refetch_recordings(
+        &self,
+        since: Option<jiff::Timestamp>,
+        now: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write(move |c| recordings::refetch(c, since, now))
+            .await
+    }
+
+    async fn take_recording_orphans(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.write(move |c| recordings::take_orphans(c, limit))
+            .await
+    }
+
+    async fn release_recording_leases(&self) -> Result<u64, StoreError> {
+        self.write(recordings::release_leases).await
     }
 
     async fn list_deliveries(

@@ -338,6 +338,7 @@ fn write_plan(
         link.execute(params![call, receipt]).map_err(unavailable)?;
     }
     rollups::apply(tx, &plan.rollups, false)?;
+    super::recordings::enqueue(tx, &plan.recordings)?;
     match reread {
         None => {
             let mut mark = tx

@@ -157,6 +157,7 @@ fn delete_calls(
         links.execute([id]).map_err(unavailable)?;
         deliveries.execute([id]).map_err(unavailable)?;
         counts.events += events.execute([id]).map_err(unavailable)? as u64;
+        super::recordings::delete_of_calls(tx, &[id.as_str()])?;
         counts.calls += call.execute([id]).map_err(unavailable)? as u64;
     }
     rollups::apply(tx, &delta, true)?;

@@ -74,10 +74,11 @@ pub fn list_calls(
         .map_err(unavailable)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(unavailable)?;
-    let items = docs
+    let mut items = docs
         .into_iter()
         .map(stored_call)
         .collect::<Result<Vec<_>, _>>()?;
+    super::recordings::fill(conn, &mut items)?;
     Ok(Page::from_overfetch(items, page.limit, |c| {
         CallCursor {
             started_at_ms: rows::ms(c.started_at),
@@ -93,7 +94,8 @@ pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, Store
         .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
         .map_err(unavailable)?;
     let Some(doc) = doc else { return Ok(None) };
-    let call = stored_call(doc)?;
+    let mut call = stored_call(doc)?;
+    super::recordings::fill(conn, std::slice::from_mut(&mut call))?;
     let mut stmt = conn
         .prepare_cached(
             "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr

@@ -276,8 +276,12 @@ CREATE TRIGGER calls_ad_text AFTER DELETE ON calls BEGIN
     DELETE FROM call_text WHERE call_id = old.id;
 END;
 "#,
+    // 11: the recordings archive (`storage/recordings.rs`,
+    // docs/recordings.md): a job per recording link, written by the
+    // projector from now on. Calls stored before keep no job until
+    // `callhook recordings fetch --backfill` makes them.
+    crate::storage::recordings::MIGRATION,
 ];
-
 /// The `alerts` table (PostgreSQL's migration spells the same columns).
 const ALERTS_TABLE: &str = r#"
 CREATE TABLE alerts (

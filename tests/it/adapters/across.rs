@@ -146,7 +146,15 @@ fn unknown_fields_land_in_vendor_fields() {
         vf["extInfo"],
         json!({"channel": "sms-followup", "retry": 1})
     );
-    assert!(vf["recordFile"].as_str().unwrap().starts_with("https://"));
+    // `recordFile` is the call's recording link, not an unknown field.
+    assert!(!vf.contains_key("recordFile"));
+    assert!(p.records[0]
+        .update
+        .set
+        .recording_url
+        .as_deref()
+        .unwrap()
+        .starts_with("https://aiccs-record.oss-cn-hangzhou.aliyuncs.com/"));
 
     let p = fixture(SourceKind::LonglonglongInbound, "unknown_fields.json");
     let vf = &p.records[0].update.vendor_fields;

@@ -1,0 +1,284 @@
+//! The recordings archive's rows on SQLite (`storage/recordings.rs`):
+//! jobs written in the projector's transaction, claims and reports on the
+//! writer thread, reads on the read pool.
+
+use super::rows::{from_ms, ms, unavailable};
+use crate::domain::{Call, RecordingStatus};
+use crate::storage::outbox_sql::numbered;
+use crate::storage::recordings::*;
+use crate::storage::StoreError;
+use jiff::Timestamp;
+use rusqlite::{params, params_from_iter, Connection, Row};
+use std::collections::HashMap;
+
+fn sql(text: &str) -> String {
+    numbered(text, '?')
+}
+
+/// Writes `jobs` ([`enqueue_sql`]); returns how many rows changed.
+pub fn enqueue(tx: &Connection, jobs: &[RecordingJob]) -> Result<u64, StoreError> {
+    // `WHERE true`: SQLite's parser needs it before an upsert's ON CONFLICT.
+    let q = enqueue_sql(
+        "(SELECT ?1 AS c, ?2 AS l, ?3 AS u, ?4 AS v, ?5 AS s, ?6 AS r, ?7 AS e) WHERE true",
+    );
+    let mut stmt = tx.prepare_cached(&q).map_err(unavailable)?;
+    let mut n = 0;
+    for j in jobs {
+        n += stmt
+            .execute(params![
+                j.call_id,
+                j.link,
+                j.url,
+                j.vendor.as_str(),
+                j.source,
+                ms(j.received_at),
+                j.expires_at.map(ms)
+            ])
+            .map_err(unavailable)? as u64;
+    }
+    Ok(n)
+}
+
+/// Due, unleased pending rows, oldest due first, leased until `now + lease`.
+pub fn claim(
+    c: &Connection,
+    now: Timestamp,
+    limit: usize,
+    lease: std::time::Duration,
+) -> Result<Vec<RecordingClaim>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT call_id, link, url, source, attempts, received_at, expires_at FROM recordings
+             WHERE status = 'pending' AND next_attempt_at <= ?1
+               AND (lease_until IS NULL OR lease_until <= ?1)
+             ORDER BY next_attempt_at LIMIT ?2",
+        )
+        .map_err(unavailable)?;
+    let mut rows = stmt
+        .query(params![ms(now), limit as i64])
+        .map_err(unavailable)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        out.push(RecordingClaim {
+            call_id: r.get(0).map_err(unavailable)?,
+            link: r.get(1).map_err(unavailable)?,
+            url: r.get(2).map_err(unavailable)?,
+            source: r.get(3).map_err(unavailable)?,
+            attempts: r.get::<_, i64>(4).map_err(unavailable)? as u32,
+            received_at: from_ms(r.get(5).map_err(unavailable)?)?,
+            expires_at: r
+                .get::<_, Option<i64>>(6)
+                .map_err(unavailable)?
+                .map(from_ms)
+                .transpose()?,
+        });
+    }
+    let until = ms(now).saturating_add(lease.as_millis() as i64);
+    let mut lease_stmt = c
+        .prepare_cached("UPDATE recordings SET lease_until = ?3 WHERE call_id = ?1 AND link = ?2")
+        .map_err(unavailable)?;
+    for m in &out {
+        lease_stmt
+            .execute(params![m.call_id, m.link, until])
+            .map_err(unavailable)?;
+    }
+    Ok(out)
+}
+
+/// Records `reports`; an archived file stops being an orphan.
+pub fn report(c: &Connection, reports: &[RecordingReport]) -> Result<(), StoreError> {
+    let mut stmt = c.prepare_cached(&sql(REPORT)).map_err(unavailable)?;
+    let mut adopt = c
+        .prepare_cached("DELETE FROM recording_orphans WHERE sha256 = ?1")
+        .map_err(unavailable)?;
+    for r in reports {
+        let (status, next, error, bytes, sha, ctype) = report_values(&r.result);
+        stmt.execute(params![
+            r.call_id,
+            r.link,
+            r.url,
+            status.as_str(),
+            ms(r.at),
+            next.map(ms),
+            error,
+            bytes,
+            sha,
+            ctype,
+            (status == RecordingStatus::Archived).then(|| ms(r.at))
+        ])
+        .map_err(unavailable)?;
+        if let Some(sha) = sha {
+            adopt.execute([sha]).map_err(unavailable)?;
+        }
+    }
+    Ok(())
+}
+
+fn record(r: &Row) -> Result<RecordingRecord, StoreError> {
+    let t = |i: usize| -> Result<Option<Timestamp>, StoreError> {
+        r.get::<_, Option<i64>>(i)
+            .map_err(unavailable)?
+            .map(from_ms)
+            .transpose()
+    };
+    let status: String = r.get(4).map_err(unavailable)?;
+    Ok(RecordingRecord {
+        call_id: r.get(0).map_err(unavailable)?,
+        link: r.get(1).map_err(unavailable)?,
+        url: r.get(2).map_err(unavailable)?,
+        source: r.get(3).map_err(unavailable)?,
+        status: RecordingStatus::parse(&status).map_err(StoreError::Corrupt)?,
+        attempts: r.get::<_, i64>(5).map_err(unavailable)? as u32,
+        received_at: from_ms(r.get(6).map_err(unavailable)?)?,
+        expires_at: t(7)?,
+        next_attempt_at: t(8)?,
+        last_attempt_at: t(9)?,
+        error: r.get(10).map_err(unavailable)?,
+        bytes: r
+            .get::<_, Option<i64>>(11)
+            .map_err(unavailable)?
+            .map(|b| b as u64),
+        sha256: r.get(12).map_err(unavailable)?,
+        content_type: r.get(13).map_err(unavailable)?,
+        archived_at: t(14)?,
+    })
+}
+
+/// Every recording row of call `id`, the canonical link first.
+pub fn of_call(c: &Connection, id: &str) -> Result<Vec<RecordingRecord>, StoreError> {
+    let q = format!(
+        "SELECT {RECORD_COLUMNS} FROM recordings WHERE call_id = ?1
+         ORDER BY link <> 'recording_url', link"
+    );
+    let mut stmt = c.prepare_cached(&q).map_err(unavailable)?;
+    let mut rows = stmt.query([id]).map_err(unavailable)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        out.push(record(r)?);
+    }
+    Ok(out)
+}
+
+/// Sets each call's `recording` from its canonical link's row.
+pub fn fill(c: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
+    let ids: Vec<&str> = calls
+        .iter()
+        .filter(|c| c.recording_url.is_some())
+        .map(|c| c.id.as_str())
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let q = format!(
+        "SELECT {RECORD_COLUMNS} FROM recordings WHERE link = 'recording_url' AND call_id IN ({marks})"
+    );
+    let mut stmt = c.prepare(&q).map_err(unavailable)?;
+    let mut rows = stmt.query(params_from_iter(ids)).map_err(unavailable)?;
+    let mut found = HashMap::new();
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        let rec = record(r)?;
+        found.insert(rec.call_id.clone(), rec.canonical());
+    }
+    for call in calls {
+        call.recording = found.remove(&call.id);
+    }
+    Ok(())
+}
+
+/// Rows per status, archived bytes and the oldest due pending row.
+pub fn counts(c: &Connection) -> Result<RecordingCounts, StoreError> {
+    let mut out = RecordingCounts::default();
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT status, count(*), coalesce(sum(size_bytes), 0) FROM recordings GROUP BY status",
+        )
+        .map_err(unavailable)?;
+    let mut rows = stmt.query([]).map_err(unavailable)?;
+    while let Some(r) = rows.next().map_err(unavailable)? {
+        let status: String = r.get(0).map_err(unavailable)?;
+        let status = RecordingStatus::parse(&status).map_err(StoreError::Corrupt)?;
+        out.by_status
+            .push((status, r.get::<_, i64>(1).map_err(unavailable)? as u64));
+        if status == RecordingStatus::Archived {
+            out.archived_bytes = r.get::<_, i64>(2).map_err(unavailable)? as u64;
+        }
+    }
+    out.oldest_due = next_due(c)?;
+    Ok(out)
+}
+
+/// When the pending row due first is due (leased rows included).
+pub fn next_due(c: &Connection) -> Result<Option<Timestamp>, StoreError> {
+    c.prepare_cached("SELECT min(next_attempt_at) FROM recordings WHERE status = 'pending'")
+        .and_then(|mut s| s.query_row([], |r| r.get::<_, Option<i64>>(0)))
+        .map_err(unavailable)?
+        .map(from_ms)
+        .transpose()
+}
+
+/// Makes every row not archived (received at or after `since`) due at
+/// `now`; returns how many.
+pub fn refetch(
+    c: &Connection,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    c.prepare_cached(&sql(REFETCH))
+        .and_then(|mut s| s.execute(params![since.map(ms).unwrap_or(i64::MIN), ms(now)]))
+        .map(|n| n as u64)
+        .map_err(unavailable)
+}
+
+/// Takes up to `limit` orphan files no row refers to any more (they are
+/// deleted from the table; the caller removes them from the archive).
+pub fn take_orphans(c: &Connection, limit: usize) -> Result<Vec<String>, StoreError> {
+    let mut stmt = c
+        .prepare_cached(
+            "DELETE FROM recording_orphans WHERE sha256 IN (SELECT o.sha256 FROM recording_orphans o
+                WHERE NOT EXISTS (SELECT 1 FROM recordings r WHERE r.sha256 = o.sha256) LIMIT ?1)
+             RETURNING sha256",
+        )
+        .map_err(unavailable)?;
+    let rows = stmt
+        .query_map([limit as i64], |r| r.get::<_, String>(0))
+        .map_err(unavailable)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)
+}
+
+/// Ends every lease (single-process store at start); returns how many.
+pub fn release_leases(c: &Connection) -> Result<u64, StoreError> {
+    c.execute(
+        "UPDATE recordings SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
+        [],
+    )
+    .map(|n| n as u64)
+    .map_err(unavailable)
+}
+
+/// Orphans the files of calls `ids` and deletes their rows (retention).
+pub fn delete_of_calls(tx: &Connection, ids: &[&str]) -> Result<(), StoreError> {
+    let mut orphan = tx
+        .prepare_cached(&sql(ORPHAN_FILES_OF_CALL))
+        .map_err(unavailable)?;
+    let mut delete = tx
+        .prepare_cached(&sql(DELETE_OF_CALL))
+        .map_err(unavailable)?;
+    for id in ids {
+        orphan.execute([id]).map_err(unavailable)?;
+        delete.execute([id]).map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// The row of `call_id`'s `link`.
+pub fn get(
+    c: &Connection,
+    call_id: &str,
+    link: &str,
+) -> Result<Option<RecordingRecord>, StoreError> {
+    let q = format!("SELECT {RECORD_COLUMNS} FROM recordings WHERE call_id = ?1 AND link = ?2");
+    let mut stmt = c.prepare_cached(&q).map_err(unavailable)?;
+    let mut rows = stmt.query(params![call_id, link]).map_err(unavailable)?;
+    rows.next().map_err(unavailable)?.map(record).transpose()
+}
