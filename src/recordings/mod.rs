@@ -7,5 +7,7 @@
 //! Nothing here touches the database: the caller records what happened.
 
 pub mod guard;
+pub mod retry;
 
 pub use guard::{check_url, RecordingResolver};
+pub use retry::{deadline, next_attempt, url_expiry};
