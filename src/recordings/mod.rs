@@ -6,8 +6,10 @@
 //!
 //! Nothing here touches the database: the caller records what happened.
 
+pub mod fetch;
 pub mod guard;
 pub mod retry;
 
+pub use fetch::{sweep_partials, FailureReason, FetchFailure, FetchOptions, Fetched, Fetcher};
 pub use guard::{check_url, RecordingResolver};
 pub use retry::{deadline, next_attempt, url_expiry};
