@@ -8,8 +8,10 @@
 
 pub mod fetch;
 pub mod guard;
+pub mod objects;
 pub mod retry;
 
 pub use fetch::{sweep_partials, FailureReason, FetchFailure, FetchOptions, Fetched, Fetcher};
 pub use guard::{check_url, RecordingResolver};
+pub use objects::{Archive, ArchiveError, ObjectRead};
 pub use retry::{deadline, next_attempt, url_expiry};
