@@ -15,6 +15,7 @@ pub mod export;
 pub mod http;
 pub mod ingest;
 pub mod memory;
+pub mod recordings;
 pub mod retention;
 pub mod signature;
 pub mod simulator;

@@ -60,6 +60,7 @@ mod push_cli;
 mod readiness;
 mod receipts_api;
 mod receiver;
+mod recordings_s3;
 mod reproject;
 mod request_ids;
 mod restart;
