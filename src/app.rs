@@ -24,6 +24,8 @@ pub enum StartError {
     Workers(#[from] crate::worker::pool::WorkerError),
     #[error("alerts: {0}")]
     Alerts(String),
+    #[error("{0}")]
+    Recordings(String),
     #[error("HTTPS: {0}")]
     Tls(String),
     #[error("cannot listen on {addr}: {source}")]
@@ -99,6 +101,8 @@ pub struct App {
     alerts: Option<crate::alerts::AlertJob>,
     /// Reads the dashboard's health strip, stopped with the workers.
     health: Option<crate::alerts::health::HealthRefresher>,
+    /// Downloads recordings (`[recordings]`), stopped with the workers.
+    archiver: Option<crate::recordings::archiver::ArchiverJob>,
 }
 
 impl App {
@@ -158,6 +162,7 @@ impl App {
                 })
             },
         );
+        let archiver = start_archiver(&state).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(state.clone());
         let limits = state.config.limits.clone();
@@ -183,6 +188,7 @@ impl App {
             projector: Some(projector),
             alerts,
             health: Some(health),
+            archiver,
         })
     }
 
@@ -216,6 +222,9 @@ impl App {
         if let Some(job) = self.health.take() {
             job.shutdown().await;
         }
+        if let Some(job) = self.archiver.take() {
+            job.shutdown().await;
+        }
         served
     }
 
@@ -225,6 +234,29 @@ impl App {
         tracing::info!("shutting down: finishing in-flight requests");
         self.shutdown().await
     }
+}
+
+/// The recordings archiver, unless `recordings.enabled` is false.
+///
+/// Errors: [`StartError::Recordings`] when its HTTP client cannot be built.
+async fn start_archiver(
+    state: &AppState,
+) -> Result<Option<crate::recordings::archiver::ArchiverJob>, StartError> {
+    use crate::recordings::archiver::{Archiver, ArchiverJob};
+    crate::recordings::metrics::describe();
+    if !state.config.recordings.enabled {
+        tracing::info!("recordings: not archived (recordings.enabled = false)");
+        return Ok(None);
+    }
+    let archiver = Archiver::new(
+        &state.config.recordings,
+        state.recordings.clone(),
+        state.store.clone(),
+    )
+    .map_err(StartError::Recordings)?;
+    Ok(Some(
+        ArchiverJob::start(archiver, state.store.outbox_signal()).await,
+    ))
 }
 
 async fn shutdown_signal() {

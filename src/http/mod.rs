@@ -51,6 +51,8 @@ pub struct AppState {
     pub health: Arc<crate::alerts::health::HealthCache>,
     /// Each alert rule's latest measurement (written by the evaluator).
     pub alerts_measured: crate::alerts::LastMeasured,
+    /// The recordings archive (`[recordings]`), opened on first use.
+    pub recordings: Arc<crate::recordings::ArchiveLocation>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
     pub fn new(config: Arc<Config>, store: Arc<dyn Store>) -> AppState {
         let ingestor = Ingestor::new(store.clone(), config.clone());
         AppState {
+            recordings: Arc::new(crate::recordings::ArchiveLocation::of(&config)),
             gates: gates::Gates::new(&config.limits),
             rates: Arc::new(rate::RateLimits::new(&config)),
             config,

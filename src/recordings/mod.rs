@@ -4,14 +4,20 @@
 //! ([`objects`]: a local directory or an S3 bucket). [`retry`] says when
 //! a failed download is tried again and when to give up.
 //!
-//! Nothing here touches the database: the caller records what happened.
+//! [`archiver`] is `serve`'s task that runs the jobs the projector writes
+//! (`storage/recordings.rs`) through them; [`location`] is where the
+//! configured archive is.
 
+pub mod archiver;
 pub mod fetch;
 pub mod guard;
+pub mod location;
+pub mod metrics;
 pub mod objects;
 pub mod retry;
 
 pub use fetch::{sweep_partials, FailureReason, FetchFailure, FetchOptions, Fetched, Fetcher};
 pub use guard::{check_url, RecordingResolver};
+pub use location::ArchiveLocation;
 pub use objects::{Archive, ArchiveError, ObjectRead};
 pub use retry::{deadline, next_attempt, url_expiry};

@@ -3,15 +3,9 @@
 //! failed attempt (each ±10%, so many links failing together do not come
 //! back together), until the link's deadline ([`deadline`]): its signed
 //! expiry read from the URL ([`url_expiry`]), or the give-up time.
-//!
-//! Understood signatures (query keys compared without regard to case):
-//! - Alibaba OSS V1, AWS S3 V2 and CloudFront: `Expires=<epoch seconds>`;
-//! - AWS SigV4: `X-Amz-Date=20260326T122200Z` + `X-Amz-Expires=<seconds>`;
-//! - Google Cloud Storage V4: `X-Goog-Date` + `X-Goog-Expires`, alike;
-//! - Alibaba OSS V4: `x-oss-date` + `x-oss-expires`, alike.
+//! The signatures understood are [`crate::domain::link_expiry`]'s.
 
-use jiff::civil::DateTime;
-use jiff::tz::TimeZone;
+pub use crate::domain::link_expiry::url_expiry;
 use jiff::{SignedDuration, Timestamp};
 use rand::Rng;
 use std::time::Duration;
@@ -22,10 +16,6 @@ const WAITS_SECS: [i64; 5] = [60, 5 * 60, 15 * 60, 3600, 3 * 3600];
 
 /// The jitter, as a fraction of the wait (±).
 const JITTER: f64 = 0.10;
-
-/// The longest lifetime believed (7 days is the most AWS and Google sign
-/// for; OSS allows more): a larger value is not a signature's.
-const MAX_LIFETIME_SECS: i64 = 366 * 86_400;
 
 /// When to make the next attempt after `attempts_made` attempts failed
 /// (0: none made yet, so `now`): `now` plus 1 min, 5 min, 15 min, 1 h,
@@ -77,40 +67,6 @@ pub fn deadline(url: &str, received_at: Timestamp, give_up_after: Duration) -> T
         Some(expiry) => expiry.min(cap),
         None => cap,
     }
-}
-
-/// When the signed `url` expires; `None` when it is not a URL or carries
-/// none of the signatures of this module's documentation (or an
-/// unreadable one). Lifetimes over 366 days are not believed.
-pub fn url_expiry(url: &str) -> Option<Timestamp> {
-    let u = url::Url::parse(url.trim()).ok()?;
-    let mut expires = None;
-    let (mut signed_at, mut lifetime) = (None, None);
-    for (k, v) in u.query_pairs() {
-        let k = k.to_ascii_lowercase();
-        match k.as_str() {
-            "expires" => expires = v.trim().parse::<i64>().ok(),
-            "x-amz-date" | "x-goog-date" | "x-oss-date" => signed_at = compact_utc(&v),
-            "x-amz-expires" | "x-goog-expires" | "x-oss-expires" => {
-                lifetime = v
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|s| (0..=MAX_LIFETIME_SECS).contains(s))
-            }
-            _ => {}
-        }
-    }
-    if let (Some(at), Some(secs)) = (signed_at, lifetime) {
-        return at.checked_add(SignedDuration::from_secs(secs)).ok();
-    }
-    expires.and_then(|s| Timestamp::from_second(s).ok())
-}
-
-/// `20260326T122200Z` (ISO 8601 basic, UTC) as a time.
-fn compact_utc(v: &str) -> Option<Timestamp> {
-    let dt = DateTime::strptime("%Y%m%dT%H%M%SZ", v.trim()).ok()?;
-    dt.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp())
 }
 
 #[cfg(test)]

@@ -153,6 +153,36 @@ const TABLES: &[Table] = &[
             ("resolved_channels", Text),
         ],
     },
+    // The recordings archive's rows (`storage/recordings.rs`); the files
+    // stay where `[recordings]` keeps them (docs/recordings.md).
+    Table {
+        name: "recordings",
+        key: &["call_id", "link"],
+        cols: &[
+            ("call_id", Text),
+            ("link", Text),
+            ("url", Text),
+            ("vendor", Text),
+            ("source", Text),
+            ("status", Text),
+            ("attempts", Int4),
+            ("received_at", Int8),
+            ("expires_at", Int8),
+            ("next_attempt_at", Int8),
+            ("lease_until", Int8),
+            ("last_attempt_at", Int8),
+            ("error", Text),
+            ("size_bytes", Int8),
+            ("sha256", Text),
+            ("content_type", Text),
+            ("archived_at", Int8),
+        ],
+    },
+    Table {
+        name: "recording_orphans",
+        key: &["sha256"],
+        cols: &[("sha256", Text)],
+    },
 ];
 
 /// Rows per transaction.

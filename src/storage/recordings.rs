@@ -223,41 +223,54 @@ pub const REPORT: &str = "UPDATE recordings SET status = #4, attempts = attempts
         archived_at = #11
     WHERE call_id = #1 AND link = #2 AND url = #3";
 
-/// The archive row's changes of a report: `(status, next_attempt_at,
-/// error, bytes, sha256, content_type)`.
-pub fn report_values(
-    r: &RecordingResult,
-) -> (
-    RecordingStatus,
-    Option<Timestamp>,
-    Option<&str>,
-    Option<i64>,
-    Option<&str>,
-    Option<&str>,
-) {
-    match r {
-        RecordingResult::Archived {
-            bytes,
-            sha256,
-            content_type,
-        } => (
-            RecordingStatus::Archived,
-            None,
-            None,
-            Some(*bytes as i64),
-            Some(sha256.as_str()),
-            content_type.as_deref(),
-        ),
-        RecordingResult::Retry { retry_at, error } => (
-            RecordingStatus::Pending,
-            Some(*retry_at),
-            Some(error.as_str()),
-            None,
-            None,
-            None,
-        ),
-        RecordingResult::Final { status, error } => {
-            (*status, None, Some(error.as_str()), None, None, None)
+/// The columns a report writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportRow<'a> {
+    pub status: RecordingStatus,
+    pub next_attempt_at: Option<i64>,
+    pub error: Option<&'a str>,
+    pub bytes: Option<i64>,
+    pub sha256: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    /// `at` when archived.
+    pub archived_at: Option<i64>,
+}
+
+impl<'a> ReportRow<'a> {
+    /// The row changes of `r` (times in epoch milliseconds).
+    pub fn of(r: &'a RecordingReport) -> ReportRow<'a> {
+        let none = ReportRow {
+            status: RecordingStatus::Pending,
+            next_attempt_at: None,
+            error: None,
+            bytes: None,
+            sha256: None,
+            content_type: None,
+            archived_at: None,
+        };
+        match &r.result {
+            RecordingResult::Archived {
+                bytes,
+                sha256,
+                content_type,
+            } => ReportRow {
+                status: RecordingStatus::Archived,
+                bytes: Some(*bytes as i64),
+                sha256: Some(sha256),
+                content_type: content_type.as_deref(),
+                archived_at: Some(r.at.as_millisecond()),
+                ..none
+            },
+            RecordingResult::Retry { retry_at, error } => ReportRow {
+                next_attempt_at: Some(retry_at.as_millisecond()),
+                error: Some(error),
+                ..none
+            },
+            RecordingResult::Final { status, error } => ReportRow {
+                status: *status,
+                error: Some(error),
+                ..none
+            },
         }
     }
 }

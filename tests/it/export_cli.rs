@@ -134,10 +134,24 @@ async fn ndjson_lines_are_the_whole_calls_without_receipts() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), whole.len());
     for (line, call) in lines.iter().zip(&whole) {
-        let parsed: Value = serde_json::from_str(line).expect("a JSON line");
-        assert_eq!(&parsed, call);
+        let mut parsed: Value = serde_json::from_str(line).expect("a JSON line");
+        // The recording's archive may have moved on (another download
+        // attempt) between the API read and the export.
+        let mut call = call.clone();
+        for c in [&mut parsed, &mut call] {
+            let r = &mut c["recording"];
+            if r.is_object() {
+                for k in ["attempts", "next_attempt_at", "error"] {
+                    r[k] = Value::Null;
+                }
+            }
+        }
+        assert_eq!(parsed, call);
         // Key order too: the line is the API's document, byte for byte.
-        assert_eq!(*line, serde_json::to_string(call).unwrap());
+        assert_eq!(
+            serde_json::to_string(&parsed).unwrap(),
+            serde_json::to_string(&call).unwrap()
+        );
     }
 }
 

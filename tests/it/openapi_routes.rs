@@ -44,7 +44,8 @@ async fn every_documented_operation_is_routed() {
 /// The `.route("…")` paths written in `src/` (`.routes(routes!(…))` take
 /// theirs from the handlers' `#[utoipa::path]`, so they are documented by
 /// construction). The dashboard's (`src/http/ui/`) are left out of the
-/// document on purpose; `/api/{*rest}` is the API's catch-all.
+/// document on purpose; `/api/{*rest}` is the API's catch-all. Unit-test
+/// files (`*tests.rs`) route their own test servers and are skipped.
 fn plain_routes(dir: &Path, out: &mut Vec<(String, String)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -53,7 +54,9 @@ fn plain_routes(dir: &Path, out: &mut Vec<(String, String)>) {
         }
         if path.is_dir() {
             plain_routes(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && !path.to_string_lossy().ends_with("tests.rs")
+        {
             let text: String = std::fs::read_to_string(&path)
                 .unwrap()
                 .lines()

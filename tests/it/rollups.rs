@@ -226,7 +226,7 @@ async fn an_sqlite_database_from_before_rollups_gets_them_filled_from_its_calls(
             "DROP TABLE rollup_days; DROP TABLE rollup_hours; DROP TABLE rollup_task_days;
              DROP TABLE rollup_task_hours; DROP TABLE rollup_task_intents;
              DROP TABLE alerts; DROP TRIGGER calls_ad_text; DROP TABLE call_fts;
-             DROP TABLE call_text;
+             DROP TABLE call_text; DROP TABLE recordings; DROP TABLE recording_orphans;
              DROP INDEX receipts_pending;
              UPDATE receipts SET body = CAST('{}' AS BLOB);
              ALTER TABLE receipts DROP COLUMN body_codec;

@@ -106,7 +106,17 @@ async fn spawn_app_at(dir: TempDir, db_path: PathBuf, database: String, toml: &s
     start(config, dir, db_path, token).await
 }
 
-async fn start(config: Config, dir: TempDir, db_path: PathBuf, token: Option<String>) -> TestApp {
+async fn start(
+    mut config: Config,
+    dir: TempDir,
+    db_path: PathBuf,
+    token: Option<String>,
+) -> TestApp {
+    // Recordings are archived inside the test's directory (on PostgreSQL
+    // the default would be the working directory).
+    if config.recordings.path.is_none() {
+        config.recordings.path = Some(dir.path().join("recordings"));
+    }
     let database = config.database.clone();
     let app = App::start(config).await.expect("app starts");
     TestApp {
@@ -387,6 +397,8 @@ const VOLATILE: &[&str] = &[
     "first_received_at",
     "updated_at",
     "receipts",
+    // The archive of `recording_url`: how far its download got.
+    "recording",
 ];
 
 /// Finds the call `vendor_call_id` in `GET /api/v1/calls?vendor={vendor}`,

@@ -107,28 +107,26 @@ pub async fn report(
     let tx = c.transaction().await.map_err(unavailable)?;
     let stmt = tx.prepare_cached(&sql(REPORT)).await.map_err(unavailable)?;
     for r in reports {
-        let (status, next, error, bytes, sha, ctype) = report_values(&r.result);
-        let next = next.map(|t| t.as_millisecond());
-        let archived_at = (status == RecordingStatus::Archived).then(|| r.at.as_millisecond());
+        let row = ReportRow::of(r);
         tx.execute(
             &stmt,
             &[
                 &r.call_id,
                 &r.link,
                 &r.url,
-                &status.as_str(),
+                &row.status.as_str(),
                 &r.at.as_millisecond(),
-                &next,
-                &error,
-                &bytes,
-                &sha,
-                &ctype,
-                &archived_at,
+                &row.next_attempt_at,
+                &row.error,
+                &row.bytes,
+                &row.sha256,
+                &row.content_type,
+                &row.archived_at,
             ],
         )
         .await
         .map_err(unavailable)?;
-        if let Some(sha) = sha {
+        if let Some(sha) = row.sha256 {
             tx.execute("DELETE FROM recording_orphans WHERE sha256 = $1", &[&sha])
                 .await
                 .map_err(unavailable)?;

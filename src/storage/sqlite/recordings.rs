@@ -92,22 +92,22 @@ pub fn report(c: &Connection, reports: &[RecordingReport]) -> Result<(), StoreEr
         .prepare_cached("DELETE FROM recording_orphans WHERE sha256 = ?1")
         .map_err(unavailable)?;
     for r in reports {
-        let (status, next, error, bytes, sha, ctype) = report_values(&r.result);
+        let row = ReportRow::of(r);
         stmt.execute(params![
             r.call_id,
             r.link,
             r.url,
-            status.as_str(),
+            row.status.as_str(),
             ms(r.at),
-            next.map(ms),
-            error,
-            bytes,
-            sha,
-            ctype,
-            (status == RecordingStatus::Archived).then(|| ms(r.at))
+            row.next_attempt_at,
+            row.error,
+            row.bytes,
+            row.sha256,
+            row.content_type,
+            row.archived_at
         ])
         .map_err(unavailable)?;
-        if let Some(sha) = sha {
+        if let Some(sha) = row.sha256 {
             adopt.execute([sha]).map_err(unavailable)?;
         }
     }
