@@ -243,7 +243,6 @@ async fn start_archiver(
     state: &AppState,
 ) -> Result<Option<crate::recordings::archiver::ArchiverJob>, StartError> {
     use crate::recordings::archiver::{Archiver, ArchiverJob};
-    crate::recordings::metrics::describe();
     if !state.config.recordings.enabled {
         tracing::info!("recordings: not archived (recordings.enabled = false)");
         return Ok(None);

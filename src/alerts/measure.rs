@@ -131,6 +131,28 @@ pub async fn measure(
                 message: format!("{dead} dead deliveries of {of} (threshold {above})"),
             }
         }
+        Condition::RecordingFailures {
+            source,
+            above,
+            window,
+        } => {
+            let failing = store
+                .recording_failures(source.as_deref(), now - *window)
+                .await?;
+            let of = source
+                .as_ref()
+                .map_or("all sources".to_owned(), |s| format!("source `{s}`"));
+            Measurement {
+                value: failing as f64,
+                threshold: *above as f64,
+                holds: failing > *above,
+                may_fire: true,
+                message: format!(
+                    "{failing} recording downloads of {of} failed in the last {} min (threshold {above})",
+                    minutes(*window)
+                ),
+            }
+        }
         Condition::AnswerRate {
             task_id,
             vendor,

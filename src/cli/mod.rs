@@ -1,6 +1,6 @@
 //! The command line (README, Interfaces: Command line): `serve`, `sources`,
 //! `import`, `export`, `replay`, `reproject`, `push`, `deliveries`, `migrate`, `copy`,
-//! `check-config`, `purge`, `mapping test`.
+//! `check-config`, `purge`, `mapping test`, `recordings status|fetch`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.
 
 mod check_config;
@@ -11,6 +11,7 @@ mod import;
 mod mapping;
 mod purge;
 mod push;
+mod recordings;
 mod replay;
 mod reproject;
 mod serve;
@@ -125,6 +126,11 @@ pub enum Command {
         #[command(subcommand)]
         command: deliveries::DeliveriesCommand,
     },
+    /// The recordings archive: its status, and downloading what is missing.
+    Recordings {
+        #[command(subcommand)]
+        command: recordings::RecordingsCommand,
+    },
     /// Try a mapped source's `[sources.mapping]` on a body.
     Mapping {
         #[command(subcommand)]
@@ -168,5 +174,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Purge(args) => purge::run(cli.load_config(None)?, args).await,
         Command::Deliveries { command } => deliveries::run(cli.load_config(None)?, command).await,
         Command::Mapping { command } => mapping::run(&cli.load_config(None)?, command),
+        Command::Recordings { command } => recordings::run(cli.load_config(None)?, command).await,
     }
 }

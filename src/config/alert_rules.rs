@@ -33,6 +33,7 @@ pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, St
         AlertKind::RejectedRate => &["above", "window_minutes", "min_receipts"],
         AlertKind::DeadDeliveries => &["above", "subscriber"],
         AlertKind::AnswerRate => &["task_id", "vendor", "below", "window_minutes", "min_calls"],
+        AlertKind::RecordingFailures => &["source", "above", "window_minutes"],
     };
     if let Some((key, _)) = given.iter().find(|(k, set)| *set && !takes.contains(k)) {
         return Err(format!(
@@ -44,12 +45,7 @@ pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, St
     Ok(match r.kind {
         AlertKind::SourceSilent => {
             let source = r.source.clone().ok_or_else(|| need("source"))?;
-            if !known.sources.contains(&source) {
-                return Err(format!(
-                    "source: no source named `{source}` (configured: {})",
-                    known.sources.join(", ")
-                ));
-            }
+            known_source(&source, known)?;
             let minutes = r.minutes.ok_or_else(|| need("minutes"))?;
             let active = match &r.active_hours {
                 Some(text) => Some(active_hours(text, r.timezone.as_deref())?),
@@ -72,11 +68,21 @@ pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, St
             )?,
             min_receipts: r.min_receipts.unwrap_or(DEFAULT_MIN_RECEIPTS).max(1),
         },
-        AlertKind::DeadDeliveries => {
-            let above = r.above.unwrap_or(0.0);
-            if !(above.is_finite() && above >= 0.0 && above.fract() == 0.0) {
-                return Err("above: a whole number of dead deliveries, 0 or more".into());
+        AlertKind::RecordingFailures => {
+            if let Some(s) = &r.source {
+                known_source(s, known)?;
             }
+            Condition::RecordingFailures {
+                source: r.source.clone(),
+                above: count("above", r.above.unwrap_or(0.0))?,
+                window: minutes_of(
+                    "window_minutes",
+                    r.window_minutes.ok_or_else(|| need("window_minutes"))?,
+                )?,
+            }
+        }
+        AlertKind::DeadDeliveries => {
+            let above = count("above", r.above.unwrap_or(0.0))?;
             if let Some(s) = &r.subscriber {
                 if !known.targets.contains(s) {
                     return Err(format!(
@@ -90,7 +96,7 @@ pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, St
                 }
             }
             Condition::DeadDeliveries {
-                above: above as u64,
+                above,
                 subscriber: r.subscriber.clone(),
             }
         }
@@ -110,6 +116,26 @@ pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, St
             }
         }
     })
+}
+
+/// `source` when it is configured; else why not, listing the sources.
+fn known_source(source: &str, known: &Known<'_>) -> Result<(), String> {
+    if known.sources.iter().any(|s| s == source) {
+        return Ok(());
+    }
+    Err(format!(
+        "source: no source named `{source}` (configured: {})",
+        known.sources.join(", ")
+    ))
+}
+
+/// A whole number, 0 or more.
+fn count(key: &str, v: f64) -> Result<u64, String> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
+        Ok(v as u64)
+    } else {
+        Err(format!("{key}: {v} is not a whole number, 0 or more"))
+    }
 }
 
 fn fraction(key: &str, v: f64) -> Result<f64, String> {

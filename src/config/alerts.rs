@@ -25,6 +25,9 @@ pub enum AlertKind {
     DeadDeliveries,
     /// The answer rate of `task_id` (or `vendor`) over `window_minutes` below `below`.
     AnswerRate,
+    /// More recording links of `source` (or of every source) than `above`
+    /// whose download failed over `window_minutes`.
+    RecordingFailures,
 }
 
 impl AlertKind {
@@ -35,6 +38,7 @@ impl AlertKind {
             AlertKind::RejectedRate => "rejected_rate",
             AlertKind::DeadDeliveries => "dead_deliveries",
             AlertKind::AnswerRate => "answer_rate",
+            AlertKind::RecordingFailures => "recording_failures",
         }
     }
 }
@@ -47,7 +51,8 @@ pub struct AlertRuleConfig {
     /// URL-safe, unique: names the rule in notifications, the API and metrics.
     pub name: String,
     pub kind: AlertKind,
-    /// `source_silent`: the configured source watched.
+    /// `source_silent`, `recording_failures`: the configured source watched
+    /// (`recording_failures`: every source when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// `source_silent`: fires when the last push is older than this many minutes.
@@ -60,14 +65,15 @@ pub struct AlertRuleConfig {
     /// `source_silent`: IANA zone of `active_hours`; default UTC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone: Option<String>,
-    /// `rejected_rate`: a fraction 0–1 (0.05 = 5 %); `dead_deliveries`: a
-    /// count (default 0: any dead delivery fires).
+    /// `rejected_rate`: a fraction 0–1 (0.05 = 5 %); `dead_deliveries`,
+    /// `recording_failures`: a count (default 0: any one fires).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub above: Option<f64>,
     /// `answer_rate`: a fraction 0–1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub below: Option<f64>,
-    /// `rejected_rate`, `answer_rate`: the window looked back on, minutes.
+    /// `rejected_rate`, `answer_rate`, `recording_failures`: the window
+    /// looked back on, minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_minutes: Option<f64>,
     /// `rejected_rate`: fewer receipts in the window never fire (default 10).
@@ -120,6 +126,11 @@ pub enum Condition {
         below: f64,
         window: Duration,
         min_calls: u64,
+    },
+    RecordingFailures {
+        source: Option<String>,
+        above: u64,
+        window: Duration,
     },
 }
 

@@ -13,9 +13,9 @@ pub const ARCHIVED_BYTES: &str = "callhook_recordings_archived_bytes_total";
 /// `too_large`, `refused`, …) or `expired` (not tried: the link's
 /// signature had expired).
 pub const FAILURES: &str = "callhook_recording_failures_total";
-/// Gauge `{status}`: recording rows per status, counted at scrape time;
-/// `status="pending"` is the backlog.
-pub const ROWS: &str = "callhook_recordings";
+/// Gauge: pending recording downloads (due, waiting for a retry, or in
+/// flight), counted at scrape time.
+pub const BACKLOG: &str = "callhook_recordings_backlog";
 /// Gauge, seconds: how long the pending job due first has been due (0
 /// when none is overdue), at scrape time.
 pub const OVERDUE_SECONDS: &str = "callhook_recordings_overdue_seconds";
@@ -30,7 +30,7 @@ pub fn describe() {
         Unit::Count,
         "Failed recording download attempts by source and reason"
     );
-    describe_gauge!(ROWS, Unit::Count, "Recording rows per status");
+    describe_gauge!(BACKLOG, Unit::Count, "Pending recording downloads");
     describe_gauge!(
         OVERDUE_SECONDS,
         Unit::Seconds,

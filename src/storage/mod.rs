@@ -408,6 +408,25 @@ pub trait Store: Send + Sync {
         Err(no_recordings())
     }
 
+    /// The pending recording jobs (the backlog) and when the first is due:
+    /// `/metrics` at every scrape, so it reads the pending rows only (a
+    /// partial index), never the history.
+    async fn recording_backlog(&self) -> Result<(u64, Option<jiff::Timestamp>), StoreError> {
+        Err(no_recordings())
+    }
+
+    /// Recording links of `source` (all sources when `None`) whose last
+    /// download attempt, at or after `since`, failed (retrying or given
+    /// up): the `recording_failures` alert rule. Reads a partial index.
+    async fn recording_failures(
+        &self,
+        source: Option<&str>,
+        since: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        let _ = (source, since);
+        Err(no_recordings())
+    }
+
     /// When the first pending recording job is due; `None` without one.
     async fn next_recording_due(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
         Err(no_recordings())

@@ -305,6 +305,7 @@ CREATE TABLE recordings (
 CREATE INDEX recordings_due ON recordings(next_attempt_at) WHERE status = 'pending';
 CREATE INDEX recordings_by_sha ON recordings(sha256) WHERE sha256 IS NOT NULL;
 CREATE INDEX recordings_by_received ON recordings(received_at);
+CREATE INDEX recordings_failing ON recordings(last_attempt_at) WHERE error IS NOT NULL;
 CREATE TABLE recording_orphans (
     sha256 TEXT PRIMARY KEY
 );
@@ -325,6 +326,16 @@ pub const DELETE_OF_CALL: &str = "DELETE FROM recordings WHERE call_id = #1";
 pub const REFETCH: &str = "UPDATE recordings SET status = 'pending', next_attempt_at = #2,
         lease_until = NULL
     WHERE status <> 'archived' AND received_at >= #1";
+
+/// Links whose last attempt (at or after `#1`) failed, of source `#2`
+/// (every source when `#2` is NULL): the `recording_failures` alert rule.
+pub const FAILING: &str = "SELECT count(*) FROM recordings
+    WHERE error IS NOT NULL AND last_attempt_at >= #1 AND (#2 IS NULL OR source = #2)";
+
+/// The backlog: pending rows and the first due time (the partial index
+/// `recordings_due` holds exactly these rows).
+pub const BACKLOG: &str =
+    "SELECT count(*), min(next_attempt_at) FROM recordings WHERE status = 'pending'";
 
 #[cfg(test)]
 #[path = "recordings_tests.rs"]

@@ -60,6 +60,8 @@ mod push_cli;
 mod readiness;
 mod receipts_api;
 mod receiver;
+mod recording_server;
+mod recordings_archive;
 mod recordings_s3;
 mod reproject;
 mod request_ids;

@@ -132,6 +132,11 @@ async fn start(
 }
 
 impl TestApp {
+    /// The running app's state (its store, configuration, archive).
+    pub fn state(&self) -> &callhook::http::AppState {
+        &self.app.as_ref().expect("a running app").state
+    }
+
     /// The app's projector (to pause and resume it).
     pub fn projector(&self) -> &callhook::ingest::projector::Projector {
         self.app

@@ -314,6 +314,18 @@ impl Store for PgStore {
         recordings::counts(&**self.client().await?).await
     }
 
+    async fn recording_backlog(&self) -> Result<(u64, Option<jiff::Timestamp>), StoreError> {
+        recordings::backlog(&**self.client().await?).await
+    }
+
+    async fn recording_failures(
+        &self,
+        source: Option<&str>,
+        since: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        recordings::failing(&**self.client().await?, source, since).await
+    }
+
     async fn next_recording_due(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
         recordings::next_due(&**self.client().await?).await
     }

@@ -228,6 +228,26 @@ pub async fn counts(c: &impl GenericClient) -> Result<RecordingCounts, StoreErro
     Ok(out)
 }
 
+/// Links whose last attempt since `since` failed ([`FAILING`]).
+pub async fn failing(
+    c: &impl GenericClient,
+    source: Option<&str>,
+    since: Timestamp,
+) -> Result<u64, StoreError> {
+    let q = sql(FAILING).replace("$2 IS NULL", "$2::TEXT IS NULL");
+    let row = c
+        .query_one(&q, &[&since.as_millisecond(), &source])
+        .await
+        .map_err(unavailable)?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+/// Pending rows and the first due time ([`BACKLOG`]).
+pub async fn backlog(c: &impl GenericClient) -> Result<(u64, Option<Timestamp>), StoreError> {
+    let row = c.query_one(BACKLOG, &[]).await.map_err(unavailable)?;
+    Ok((row.get::<_, i64>(0) as u64, opt_ms(row.get(1))?))
+}
+
 /// When the pending row due first is due (leased rows included).
 pub async fn next_due(c: &impl GenericClient) -> Result<Option<Timestamp>, StoreError> {
     let row = c

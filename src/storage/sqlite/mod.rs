@@ -423,6 +423,20 @@ impl Store for SqliteStore {
         self.read(recordings::counts).await
     }
 
+    async fn recording_backlog(&self) -> Result<(u64, Option<jiff::Timestamp>), StoreError> {
+        self.read(recordings::backlog).await
+    }
+
+    async fn recording_failures(
+        &self,
+        source: Option<&str>,
+        since: jiff::Timestamp,
+    ) -> Result<u64, StoreError> {
+        let source = source.map(str::to_owned);
+        self.read(move |c| recordings::failing(c, source.as_deref(), since))
+            .await
+    }
+
     async fn next_recording_due(&self) -> Result<Option<jiff::Timestamp>, StoreError> {
         self.read(recordings::next_due).await
     }

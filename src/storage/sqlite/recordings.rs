@@ -208,6 +208,27 @@ pub fn counts(c: &Connection) -> Result<RecordingCounts, StoreError> {
     Ok(out)
 }
 
+/// Links whose last attempt since `since` failed ([`FAILING`]).
+pub fn failing(c: &Connection, source: Option<&str>, since: Timestamp) -> Result<u64, StoreError> {
+    c.prepare_cached(&sql(FAILING))
+        .and_then(|mut s| s.query_row(params![ms(since), source], |r| r.get::<_, i64>(0)))
+        .map(|n| n as u64)
+        .map_err(unavailable)
+}
+
+/// Pending rows and the first due time ([`BACKLOG`]).
+pub fn backlog(c: &Connection) -> Result<(u64, Option<Timestamp>), StoreError> {
+    let (n, first) = c
+        .prepare_cached(BACKLOG)
+        .and_then(|mut s| {
+            s.query_row([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+            })
+        })
+        .map_err(unavailable)?;
+    Ok((n as u64, first.map(from_ms).transpose()?))
+}
+
 /// When the pending row due first is due (leased rows included).
 pub fn next_due(c: &Connection) -> Result<Option<Timestamp>, StoreError> {
     c.prepare_cached("SELECT min(next_attempt_at) FROM recordings WHERE status = 'pending'")
