@@ -349,3 +349,39 @@ async fn a_recording_failures_rule_names_its_mistakes() {
         assert!(e.contains(says), "{rule}: {e}");
     }
 }
+
+/// Archivers of two instances on one PostgreSQL database (two archivers
+/// of one instance without PostgreSQL: SQLite is one instance's), passing
+/// at once over 24 links: each file is requested once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_archivers_never_fetch_the_same_link_twice() {
+    let vendor = RecordingServer::start(0.3).await;
+    let pg = crate::backend::postgres_database().await;
+    let apps = match &pg {
+        Some((db, _)) => vec![
+            spawn_app_on_database(db, CONFIG).await,
+            spawn_app_on_database(db, CONFIG).await,
+        ],
+        None => vec![spawn_app_with(CONFIG).await],
+    };
+    let (first, second) = (&apps[0], apps.last().unwrap());
+    for i in 0..24 {
+        let url = vendor.url(&format!("/ok.wav?n={i}"));
+        first
+            .push_ok("bland-call", bland_call(&format!("rec-twice-{i}"), &url))
+            .await;
+    }
+    first.settle().await;
+    let (a, b) = (archiver(first), archiver(second));
+    let mut archived = 0;
+    for _ in 0..10 {
+        let (x, y) = tokio::join!(a.pass(Timestamp::now()), b.pass(Timestamp::now()));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        archived += x.archived + y.archived;
+        if x.attempted + y.attempted == 0 {
+            break;
+        }
+    }
+    assert_eq!(archived, 24);
+    assert_eq!(vendor.hits("ok.wav"), 24, "each link fetched exactly once");
+}
