@@ -35,10 +35,7 @@ pub fn install() -> &'static PrometheusHandle {
         let recorder = builder().build_recorder();
         let handle = recorder.handle();
         match metrics::set_global_recorder(recorder) {
-            Ok(()) => {
-                names::describe();
-                crate::recordings::metrics::describe();
-            }
+            Ok(()) => names::describe(),
             Err(e) => tracing::warn!(error = %e, "a metrics recorder was already installed; /metrics will be empty"),
         }
         let upkeep = handle.clone();

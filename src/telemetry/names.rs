@@ -45,6 +45,22 @@ pub const CONNECTIONS_REFUSED: &str = "callhook_connections_refused_total";
 /// counted, not logged).
 pub const UNKNOWN_VALUES_BOUNDED: &str = "callhook_unknown_values_bounded_total";
 
+/// Counter `{source}`: recordings downloaded and kept in the archive.
+pub const RECORDINGS_ARCHIVED: &str = "callhook_recordings_archived_total";
+/// Counter `{source}`, bytes: the size of the recordings kept.
+pub const RECORDINGS_ARCHIVED_BYTES: &str = "callhook_recordings_archived_bytes_total";
+/// Counter `{source, reason}`: failed recording download attempts;
+/// `reason` is `not_found`, `gone`, `forbidden`, `too_large`, `refused`,
+/// `http`, `timeout`, `network`, `bad_url`, `io`, or `expired` (not
+/// tried: the link's signature had expired).
+pub const RECORDING_FAILURES: &str = "callhook_recording_failures_total";
+/// Gauge: pending recording downloads (due, waiting for a retry, or in
+/// flight), counted when `/metrics` is scraped.
+pub const RECORDINGS_BACKLOG: &str = "callhook_recordings_backlog";
+/// Gauge, seconds: how long the pending download due first has waited
+/// past its due time (0 when none is overdue), at scrape time.
+pub const RECORDINGS_OVERDUE_SECONDS: &str = "callhook_recordings_overdue_seconds";
+
 /// Counter `{source, status}`: receipts projected into calls, by final
 /// status (`accepted`, `duplicate`, `partial`, or `rejected` when a
 /// re-read body no longer parses).
@@ -158,6 +174,31 @@ pub fn describe() {
         CONNECTIONS_REFUSED,
         Unit::Count,
         "Connections closed at accept, over a connection cap"
+    );
+    describe_counter!(
+        RECORDINGS_ARCHIVED,
+        Unit::Count,
+        "Recordings downloaded and kept"
+    );
+    describe_counter!(
+        RECORDINGS_ARCHIVED_BYTES,
+        Unit::Bytes,
+        "Bytes of recordings kept"
+    );
+    describe_counter!(
+        RECORDING_FAILURES,
+        Unit::Count,
+        "Failed recording download attempts by source and reason"
+    );
+    describe_gauge!(
+        RECORDINGS_BACKLOG,
+        Unit::Count,
+        "Pending recording downloads"
+    );
+    describe_gauge!(
+        RECORDINGS_OVERDUE_SECONDS,
+        Unit::Seconds,
+        "How long the first due recording download has waited"
     );
     describe_gauge!(
         ALERTS_FIRING,

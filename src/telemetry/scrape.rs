@@ -44,15 +44,14 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
 /// Sets the recordings archive's backlog gauges: pending jobs and how
 /// long the first due one has waited.
 async fn update_recordings(st: &AppState) {
-    use crate::recordings::metrics::{BACKLOG, OVERDUE_SECONDS};
     match tokio::time::timeout(BACKLOG_TIMEOUT, st.store.recording_backlog()).await {
         Ok(Ok((pending, first_due))) => {
             let overdue = first_due.map_or(0.0, |t| {
                 let ms = jiff::Timestamp::now().as_millisecond() - t.as_millisecond();
                 (ms.max(0) as f64) / 1000.0
             });
-            metrics::gauge!(BACKLOG).set(pending as f64);
-            metrics::gauge!(OVERDUE_SECONDS).set(overdue);
+            metrics::gauge!(names::RECORDINGS_BACKLOG).set(pending as f64);
+            metrics::gauge!(names::RECORDINGS_OVERDUE_SECONDS).set(overdue);
         }
         Ok(Err(e)) => tracing::warn!(error = %e, "recordings backlog not counted"),
         Err(_) => tracing::warn!("recordings backlog not counted in time"),
