@@ -165,6 +165,26 @@ impl RecordingRecord {
     }
 }
 
+/// The ids of `calls` that have a recording link to look up.
+pub fn ids_to_fill(calls: &[Call]) -> Vec<&str> {
+    calls
+        .iter()
+        .filter(|c| c.recording_url.is_some())
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+/// Sets each call's `recording` from `rows` (canonical links' rows).
+pub fn fill_from(calls: &mut [Call], rows: Vec<RecordingRecord>) {
+    let mut found: std::collections::HashMap<String, Recording> = rows
+        .into_iter()
+        .map(|r| (r.call_id.clone(), r.canonical()))
+        .collect();
+    for call in calls {
+        call.recording = found.remove(&call.id);
+    }
+}
+
 /// Recording rows per status and the pending backlog's oldest due time:
 /// `/metrics` and `callhook recordings status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

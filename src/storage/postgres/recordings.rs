@@ -8,7 +8,6 @@ use crate::storage::outbox_sql::numbered;
 use crate::storage::recordings::*;
 use crate::storage::StoreError;
 use jiff::Timestamp;
-use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 use tokio_postgres::Row;
 
@@ -182,11 +181,7 @@ pub async fn get(
 
 /// Sets each call's `recording` from its canonical link's row.
 pub async fn fill(c: &impl GenericClient, calls: &mut [Call]) -> Result<(), StoreError> {
-    let ids: Vec<&str> = calls
-        .iter()
-        .filter(|c| c.recording_url.is_some())
-        .map(|c| c.id.as_str())
-        .collect();
+    let ids = ids_to_fill(calls);
     if ids.is_empty() {
         return Ok(());
     }
@@ -195,14 +190,8 @@ pub async fn fill(c: &impl GenericClient, calls: &mut [Call]) -> Result<(), Stor
          WHERE link = 'recording_url' AND call_id = ANY($1)"
     );
     let rows = c.query(&q, &[&ids]).await.map_err(unavailable)?;
-    let mut found = HashMap::new();
-    for r in &rows {
-        let rec = record(r)?;
-        found.insert(rec.call_id.clone(), rec.canonical());
-    }
-    for call in calls {
-        call.recording = found.remove(&call.id);
-    }
+    let found = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+    fill_from(calls, found);
     Ok(())
 }
 

@@ -9,7 +9,6 @@ use crate::storage::recordings::*;
 use crate::storage::StoreError;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, Row};
-use std::collections::HashMap;
 
 fn sql(text: &str) -> String {
     numbered(text, '?')
@@ -161,11 +160,7 @@ pub fn of_call(c: &Connection, id: &str) -> Result<Vec<RecordingRecord>, StoreEr
 
 /// Sets each call's `recording` from its canonical link's row.
 pub fn fill(c: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
-    let ids: Vec<&str> = calls
-        .iter()
-        .filter(|c| c.recording_url.is_some())
-        .map(|c| c.id.as_str())
-        .collect();
+    let ids = ids_to_fill(calls);
     if ids.is_empty() {
         return Ok(());
     }
@@ -175,14 +170,12 @@ pub fn fill(c: &Connection, calls: &mut [Call]) -> Result<(), StoreError> {
     );
     let mut stmt = c.prepare(&q).map_err(unavailable)?;
     let mut rows = stmt.query(params_from_iter(ids)).map_err(unavailable)?;
-    let mut found = HashMap::new();
+    let mut found = Vec::new();
     while let Some(r) = rows.next().map_err(unavailable)? {
-        let rec = record(r)?;
-        found.insert(rec.call_id.clone(), rec.canonical());
+        found.push(record(r)?);
     }
-    for call in calls {
-        call.recording = found.remove(&call.id);
-    }
+    drop(rows);
+    fill_from(calls, found);
     Ok(())
 }
 
