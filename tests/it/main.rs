@@ -61,6 +61,7 @@ mod readiness;
 mod receipts_api;
 mod receiver;
 mod recordings_s3;
+mod recordings_serve;
 mod reproject;
 mod request_ids;
 mod restart;

@@ -92,8 +92,14 @@ mod tests {
         let url = "https://rec.example.com/a.mp3?x=1";
         assert_eq!(content_type(Some("audio/x-wav"), url), "audio/x-wav");
         assert_eq!(content_type(Some("text/html"), url), "audio/mpeg");
-        assert_eq!(content_type(None, "https://r.example.com/A.M4A"), "audio/mp4");
-        assert_eq!(content_type(None, "https://r.example.com/get?id=1"), OCTET_STREAM);
+        assert_eq!(
+            content_type(None, "https://r.example.com/A.M4A"),
+            "audio/mp4"
+        );
+        assert_eq!(
+            content_type(None, "https://r.example.com/get?id=1"),
+            OCTET_STREAM
+        );
         assert_eq!(content_type(Some("audio/\u{7f}"), "x"), OCTET_STREAM);
     }
 
@@ -101,8 +107,14 @@ mod tests {
     fn the_extension_follows_the_type_then_the_link() {
         assert_eq!(extension("audio/wav", ""), "wav");
         assert_eq!(extension("audio/x-wav; codec=1", ""), "wav");
-        assert_eq!(extension(OCTET_STREAM, "https://r.example.com/a.ogg"), "ogg");
-        assert_eq!(extension(OCTET_STREAM, "https://r.example.com/a.exe"), "bin");
+        assert_eq!(
+            extension(OCTET_STREAM, "https://r.example.com/a.ogg"),
+            "ogg"
+        );
+        assert_eq!(
+            extension(OCTET_STREAM, "https://r.example.com/a.exe"),
+            "bin"
+        );
         assert_eq!(extension("audio/flac", "not a url"), "bin");
     }
 }

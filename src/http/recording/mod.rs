@@ -149,10 +149,16 @@ fn respond(rec: &RecordingRecord, read: ObjectRead, partial: bool, etag: &str) -
     let mut resp = Response::new(Body::from_stream(read.stream));
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, value(kind));
-    h.insert(header::CONTENT_LENGTH, value(end.saturating_sub(start).to_string()));
+    h.insert(
+        header::CONTENT_LENGTH,
+        value(end.saturating_sub(start).to_string()),
+    );
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::ETAG, value(etag.to_owned()));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
     let stem: String = rec
         .call_id
         .chars()
@@ -162,7 +168,10 @@ fn respond(rec: &RecordingRecord, read: ObjectRead, partial: bool, etag: &str) -
     h.insert(header::CONTENT_DISPOSITION, value(name));
     if partial {
         let last = end.saturating_sub(1);
-        h.insert(header::CONTENT_RANGE, value(format!("bytes {start}-{last}/{}", read.size)));
+        h.insert(
+            header::CONTENT_RANGE,
+            value(format!("bytes {start}-{last}/{}", read.size)),
+        );
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
     resp

@@ -10,6 +10,7 @@
 
 mod alerts;
 mod call;
+mod call_recording;
 mod calls;
 mod charts;
 mod deliveries;

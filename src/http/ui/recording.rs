@@ -21,9 +21,11 @@ pub async fn play(
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
     let Query(q) = q.map_err(|e| UiError::BadRequest(e.body_text()))?;
-    serve(&st, &id, q.link(), &headers).await.map_err(|e| match e {
-        Unservable::Store(e) => UiError::Store(e),
-        Unservable::Unavailable => UiError::Unavailable(e.to_string()),
-        other => UiError::NotFound(other.to_string()),
-    })
+    serve(&st, &id, q.link(), &headers)
+        .await
+        .map_err(|e| match e {
+            Unservable::Store(e) => UiError::Store(e),
+            Unservable::Unavailable => UiError::Unavailable(e.to_string()),
+            other => UiError::NotFound(other.to_string()),
+        })
 }
