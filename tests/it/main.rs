@@ -11,6 +11,7 @@ mod backend;
 mod backpressure;
 mod browser;
 mod browser_console;
+mod browser_recordings;
 mod calls_api;
 mod campaigns;
 mod cli;

@@ -6,7 +6,7 @@
 //! say why; `503` without an archive.
 
 use crate::dashboard::Visitor;
-use crate::support::{body, spawn_app_with, TestApp};
+use crate::support::{body, fixture, spawn_app_with, TestApp};
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use reqwest::{Method, StatusCode};
@@ -288,4 +288,59 @@ async fn what_cannot_be_served_says_why() {
     let (status, json) = app.get(&path).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
     assert_eq!(json["error"]["code"], "archive_unavailable");
+}
+
+#[tokio::test]
+async fn the_call_page_lists_the_vendors_extra_recording_links() {
+    let wav = tone_wav(1.0);
+    let server = vendor_server(wav.clone()).await;
+    let toml = config(false).replace(
+        "[recordings]",
+        "[[sources]]\nname = \"retell\"\nkind = \"retell-call-event\"\n\n[recordings]",
+    );
+    let app = spawn_app_with(&toml).await;
+    let report = String::from_utf8(fixture("retell-call-event", "call-ended.json"))
+        .unwrap()
+        .replace(
+            "https://retellai.s3.us-west-2.amazonaws.com/Q7vKd2nXbT4wLpR8sYc3mHf6Ze1Uj9Ag/recording.wav",
+            &format!("{}/tone.wav", server.base),
+        )
+        .replace(
+            "https://retellai.s3.us-west-2.amazonaws.com/Q7vKd2nXbT4wLpR8sYc3mHf6Ze1Uj9Ag/recording_multichannel.wav",
+            &format!("{}/gone.wav", server.base),
+        );
+    app.push_ok("retell", report).await;
+    let id = app
+        .call_id("retell", "Q7vKd2nXbT4wLpR8sYc3mHf6Ze1Uj9Ag")
+        .await;
+    await_recording(&app, &id, |r| r["status"] == "archived").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let page = app.page(&format!("/calls/{id}")).await;
+        if page.contains("last error: HTTP 404") || Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let extra = page
+        .split("<code>recording_multi_channel_url</code>")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no extra link in {page}"));
+    assert!(
+        extra.contains("fetching: attempt 2, next try at "),
+        "{extra}"
+    );
+    assert!(extra.contains("last error: HTTP 404"), "{extra}");
+    assert!(
+        extra.contains("gone.wav\" rel=\"noopener noreferrer\""),
+        "{extra}"
+    );
+    assert!(page.contains("id=\"recording-kept\""), "{page}");
+    let (status, json) = app
+        .get(&format!(
+            "/api/v1/calls/{id}/recording?link=recording_multi_channel_url"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{json}");
+    assert_eq!(json["error"]["status"], "pending");
 }

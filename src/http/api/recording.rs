@@ -86,9 +86,9 @@ impl IntoResponse for Failure {
     }
 }
 
-/// The kept copy of a call's recording, streamed; one byte range with `Range`.
+/// The kept copy of a call's recording, streamed; one byte range with `Range`; `HEAD` answers the same headers.
 #[utoipa::path(
-    method(get, head),
+    get,
     path = "/api/v1/calls/{id}/recording",
     operation_id = "get_call_recording",
     tag = "calls",
