@@ -231,6 +231,32 @@ fn analysis(a: &Analysis) -> AnalysisView {
     }
 }
 
+/// `code · label` of the call's intent, or [`format::NONE`].
+fn intent(c: &Call) -> String {
+    c.intent.as_ref().map_or(format::NONE.into(), |i| {
+        [i.code.as_deref(), i.label.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ")
+    })
+}
+
+/// `province · city · carrier`, or [`format::NONE`].
+fn region(c: &Call) -> String {
+    c.region.as_ref().map_or(format::NONE.into(), |r| {
+        [
+            r.province.as_deref(),
+            r.city.as_deref(),
+            r.carrier.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+    })
+}
+
 /// The page's view of `c`, the receipts that mentioned it and its
 /// recording rows, with a signed recording link's expiry told relative to
 /// `now`.
@@ -246,24 +272,6 @@ pub fn view(
         (None, Some(name)) => name.clone(),
         (None, None) => format::NONE.into(),
     };
-    let intent = c.intent.as_ref().map_or(format::NONE.into(), |i| {
-        [i.code.as_deref(), i.label.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · ")
-    });
-    let region = c.region.as_ref().map_or(format::NONE.into(), |r| {
-        [
-            r.province.as_deref(),
-            r.city.as_deref(),
-            r.carrier.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ")
-    });
     let recording = c.recording_url.as_deref();
     let link = recording.and_then(safe_link);
     // Only a link that is offered gets an expiry note.
@@ -292,10 +300,10 @@ pub fn view(
             durations::opt_duration(c.billed_seconds)
         ),
         cost: format::money(c.cost.as_ref()),
-        intent,
+        intent: intent(c),
         hangup_by: c.hangup_by.as_str(),
         tags: c.tags.clone(),
-        region,
+        region: region(c),
         recording_link: link,
         recording_text: format::text(recording),
         recording_note,
