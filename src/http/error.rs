@@ -20,7 +20,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable snake_case code: `invalid_parameter`, `unauthorized`,
     /// `forbidden`, `not_found`, `method_not_allowed`, `conflict`, `overloaded`,
-    /// `storage_unavailable`, `internal`.
+    /// `storage_unavailable`, `archive_unavailable`, `internal`.
     #[schema(example = "invalid_parameter")]
     pub code: &'static str,
     /// What was wrong, naming the parameter; 5xx messages carry no internals.

@@ -14,6 +14,7 @@ pub mod health;
 pub mod ingest;
 pub mod openapi;
 pub mod rate;
+pub mod recording;
 pub mod serve;
 pub mod tls;
 pub mod ui;

@@ -13,6 +13,7 @@ mod deletes;
 mod deliveries;
 mod params;
 mod receipts;
+mod recording;
 mod stats;
 mod subscribers;
 
@@ -39,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(calls::list))
         .routes(routes!(calls::get, deletes::call))
+        .routes(routes!(recording::get))
         .routes(routes!(stats::get))
         .routes(routes!(receipts::list))
         .routes(routes!(receipts::get, deletes::receipt))

@@ -6,11 +6,13 @@
 //! text (the template escapes it); a recording is played or linked only
 //! from an `http(s)` URL.
 
+use super::call_recording::{self, ArchiveView, KeptView};
 use super::templates::Chrome;
 use super::vendor_rows::{self, FieldRow};
 use super::{chrome, durations, format, html, recording_expiry, UiError};
 use crate::domain::{Analysis, AnalysisKind, Call};
 use crate::http::AppState;
+use crate::storage::recordings::RecordingRecord;
 use crate::storage::ReceiptRef;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -82,6 +84,10 @@ pub struct CallView {
     pub recording_text: String,
     /// "link expires … (in 3 h)" for a signed recording URL.
     pub recording_note: Option<String>,
+    /// The archive of `recording_url`: the kept copy, or why not.
+    pub archive: Option<ArchiveView>,
+    /// The vendor's other recording links and their archives.
+    pub other_recordings: Vec<ArchiveView>,
     /// The vendor's fields worth a row of their own ([`vendor_rows`]).
     pub vendor_rows: Vec<FieldRow>,
     pub timeline: Vec<Moment>,
@@ -89,6 +95,13 @@ pub struct CallView {
     pub analyses: Vec<AnalysisView>,
     pub receipts: Vec<ReceiptView>,
     pub vendor_fields: String,
+}
+
+impl CallView {
+    /// The kept copy of `recording_url`, when archived.
+    pub fn kept(&self) -> Option<&KeptView> {
+        self.archive.as_ref().and_then(|a| a.kept.as_ref())
+    }
 }
 
 #[derive(Template)]
@@ -112,11 +125,22 @@ pub async fn page(
     if st.config.mask_numbers {
         crate::export::mask_view::mask_call(&mut detail.call);
     }
+    // The page still shows the call when the archive's rows cannot be read.
+    let recordings = st.store.call_recordings(&id).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, call = %id, "call page without its recordings");
+        Vec::new()
+    });
     let (jar, chrome) = chrome(&st, jar, None);
+    let c = view(
+        &detail.call,
+        &detail.receipts,
+        &recordings,
+        Timestamp::now(),
+    );
     let page = CallPage {
         nav: "calls",
         chrome,
-        c: view(&detail.call, &detail.receipts, Timestamp::now()),
+        c,
     };
     Ok((jar, html(&page)))
 }
@@ -207,23 +231,20 @@ fn analysis(a: &Analysis) -> AnalysisView {
     }
 }
 
-/// The page's view of `c` and the receipts that mentioned it, with a
-/// signed recording link's expiry told relative to `now`.
-pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
-    let task = match (&c.task_id, &c.task_name) {
-        (Some(id), Some(name)) => format!("{id} · {name}"),
-        (Some(id), None) => id.clone(),
-        (None, Some(name)) => name.clone(),
-        (None, None) => format::NONE.into(),
-    };
-    let intent = c.intent.as_ref().map_or(format::NONE.into(), |i| {
+/// `code · label` of the call's intent, or [`format::NONE`].
+fn intent(c: &Call) -> String {
+    c.intent.as_ref().map_or(format::NONE.into(), |i| {
         [i.code.as_deref(), i.label.as_deref()]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
             .join(" · ")
-    });
-    let region = c.region.as_ref().map_or(format::NONE.into(), |r| {
+    })
+}
+
+/// `province · city · carrier`, or [`format::NONE`].
+fn region(c: &Call) -> String {
+    c.region.as_ref().map_or(format::NONE.into(), |r| {
         [
             r.province.as_deref(),
             r.city.as_deref(),
@@ -233,7 +254,24 @@ pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ")
-    });
+    })
+}
+
+/// The page's view of `c`, the receipts that mentioned it and its
+/// recording rows, with a signed recording link's expiry told relative to
+/// `now`.
+pub fn view(
+    c: &Call,
+    receipts: &[ReceiptRef],
+    recordings: &[RecordingRecord],
+    now: Timestamp,
+) -> CallView {
+    let task = match (&c.task_id, &c.task_name) {
+        (Some(id), Some(name)) => format!("{id} · {name}"),
+        (Some(id), None) => id.clone(),
+        (None, Some(name)) => name.clone(),
+        (None, None) => format::NONE.into(),
+    };
     let recording = c.recording_url.as_deref();
     let link = recording.and_then(safe_link);
     // Only a link that is offered gets an expiry note.
@@ -241,6 +279,7 @@ pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
         .as_deref()
         .and_then(recording_expiry::url_expiry)
         .map(|at| recording_expiry::note(at, now));
+    let (archive, other_recordings) = call_recording::views(&c.id, recordings, now);
     CallView {
         id: c.id.clone(),
         vendor_call_id: c.vendor_call_id.clone(),
@@ -261,13 +300,15 @@ pub fn view(c: &Call, receipts: &[ReceiptRef], now: Timestamp) -> CallView {
             durations::opt_duration(c.billed_seconds)
         ),
         cost: format::money(c.cost.as_ref()),
-        intent,
+        intent: intent(c),
         hangup_by: c.hangup_by.as_str(),
         tags: c.tags.clone(),
-        region,
+        region: region(c),
         recording_link: link,
         recording_text: format::text(recording),
         recording_note,
+        archive,
+        other_recordings,
         vendor_rows: vendor_rows::rows(c.vendor, &c.vendor_fields),
         timeline: timeline(c),
         turns: c

@@ -21,6 +21,9 @@ pub enum UiError {
     /// The action cannot be done in the current state: 409.
     #[error("{0}")]
     Conflict(String),
+    /// A backing service (the recordings archive) cannot be reached: 503.
+    #[error("{0}")]
+    Unavailable(String),
     /// The store failed: 503 (its cause is logged, not shown).
     #[error("the database is unavailable; try again shortly")]
     Store(#[from] StoreError),
@@ -33,6 +36,7 @@ impl IntoResponse for UiError {
             UiError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
             UiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
             UiError::Conflict(_) => (StatusCode::CONFLICT, "Cannot do that now"),
+            UiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable"),
             UiError::Store(e) => {
                 tracing::error!(error = %e, "dashboard page failed");
                 (StatusCode::SERVICE_UNAVAILABLE, "Unavailable")

@@ -1,6 +1,6 @@
 //! The web dashboard (README, Interfaces: Web dashboard): server-rendered
 //! pages, templates and assets compiled into the binary (no build step):
-//! `/` overview, `/calls`, `/calls/{id}`, `/calls/export`, `/receipts`
+//! `/` overview, `/calls`, `/calls/{id}`, `/calls/{id}/recording` (the kept recording), `/calls/export`, `/receipts`
 //! (with bulk replay), `/receipts/{id}` (with replay), `/deliveries` (with
 //! retry, and each subscriber's health with disable/enable and retry of its
 //! dead letters), `/tasks` and `/tasks/{id}` (campaigns), `/alerts`,
@@ -10,6 +10,7 @@
 
 mod alerts;
 mod call;
+mod call_recording;
 mod calls;
 mod charts;
 mod deliveries;
@@ -28,6 +29,7 @@ mod range;
 mod receipt_form;
 mod receipts;
 mod receipts_bulk;
+mod recording;
 mod recording_expiry;
 mod session;
 mod tasks;
@@ -59,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/calls", get(calls::page))
         .route("/calls/export", get(export::download))
         .route("/calls/{id}", get(call::page))
+        .route("/calls/{id}/recording", get(recording::play))
         .route("/receipts", get(receipts::list))
         .route("/receipts/replay", post(receipts_bulk::replay_all))
         .route("/receipts/{id}", get(receipts::show))
