@@ -82,7 +82,9 @@ async fn vendor(bytes: u64) -> String {
     let app = Router::new().route(
         "/{name}",
         get(move |Path(name): Path<String>| async move {
-            let seed = name.bytes().fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+            let seed = name
+                .bytes()
+                .fold(7u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
             let chunks = bytes.div_ceil(CHUNK as u64);
             let stream = futures::stream::iter(0..chunks).map(move |i| {
                 let len = (bytes - i * CHUNK as u64).min(CHUNK as u64) as usize;
@@ -117,7 +119,9 @@ async fn bare(urls: &[String], dir: &std::path::Path, concurrency: usize) {
                 let mut resp = client.get(u).send().await.unwrap();
                 let mut f = tokio::fs::File::create(&path).await.unwrap();
                 while let Some(c) = resp.chunk().await.unwrap() {
-                    tokio::io::AsyncWriteExt::write_all(&mut f, &c).await.unwrap();
+                    tokio::io::AsyncWriteExt::write_all(&mut f, &c)
+                        .await
+                        .unwrap();
                 }
                 f.sync_all().await.unwrap();
             }
