@@ -217,15 +217,21 @@ impl Archive {
 
     /// Stores the local `file` under `sha256` (which the caller computed:
     /// it is not checked). Idempotent: when an object of the file's size
-    /// is already stored there, nothing is uploaded. Files up to 8 MiB
-    /// are sent in one `put`, larger ones as a multipart upload of 5 MiB
-    /// parts (memory stays bounded either way). A local archive's file is
-    /// durable when this returns (the file and its directories synced).
+    /// is already stored there, nothing is uploaded. Into a bucket, files
+    /// up to 8 MiB are sent in one `put`, larger ones as a multipart upload
+    /// of 5 MiB parts (memory stays bounded either way). Into a local
+    /// directory, `file` is renamed into place (copied when it is on
+    /// another file system), so nothing is held in memory, and the file
+    /// is durable when this returns (it and its directories synced).
     ///
     /// Errors: [`ArchiveError::BadKey`], [`ArchiveError::Io`] (reading
     /// `file`, syncing), [`ArchiveError::Store`].
     pub async fn put_file(&self, file: &Path, sha256: &str) -> Result<(), ArchiveError> {
         let key = self.key(sha256)?;
+        if let Some(root) = &self.local_root {
+            move_into(root, file, sha256).await?;
+            return self.make_durable(sha256).await;
+        }
         let size = tokio::fs::metadata(file)
             .await
             .map_err(ArchiveError::io("read", file))?
@@ -412,6 +418,38 @@ fn parse_s3_url(url: &str) -> Result<(String, Key), ArchiveError> {
     let prefix = Key::parse(parsed.path().trim_matches('/'))
         .map_err(|e| ArchiveError::Config(format!("bad prefix in {url:?}: {e}")))?;
     Ok((bucket, prefix))
+}
+
+/// Moves `file` to `root/aa/bb/sha256` unless a file of its size is there
+/// already (the same content: the name is its hash); copies when a rename
+/// cannot cross file systems. The source is gone or left for the caller.
+async fn move_into(root: &Path, file: &Path, sha256: &str) -> Result<(), ArchiveError> {
+    let dir = root.join(&sha256[0..2]).join(&sha256[2..4]);
+    let (file, target) = (file.to_owned(), dir.join(sha256));
+    let moved = tokio::task::spawn_blocking(move || {
+        let size = std::fs::metadata(&file)
+            .map_err(ArchiveError::io("read", &file))?
+            .len();
+        if std::fs::metadata(&target).is_ok_and(|m| m.len() == size) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&dir).map_err(ArchiveError::io("create the directory", &dir))?;
+        if std::fs::rename(&file, &target).is_err() {
+            let part = target.with_extension("copying");
+            std::fs::copy(&file, &part).map_err(ArchiveError::io("copy", &file))?;
+            std::fs::File::open(&part)
+                .and_then(|f| f.sync_all())
+                .map_err(ArchiveError::io("sync", &part))?;
+            std::fs::rename(&part, &target).map_err(ArchiveError::io("rename", &part))?;
+        }
+        Ok(())
+    })
+    .await;
+    moved.map_err(|e| ArchiveError::Io {
+        what: "move",
+        path: root.to_owned(),
+        source: std::io::Error::other(e),
+    })?
 }
 
 /// `fsync` of a directory (makes the entries created in it durable).

@@ -62,16 +62,22 @@ async fn ranges_outside_the_object_are_bad_ranges() {
 }
 
 #[tokio::test]
-async fn put_is_idempotent_and_a_large_file_goes_in_parts() {
+async fn a_local_put_moves_the_file_in_and_the_same_content_again_changes_nothing() {
     let (dir, archive) = local();
     let (file, sha, body) = sample(dir.path(), 11 * 1024 * 1024);
+    let again = dir.path().join("again");
+    std::fs::copy(&file, &again).unwrap();
     archive.put_file(&file, &sha).await.unwrap();
-    archive.put_file(&file, &sha).await.unwrap();
+    // Moved in, not copied through memory: the source is gone.
+    assert!(!file.exists());
+    archive.put_file(&again, &sha).await.unwrap();
+    assert!(
+        again.exists(),
+        "the same content is kept once; the caller deletes its copy"
+    );
     let read = archive.get(&sha, None).await.unwrap();
     assert_eq!(read.size, body.len() as u64);
     assert!(read_all(read).await == body);
-    // The source file is left alone: the caller deletes it.
-    assert!(file.exists());
 }
 
 #[tokio::test]
