@@ -98,6 +98,6 @@ fn the_examples_of_docs_alerts_md_load() {
         rules.join("\n")
     );
     let c = load(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    assert_eq!(c.alerts.len(), 4);
+    assert_eq!(c.alerts.len(), 5, "one example per kind");
     assert_eq!(c.alert_channels.len(), 1);
 }
