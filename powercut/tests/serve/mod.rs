@@ -81,7 +81,10 @@ pub fn request(
 }
 
 /// The start line and headers of a message; `None` at a clean end of stream.
-fn read_head(r: &mut impl BufRead) -> io::Result<Option<(String, Vec<(String, String)>)>> {
+/// A message's start line and headers.
+type Head = (String, Vec<(String, String)>);
+
+fn read_head(r: &mut impl BufRead) -> io::Result<Option<Head>> {
     let mut line = String::new();
     if r.read_line(&mut line)? == 0 {
         return Ok(None);
