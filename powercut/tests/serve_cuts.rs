@@ -332,6 +332,36 @@ fn strings(c: &Connection, sql: &str) -> Vec<String> {
     v
 }
 
+/// Calls started before 2025-06-02 (the old-dated ones), by the rollups.
+fn old_calls(addr: &str) -> Option<i64> {
+    let a = request(
+        addr,
+        "GET",
+        "/api/v1/stats?group_by=vendor&until=2025-06-02T00:00:00Z",
+        None,
+        Duration::from_secs(5),
+    )
+    .ok()?;
+    if a.status != 200 {
+        return None;
+    }
+    let rows = a.json()["rows"].as_array()?.clone();
+    Some(rows.iter().map(|r| r["calls"].as_i64().unwrap_or(0)).sum())
+}
+
+/// Waits (at most 5 s) until the old calls are fewer than `from`: a purge
+/// batch has committed. Whether it saw that.
+fn first_purge_commit(addr: &str, from: i64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if old_calls(addr).is_some_and(|n| n < from) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
 fn cuts() -> usize {
     std::env::var("POWERCUT_CUTS")
         .ok()
@@ -459,6 +489,10 @@ fn serve_survives_power_cuts() {
                     120,
                     &what,
                 );
+                let olds = old_calls(&addr).unwrap_or(0);
+                // Half the purge cuts at a random moment, half right after
+                // its first batch committed (the others still to come).
+                let follow = rng.range(0, 2) == 0;
                 if rng.range(0, 2) == 0 {
                     // `serve`'s own purge: restarted with `retention_days = 1`.
                     server.take().unwrap().stop(30);
@@ -466,13 +500,20 @@ fn serve_survives_power_cuts() {
                     let load = Load::start(&s.addr, &fs, &mut rng, cut, false);
                     server = Some(s);
                     let ms = rng.range(20, 1500);
-                    thread::sleep(Duration::from_millis(ms));
+                    let seen = if follow {
+                        first_purge_commit(&server.as_ref().unwrap().addr, olds)
+                    } else {
+                        thread::sleep(Duration::from_millis(ms));
+                        false
+                    };
                     let (more, s) = load.finish_and_cut(&m, &mut server);
                     acks.extend(more);
                     sent = s + 3;
-                    moment = format!(
-                        "{ms} ms after serve restarted with retention_days = 1 (purging every 200 ms), under pushes"
-                    );
+                    moment = if follow {
+                        format!("after serve's first purge commit (seen: {seen}; {olds} old calls before), under pushes")
+                    } else {
+                        format!("{ms} ms after serve restarted with retention_days = 1 (purging every 200 ms), under pushes")
+                    };
                 } else {
                     let load = Load::start(&addr, &fs, &mut rng, cut, false);
                     let mut c = serve::command(work);
@@ -487,7 +528,8 @@ fn serve_survives_power_cuts() {
                     // It takes about 300 ms from spawn to commit (debug build).
                     let ms = rng.range(20, 450);
                     let mut done = None;
-                    while spawned.elapsed() < Duration::from_millis(ms) {
+                    let seen = follow && first_purge_commit(&addr, olds);
+                    while !follow && spawned.elapsed() < Duration::from_millis(ms) {
                         if let Some(st) = p.try_wait().unwrap() {
                             done = Some((st, spawned.elapsed()));
                             break;
@@ -498,6 +540,9 @@ fn serve_survives_power_cuts() {
                     acks.extend(more);
                     sent = s + 3;
                     moment = match done {
+                        _ if follow => format!(
+                            "after callhook purge's first commit (seen: {seen}; {olds} old calls before), under pushes"
+                        ),
                         Some((st, t)) => format!(
                             "{ms} ms after callhook purge started (it had finished in {t:?}: {st})"
                         ),
