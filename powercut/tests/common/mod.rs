@@ -65,16 +65,11 @@ pub struct Rng(u64);
 
 impl Rng {
     pub fn from_env(test: &str) -> Rng {
-        let seed = std::env::var("POWERCUT_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
-        println!("{test}: seed {seed} (rerun with POWERCUT_SEED={seed})");
+        Rng::from_seed(env_seed(test))
+    }
+
+    /// A generator started from `seed` (0 is taken as 1).
+    pub fn from_seed(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
 
@@ -89,4 +84,19 @@ impl Rng {
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo)
     }
+}
+
+/// `POWERCUT_SEED`, else one from the clock; printed with how to rerun.
+pub fn env_seed(test: &str) -> u64 {
+    let seed = std::env::var("POWERCUT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    println!("{test}: seed {seed} (rerun with POWERCUT_SEED={seed})");
+    seed
 }
