@@ -350,7 +350,8 @@ pub const REFETCH: &str = "UPDATE recordings SET status = 'pending', next_attemp
 /// Links whose last attempt (at or after `#1`) failed, of source `#2`
 /// (every source when `#2` is NULL): the `recording_failures` alert rule.
 pub const FAILING: &str = "SELECT count(*) FROM recordings
-    WHERE error IS NOT NULL AND last_attempt_at >= #1 AND (#2 IS NULL OR source = #2)";
+    WHERE error IS NOT NULL AND last_attempt_at >= #1
+      AND (CAST(#2 AS TEXT) IS NULL OR source = #2)";
 
 /// The backlog: pending rows and the first due time (the partial index
 /// `recordings_due` holds exactly these rows).

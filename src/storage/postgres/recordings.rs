@@ -223,9 +223,8 @@ pub async fn failing(
     source: Option<&str>,
     since: Timestamp,
 ) -> Result<u64, StoreError> {
-    let q = sql(FAILING).replace("$2 IS NULL", "$2::TEXT IS NULL");
     let row = c
-        .query_one(&q, &[&since.as_millisecond(), &source])
+        .query_one(&sql(FAILING), &[&since.as_millisecond(), &source])
         .await
         .map_err(unavailable)?;
     Ok(row.get::<_, i64>(0) as u64)
