@@ -3,9 +3,11 @@
 //! `GET /api/v1/calls`, newest first, to stdout or to FILE
 //! ([`crate::export`]; `docs/export.md`).
 //!
-//! A file is written as `FILE.partial` and renamed to FILE only once the
-//! export is complete, so a failed or interrupted export never leaves a
-//! file that looks whole (the partial one is removed). A progress bar on
+//! A file is written as `FILE.partial`, synced, and renamed to FILE only
+//! once the export is complete (then its directory is synced), so a
+//! failed, interrupted or power-cut export never leaves a file that looks
+//! whole (the partial one is removed), and an export that has exited 0
+//! survives a power cut. A progress bar on
 //! stderr counts calls against the total of the stats; a last line on
 //! stderr says what was written. A closed stdout (`| head`) ends the
 //! export quietly with exit code 0.
@@ -115,6 +117,16 @@ enum Sink {
     },
 }
 
+/// `fsync` of the directory holding `path`, so its new name survives a
+/// power cut once the command has exited.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
 /// `path` with `.partial` appended to its file name.
 fn partial_of(path: &Path) -> PathBuf {
     let mut p = OsString::from(path.as_os_str());
@@ -159,6 +171,7 @@ impl Sink {
                 let done = file
                     .sync_all()
                     .and_then(|()| std::fs::rename(&partial, &path))
+                    .and_then(|()| sync_parent(&path))
                     .with_context(|| format!("completing {}", path.display()));
                 if done.is_err() {
                     let _ = std::fs::remove_file(&partial);

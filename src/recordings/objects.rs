@@ -129,18 +129,17 @@ impl Archive {
         }
     }
 
-    /// The archive in the directory `path`, created (and its creation
-    /// synced) if missing.
+    /// The archive in the directory `path`, created if missing; its
+    /// parent directory is synced either way, so the directory's own name
+    /// is durable before any file is kept in it (it may have been made
+    /// just before by a download's `tmp` directory, unsynced).
     ///
     /// Errors: [`ArchiveError::Io`], [`ArchiveError::Store`].
     pub fn open_local(path: &Path) -> Result<Archive, ArchiveError> {
-        let existed = path.is_dir();
         std::fs::create_dir_all(path).map_err(ArchiveError::io("create the directory", path))?;
         let root = std::fs::canonicalize(path).map_err(ArchiveError::io("open", path))?;
-        if !existed {
-            if let Some(parent) = root.parent() {
-                sync_dir(parent)?;
-            }
+        if let Some(parent) = root.parent() {
+            sync_dir(parent)?;
         }
         let store = LocalFileSystem::new_with_prefix(&root)?;
         Ok(Archive {
