@@ -266,6 +266,17 @@ impl Serve {
     /// Starts `callhook serve` on a free port over `db` (a file path) with
     /// `config`, logging into `dir` (off the mount), and waits for `/healthz`.
     pub fn start(dir: &Path, db: &Path, config: &Path, what: &str) -> Serve {
+        Serve::start_with(dir, db, config, what, &[])
+    }
+
+    /// [`Serve::start`] with extra environment variables (`LD_PRELOAD`, …).
+    pub fn start_with(
+        dir: &Path,
+        db: &Path,
+        config: &Path,
+        what: &str,
+        env: &[(&str, &str)],
+    ) -> Serve {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -280,6 +291,7 @@ impl Serve {
             .arg(format!("sqlite://{}", db.display()))
             .arg("--config")
             .arg(config)
+            .envs(env.iter().copied())
             .stdout(f.try_clone().unwrap())
             .stderr(f)
             .spawn()
@@ -364,4 +376,80 @@ impl CharBoundary for String {
         }
         i
     }
+}
+
+/// The bytes a [`FileServer`] serves at `/rec/{n}`: `len` bytes from a
+/// generator seeded by `n` (each file different, reproducible).
+pub fn file_bytes(n: u64, len: usize) -> Vec<u8> {
+    let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A vendor's recording server: `GET /rec/{n}/{len}` answers 200 with
+/// [`file_bytes`]`(n, len)` and its `Content-Length`, sent in 64 KiB
+/// pieces `pause` apart (so a download takes a while); counts requests.
+pub struct FileServer {
+    pub addr: String,
+    pub requests: Arc<Mutex<u64>>,
+}
+
+impl FileServer {
+    pub fn start(pause: Duration) -> FileServer {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind the file server");
+        let addr = l.local_addr().unwrap().to_string();
+        let requests = Arc::new(Mutex::new(0));
+        let count = requests.clone();
+        thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let count = count.clone();
+                thread::spawn(move || {
+                    let _ = serve_file(s, &count, pause);
+                });
+            }
+        });
+        FileServer { addr, requests }
+    }
+
+    /// The URL of file `n` of `len` bytes.
+    pub fn url(&self, n: u64, len: usize) -> String {
+        format!("http://{}/rec/{n}/{len}", self.addr)
+    }
+}
+
+fn serve_file(s: TcpStream, count: &Mutex<u64>, pause: Duration) -> io::Result<()> {
+    let mut w = s.try_clone()?;
+    let mut r = BufReader::new(s);
+    let Some((start, _)) = read_head(&mut r)? else {
+        return Ok(());
+    };
+    *count.lock().unwrap() += 1;
+    let path = start.split(' ').nth(1).unwrap_or("");
+    let parts: Vec<u64> = path
+        .trim_start_matches("/rec/")
+        .split('/')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let [n, len] = parts[..] else {
+        return w.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+    };
+    let body = file_bytes(n, len as usize);
+    w.write_all(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: audio/wav\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )?;
+    for piece in body.chunks(64 * 1024) {
+        w.write_all(piece)?;
+        thread::sleep(pause);
+    }
+    Ok(())
 }
