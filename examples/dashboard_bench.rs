@@ -20,7 +20,10 @@
 //! every overview request, each `group_by` (with and without
 //! `tz=Asia/Shanghai`), a task page's queries and a `since` inside a day,
 //! p50 and p99, then prints the rollup rows and bytes of each level and
-//! the rows expected at `ESTIMATE` calls (default 10,000,000).
+//! the rows expected at `ESTIMATE` calls (default 10,000,000). With
+//! `STEPS=500000,1000000,2000000` it loads and times at each size in turn
+//! (one database, the growth curve); `ROLLUPS=off` only loads, with every
+//! rollup write skipped, to compare the projection rate without upkeep.
 
 #[path = "dashboard_bench/campaign.rs"]
 mod campaign;

@@ -191,12 +191,14 @@ pub fn receipt_calls(tasks: &[Task], r: usize) -> Vec<Gen> {
         .collect()
 }
 
-/// Loads `calls` calls into `store`; returns calls per second.
-pub async fn load(store: &dyn Store, calls: usize) -> anyhow::Result<f64> {
+/// Loads the calls from the `from`th to the `to`th into `store` (whole
+/// receipts of `PER_RECEIPT`); returns calls per second.
+pub async fn load(store: &dyn Store, from: usize, to: usize) -> anyhow::Result<f64> {
     let tasks = tasks();
-    let receipts = calls.div_ceil(PER_RECEIPT);
+    let receipts = from / PER_RECEIPT..to.div_ceil(PER_RECEIPT);
+    let loaded = receipts.len() * PER_RECEIPT;
     let started = Instant::now();
-    for r in 0..receipts {
+    for r in receipts {
         let gens = receipt_calls(&tasks, r);
         let received = gens
             .iter()
@@ -223,7 +225,7 @@ pub async fn load(store: &dyn Store, calls: usize) -> anyhow::Result<f64> {
             deadline: None,
         };
         synthetic::ingest(store, batch).await?;
-        if (r + 1) % 50 == 0 {
+        if (r + 1) % 100 == 0 {
             eprintln!(
                 "loaded {} calls in {:.0} s",
                 (r + 1) * PER_RECEIPT,
@@ -231,7 +233,7 @@ pub async fn load(store: &dyn Store, calls: usize) -> anyhow::Result<f64> {
             );
         }
     }
-    Ok((receipts * PER_RECEIPT) as f64 / started.elapsed().as_secs_f64())
+    Ok(loaded as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Distinct keys per level for `calls` generated calls (no database):
@@ -370,6 +372,42 @@ pub async fn level_sizes(database: &str) -> anyhow::Result<Vec<(String, i64, Opt
 /// The busiest task (most calls expected: longest run).
 pub fn sample_task(tasks: &[Task]) -> &Task {
     tasks.iter().max_by_key(|t| t.days).expect("tasks")
+}
+
+/// Makes every write to the rollup levels a no-op (a `BEFORE INSERT`
+/// trigger that skips the row), so that a load measures projection without
+/// rollup upkeep (the deltas are still computed). The rollups are then
+/// wrong: for the throughput comparison only.
+pub async fn skip_rollup_writes(database: &str) -> anyhow::Result<()> {
+    if database.starts_with("postgres") {
+        let (client, conn) = tokio_postgres::connect(database, tokio_postgres::NoTls).await?;
+        tokio::spawn(conn);
+        client
+            .batch_execute(
+                "CREATE OR REPLACE FUNCTION bench_skip() RETURNS trigger AS \
+                 $$ BEGIN RETURN NULL; END $$ LANGUAGE plpgsql",
+            )
+            .await?;
+        for l in &LEVELS {
+            let t = l.table;
+            client
+                .batch_execute(&format!(
+                    "CREATE TRIGGER bench_skip BEFORE INSERT ON {t} \
+                     FOR EACH ROW EXECUTE FUNCTION bench_skip()"
+                ))
+                .await?;
+        }
+    } else {
+        let c = rusqlite::Connection::open(database.trim_start_matches("sqlite://"))?;
+        for l in &LEVELS {
+            let t = l.table;
+            c.execute_batch(&format!(
+                "CREATE TRIGGER bench_skip_{t} BEFORE INSERT ON {t} \
+                 BEGIN SELECT RAISE(IGNORE); END"
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens the store at `database` on its own (no server).

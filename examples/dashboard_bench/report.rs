@@ -1,7 +1,10 @@
 //! `MODE=campaign`'s run: load, then time every overview request, stats
-//! grouping (UTC and `tz=Asia/Shanghai`), a task page's rollup reads and a
-//! `since` inside a day; print rollup rows and bytes per level, and the
-//! rows expected at `ESTIMATE` calls (default 10,000,000).
+//! grouping (UTC and `tz=Asia/Shanghai`), the campaign pages, a task page's
+//! rollup reads and a `since` inside a day; print rollup rows and bytes per
+//! level, and the rows expected at `ESTIMATE` calls (default 10,000,000).
+//! `STEPS` (e.g. `500000,1000000,2000000`) loads and times at each size in
+//! turn: the growth curve. `ROLLUPS=off` only loads, with every rollup
+//! write skipped, and prints the projection rate: the cost of the upkeep.
 
 use super::campaign::{self, first_day, DAYS};
 use super::{env, time};
@@ -15,18 +18,58 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
         .tempdir_in("target")?;
     let database = std::env::var("DATABASE")
         .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("callhook.db").display()));
-    let rate = {
-        let store = campaign::open(&database).await?;
-        campaign::load(&*store, calls).await?
+    let steps: Vec<usize> = match std::env::var("STEPS") {
+        Ok(s) => s
+            .split(',')
+            .map(|n| n.trim().parse())
+            .collect::<Result<_, _>>()?,
+        Err(_) => vec![calls],
     };
-    println!(
-        "loaded {calls} calls ({} tasks, {DAYS} days, 5 vendors) into {database}: projection {rate:.0} calls/s\n",
-        campaign::TASKS
-    );
+    let store = campaign::open(&database).await?;
+    let upkeep = std::env::var("ROLLUPS").as_deref() != Ok("off");
+    if !upkeep {
+        campaign::skip_rollup_writes(&database).await?;
+    }
+    let mut loaded = 0;
+    for step in steps {
+        let rate = campaign::load(&*store, loaded, step).await?;
+        println!(
+            "loaded {loaded}..{step} calls ({} tasks, {DAYS} days, 5 vendors) into {database}: projection {rate:.0} calls/s{}\n",
+            campaign::TASKS,
+            if upkeep { "" } else { " (rollup writes skipped)" }
+        );
+        loaded = step;
+        if upkeep {
+            time_all(&database, step, runs).await?;
+        }
+    }
+    drop(store);
+    let estimate = env("ESTIMATE", 10_000_000);
+    if estimate > 0 && upkeep {
+        let rows = campaign::estimate_rows(estimate);
+        let all: usize = rows.iter().map(|r| r.1).sum();
+        println!("\nexpected rows at {estimate} calls (same generator, no database):");
+        for (table, n) in rows {
+            println!(
+                "- {table}: {n} ({:.2} %)",
+                n as f64 * 100.0 / estimate as f64
+            );
+        }
+        println!(
+            "- all levels: {all} ({:.2} %)",
+            all as f64 * 100.0 / estimate as f64
+        );
+    }
+    Ok(())
+}
+
+/// Times every request against a server over `database` holding `calls`
+/// calls, and prints the levels' sizes.
+async fn time_all(database: &str, calls: usize, runs: usize) -> anyhow::Result<()> {
     if database.starts_with("postgres") {
         // What each instance's compactor does a minute later: past days'
         // shard rows folded into one per key.
-        let pg = callhook::storage::postgres::PgStore::open(&database, &Default::default(), vec![])
+        let pg = callhook::storage::postgres::PgStore::open(database, &Default::default(), vec![])
             .await?;
         let folded = pg.compact_rollups("2025-07-01").await?;
         eprintln!("compacted: {folded} keys folded");
@@ -38,7 +81,7 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
     }
     let overrides = Overrides {
         listen: Some("127.0.0.1:0".parse()?),
-        database: Some(database.clone()),
+        database: Some(database.to_owned()),
     };
     let app = App::start(Config::load(None, &overrides)?).await?;
     let base = format!("http://{}", app.addr);
@@ -97,6 +140,12 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
             runs,
         ));
     }
+    http.push(("campaigns list".into(), format!("{base}/tasks"), runs));
+    http.push((
+        format!("campaign page /tasks/{}", task.id),
+        format!("{base}/tasks/{}", task.id),
+        runs,
+    ));
     http.push((
         "stats group_by=day&tz=Asia/Kolkata (scan)".into(),
         format!("{base}/api/v1/stats?group_by=day&tz=Asia/Kolkata"),
@@ -123,7 +172,7 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
     }
     println!("\n| level | rows | rows / calls | bytes |\n|---|---:|---:|---:|");
     let mut total = 0;
-    for (table, rows, bytes) in campaign::level_sizes(&database).await? {
+    for (table, rows, bytes) in campaign::level_sizes(database).await? {
         total += rows;
         let bytes = bytes.map_or("n/a".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
         println!(
@@ -136,21 +185,5 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
         total as f64 * 100.0 / calls as f64
     );
     app.shutdown().await?;
-    let estimate = env("ESTIMATE", 10_000_000);
-    if estimate > 0 {
-        let rows = campaign::estimate_rows(estimate);
-        let all: usize = rows.iter().map(|r| r.1).sum();
-        println!("\nexpected rows at {estimate} calls (same generator, no database):");
-        for (table, n) in rows {
-            println!(
-                "- {table}: {n} ({:.2} %)",
-                n as f64 * 100.0 / estimate as f64
-            );
-        }
-        println!(
-            "- all levels: {all} ({:.2} %)",
-            all as f64 * 100.0 / estimate as f64
-        );
-    }
     Ok(())
 }
