@@ -23,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{dirs, env_seed, mount, Rng};
-use load::{aliyun_batch, bland_call, push, recent_local};
+use load::{aliyun_batch, bland_call, push_retrying, recent_local};
 use serve::{file_bytes, kill, request, run, FileServer, Serve};
 use sha2::{Digest, Sha256};
 
@@ -183,8 +183,8 @@ fn archived_recordings_are_complete_after_a_cut() {
                 calls: vec![id.clone()],
                 json: serde_json::to_vec(&call).unwrap(),
             };
-            push(&s.addr, &fs, b, false, n)
-                .unwrap_or_else(|| panic!("{what}: push {k} not acknowledged"));
+            push_retrying(&s.addr, &fs, b, false, n, 5)
+                .unwrap_or_else(|e| panic!("{what}: push {k} not acknowledged: {e}"));
             expected.push((id, file_bytes(file, len)));
         }
         let ms = rng.range(0, 1500);

@@ -115,25 +115,66 @@ pub fn body(rng: &mut Rng, prefix: &str, n: u64, heavy: bool) -> Body {
 /// Pushes one body; an [`Ack`] if it was answered 200 with a receipt id
 /// while the power was still on.
 pub fn push(addr: &str, fs: &PowerCutFs, b: Body, old: bool, cut: usize) -> Option<Ack> {
-    let a = request(addr, "POST", b.path, Some(&b.json), Duration::from_secs(20)).ok()?;
-    // Checked after the answer arrived: a 200 read before the cut was sent
-    // before it. After the cut the server lives on and may still answer 200
-    // (SQLite takes a failed directory open for "cannot fsync directories"):
-    // nobody would see that answer on a real machine.
-    if a.status != 200 || fs.is_cut() {
-        return None;
-    }
-    let receipt = a
-        .header("callhook-receipt-id")
-        .expect("a 200 without Callhook-Receipt-Id")
-        .to_owned();
-    Some(Ack {
+    try_push(addr, fs, &b).ok().map(|receipt| Ack {
         receipt,
         vendor: b.vendor,
         calls: b.calls,
         old,
         cut,
     })
+}
+
+/// Pushes `b` as a vendor does: again after a second while it is not
+/// acknowledged (an error, a timeout, a 503 under load), at most `tries`
+/// times. The [`Ack`], or every failure in words.
+pub fn push_retrying(
+    addr: &str,
+    fs: &PowerCutFs,
+    b: Body,
+    old: bool,
+    cut: usize,
+    tries: usize,
+) -> Result<Ack, String> {
+    let mut failures = Vec::new();
+    for _ in 0..tries {
+        match try_push(addr, fs, &b) {
+            Ok(receipt) => {
+                return Ok(Ack {
+                    receipt,
+                    vendor: b.vendor,
+                    calls: b.calls,
+                    old,
+                    cut,
+                })
+            }
+            Err(e) => failures.push(e),
+        }
+        thread::sleep(Duration::from_secs(1));
+    }
+    Err(failures.join("; "))
+}
+
+/// One push: the receipt id of a 200 read before the cut, else why not.
+fn try_push(addr: &str, fs: &PowerCutFs, b: &Body) -> Result<String, String> {
+    let a = request(addr, "POST", b.path, Some(&b.json), Duration::from_secs(20))
+        .map_err(|e| format!("request: {e}"))?;
+    // Checked after the answer arrived: a 200 read before the cut was sent
+    // before it. After the cut the server lives on and may still answer 200
+    // (SQLite takes a failed directory open for "cannot fsync directories"):
+    // nobody would see that answer on a real machine.
+    if fs.is_cut() {
+        return Err("answered after the cut".into());
+    }
+    if a.status != 200 {
+        return Err(format!(
+            "{}: {}",
+            a.status,
+            String::from_utf8_lossy(&a.body[..a.body.len().min(200)])
+        ));
+    }
+    Ok(a.header("callhook-receipt-id")
+        .expect("a 200 without Callhook-Receipt-Id")
+        .to_owned())
 }
 
 /// `PUSHERS` threads pushing until `stop`.

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::Rng;
-use crate::load::{aliyun_batch, push, recent_local, Ack, Load};
+use crate::load::{aliyun_batch, push, push_retrying, recent_local, Ack, Load};
 use crate::serve::{command, request, Serve};
 use crate::verify::{snapshot, Snapshot};
 use powercut::{Mounted, PowerCutFs};
@@ -180,8 +180,8 @@ impl Cut<'_> {
         for k in 0..3 {
             let ids = (0..200).map(|j| format!("old-c{cut}-{k}-{j}")).collect();
             let b = aliyun_batch(ids, "2025-06-01 10:00:00");
-            let a = push(&addr, &self.fs, b, true, cut)
-                .unwrap_or_else(|| panic!("{what}: old batch {k} not acknowledged"));
+            let a = push_retrying(&addr, &self.fs, b, true, cut, 5)
+                .unwrap_or_else(|e| panic!("{what}: old batch {k} not acknowledged: {e}"));
             acks.push(a);
         }
         let s = self.server.as_ref().unwrap();
