@@ -29,6 +29,8 @@ mod fold;
 pub mod levels;
 #[path = "rollup_plan.rs"]
 pub mod plan;
+#[path = "rollup_schema.rs"]
+pub mod schema;
 
 pub use fold::{merge_rows, stats_rows, CallFolder};
 pub use levels::{Grain, Level, LEVELS};
@@ -40,6 +42,10 @@ pub const TALK_BUCKET_BOUNDS: [i64; 6] = [10, 30, 60, 120, 300, 600];
 
 /// How many talk-time buckets there are.
 pub const TALK_BUCKETS: usize = TALK_BUCKET_BOUNDS.len() + 1;
+
+/// How many canonical outcomes there are: the outcome columns of every
+/// rollup row, in [`Outcome::ALL`] order ([`Outcome::index`]).
+pub const OUTCOMES: usize = Outcome::ALL.len();
 
 /// Labels of the talk-time buckets, for charts.
 pub const TALK_BUCKET_LABELS: [&str; TALK_BUCKETS] = [
@@ -141,6 +147,9 @@ pub struct Sums {
     pub qa_count: i64,
     /// Answered calls with a talk time, per [`talk_bucket`].
     pub talk_buckets: [i64; TALK_BUCKETS],
+    /// Calls per canonical outcome, at [`Outcome::index`] (calls awaiting
+    /// their report count under `unknown`).
+    pub outcomes: [i64; OUTCOMES],
 }
 
 impl Sums {
@@ -158,6 +167,8 @@ impl Sums {
         if let (true, Some(t)) = (answered, call.talk_seconds) {
             talk_buckets[talk_bucket(t)] = 1;
         }
+        let mut outcomes = [0; OUTCOMES];
+        outcomes[call.outcome.index()] = 1;
         Sums {
             calls: 1,
             answered: i64::from(answered),
@@ -168,6 +179,7 @@ impl Sums {
             qa_micros: qa.map_or(0, |q| (q * 1e6).round() as i64),
             qa_count: i64::from(qa.is_some()),
             talk_buckets,
+            outcomes,
         }
     }
 
@@ -190,11 +202,19 @@ impl Sums {
         for (a, b) in self.talk_buckets.iter_mut().zip(other.talk_buckets) {
             *a += sign * b;
         }
+        for (a, b) in self.outcomes.iter_mut().zip(other.outcomes) {
+            *a += sign * b;
+        }
     }
 
     /// `true` when adding these sums changes nothing.
     pub fn is_zero(&self) -> bool {
         *self == Sums::default()
+    }
+
+    /// Calls of `outcome`.
+    pub fn of_outcome(&self, outcome: Outcome) -> i64 {
+        self.outcomes[outcome.index()]
     }
 
     /// `answered / (calls - awaiting_report)`, 0 to 1 (0 without reported
