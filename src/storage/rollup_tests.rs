@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::{Call, CallUpdate, Direction, Money, Outcome, Vendor};
+use crate::storage::CallFilter;
 
 fn call(outcome: Outcome, talk: Option<i64>, cost: Option<&str>) -> Call {
     let at: Timestamp = "2025-06-01T23:59:59Z".parse().unwrap();
