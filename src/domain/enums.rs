@@ -169,3 +169,11 @@ string_enum! {
         Unknown => "unknown",
     }
 }
+
+impl Outcome {
+    /// This outcome's position in [`Outcome::ALL`] (declaration order):
+    /// the index of its count in a rollup row's outcome columns.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}

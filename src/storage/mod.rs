@@ -18,6 +18,8 @@ pub mod purge;
 pub mod recordings;
 pub mod retry;
 pub mod rollup;
+#[cfg(test)]
+mod rollup_migration_tests;
 pub mod search;
 #[cfg(test)]
 mod search_migration_tests;

@@ -13,7 +13,7 @@
 //! to its own and writes them in key order, so two transactions on
 //! PostgreSQL lock rollup rows in the same order and cannot deadlock.
 
-use super::{CallFilter, GroupBy};
+use super::GroupBy;
 use crate::domain::money::add_amounts;
 use crate::domain::{Call, Outcome};
 use jiff::tz::TimeZone;
@@ -23,13 +23,18 @@ use std::collections::BTreeMap;
 
 #[path = "rollup_check.rs"]
 pub mod check;
+#[path = "rollup_filter.rs"]
+mod filter;
 #[path = "rollup_fold.rs"]
 mod fold;
 #[path = "rollup_levels.rs"]
 pub mod levels;
 #[path = "rollup_plan.rs"]
 pub mod plan;
+#[path = "rollup_schema.rs"]
+pub mod schema;
 
+pub use filter::{Condition, RollupFilter};
 pub use fold::{merge_rows, stats_rows, CallFolder};
 pub use levels::{Grain, Level, LEVELS};
 
@@ -40,6 +45,10 @@ pub const TALK_BUCKET_BOUNDS: [i64; 6] = [10, 30, 60, 120, 300, 600];
 
 /// How many talk-time buckets there are.
 pub const TALK_BUCKETS: usize = TALK_BUCKET_BOUNDS.len() + 1;
+
+/// How many canonical outcomes there are: the outcome columns of every
+/// rollup row, in [`Outcome::ALL`] order ([`Outcome::index`]).
+pub const OUTCOMES: usize = Outcome::ALL.len();
 
 /// Labels of the talk-time buckets, for charts.
 pub const TALK_BUCKET_LABELS: [&str; TALK_BUCKETS] = [
@@ -141,6 +150,9 @@ pub struct Sums {
     pub qa_count: i64,
     /// Answered calls with a talk time, per [`talk_bucket`].
     pub talk_buckets: [i64; TALK_BUCKETS],
+    /// Calls per canonical outcome, at [`Outcome::index`] (calls awaiting
+    /// their report count under `unknown`).
+    pub outcomes: [i64; OUTCOMES],
 }
 
 impl Sums {
@@ -158,6 +170,8 @@ impl Sums {
         if let (true, Some(t)) = (answered, call.talk_seconds) {
             talk_buckets[talk_bucket(t)] = 1;
         }
+        let mut outcomes = [0; OUTCOMES];
+        outcomes[call.outcome.index()] = 1;
         Sums {
             calls: 1,
             answered: i64::from(answered),
@@ -168,6 +182,7 @@ impl Sums {
             qa_micros: qa.map_or(0, |q| (q * 1e6).round() as i64),
             qa_count: i64::from(qa.is_some()),
             talk_buckets,
+            outcomes,
         }
     }
 
@@ -190,11 +205,19 @@ impl Sums {
         for (a, b) in self.talk_buckets.iter_mut().zip(other.talk_buckets) {
             *a += sign * b;
         }
+        for (a, b) in self.outcomes.iter_mut().zip(other.outcomes) {
+            *a += sign * b;
+        }
     }
 
     /// `true` when adding these sums changes nothing.
     pub fn is_zero(&self) -> bool {
         *self == Sums::default()
+    }
+
+    /// Calls of `outcome`.
+    pub fn of_outcome(&self, outcome: Outcome) -> i64 {
+        self.outcomes[outcome.index()]
     }
 
     /// `answered / (calls - awaiting_report)`, 0 to 1 (0 without reported
@@ -323,117 +346,6 @@ impl Dim {
         }
     }
 }
-
-/// The filters rollups can answer: equality on key columns and a time
-/// range. Built by [`RollupFilter::of`]; `since`/`until` of any precision
-/// (whole UTC hours or days are answered from rollups alone, the partial
-/// hours at the edges by a scan of those hours' calls).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RollupFilter {
-    pub vendor: Option<String>,
-    pub source: Option<String>,
-    pub direction: Option<String>,
-    pub outcome: Option<String>,
-    pub task_id: Option<String>,
-    /// `started_at` from (included).
-    pub since: Option<Timestamp>,
-    /// `started_at` before (excluded).
-    pub until: Option<Timestamp>,
-}
-
-impl RollupFilter {
-    /// The rollup form of `f`, or `None` when rollups cannot answer it: a
-    /// filter on `out_id`, `customer_number`, `vendor_call_id` or
-    /// `search`. Such queries scan calls. (Every field of [`CallFilter`] is
-    /// named here, so a new one has to be decided on.)
-    pub fn of(f: &CallFilter) -> Option<RollupFilter> {
-        let CallFilter {
-            vendor,
-            source,
-            direction,
-            outcome,
-            task_id,
-            out_id,
-            customer_number,
-            vendor_call_id,
-            since,
-            until,
-            search,
-            text,
-        } = f;
-        if out_id.is_some()
-            || customer_number.is_some()
-            || vendor_call_id.is_some()
-            || search.is_some()
-            || text.is_some()
-        {
-            return None;
-        }
-        Some(RollupFilter {
-            vendor: vendor.map(|v| v.as_str().to_owned()),
-            source: source.clone(),
-            direction: direction.map(|d| d.as_str().to_owned()),
-            outcome: outcome.map(|o| o.as_str().to_owned()),
-            task_id: task_id.clone(),
-            since: *since,
-            until: *until,
-        })
-    }
-
-    /// The same filter on calls (for the scan of partial hours). A stored
-    /// value that is not a known vendor, direction or outcome matches no
-    /// call: `None` then.
-    pub fn to_calls(&self) -> Option<CallFilter> {
-        fn parse<T: std::str::FromStr>(v: &Option<String>) -> Option<Option<T>> {
-            match v {
-                None => Some(None),
-                Some(s) => s.parse().ok().map(Some),
-            }
-        }
-        Some(CallFilter {
-            vendor: parse(&self.vendor)?,
-            source: self.source.clone(),
-            direction: parse(&self.direction)?,
-            outcome: parse(&self.outcome)?,
-            task_id: self.task_id.clone(),
-            since: self.since,
-            until: self.until,
-            ..Default::default()
-        })
-    }
-
-    /// The key columns this filter tests.
-    pub fn dims(&self) -> Vec<Dim> {
-        [
-            (Dim::Vendor, &self.vendor),
-            (Dim::Source, &self.source),
-            (Dim::Direction, &self.direction),
-            (Dim::Outcome, &self.outcome),
-            (Dim::TaskId, &self.task_id),
-        ]
-        .into_iter()
-        .filter(|(_, v)| v.is_some())
-        .map(|(d, _)| d)
-        .collect()
-    }
-
-    /// `(column, value)` pairs of the equality conditions.
-    pub fn equalities(&self) -> Vec<Condition<'_>> {
-        [
-            ("vendor", &self.vendor),
-            ("source", &self.source),
-            ("direction", &self.direction),
-            ("outcome", &self.outcome),
-            ("task_id", &self.task_id),
-        ]
-        .into_iter()
-        .filter_map(|(c, v)| v.as_deref().map(|v| (c, v)))
-        .collect()
-    }
-}
-
-/// A column (or comparison) and its value.
-pub type Condition<'a> = (&'static str, &'a str);
 
 /// Sums grouped by some dimensions: `key[i]` is the value of the `i`th
 /// dimension asked for (`""` when absent).

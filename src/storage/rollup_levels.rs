@@ -3,8 +3,9 @@
 //! for the questions asked (docs/rollups.md): a level leaves out what its
 //! questions never filter or group on, so it stays small.
 
-use super::{Dim, RollupFilter, RollupKey};
+use super::{Dim, RollupFilter, RollupKey, Sums, TALK_BUCKETS};
 use jiff::Timestamp;
+use rust_decimal::Decimal;
 
 /// The time bucket of a level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,11 +99,12 @@ pub const LEVELS: [Level; 5] = [
         grain: Grain::Day,
         dims: &[Dim::TaskId, Dim::Intent],
     },
-    // Task × day × vendor × outcome × currency: a campaign by day.
+    // Task × day × vendor × currency: a campaign by day (its outcome mix
+    // in the outcome columns).
     Level {
         table: "rollup_task_days",
         grain: Grain::Day,
-        dims: &[Dim::TaskId, Dim::Vendor, Dim::Currency, Dim::Outcome],
+        dims: &[Dim::TaskId, Dim::Vendor, Dim::Currency],
     },
     // Task × hour × vendor × currency: a campaign by hour of day.
     Level {
@@ -112,8 +114,10 @@ pub const LEVELS: [Level; 5] = [
     },
 ];
 
-/// The summed columns of every level, in [`super::Sums`] order.
-pub const SUM_COLUMNS: [&str; 15] = [
+/// The summed columns of every level, in [`super::Sums`] order: counts,
+/// talk seconds, `cost` (at [`COST_COLUMN`]), QA, talk-time buckets, then
+/// one count per outcome (`outcome_<name>`, in [`crate::domain::Outcome::ALL`] order).
+pub const SUM_COLUMNS: [&str; 30] = [
     "calls",
     "answered",
     "awaiting_report",
@@ -129,7 +133,67 @@ pub const SUM_COLUMNS: [&str; 15] = [
     "talk_b4",
     "talk_b5",
     "talk_b6",
+    "outcome_answered",
+    "outcome_voicemail",
+    "outcome_no_answer",
+    "outcome_busy",
+    "outcome_rejected",
+    "outcome_powered_off",
+    "outcome_suspended",
+    "outcome_unreachable",
+    "outcome_invalid_number",
+    "outcome_blocked",
+    "outcome_abandoned",
+    "outcome_canceled",
+    "outcome_failed",
+    "outcome_other",
+    "outcome_unknown",
 ];
+
+/// The position of `cost` in [`SUM_COLUMNS`]; every other one is an integer.
+pub const COST_COLUMN: usize = 5;
+
+/// How many integer columns [`SUM_COLUMNS`] has (all but `cost`).
+pub const INT_COLUMNS: usize = SUM_COLUMNS.len() - 1;
+
+/// The integer sums of `s` in [`SUM_COLUMNS`] order, `cost` left out.
+pub fn integers(s: &Sums) -> [i64; INT_COLUMNS] {
+    let mut out = [0; INT_COLUMNS];
+    let head = [
+        s.calls,
+        s.answered,
+        s.awaiting_report,
+        s.talk_seconds,
+        s.answered_talk_seconds,
+        s.qa_micros,
+        s.qa_count,
+    ];
+    let all = head.into_iter().chain(s.talk_buckets).chain(s.outcomes);
+    for (o, v) in out.iter_mut().zip(all) {
+        *o = v;
+    }
+    out
+}
+
+/// The sums whose integer columns are `ints` ([`integers`]) and whose
+/// cost is `cost`.
+pub fn sums_of(ints: &[i64; INT_COLUMNS], cost: Decimal) -> Sums {
+    let mut s = Sums {
+        calls: ints[0],
+        answered: ints[1],
+        awaiting_report: ints[2],
+        talk_seconds: ints[3],
+        answered_talk_seconds: ints[4],
+        cost,
+        qa_micros: ints[5],
+        qa_count: ints[6],
+        ..Default::default()
+    };
+    let rest = &ints[7..];
+    s.talk_buckets.copy_from_slice(&rest[..TALK_BUCKETS]);
+    s.outcomes.copy_from_slice(&rest[TALK_BUCKETS..]);
+    s
+}
 
 impl Level {
     /// The key columns: the time column, then [`Level::dims`].

@@ -26,12 +26,14 @@ fn whole_days_read_the_smallest_level_keeping_the_dims() {
     assert_eq!(table(&p), Some("rollup_hours"));
     let p = plan(&[Dim::Day, Dim::Intent], &f);
     assert_eq!(table(&p), Some("rollup_task_intents"));
-    let p = plan(&[Dim::TaskId, Dim::Outcome, Dim::Currency], &f);
+    let p = plan(&[Dim::TaskId, Dim::Currency], &f);
     assert_eq!(table(&p), Some("rollup_task_days"));
     let task = RollupFilter {
         task_id: Some("T1".into()),
         ..f.clone()
     };
+    let p = plan(&[Dim::Day, Dim::Vendor, Dim::Currency], &task);
+    assert_eq!(table(&p), Some("rollup_task_days"));
     assert_eq!(
         table(&plan(&[Dim::Hour, Dim::Vendor, Dim::Currency], &task)),
         Some("rollup_task_hours")
@@ -49,6 +51,21 @@ fn filtered_columns_count_as_needed_dims() {
     assert_eq!(p.level, None);
     assert_eq!(p.scans, vec![(None, None)]);
     assert_eq!(table(&plan(&[Dim::Day], &f)), Some("rollup_days"));
+}
+
+#[test]
+fn a_task_by_outcome_reads_the_task_calls() {
+    // No level keeps a task and an outcome key (the outcome mix is in the
+    // columns): the task's calls are read (through `calls_by_task`).
+    let f = RollupFilter {
+        task_id: Some("T1".into()),
+        ..filter(Some("2025-06-01T00:00:00Z"), Some("2025-06-03T00:00:00Z"))
+    };
+    let p = plan(&[Dim::Day, Dim::Vendor, Dim::Outcome, Dim::Currency], &f);
+    assert_eq!(p.level, None);
+    assert_eq!(p.scans, vec![(f.since, f.until)]);
+    let p = plan(&[Dim::TaskId, Dim::Outcome], &RollupFilter::default());
+    assert_eq!(p.level, None);
 }
 
 #[test]

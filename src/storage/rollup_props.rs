@@ -4,7 +4,7 @@
 //! `CALLHOOK_TEST_BACKEND=postgres`.
 
 use super::check::mismatches;
-use super::RollupFilter;
+use super::{Dim, RollupFilter};
 use crate::domain::{
     Analysis, AnalysisKind, CallUpdate, Direction, Intent, Money, Outcome, SourceKind, Vendor,
 };
@@ -260,6 +260,7 @@ async fn check(store: &dyn Store, filters: &[CallFilter]) -> Result<(), String> 
         if !off.is_empty() {
             return Err(format!("{f:?}: {off:#?}"));
         }
+        outcome_columns_count_each_outcome(store, f, &rf).await?;
         for g in groupings {
             for tz in &zones {
                 let got = store.stats(g, f, tz).await.map_err(|e| e.to_string())?;
@@ -277,6 +278,37 @@ async fn check(store: &dyn Store, filters: &[CallFilter]) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// Each campaign's outcome columns (read from a level) hold the calls a
+/// scan keyed by outcome finds: the columns are the outcomes they name.
+async fn outcome_columns_count_each_outcome(
+    store: &dyn Store,
+    f: &CallFilter,
+    rf: &RollupFilter,
+) -> Result<(), String> {
+    let err = |e: StoreError| e.to_string();
+    let dims = [Dim::TaskId, Dim::Vendor, Dim::Currency];
+    let got = store.rollup(&dims, rf).await.map_err(err)?;
+    let by_outcome = [Dim::TaskId, Dim::Vendor, Dim::Currency, Dim::Outcome];
+    let want = store.scan_rollup(&by_outcome, f).await.map_err(err)?;
+    for w in &want {
+        let outcome: Outcome = w.key[3].parse()?;
+        let row = got.iter().find(|g| g.key[..] == w.key[..3]);
+        let n = row.map_or(0, |g| g.sums.of_outcome(outcome));
+        if n != w.sums.calls {
+            return Err(format!("{f:?}: {:?} has {n}, scan {}", w.key, w.sums.calls));
+        }
+    }
+    let total: i64 = got
+        .iter()
+        .map(|g| g.sums.outcomes.iter().sum::<i64>())
+        .sum();
+    let calls: i64 = want.iter().map(|w| w.sums.calls).sum();
+    match total == calls {
+        true => Ok(()),
+        false => Err(format!("{f:?}: outcome columns {total}, calls {calls}")),
+    }
 }
 
 async fn run(ops: Vec<Op>, filters: Vec<CallFilter>, purge_at: Option<u32>) -> Result<(), String> {

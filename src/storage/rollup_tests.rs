@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::{Call, CallUpdate, Direction, Money, Outcome, Vendor};
+use crate::storage::CallFilter;
 
 fn call(outcome: Outcome, talk: Option<i64>, cost: Option<&str>) -> Call {
     let at: Timestamp = "2025-06-01T23:59:59Z".parse().unwrap();
@@ -38,6 +39,35 @@ fn a_call_counts_once_under_its_key() {
     assert_eq!((sums.answered, sums.answered_talk_seconds), (0, 0));
     assert_eq!(sums.talk_seconds, 5);
     assert_eq!(sums.talk_buckets, [0; TALK_BUCKETS]);
+    assert_eq!(sums.of_outcome(Outcome::NoAnswer), 1);
+    assert_eq!(sums.outcomes.iter().sum::<i64>(), 1);
+}
+
+#[test]
+fn outcome_columns_follow_the_outcomes_in_order() {
+    let names: Vec<String> = levels::SUM_COLUMNS[levels::SUM_COLUMNS.len() - OUTCOMES..]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let want: Vec<String> = Outcome::ALL
+        .iter()
+        .map(|o| format!("outcome_{}", o.as_str()))
+        .collect();
+    assert_eq!(names, want);
+    assert_eq!(levels::SUM_COLUMNS[levels::COST_COLUMN], "cost");
+    for (i, o) in Outcome::ALL.iter().enumerate() {
+        assert_eq!(o.index(), i);
+    }
+    // Every column survives the trip through the integers.
+    let mut c = call(Outcome::Voicemail, Some(700), Some("1.5"));
+    c.outcome = Outcome::Answered;
+    let mut s = Sums::of_call(&c);
+    s.add(&Sums::of_call(&call(Outcome::Failed, None, None)), 1);
+    s.qa_micros = 7;
+    s.qa_count = 1;
+    let back = levels::sums_of(&levels::integers(&s), s.cost);
+    assert_eq!(back, s);
+    assert_eq!(back.of_outcome(Outcome::Failed), 1);
 }
 
 #[test]
@@ -142,6 +172,7 @@ fn stats_rows_fold_currencies_and_order_absent_keys_first() {
         qa_micros: 160_000_000,
         qa_count: 2,
         talk_buckets: [0; TALK_BUCKETS],
+        outcomes: [0; OUTCOMES],
     };
     let row = |k: &str, cur: &str, s| RollupRow {
         key: vec![k.into(), cur.into()],

@@ -137,11 +137,9 @@ pub async fn page(
     rf.until = Some(filters::midnight(range.to + 1.day(), &tz)?);
     let hours = local::hours(&st, &[Dim::Vendor, Dim::Currency], &rf, &tz).await?;
     let period = Period::of(range.days(), &hours);
-    let mix_rows = st
-        .store
-        .rollup(&[Dim::Vendor, Dim::Outcome, Dim::Currency], &rf)
-        .await?;
-    let (mix, per_vendor) = mixes(&mix_rows);
+    // The outcome mix from the same hourly rows' outcome columns: no
+    // partial UTC day is read in a zone whose midnight is not UTC's.
+    let (mix, per_vendor) = mixes(&hours);
     let (jar, chrome) = chrome(&st, jar, None);
     let page = OverviewPage {
         nav: "overview",

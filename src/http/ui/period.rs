@@ -3,6 +3,7 @@
 //! Shared by the overview and the campaign page.
 
 use crate::domain::money::add_amounts;
+use crate::domain::Outcome;
 use crate::storage::rollup::{RollupRow, Sums};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -85,11 +86,19 @@ pub struct Mix {
 }
 
 impl Mix {
-    fn add(&mut self, outcome: &str, currency: &str, s: &Sums) {
+    fn add(&mut self, currency: &str, s: &Sums) {
         self.sums.add(s, 1);
-        let known = s.calls - s.awaiting_report;
-        if known > 0 {
-            *self.outcomes.entry(outcome.to_owned()).or_default() += known;
+        for o in Outcome::ALL {
+            // Calls awaiting their report have no outcome yet (`unknown`).
+            let awaiting = if *o == Outcome::Unknown {
+                s.awaiting_report
+            } else {
+                0
+            };
+            let known = s.of_outcome(*o) - awaiting;
+            if known > 0 {
+                *self.outcomes.entry(o.as_str().to_owned()).or_default() += known;
+            }
         }
         if s.awaiting_report > 0 {
             *self.outcomes.entry(AWAITING.to_owned()).or_default() += s.awaiting_report;
@@ -98,19 +107,20 @@ impl Mix {
     }
 }
 
-/// Everyone's [`Mix`] and each vendor's, from rows keyed
-/// `[vendor, outcome, currency]`.
+/// Everyone's [`Mix`] and each vendor's, from rows whose key ends with
+/// `[vendor, currency]` (such as [`super::local::hours`]' rows), their
+/// outcome mix read from the outcome columns.
 pub fn mixes(rows: &[RollupRow]) -> (Mix, BTreeMap<String, Mix>) {
     let mut all = Mix::default();
     let mut per = BTreeMap::<String, Mix>::new();
     for r in rows {
-        let [vendor, outcome, currency] = &r.key[..] else {
+        let [.., vendor, currency] = &r.key[..] else {
             continue;
         };
-        all.add(outcome, currency, &r.sums);
+        all.add(currency, &r.sums);
         per.entry(vendor.clone())
             .or_default()
-            .add(outcome, currency, &r.sums);
+            .add(currency, &r.sums);
     }
     (all, per)
 }
@@ -149,6 +159,9 @@ mod tests {
     use super::*;
 
     fn row(key: &[&str], calls: i64, answered: i64, awaiting: i64, cost: i64) -> RollupRow {
+        let mut outcomes = [0; crate::storage::rollup::OUTCOMES];
+        outcomes[Outcome::Answered.index()] = answered;
+        outcomes[Outcome::Unknown.index()] = calls - answered;
         RollupRow {
             key: key.iter().map(|k| k.to_string()).collect(),
             sums: Sums {
@@ -157,6 +170,7 @@ mod tests {
                 awaiting_report: awaiting,
                 answered_talk_seconds: answered * 90,
                 cost: Decimal::new(cost, 2),
+                outcomes,
                 ..Default::default()
             },
         }
@@ -187,15 +201,20 @@ mod tests {
 
     #[test]
     fn mixes_put_awaiting_calls_apart_and_price_answered_minutes() {
+        let mut busy = row(&["2025-06-01T10", "bland", "USD"], 1, 0, 0, 10);
+        busy.sums.outcomes = [0; crate::storage::rollup::OUTCOMES];
+        busy.sums.outcomes[Outcome::Busy.index()] = 1;
         let rows = [
-            row(&["aliyun", "answered", "CNY"], 2, 2, 0, 300),
-            row(&["aliyun", "unknown", ""], 3, 0, 2, 0),
-            row(&["bland", "busy", "USD"], 1, 0, 0, 10),
+            row(&["2025-06-01T09", "aliyun", "CNY"], 2, 2, 0, 300),
+            row(&["2025-06-01T10", "aliyun", ""], 3, 0, 2, 0),
+            busy,
         ];
         let (all, per) = mixes(&rows);
         assert_eq!(all.outcomes["answered"], 2);
         assert_eq!(all.outcomes["unknown"], 1);
+        assert_eq!(all.outcomes["busy"], 1);
         assert_eq!(all.outcomes[AWAITING], 2);
+        assert_eq!(all.outcomes.len(), 4, "no outcome without calls");
         assert_eq!(per["aliyun"].sums.calls, 5);
         // 3.00 CNY over 2 × 90 s = 3 minutes.
         let cpm = cost_per_answered_minute(&per["aliyun"]);

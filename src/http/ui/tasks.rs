@@ -260,7 +260,8 @@ pub async fn show(
     let (range, rf) = resolve(&st, &q, &task, &tz).await?;
     let hours = local::hours(&st, &[Dim::Vendor, Dim::Currency], &rf, &tz).await?;
     let period = Period::of(range.days(), &hours);
-    let mix_dims = [Dim::Vendor, Dim::Outcome, Dim::Currency];
+    // The outcome mix from the outcome columns of the task levels.
+    let mix_dims = [Dim::Vendor, Dim::Currency];
     let (mix, _) = mixes(&st.store.rollup(&mix_dims, &rf).await?);
     let previous = range.previous();
     let (before, _) = mixes(

@@ -5,10 +5,8 @@
 
 use super::ingest::unavailable;
 use crate::storage::doc_codec::json_of_bytes;
-use crate::storage::rollup::levels::SUM_COLUMNS;
-use crate::storage::rollup::{
-    Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS, TALK_BUCKETS,
-};
+use crate::storage::rollup::levels::{integers, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS};
+use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
 use crate::storage::StoreError;
 use deadpool_postgres::Transaction;
 use std::sync::LazyLock;
@@ -105,39 +103,25 @@ pub async fn apply_to_shard(
         }
         let width = level.key_columns().len();
         let mut keys: Vec<Vec<&str>> = vec![Vec::with_capacity(rows.len()); width];
-        let mut ints: Vec<Vec<i64>> = vec![Vec::with_capacity(rows.len()); SUM_COLUMNS.len() - 1];
+        let mut ints: Vec<Vec<i64>> = (0..INT_COLUMNS)
+            .map(|_| Vec::with_capacity(rows.len()))
+            .collect();
         let mut costs: Vec<String> = Vec::with_capacity(rows.len());
         for (key, s) in &rows {
             for (col, v) in keys.iter_mut().zip(key) {
                 col.push(v);
             }
-            let b = s.talk_buckets;
-            let values = [
-                s.calls,
-                s.answered,
-                s.awaiting_report,
-                s.talk_seconds,
-                s.answered_talk_seconds,
-                s.qa_micros,
-                s.qa_count,
-                b[0],
-                b[1],
-                b[2],
-                b[3],
-                b[4],
-                b[5],
-                b[6],
-            ];
-            for (col, v) in ints.iter_mut().zip(values) {
+            for (col, v) in ints.iter_mut().zip(integers(s)) {
                 col.push(v);
             }
             costs.push(s.cost.to_string());
         }
         let mut params: Vec<&(dyn ToSql + Sync)> = keys.iter().map(|k| k as _).collect();
-        // SUM_COLUMNS order: five integers, cost, then the rest.
-        params.extend(ints[..5].iter().map(|v| v as &(dyn ToSql + Sync)));
+        // SUM_COLUMNS order: the integers before cost, cost, the rest.
+        let (head, tail) = ints.split_at(COST_COLUMN);
+        params.extend(head.iter().map(|v| v as &(dyn ToSql + Sync)));
         params.push(&costs);
-        params.extend(ints[5..].iter().map(|v| v as &(dyn ToSql + Sync)));
+        params.extend(tail.iter().map(|v| v as &(dyn ToSql + Sync)));
         params.push(&shard);
         tx.execute(UPSERTS[i].as_str(), &params)
             .await
@@ -226,23 +210,14 @@ pub async fn read(
 
 /// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
 fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
-    let cost: String = r.get(at + 5);
-    let mut talk_buckets = [0; TALK_BUCKETS];
-    for (i, b) in talk_buckets.iter_mut().enumerate() {
-        *b = r.get(at + 8 + i);
+    let cost: String = r.get(at + COST_COLUMN);
+    let mut ints = [0; INT_COLUMNS];
+    for (i, v) in ints.iter_mut().enumerate() {
+        *v = r.get(at + if i < COST_COLUMN { i } else { i + 1 });
     }
-    Ok(Sums {
-        calls: r.get(at),
-        answered: r.get(at + 1),
-        awaiting_report: r.get(at + 2),
-        talk_seconds: r.get(at + 3),
-        answered_talk_seconds: r.get(at + 4),
-        cost: crate::domain::money::parse_sum(&cost)
-            .map_err(|e| StoreError::Corrupt(format!("rollup cost: {e}")))?,
-        qa_micros: r.get(at + 6),
-        qa_count: r.get(at + 7),
-        talk_buckets,
-    })
+    let cost = crate::domain::money::parse_sum(&cost)
+        .map_err(|e| StoreError::Corrupt(format!("rollup cost: {e}")))?;
+    Ok(sums_of(&ints, cost))
 }
 
 /// The advisory lock a compaction holds for its transaction ("rollups" in

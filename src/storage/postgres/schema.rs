@@ -152,8 +152,8 @@ ALTER TABLE calls ALTER COLUMN doc SET STORAGE EXTERNAL;
     // 7: rollup levels (`storage/rollup_levels.rs`, docs/rollups.md) replace
     // the single `rollups` table, as SQLite's migration 7: each keyed by a
     // UTC hour or day and only the dimensions its questions use, plus
-    // `shard`. The marker line below makes `migrate` fill them from the
-    // stored calls' documents in this step's transaction.
+    // `shard`. Migration 12 makes them again with outcome columns and
+    // fills them from the stored calls (this step once did).
     r#"
 DROP TABLE rollups;
 -- every grouping but task and hour
@@ -229,7 +229,8 @@ CREATE TABLE rollup_task_hours (
     talk_b4 BIGINT NOT NULL, talk_b5 BIGINT NOT NULL, talk_b6 BIGINT NOT NULL,
     PRIMARY KEY (task_id, hour, vendor, currency, shard)
 );
--- then: rebuild rollups
+-- filled by migration 12, which makes these tables again with their
+-- outcome columns (this step's own fill could not write those)
 "#,
     // 8: the deliveries page's health table, as on SQLite: two
     // partial indexes (`storage/page_reads.rs`), built from the rows
@@ -279,6 +280,11 @@ CREATE INDEX call_text_trgm ON call_text USING gin (body gin_trgm_ops);
     // projector from now on. Calls stored before keep no job until
     // `callhook recordings fetch --backfill` makes them.
     crate::storage::recordings::MIGRATION,
+    // 12: every rollup row counts its calls per outcome (`outcome_<name>`
+    // columns) and `rollup_task_days` is no longer keyed by outcome: the
+    // five levels are made again and filled from the stored calls in this
+    // step's transaction (docs/rollups.md).
+    crate::storage::rollup::schema::POSTGRES,
 ];
 
 /// Brings the database to the newest version, one transaction per step,

@@ -92,7 +92,7 @@ async fn project_in(batch: usize) -> (Vec<String>, Vec<String>, Vec<String>) {
         .map(|c| serde_json::to_string(c).unwrap())
         .collect();
     calls.sort();
-    let dims = [Dim::Day, Dim::Outcome, Dim::TaskId, Dim::Currency];
+    let dims = [Dim::Day, Dim::TaskId, Dim::Vendor, Dim::Currency];
     let mut rollups: Vec<String> = s
         .rollup(&dims, &RollupFilter::default())
         .await

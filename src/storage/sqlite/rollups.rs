@@ -4,10 +4,8 @@
 
 use super::rows::{stored_call, unavailable};
 use crate::storage::doc_codec::StoredDoc;
-use crate::storage::rollup::levels::SUM_COLUMNS;
-use crate::storage::rollup::{
-    Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS, TALK_BUCKETS,
-};
+use crate::storage::rollup::levels::{integers, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS};
+use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
 use crate::storage::StoreError;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, Row};
@@ -63,22 +61,13 @@ static PRUNES: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The parameters of one row: its key, then its sums.
+/// The parameters of one row: its key, then its sums ([`SUM_COLUMNS`]).
 fn row_params(key: Vec<String>, s: &Sums) -> Vec<Value> {
     let mut p: Vec<Value> = key.into_iter().map(Value::Text).collect();
-    p.extend(
-        [s.calls, s.answered, s.awaiting_report]
-            .into_iter()
-            .chain([s.talk_seconds, s.answered_talk_seconds])
-            .map(Value::Integer),
-    );
+    let ints = integers(s);
+    p.extend(ints[..COST_COLUMN].iter().copied().map(Value::Integer));
     p.push(Value::Text(s.cost.to_string()));
-    p.extend(
-        [s.qa_micros, s.qa_count]
-            .into_iter()
-            .chain(s.talk_buckets)
-            .map(Value::Integer),
-    );
+    p.extend(ints[COST_COLUMN..].iter().copied().map(Value::Integer));
     p
 }
 
@@ -171,22 +160,13 @@ pub fn read(
 
 /// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
 fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
-    let int = |i: usize| r.get::<_, i64>(at + i).map_err(unavailable);
-    let cost: String = r.get(at + 5).map_err(unavailable)?;
-    let mut talk_buckets = [0; TALK_BUCKETS];
-    for (i, b) in talk_buckets.iter_mut().enumerate() {
-        *b = int(8 + i)?;
+    let cost: String = r.get(at + COST_COLUMN).map_err(unavailable)?;
+    let mut ints = [0; INT_COLUMNS];
+    for (i, v) in ints.iter_mut().enumerate() {
+        let col = if i < COST_COLUMN { i } else { i + 1 };
+        *v = r.get(at + col).map_err(unavailable)?;
     }
-    Ok(Sums {
-        calls: int(0)?,
-        answered: int(1)?,
-        awaiting_report: int(2)?,
-        talk_seconds: int(3)?,
-        answered_talk_seconds: int(4)?,
-        cost: Decimal::from_str(&cost)
-            .map_err(|e| StoreError::Corrupt(format!("rollup cost {cost}: {e}")))?,
-        qa_micros: int(6)?,
-        qa_count: int(7)?,
-        talk_buckets,
-    })
+    let cost = Decimal::from_str(&cost)
+        .map_err(|e| StoreError::Corrupt(format!("rollup cost {cost}: {e}")))?;
+    Ok(sums_of(&ints, cost))
 }

@@ -159,8 +159,8 @@ CREATE INDEX receipts_pending ON receipts(status) WHERE status = 'pending';
     // replace the single `rollups` table: each keyed by a UTC hour or day
     // and only the dimensions its questions use, all with the same sums
     // (`awaiting_report` new). Money is decimal text summed by `dec_sum`.
-    // The marker line below makes `migrate` fill them from the stored
-    // calls' documents in this step's transaction.
+    // Migration 12 makes them again with outcome columns and fills them
+    // from the stored calls (this step once did, with the sums of then).
     r#"
 DROP TABLE rollups;
 -- every grouping but task and hour
@@ -231,7 +231,8 @@ CREATE TABLE rollup_task_hours (
     talk_b4 INTEGER NOT NULL, talk_b5 INTEGER NOT NULL, talk_b6 INTEGER NOT NULL,
     PRIMARY KEY (task_id, hour, vendor, currency)
 ) WITHOUT ROWID;
--- then: rebuild rollups
+-- filled by migration 12, which makes these tables again with their
+-- outcome columns (this step's own fill could not write those)
 "#,
     // 8: the deliveries page's health table: each target's newest
     // delivered time and newest failed attempt, read from the end of two
@@ -281,6 +282,11 @@ END;
     // projector from now on. Calls stored before keep no job until
     // `callhook recordings fetch --backfill` makes them.
     crate::storage::recordings::MIGRATION,
+    // 12: every rollup row counts its calls per outcome (`outcome_<name>`
+    // columns) and `rollup_task_days` is no longer keyed by outcome: the
+    // five levels are made again and filled from the stored calls in this
+    // step's transaction (docs/rollups.md).
+    crate::storage::rollup::schema::SQLITE,
 ];
 /// The `alerts` table (PostgreSQL's migration spells the same columns).
 const ALERTS_TABLE: &str = r#"

@@ -222,6 +222,39 @@ async fn a_page_after_a_cursor_starts_the_index_at_the_cursor() {
     );
 }
 
+#[test]
+fn a_task_scan_reads_the_task_index() {
+    // A question no level keeps (a task by outcome) reads the task's calls
+    // (`reads::scan_rollup`), through `calls_by_task`, not every call.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let _store = SqliteStore::open(&path).unwrap();
+    let filter = crate::storage::CallFilter {
+        task_id: Some("T1".into()),
+        since: Some("2025-06-01T16:00:00Z".parse().unwrap()),
+        until: Some("2025-06-03T16:00:00Z".parse().unwrap()),
+        ..Default::default()
+    };
+    let conds = crate::storage::filter::Conditions::of_calls(
+        &filter,
+        crate::storage::filter::Dialect::Sqlite { walk: false },
+    );
+    let (wh, params) = reads::where_clause(&conds);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN SELECT doc FROM calls {wh}"))
+        .unwrap();
+    let plan: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| r.get(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        plan,
+        ["SEARCH calls USING INDEX calls_by_task (task_id=? AND started_at>? AND started_at<?)"]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_write_check_passes_leaves_nothing_and_fails_when_writes_fail() {
     let dir = tempfile::tempdir().unwrap();
