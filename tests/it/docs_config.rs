@@ -67,7 +67,8 @@ fn is_fragment(block: &Block) -> bool {
 
 #[test]
 fn the_extractor_finds_blocks_and_fragment_marks() {
-    let text = "intro\n```toml\na = 1\n```\n```sh\nls\n```\n```toml\n# fragment: partial\nb = 2\n```\n";
+    let text =
+        "intro\n```toml\na = 1\n```\n```sh\nls\n```\n```toml\n# fragment: partial\nb = 2\n```\n";
     let blocks = toml_blocks("x.md", text);
     assert_eq!(blocks.len(), 2);
     assert_eq!((blocks[0].line, blocks[0].text.as_str()), (2, "a = 1\n"));
@@ -81,17 +82,17 @@ fn every_toml_block_in_the_docs_passes_check_config() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut blocks = Vec::new();
     for doc in documents(root) {
-        let text = std::fs::read_to_string(&doc)
-            .unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
-        let name = doc
-            .strip_prefix(root)
-            .unwrap_or(&doc)
-            .display()
-            .to_string();
+        let text =
+            std::fs::read_to_string(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+        let name = doc.strip_prefix(root).unwrap_or(&doc).display().to_string();
         blocks.extend(toml_blocks(&name, &text));
     }
     // The README alone has five; fewer means the extractor broke.
-    assert!(blocks.len() >= 10, "only {} toml blocks found", blocks.len());
+    assert!(
+        blocks.len() >= 10,
+        "only {} toml blocks found",
+        blocks.len()
+    );
 
     let dir = TempDir::new().unwrap();
     let mut checked = 0;
