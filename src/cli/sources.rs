@@ -16,13 +16,35 @@ pub fn lines(config: &Config, base_url: Option<&str>, show_secrets: bool) -> Vec
         .map(|s| {
             let url = match &s.token {
                 None => format!("{base}/hooks/{}", s.name),
-                Some(t) if show_secrets => format!("{base}/hooks/{}/{}", s.name, t.expose_secret()),
+                Some(t) if show_secrets => {
+                    format!(
+                        "{base}/hooks/{}/{}",
+                        s.name,
+                        path_segment(t.expose_secret())
+                    )
+                }
                 Some(_) => format!("{base}/hooks/{}/<token>", s.name),
             };
             let vendor = s.vendor().map_or("", |v| v.as_str());
             format!("{:<24} {:<24} {:<13} {}", s.name, s.kind, vendor, url)
         })
         .collect()
+}
+
+/// `s` as one URL path segment: every byte but the unreserved
+/// `A-Z a-z 0-9 - . _ ~` percent-encoded, so a token holding `/`, `?`, `#`,
+/// `%` or a space still reaches `POST /hooks/{source}/{token}` whole (the
+/// route decodes it).
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn run(

@@ -1,5 +1,5 @@
 //! `[[subscribers]]` and `[nats]`: where outbound events go
-//! (README, Interfaces: Configuration file and Outbound events).
+//! (docs/interfaces.md).
 
 use super::limits::duration;
 use crate::domain::{EventType, Vendor};
@@ -99,7 +99,7 @@ pub struct NatsConfig {
     pub timeout: Duration,
 }
 
-/// The default retry schedule of the README's Interfaces.
+/// The default retry schedule (docs/delivery.md).
 pub fn default_retry_schedule() -> Vec<Duration> {
     [
         5,

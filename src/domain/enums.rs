@@ -50,7 +50,7 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// A kind of push message; each has one adapter (README, Interfaces: Sources).
+    /// A kind of push message; each has one adapter (docs/interfaces.md).
     SourceKind {
         /// `AlicomAgentCallReport` (vendor doc 001): JSON array of call records.
         AliyunCallReport => "aliyun-call-report",

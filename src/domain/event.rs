@@ -1,4 +1,4 @@
-//! Outbound event types (README, Interfaces: Outbound events): what a push did
+//! Outbound event types (docs/interfaces.md): what a push did
 //! to a call, as subscribers and the NATS stream see it.
 
 use super::Change;

@@ -1,4 +1,4 @@
-//! Merging a [`CallUpdate`] into a stored [`Call`] (the canonical call model,
+//! Merging a [`CallUpdate`] into a stored [`Call`] (docs/canonical-call.md,
 //! Identity and merging): new values win, missing values keep the stored
 //! ones, analyses accumulate, and repeating a push changes nothing.
 

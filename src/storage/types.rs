@@ -24,7 +24,7 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// A receipt's status (README, Interfaces: Ingest).
+/// A receipt's status (docs/interfaces.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
@@ -249,7 +249,7 @@ impl IngestOutcome {
     }
 }
 
-/// Filters of the call list and the stats (README, Interfaces: Query API).
+/// Filters of the call list and the stats (docs/interfaces.md).
 /// `since` is inclusive and `until` exclusive, both on `started_at`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallFilter {
@@ -402,7 +402,7 @@ impl GroupBy {
     }
 }
 
-/// One stats row (README, Interfaces: `GET /api/v1/stats`).
+/// One stats row (docs/interfaces.md).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatsRow {
     /// The group's key; `null` for calls without one (e.g. no `task_id`).

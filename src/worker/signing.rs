@@ -1,4 +1,4 @@
-//! Standard Webhooks signatures (README, Interfaces: Outbound events; the
+//! Standard Webhooks signatures (docs/interfaces.md; the
 //! scheme is <https://www.standardwebhooks.com/>): HMAC-SHA256 of
 //! `"{id}.{timestamp}.{body}"`, base64 (standard alphabet, padded), written
 //! as `v1,<signature>` in the `webhook-signature` header, several signatures

@@ -2,7 +2,7 @@
 //! Command line), run as the real binary on a temporary database and read
 //! back through a started app.
 
-use crate::process::Binary;
+use crate::process::{Binary, Server};
 use crate::support::{body, sample, spawn_app_on};
 use serde_json::json;
 use std::path::Path;
@@ -408,4 +408,59 @@ secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         err.contains("ack_budgett") && err.contains("limits"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_show_secrets_prints_push_urls_that_work_whatever_the_token() {
+    let dir = TempDir::new().unwrap();
+    let config = dir.path().join("callhook.toml");
+    // A token with every character a URL path gives a meaning to.
+    let token = "a/b?c#d e%f+g&h";
+    std::fs::write(
+        &config,
+        format!(
+            "[[sources]]\nname = \"ali\"\nkind = \"aliyun-call-report\"\ntoken = {}\n",
+            toml_string(token)
+        ),
+    )
+    .unwrap();
+    let db = database(dir.path());
+    let server = Server::start_with(dir.path(), &db, Some(&config)).await;
+    let cfg = config.to_str().unwrap();
+    let args = [
+        "--config",
+        cfg,
+        "sources",
+        "--base-url",
+        &server.base,
+        "--show-secrets",
+    ];
+    let out = Binary::run(dir.path(), &args);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = stdout(&out);
+    let expected = format!("{}/hooks/ali/a%2Fb%3Fc%23d%20e%25f%2Bg%26h", server.base);
+    let url = text
+        .lines()
+        .find(|l| l.starts_with("ali "))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or_else(|| panic!("no line for `ali`:\n{text}"));
+    assert_eq!(url, expected, "{text}");
+
+    // Pasted into a vendor's console, the URL is accepted as is.
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aliyun-call-report/sample.json"),
+    )
+    .unwrap();
+    let client = reqwest::Client::new();
+    let answer = client.post(url).body(body.clone()).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", server.log());
+    // And a wrong token is still refused.
+    let wrong = format!("{}/hooks/ali/a", server.base);
+    let answer = client.post(wrong).body(body).send().await.unwrap();
+    assert_eq!(answer.status(), 401);
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }

@@ -24,6 +24,7 @@ mod dataset;
 mod deliveries_cli;
 mod deploy_files;
 mod display_zone;
+mod docs_config;
 mod durability;
 mod export_cli;
 mod export_data;
