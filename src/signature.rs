@@ -1,5 +1,5 @@
 //! Vendor signatures on pushes: checked before anything of a push is
-//! stored, and made by `callhook push` so that each vendor can be played
+//! stored, and made by `callhook simulate` so that each vendor can be played
 //! end to end. One [`Signer`] per source of a signed kind:
 //!
 //! - Retell (`retell-call-event`): `X-Retell-Signature: v=<epoch ms>,d=<hex>`,
@@ -217,7 +217,7 @@ impl Signer {
         }
     }
 
-    /// The headers a vendor would send with `body` at `now` (for `callhook push`).
+    /// The headers a vendor would send with `body` at `now` (for `callhook simulate`).
     pub fn sign(&self, body: &[u8], now: Timestamp) -> Vec<(String, String)> {
         let ms = now.as_millisecond();
         match &self.scheme {

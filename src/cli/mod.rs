@@ -10,11 +10,11 @@ mod export;
 mod import;
 mod mapping;
 mod purge;
-mod push;
 mod recordings;
 mod replay;
 mod reproject;
 mod serve;
+mod simulate;
 mod sources;
 
 use crate::config::{Config, Overrides};
@@ -102,7 +102,8 @@ pub enum Command {
     Reproject(reproject::ReprojectArgs),
     /// Act as a vendor: send bodies the way that vendor does, with its retry
     /// schedule, to test a receiver; or generate load.
-    Push(push::PushArgs),
+    #[command(visible_alias = "push")]
+    Simulate(simulate::SimulateArgs),
     /// Bring the database's schema up to date, and nothing else (every
     /// start does it too).
     Migrate,
@@ -167,7 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             replay::run(cli.load_config(None)?, status.as_deref(), id.as_deref()).await
         }
         Command::Reproject(args) => reproject::run(cli.load_config(None)?, args).await,
-        Command::Push(args) => push::run(args).await,
+        Command::Simulate(args) => simulate::run(args).await,
         Command::Migrate => copy::migrate(&cli.load_config(None)?).await,
         Command::CheckConfig => check_config::run(&cli),
         Command::Copy { from, to } => copy::copy(from, to).await,

@@ -56,7 +56,7 @@ impl CsvEncoder {
 }
 
 impl Encoder for CsvEncoder {
-    fn push(&mut self, call: &Call) -> Result<(), EncodeError> {
+    fn encode(&mut self, call: &Call) -> Result<(), EncodeError> {
         let masker = self
             .mask
             .then(|| Masker::new(call.customer_number.as_deref()))

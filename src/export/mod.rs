@@ -149,7 +149,7 @@ impl Default for Limits {
 /// One format's encoder: calls in, bytes out.
 trait Encoder: Send {
     /// Encodes one more call.
-    fn push(&mut self, call: &Call) -> Result<(), EncodeError>;
+    fn encode(&mut self, call: &Call) -> Result<(), EncodeError>;
     /// Writes what ends the file (Parquet's last row group and footer).
     fn finish(&mut self) -> Result<(), EncodeError>;
     /// Takes the bytes encoded since the last call.
@@ -257,7 +257,7 @@ impl Paging {
 
 fn encode(enc: &mut dyn Encoder, calls: &[Call], last: bool) -> Result<Vec<u8>, EncodeError> {
     for call in calls {
-        enc.push(call)?;
+        enc.encode(call)?;
     }
     if last {
         enc.finish()?;

@@ -24,7 +24,7 @@ impl NdjsonEncoder {
 }
 
 impl Encoder for NdjsonEncoder {
-    fn push(&mut self, call: &Call) -> Result<(), EncodeError> {
+    fn encode(&mut self, call: &Call) -> Result<(), EncodeError> {
         let masker = self
             .mask
             .then(|| Masker::new(call.customer_number.as_deref()))

@@ -181,7 +181,7 @@ impl ParquetEncoder {
 }
 
 impl Encoder for ParquetEncoder {
-    fn push(&mut self, call: &Call) -> Result<(), EncodeError> {
+    fn encode(&mut self, call: &Call) -> Result<(), EncodeError> {
         let masker = self
             .mask
             .then(|| Masker::new(call.customer_number.as_deref()))

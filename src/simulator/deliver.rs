@@ -15,7 +15,7 @@ pub struct Credentials {
     pub signer: Option<Signer>,
 }
 
-/// One attempt, as `callhook push` prints it.
+/// One attempt, as `callhook simulate` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     /// 1 for the first send.

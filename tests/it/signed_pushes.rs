@@ -223,7 +223,7 @@ async fn cli(args: &[&str]) -> std::process::Output {
     .unwrap()
 }
 
-/// `callhook push --secret` signs as each vendor does: every signed source
+/// `callhook simulate --secret` signs as each vendor does: every signed source
 /// accepts what it plays, and refuses it without the secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callhook_push_plays_each_signed_vendor_end_to_end() {
@@ -249,7 +249,7 @@ async fn callhook_push_plays_each_signed_vendor_end_to_end() {
     for (source, kind, secret, scheme) in cases {
         let url = app.url(&format!("/hooks/{source}"));
         let mut args = vec![
-            "push",
+            "simulate",
             "--kind",
             kind,
             "--url",
@@ -282,7 +282,7 @@ async fn callhook_push_plays_each_signed_vendor_end_to_end() {
     // Without the secret the vendor is refused (Vapi does not retry: 1 attempt).
     let url = app.url("/hooks/cli-vapi");
     let out = cli(&[
-        "push",
+        "simulate",
         "--kind",
         "vapi-end-of-call-report",
         "--url",

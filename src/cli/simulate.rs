@@ -1,7 +1,7 @@
-//! `callhook push --kind KIND --url URL [FILE…]`: plays a vendor against any
-//! receiver ([`crate::simulator`]). Each body is sent the way that vendor
-//! sends it, retried on its schedule (`--time-scale` compresses the waits),
-//! and each attempt is printed. With `--generate` it is a load generator:
+//! `callhook simulate --kind KIND --url URL [FILE…]` (alias `callhook
+//! push`): plays a vendor against any receiver ([`crate::simulator`]).
+//! Each body is sent the way that vendor sends it, retried on its schedule
+//! (`--time-scale` compresses the waits), and each attempt is printed. With `--generate` it is a load generator:
 //! bodies of new, unique calls made from the files (or the kind's sample),
 //! `--concurrency` at a time, paced at `--rate` per second, for `--count`
 //! bodies or `--duration`; it prints retries, failures and a summary.
@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// Flags of `callhook push`.
+/// Flags of `callhook simulate`.
 #[derive(Debug, clap::Args)]
-pub struct PushArgs {
+pub struct SimulateArgs {
     /// The vendor message kind to play (aliyun-call-report, aliyun-call-notes,
     /// itnio-call-record, longlonglong-inbound, laaffic-voice-report,
     /// vapi-end-of-call-report, retell-call-event, bland-call, mapped).
@@ -81,7 +81,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 ///
 /// Errors: `--secret` for a kind that is not signed, a scheme that is not
 /// Vapi's, `--signature-scheme` without `--secret`.
-fn credentials(args: &PushArgs) -> anyhow::Result<Credentials> {
+fn credentials(args: &SimulateArgs) -> anyhow::Result<Credentials> {
     let settings = args
         .signature_scheme
         .as_ref()
@@ -145,16 +145,16 @@ fn line(label: &str, a: &Attempt) -> String {
     )
 }
 
-/// Prints `text` on stdout; a closed stdout (`callhook push … | head -1`)
+/// Prints `text` on stdout; a closed stdout (`callhook simulate … | head -1`)
 /// is not an error worth a panic: the pushes go on.
 fn say(text: impl std::fmt::Display) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{text}");
 }
 
-/// Runs `callhook push`. Errors (exit 2): unreadable files, bad templates,
+/// Runs `callhook simulate`. Errors (exit 2): unreadable files, bad templates,
 /// an unusable URL or flag.
-pub async fn run(args: &PushArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
     if !(args.time_scale.is_finite() && args.time_scale >= 0.0) {
         bail!("--time-scale: must be a number ≥ 0");
     }
@@ -237,7 +237,7 @@ struct Totals {
 }
 
 async fn load(
-    args: &PushArgs,
+    args: &SimulateArgs,
     player: Player,
     mut generator: Generator,
 ) -> anyhow::Result<ExitCode> {

@@ -1,4 +1,4 @@
-//! `callhook push`: the real binary plays a vendor against
+//! `callhook simulate` (alias `push`): the real binary plays a vendor against
 //! callhook itself and against scripted receivers, with the vendor's retry
 //! schedule compressed by `--time-scale`.
 
@@ -12,7 +12,7 @@ use tempfile::TempDir;
 
 /// Runs the binary with `args` off the async threads (the app and the
 /// receivers keep serving).
-async fn push(args: Vec<String>) -> (Output, String) {
+async fn simulate(args: Vec<String>) -> (Output, String) {
     let dir = TempDir::new().unwrap();
     let out = tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -46,11 +46,11 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-/// `callhook push --kind KIND --url URL --time-scale SCALE <the kind's sample>`.
+/// `callhook simulate --kind KIND --url URL --time-scale SCALE <the kind's sample>`.
 async fn play(kind: &str, url: &str, scale: &str) -> (Output, String) {
     let file = sample_file(kind);
-    push(args(&[
-        "push",
+    simulate(args(&[
+        "simulate",
         "--kind",
         kind,
         "--url",
@@ -63,11 +63,11 @@ async fn play(kind: &str, url: &str, scale: &str) -> (Output, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn push_plays_alibaba_against_callhook_itself() {
+async fn the_push_alias_plays_alibaba_against_callhook_itself() {
     let app = spawn_app().await;
     let url = app.url("/hooks/aliyun-call-report");
     let file = sample_file("aliyun-call-report");
-    let (out, text) = push(args(&[
+    let (out, text) = simulate(args(&[
         "push",
         "--kind",
         "aliyun-call-report",
@@ -145,8 +145,8 @@ async fn alibaba_gives_up_after_three_retries_and_a_non_numeric_code_is_a_failur
 async fn load_mode_generates_unique_calls() {
     let app = spawn_app().await;
     let url = app.url("/hooks/laaffic-voice-report");
-    let (out, text) = push(args(&[
-        "push",
+    let (out, text) = simulate(args(&[
+        "simulate",
         "--kind",
         "laaffic-voice-report",
         "--url",
@@ -184,13 +184,24 @@ async fn load_mode_generates_unique_calls() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_lists_simulate_with_its_push_alias() {
+    let (out, text) = simulate(args(&["--help"])).await;
+    assert_success(&out, &text);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("simulate "))
+        .unwrap_or_else(|| panic!("no `simulate` command in:\n{text}"));
+    assert!(line.contains("[alias: push]"), "{line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_flags_are_clear_errors() {
     for (kind, expected) in [
         ("nope", "aliyun-call-report"),
         ("aliyun-call-report", "--generate"),
     ] {
-        let (out, _) = push(args(&[
-            "push",
+        let (out, _) = simulate(args(&[
+            "simulate",
             "--kind",
             kind,
             "--url",
@@ -211,12 +222,19 @@ async fn a_closed_stdout_does_not_stop_the_pushes() {
     let dir = TempDir::new().unwrap();
     let status = tokio::task::spawn_blocking(move || {
         let mut child = Binary::command(dir.path())
-            .args(["push", "--kind", "aliyun-call-report", "--url", &url, &file])
+            .args([
+                "simulate",
+                "--kind",
+                "aliyun-call-report",
+                "--url",
+                &url,
+                &file,
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // As `callhook push … | head -0`: the reader is gone before anything is printed.
+        // As `callhook simulate … | head -0`: the reader is gone before anything is printed.
         drop(child.stdout.take());
         child.wait().unwrap()
     })
