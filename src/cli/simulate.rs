@@ -236,6 +236,22 @@ struct Totals {
     latency: Vec<Duration>,
 }
 
+impl Totals {
+    /// Counts one body's outcome.
+    fn add(&mut self, out: &Outcome) {
+        self.sent += 1;
+        self.retries += out.attempts.len() as u64 - 1;
+        if out.accepted {
+            self.accepted += 1
+        } else {
+            self.given_up += 1
+        }
+        if let Some(first) = out.attempts.first() {
+            self.latency.push(first.elapsed);
+        }
+    }
+}
+
 async fn load(
     args: &SimulateArgs,
     player: Player,
@@ -283,17 +299,7 @@ async fn load(
                 })
                 .await;
             drop(permit);
-            let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
-            t.sent += 1;
-            t.retries += out.attempts.len() as u64 - 1;
-            if out.accepted {
-                t.accepted += 1
-            } else {
-                t.given_up += 1
-            }
-            if let Some(first) = out.attempts.first() {
-                t.latency.push(first.elapsed);
-            }
+            totals.lock().unwrap_or_else(|e| e.into_inner()).add(&out);
             bar.inc(1);
         });
         while tasks.try_join_next().is_some() {}

@@ -10,7 +10,7 @@
 //! as text); a push waits for it up to `ack_budget`.
 
 use crate::config::Limits;
-use crate::telemetry::push::{PushAnswer, PushResult};
+use crate::telemetry::push::{CountedPush, PushOutcome};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -172,8 +172,8 @@ pub async fn limit_concurrency(State(gates): State<Gates>, req: Request, next: N
         };
         let mut resp = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
         if push {
-            resp.extensions_mut().insert(PushAnswer {
-                result: PushResult::Overloaded,
+            resp.extensions_mut().insert(CountedPush {
+                result: PushOutcome::Overloaded.as_str(),
                 source: None,
             });
         }

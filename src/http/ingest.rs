@@ -11,23 +11,35 @@
 //! could not commit within `limits.ack_budget`, when the projection backlog
 //! is at `limits.max_pending_records`, or when the service is at its
 //! concurrency or memory limit (nothing acknowledged; the vendor retries).
+//!
+//! A push goes through a few steps, the first failure answering: the
+//! [`AdmittedSource`] extractor (source, token, `allow_ips`, rate), then
+//! `receive`: read the body, check the signature, reserve the parse
+//! budget, append the receipt, acknowledge. Every refusal is a
+//! [`PushRefusal`], which makes its answer and names its metrics label.
 
-use super::body::{self, BodyError};
-use super::client_ip::client_addr;
-use super::rate;
-use super::{bearer, AppState};
+mod admit;
+mod refusal;
+
+pub use admit::{AdmittedSource, PushPath};
+pub use refusal::{PushRefusal, Refused};
+
+use super::body;
+use super::gates::BodyPermit;
+use super::AppState;
 use crate::config::SourceConfig;
-use crate::ingest::{PushError, RejectReason};
+use crate::ingest::{AppendedReceipt, PushError};
 use crate::storage::StoreError;
-use crate::telemetry::push::{PushAnswer as Counted, PushResult};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use crate::telemetry::push::{CountedPush, PushOutcome};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use bytes::Bytes;
+use refusal::answer;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use tokio::sync::OwnedSemaphorePermit;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
@@ -79,35 +91,8 @@ impl utoipa::PartialSchema for PushBody {
 
 impl ToSchema for PushBody {}
 
-fn answer(status: StatusCode, msg: &str) -> Response {
-    let code = if status == StatusCode::OK {
-        0
-    } else {
-        status.as_u16()
-    };
-    let body = PushAnswer {
-        code,
-        msg: msg.to_owned(),
-    };
-    (status, Json(body)).into_response()
-}
-
-/// 503 with `Retry-After`: nothing was acknowledged, the vendor retries.
-fn retry_later(st: &AppState, msg: &str) -> Response {
-    let mut resp = answer(StatusCode::SERVICE_UNAVAILABLE, msg);
-    resp.headers_mut()
-        .insert(header::RETRY_AFTER, st.gates.retry_after());
-    resp
-}
-
-fn query_token(query: Option<&str>) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-}
-
 /// A push: the vendor's body, answered once it is durable. The answer
-/// carries a [`Counted`] extension (what it came to, for `/metrics`).
+/// carries a [`CountedPush`] extension (what it came to, for `/metrics`).
 #[utoipa::path(
     post,
     path = "/hooks/{source}",
@@ -140,10 +125,11 @@ fn query_token(query: Option<&str>) -> Option<String> {
 )]
 async fn hook(
     st: State<AppState>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    req: Request,
-) -> Response {
-    receive(st, path, req).await
+    source: AdmittedSource,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Refused> {
+    receive(st, source, headers, body).await
 }
 
 /// The same push with the token as the last path segment.
@@ -178,199 +164,142 @@ async fn hook(
 )]
 async fn hook_with_token(
     st: State<AppState>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    req: Request,
-) -> Response {
-    receive(st, path, req).await
+    source: AdmittedSource,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Refused> {
+    receive(st, source, headers, body).await
 }
 
+/// A push admitted to `source` (the extractor checked its token,
+/// address and rate): its body read, its signature checked, then parsed
+/// and appended as a receipt; answered 200 once the receipt is durable.
 async fn receive(
     State(st): State<AppState>,
-    path: Result<Path<HashMap<String, String>>, PathRejection>,
-    req: Request,
-) -> Response {
-    let path = match path {
-        Ok(Path(path)) => path,
-        Err(e) => return answer(StatusCode::BAD_REQUEST, &e.body_text()),
-    };
-    let name = path.get("source").map(String::as_str).unwrap_or_default();
-    let Some(source) = st.config.source(name) else {
-        let mut resp = answer(StatusCode::NOT_FOUND, &format!("unknown source `{name}`"));
-        resp.extensions_mut().insert(Counted {
-            result: PushResult::NotFound,
-            source: None,
-        });
-        return resp;
-    };
-    let (result, mut resp) = push(&st, source, &path, req).await;
-    resp.extensions_mut().insert(Counted {
-        result,
-        source: Some(source.name.clone()),
-    });
-    resp
+    source: AdmittedSource,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Refused> {
+    let refused = |refusal: PushRefusal| refusal.to(&source);
+    let (bytes, _in_memory) = read_body(&st, &source, &headers, body)
+        .await
+        .map_err(refused)?;
+    verify_signature(&source, &headers, &bytes).map_err(refused)?;
+    let _parsing = reserve_parse(&st, &bytes).await.map_err(refused)?;
+    let receipt = append(&st, &source, bytes).await.map_err(refused)?;
+    acknowledge(receipt, &source).map_err(refused)
 }
 
-/// A push to the configured `source`: what it came to, and the answer.
-async fn push(
+/// The whole body, within `limits.max_body_bytes`, `body_read_timeout`
+/// and the in-flight body budget (keep the permit while the body lives).
+async fn read_body(
     st: &AppState,
-    source: &SourceConfig,
-    path: &HashMap<String, String>,
-    req: Request,
-) -> (PushResult, Response) {
-    let (parts, body) = req.into_parts();
-    let client = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| client_addr(c.0, &parts.headers, &st.config.trusted_proxies));
-    let peer = client.map(|c| c.describe());
-    // Path, then `?token=`, then Bearer; an empty one gives way to the next.
-    let given = path
-        .get("token")
-        .cloned()
-        .filter(|t| !t.is_empty())
-        .or_else(|| query_token(parts.uri.query()).filter(|t| !t.is_empty()))
-        .or_else(|| {
-            bearer(&parts.headers)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-        });
-    if !source.token_matches(given.as_deref()) {
-        tracing::warn!(source = %source.name, peer = ?peer, "push refused: wrong or missing token");
-        return (
-            PushResult::Unauthorized,
-            answer(StatusCode::UNAUTHORIZED, "missing or wrong token"),
-        );
-    }
-    if !source.allow_ips.is_empty() {
-        let allowed =
-            client.is_some_and(|c| source.allow_ips.iter().any(|net| net.contains(&c.ip)));
-        if !allowed {
-            tracing::warn!(source = %source.name, peer = ?peer, "push refused: address not in allow_ips");
-            return (
-                PushResult::Forbidden,
-                answer(
-                    StatusCode::FORBIDDEN,
-                    "this address may not push to this source",
-                ),
-            );
-        }
-    }
-    if let Err(wait) = st.rates.check(&source.name) {
-        tracing::warn!(source = %source.name, peer = ?peer, "push refused: over the source's rate_limit");
-        let mut resp = answer(
-            StatusCode::TOO_MANY_REQUESTS,
-            "this source is over its rate_limit; retry later",
-        );
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, rate::retry_after_seconds(wait).into());
-        return (PushResult::RateLimited, resp);
-    }
+    source: &AdmittedSource,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, BodyPermit), PushRefusal> {
     let limits = &st.config.limits;
-    let declared = parts
-        .headers
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    let read = body::read(
-        body,
-        declared,
-        limits.max_body_bytes,
-        limits.body_read_timeout,
-        &st.gates,
-    )
-    .await;
-    let (bytes, _permit) = match read {
-        Ok(read) => read,
-        Err(e) => {
-            let msg = e.to_string();
-            return match e {
-                BodyError::TooLarge { .. } => (
-                    PushResult::TooLarge,
-                    answer(StatusCode::PAYLOAD_TOO_LARGE, &msg),
-                ),
-                BodyError::TimedOut(_) => {
-                    tracing::warn!(source = %source.name, peer = ?peer, "push body timed out");
-                    let mut resp = answer(StatusCode::REQUEST_TIMEOUT, &msg);
-                    resp.headers_mut().insert(
-                        header::CONNECTION,
-                        header::HeaderValue::from_static("close"),
-                    );
-                    (PushResult::Timeout, resp)
-                }
-                BodyError::Overloaded => (PushResult::Overloaded, retry_later(st, &msg)),
-                BodyError::Broken(_) => {
-                    (PushResult::Aborted, answer(StatusCode::BAD_REQUEST, &msg))
-                }
-            };
+    let max = limits.max_body_bytes;
+    let read = body::read(body, declared, max, limits.body_read_timeout, &st.gates).await;
+    read.map_err(|e| {
+        if matches!(e, body::BodyError::TimedOut(_)) {
+            tracing::warn!(source = %source.name, peer = ?source.peer, "push body timed out");
         }
+        PushRefusal::of_body(e, st.gates.retry_after())
+    })
+}
+
+/// A signed kind's signature, checked on the raw bytes before anything is
+/// kept: a forged push leaves no receipt.
+fn verify_signature(
+    source: &AdmittedSource,
+    headers: &HeaderMap,
+    bytes: &[u8],
+) -> Result<(), PushRefusal> {
+    let Some(signer) = &source.signer else {
+        return Ok(());
     };
-    // A signed kind's signature is checked on the raw bytes before
-    // anything is kept: a forged push leaves no receipt.
-    if let Some(signer) = &source.signer {
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        if let Err(e) = signer.verify(header, &bytes, jiff::Timestamp::now()) {
-            tracing::warn!(source = %source.name, peer = ?peer, reason = %e, "push refused: bad signature");
-            return (
-                PushResult::BadSignature,
-                answer(StatusCode::UNAUTHORIZED, &e.to_string()),
-            );
-        }
-    }
-    // Parsed, a body takes several times its length (a value per
-    // transcript line): reserved from the parse budget before parsing.
-    let estimate = crate::ingest::screen::parsed_size(&bytes);
-    let Ok(_parsing) = st.gates.reserve_parse(estimate, limits.ack_budget).await else {
-        let msg = format!(
-            "overloaded: too many push bodies being parsed (this one needs about {} MiB); retry later",
-            estimate.div_ceil(1 << 20)
-        );
-        return (PushResult::Overloaded, retry_later(st, &msg));
-    };
-    let remote = peer.unwrap_or_else(|| "unknown".into());
-    match st
-        .ingestor
-        .push(source, bytes, remote, Some(limits.ack_budget))
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    signer
+        .verify(header, bytes, jiff::Timestamp::now())
+        .map_err(|e| {
+            tracing::warn!(source = %source.name, peer = ?source.peer, reason = %e, "push refused: bad signature");
+            PushRefusal::BadSignature(e.to_string())
+        })
+}
+
+/// Parsed, a body takes several times its length (a value per transcript
+/// line): its share of the parse budget, reserved before parsing.
+async fn reserve_parse(st: &AppState, bytes: &[u8]) -> Result<OwnedSemaphorePermit, PushRefusal> {
+    let estimate = crate::ingest::screen::parsed_size(bytes);
+    let wait = st.config.limits.ack_budget;
+    st.gates
+        .reserve_parse(estimate, wait)
         .await
-    {
-        Ok(r) => {
-            let (result, resp) = match &r.rejection {
-                Some(rej) if rej.reason == RejectReason::TooManyRecords => (
-                    PushResult::TooLarge,
-                    answer(StatusCode::PAYLOAD_TOO_LARGE, &rej.message),
-                ),
-                Some(rej) => (
-                    PushResult::Rejected,
-                    answer(StatusCode::BAD_REQUEST, &rej.message),
-                ),
-                None if r.unusable > 0 => (PushResult::Partial, answer(StatusCode::OK, "ok")),
-                None => (PushResult::Accepted, answer(StatusCode::OK, "ok")),
-            };
-            let mut resp = resp;
-            if let Ok(v) = header::HeaderValue::from_str(&r.receipt_id) {
-                resp.headers_mut().insert(RECEIPT_ID_HEADER, v);
-            }
-            (result, resp)
-        }
-        Err(PushError::Backlog { pending, limit }) => {
+        .map_err(|_| PushRefusal::ParseBudget {
+            mib: estimate.div_ceil(1 << 20),
+            retry_after: st.gates.retry_after(),
+        })
+}
+
+/// The body parsed and appended to the receipt log (durable on return),
+/// within `limits.ack_budget` and `limits.max_pending_records`.
+async fn append(
+    st: &AppState,
+    source: &AdmittedSource,
+    bytes: Bytes,
+) -> Result<AppendedReceipt, PushRefusal> {
+    let budget = st.config.limits.ack_budget;
+    let remote = source.peer.clone().unwrap_or_else(|| "unknown".into());
+    let appended = st.ingestor.push(source, bytes, remote, Some(budget)).await;
+    let retry_after = st.gates.retry_after();
+    appended.map_err(|e| match e {
+        PushError::Backlog { pending, limit } => {
             tracing::warn!(source = %source.name, pending, limit, "push refused: projection backlog at max_pending_records");
-            let msg = format!(
-                "busy: {pending} records are waiting to be projected (limit {limit}); nothing was kept, retry later"
-            );
-            (PushResult::Backlog, retry_later(st, &msg))
+            PushRefusal::Backlog {
+                pending,
+                limit,
+                retry_after,
+            }
         }
-        Err(PushError::Store(StoreError::Busy(detail))) => {
+        PushError::Store(StoreError::Busy(detail)) => {
             tracing::warn!(source = %source.name, %detail, "push refused: store busy");
-            let msg = format!(
-                "busy: not stored within {} ms; nothing was kept, retry later",
-                limits.ack_budget.as_millis()
-            );
-            (PushResult::Unavailable, retry_later(st, &msg))
+            PushRefusal::StoreBusy {
+                budget,
+                retry_after,
+            }
         }
-        Err(PushError::Store(e)) => {
+        PushError::Store(e) => {
             tracing::error!(source = %source.name, error = %e, "push not stored");
-            (
-                PushResult::Unavailable,
-                retry_later(st, "storage unavailable; retry later"),
-            )
+            PushRefusal::StoreUnavailable { retry_after }
         }
+    })
+}
+
+/// The 200 for a durable receipt, naming it; a body the adapter refused
+/// (kept as `rejected`) is refused.
+fn acknowledge(receipt: AppendedReceipt, source: &SourceConfig) -> Result<Response, PushRefusal> {
+    if let Some(rejection) = receipt.rejection {
+        return Err(PushRefusal::Rejected {
+            rejection,
+            receipt_id: receipt.receipt_id,
+        });
     }
+    let outcome = if receipt.unusable > 0 {
+        PushOutcome::Partial
+    } else {
+        PushOutcome::Accepted
+    };
+    let mut resp = answer(StatusCode::OK, "ok");
+    if let Ok(v) = HeaderValue::from_str(&receipt.receipt_id) {
+        resp.headers_mut().insert(RECEIPT_ID_HEADER, v);
+    }
+    resp.extensions_mut().insert(CountedPush {
+        result: outcome.as_str(),
+        source: Some(source.name.clone()),
+    });
+    Ok(resp)
 }

@@ -34,7 +34,7 @@ const BLOCKING_PARSE_BYTES: usize = 64 * 1024;
 /// What became of one push: its receipt (durable), and for a refused body
 /// why.
 #[derive(Debug, Clone)]
-pub struct PushResult {
+pub struct AppendedReceipt {
     pub receipt_id: String,
     /// `pending` (acknowledged, projected later) or `rejected`.
     pub status: ReceiptStatus,
@@ -133,7 +133,7 @@ impl Ingestor {
         body: bytes::Bytes,
         remote_addr: String,
         budget: Option<Duration>,
-    ) -> Result<PushResult, PushError> {
+    ) -> Result<AppendedReceipt, PushError> {
         let limit = self.config.limits.max_pending_records;
         let pending = self.backlog.records();
         if budget.is_some() && pending >= limit {
@@ -171,7 +171,7 @@ impl Ingestor {
         let records = push::record_counts(&reading.result);
         let head = ReceiptHead::of(&reading.result);
         drop(reading.result);
-        let result = PushResult {
+        let result = AppendedReceipt {
             receipt_id: receipt.id.clone(),
             status: head.status,
             record_count: head.record_count,

@@ -6,7 +6,7 @@
 use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
 
 /// Counter `{source, result}`: answers to `POST /hooks/…`, one per push
-/// ([`super::push::PushResult`] lists the results). An unknown source is
+/// ([`super::push::PushOutcome`] lists the results). An unknown source is
 /// counted as `source="(unknown)"`.
 pub const PUSHES: &str = "callhook_pushes_total";
 /// Counter `{source, vendor}`: usable records of stored pushes, changed or not.

@@ -1,6 +1,6 @@
 //! What a push came to, for `callhook_pushes_total` and the ingest
 //! counters. The push handler (and the concurrency gate) tag each answer
-//! with a [`PushAnswer`] response extension; [`super::request`] counts it
+//! with a [`CountedPush`] response extension; [`super::request`] counts it
 //! once, with the time since the request arrived.
 
 use super::names;
@@ -10,7 +10,7 @@ use crate::storage::BodyResult;
 
 /// The `result` label of `callhook_pushes_total`: one per kind of answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushResult {
+pub enum PushOutcome {
     /// 200: acknowledged, every record usable (the receipt is `pending`
     /// until projected, then `accepted` or `duplicate`).
     Accepted,
@@ -47,41 +47,42 @@ pub enum PushResult {
     Other,
 }
 
-impl PushResult {
+impl PushOutcome {
     /// The label value.
     pub fn as_str(self) -> &'static str {
         match self {
-            PushResult::Accepted => "accepted",
-            PushResult::BadSignature => "bad_signature",
-            PushResult::Backlog => "backlog",
-            PushResult::Partial => "partial",
-            PushResult::Rejected => "rejected",
-            PushResult::Unauthorized => "unauthorized",
-            PushResult::Forbidden => "forbidden",
-            PushResult::NotFound => "not_found",
-            PushResult::Timeout => "timeout",
-            PushResult::TooLarge => "too_large",
-            PushResult::RateLimited => "rate_limited",
-            PushResult::Unavailable => "unavailable",
-            PushResult::Overloaded => "overloaded",
-            PushResult::Aborted => "aborted",
-            PushResult::Other => "other",
+            PushOutcome::Accepted => "accepted",
+            PushOutcome::BadSignature => "bad_signature",
+            PushOutcome::Backlog => "backlog",
+            PushOutcome::Partial => "partial",
+            PushOutcome::Rejected => "rejected",
+            PushOutcome::Unauthorized => "unauthorized",
+            PushOutcome::Forbidden => "forbidden",
+            PushOutcome::NotFound => "not_found",
+            PushOutcome::Timeout => "timeout",
+            PushOutcome::TooLarge => "too_large",
+            PushOutcome::RateLimited => "rate_limited",
+            PushOutcome::Unavailable => "unavailable",
+            PushOutcome::Overloaded => "overloaded",
+            PushOutcome::Aborted => "aborted",
+            PushOutcome::Other => "other",
         }
     }
 }
 
-/// Response extension on every answer to a push: its result, and the
-/// configured source's name when the push named one.
+/// Response extension on every answer to a push: its `result` label (a
+/// [`PushOutcome::as_str`], or a refusal's reason), and the configured
+/// source's name when the push named one.
 #[derive(Debug, Clone)]
-pub struct PushAnswer {
-    pub result: PushResult,
+pub struct CountedPush {
+    pub result: &'static str,
     pub source: Option<String>,
 }
 
 /// Counts one answered push and its time to answer.
-pub fn count_push(source: String, result: PushResult, seconds: f64) {
+pub fn count_push(source: String, result: &'static str, seconds: f64) {
     metrics::histogram!(names::PUSH_ACK_SECONDS, "source" => source.clone()).record(seconds);
-    metrics::counter!(names::PUSHES, "source" => source, "result" => result.as_str()).increment(1);
+    metrics::counter!(names::PUSHES, "source" => source, "result" => result).increment(1);
 }
 
 /// The usable and unusable records of a parsed body (0, 0 for a rejected

@@ -13,7 +13,7 @@
 //! and a write to stderr per request, measured at 5,000 pushes/s), an
 //! eighth of what a one-record push costs in all.
 
-use super::push::{count_push, PushAnswer, PushResult};
+use super::push::{count_push, CountedPush, PushOutcome};
 use super::{names, request_id};
 use crate::config::Config;
 use axum::extract::{Request, State};
@@ -43,13 +43,15 @@ pub async fn track(State(config): State<Arc<Config>>, req: Request, next: Next) 
     let mut resp = next.run(req).instrument(span.clone()).await;
     let elapsed = arrived.elapsed();
     if let Some(raw) = push_source {
-        let answer = resp.extensions_mut().remove::<PushAnswer>();
+        let answer = resp.extensions_mut().remove::<CountedPush>();
         let (result, source) = match answer {
             Some(a) => (a.result, a.source),
             // The router's own answers: no such route, or a path it could
             // not decode.
-            None if resp.status() == StatusCode::NOT_FOUND => (PushResult::NotFound, None),
-            None => (PushResult::Other, None),
+            None if resp.status() == StatusCode::NOT_FOUND => {
+                (PushOutcome::NotFound.as_str(), None)
+            }
+            None => (PushOutcome::Other.as_str(), None),
         };
         let source = source
             .or_else(|| config.source(&raw).map(|s| s.name.clone()))
