@@ -5,10 +5,11 @@
 //! [`super::body`]. Without this a client sending a byte now and then would
 //! hold its admission slot ([`super::gates`]) for as long as it liked.
 
+use super::error::Code;
 use crate::config::Config;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -46,26 +47,24 @@ pub async fn read_body_in_time(
             return next.run(req).await;
         }
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            Code::TooLarge,
             format!("request body larger than {MAX_BODY_BYTES} bytes"),
         ),
         Ok(Err(e)) => (
-            StatusCode::BAD_REQUEST,
-            "invalid",
+            Code::Invalid,
             format!("could not read the request body: {e}"),
         ),
         Err(_) => (
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
+            Code::Timeout,
             format!("request body not received within {timeout:?}"),
         ),
     };
-    let (status, code, message) = failure;
+    let (code, message) = failure;
+    let status = code.status();
     let mut resp = if api {
         (
             status,
-            Json(json!({"error": {"code": code, "message": message}})),
+            Json(json!({"error": {"code": code.as_str(), "message": message}})),
         )
             .into_response()
     } else {

@@ -9,6 +9,7 @@
 //! size of each body (a transcript line takes far more memory parsed than
 //! as text); a push waits for it up to `ack_budget`.
 
+use super::error::Code;
 use crate::config::Limits;
 use crate::telemetry::push::{CountedPush, PushOutcome};
 use axum::extract::{Request, State};
@@ -168,7 +169,7 @@ pub async fn limit_concurrency(State(gates): State<Gates>, req: Request, next: N
         let body = if push {
             json!({"code": 503, "msg": msg})
         } else {
-            json!({"error": {"code": "overloaded", "message": msg}})
+            json!({"error": {"code": Code::Overloaded.as_str(), "message": msg}})
         };
         let mut resp = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
         if push {

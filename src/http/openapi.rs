@@ -8,7 +8,7 @@
 //! `tests/it/openapi.rs` checks the rest (no plain `.route(` outside the
 //! dashboard, every documented operation answered).
 
-use super::error::ErrorBody;
+use super::error::{Code, ErrorBody};
 use super::{api, health, ingest, AppState};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -38,7 +38,7 @@ use utoipa_axum::routes;
     ),
     paths(metrics),
     components(schemas(ErrorBody)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &ErrorCodes),
     tags(
         (name = "hooks", description = "Vendor push endpoints: one URL per configured source."),
         (name = "calls", description = "Canonical calls merged from every push."),
@@ -51,6 +51,35 @@ use utoipa_axum::routes;
     ),
 )]
 struct ApiDoc;
+
+/// `ErrorDetail.code`: the codes of [`Code`]'s table, each with its
+/// status and meaning.
+struct ErrorCodes;
+
+impl Modify for ErrorCodes {
+    fn modify(&self, doc: &mut Document) {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let components = doc.components.get_or_insert_with(Default::default);
+        let Some(RefOr::T(Schema::Object(detail))) = components.schemas.get_mut("ErrorDetail")
+        else {
+            return;
+        };
+        let lines: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| format!("- `{}` ({}): {}", c.as_str(), c.status().as_u16(), c.doc()))
+            .collect();
+        let code = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Code::ALL.iter().map(|c| c.as_str())))
+            .description(Some(format!(
+                "Stable snake_case code to branch on:\n{}",
+                lines.join("\n")
+            )))
+            .examples([Code::InvalidParameter.as_str()]);
+        detail.properties.insert("code".into(), code.into());
+    }
+}
 
 /// The security schemes: `api_token` for `/api` and `/metrics`, the
 /// source's token for `/hooks` (header or query).

@@ -17,11 +17,11 @@ mod recording;
 mod stats;
 mod subscribers;
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use super::{bearer, AppState};
 use crate::http::auth::{authorize, Denied};
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::any;
@@ -68,11 +68,10 @@ async fn unknown_route(uri: Uri) -> ApiError {
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
-    ApiError {
-        status: StatusCode::METHOD_NOT_ALLOWED,
-        code: "method_not_allowed",
-        message: format!("`{method}` is not allowed on `{}`", uri.path()),
-    }
+    ApiError::new(
+        Code::MethodNotAllowed,
+        format!("`{method}` is not allowed on `{}`", uri.path()),
+    )
 }
 
 /// Middleware: 401 without a configured API token, 403 when the token's

@@ -4,12 +4,12 @@
 
 use super::params::{path, query};
 use crate::domain::RecordingStatus;
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::error::{ApiError, Code, ErrorBody};
 use crate::http::recording::{serve, LinkQuery, Unservable};
 use crate::http::AppState;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -60,11 +60,9 @@ impl From<Unservable> for Failure {
         match e {
             Unservable::NotArchived { status, message } => Failure::NotArchived { status, message },
             Unservable::Store(e) => Failure::Api(e.into()),
-            Unservable::Unavailable => Failure::Api(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "archive_unavailable",
-                message: e.to_string(),
-            }),
+            Unservable::Unavailable => {
+                Failure::Api(ApiError::new(Code::ArchiveUnavailable, e.to_string()))
+            }
             other => Failure::Api(ApiError::not_found(other.to_string())),
         }
     }
@@ -76,11 +74,12 @@ impl IntoResponse for Failure {
             Failure::Api(e) => e.into_response(),
             Failure::NotArchived { status, message } => {
                 let error = RecordingErrorDetail {
-                    code: "recording_not_archived",
+                    code: Code::RecordingNotArchived.as_str(),
                     message,
                     status: Some(status),
                 };
-                (StatusCode::NOT_FOUND, Json(RecordingErrorBody { error })).into_response()
+                let status = Code::RecordingNotArchived.status();
+                (status, Json(RecordingErrorBody { error })).into_response()
             }
         }
     }
