@@ -60,7 +60,7 @@ error_codes! {
     Conflict = "conflict", CONFLICT, "The request cannot run in the current state.";
     TooLarge = "too_large", PAYLOAD_TOO_LARGE, "The request body is larger than the API accepts.";
     Internal = "internal", INTERNAL_SERVER_ERROR, "Stored data could not be read (logged; no details in the body).";
-    Overloaded = "overloaded", SERVICE_UNAVAILABLE, "At `limits.max_concurrent_requests`; retry after `Retry-After`.";
+    Overloaded = "overloaded", SERVICE_UNAVAILABLE, "At `limits.max_concurrent_api_requests`; retry after `Retry-After`.";
     StorageUnavailable = "storage_unavailable", SERVICE_UNAVAILABLE, "The store is unavailable or busy; retry after `Retry-After`.";
     ArchiveUnavailable = "archive_unavailable", SERVICE_UNAVAILABLE, "The recordings archive cannot be reached.";
 }
