@@ -366,7 +366,7 @@ async fn push(
             (PushResult::Unavailable, retry_later(st, &msg))
         }
         Err(PushError::Store(e)) => {
-            tracing::error!(source = %source.name, error = %e, "push not stored");
+            tracing::error!(source = %source.name, error = %crate::error_chain::ErrorChain(&e), "push not stored");
             (
                 PushResult::Unavailable,
                 retry_later(st, "storage unavailable; retry later"),

@@ -307,7 +307,9 @@ pub async fn compact_forever(pool: deadpool_postgres::Pool, alive: std::sync::We
         match result {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, before = %before, "rollup shard rows folded"),
-            Err(e) => tracing::warn!(error = %e, "rollup compaction failed; next try in a minute"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "rollup compaction failed; next try in a minute")
+            }
         }
     }
 }

@@ -61,7 +61,7 @@ pub async fn fill(tx: &tokio_postgres::Transaction<'_>) -> Result<usize, tokio_p
                     ids.push(id);
                 }
                 Err(e) => {
-                    tracing::warn!(call = %id, error = %e, "call_text: unreadable call left out")
+                    tracing::warn!(call = %id, error = %crate::error_chain::ErrorChain(&e), "call_text: unreadable call left out")
                 }
             }
         }

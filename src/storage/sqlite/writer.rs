@@ -206,7 +206,7 @@ fn transact(
         match run_one(&tx, job) {
             Ok(outcome) => results.push(Ok(outcome)),
             Err(e) => {
-                tracing::warn!(error = %e, "a job failed inside a group; retrying the group job by job");
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "a job failed inside a group; retrying the group job by job");
                 failed = true;
                 break;
             }
