@@ -4,6 +4,7 @@
 //! index), which is what makes evaluation idempotent across restarts and
 //! instances.
 
+use super::shared::from_ms;
 use super::{ProjectionLag, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -168,10 +169,6 @@ pub fn record(r: RawAlert) -> Result<AlertRecord, StoreError> {
         kind: r.kind,
         message: r.message,
     })
-}
-
-fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::corrupt(format!("alert time {v}"), e))
 }
 
 #[cfg(test)]

@@ -30,9 +30,8 @@ pub async fn health(
     for (name, r) in q.sources.iter().zip(rows) {
         let at = r
             .get::<_, Option<i64>>(0)
-            .map(Timestamp::from_millisecond)
-            .transpose()
-            .map_err(|e| StoreError::corrupt("receipt time", e))?;
+            .map(crate::storage::shared::from_ms)
+            .transpose()?;
         last_push.push((name.clone(), at));
     }
     let counts = c

@@ -16,7 +16,7 @@ pub async fn append(
     body: &PackedBody,
 ) -> Result<(), StoreError> {
     let r = &a.receipt;
-    let json = |v| serde_json::to_string(v).map_err(|e| StoreError::corrupt("receipt issues", e));
+    let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
     let (errors, warnings) = (json(&a.head.errors)?, json(&a.head.warnings)?);
     exec(
         c,

@@ -5,15 +5,11 @@
 
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::outbox_sql::{self, numbered, BLOCKED, DELIVERY_COLUMNS, DISABLED};
+use crate::storage::shared::from_opt_ms;
 use crate::storage::*;
 use jiff::Timestamp;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
-
-fn ts(v: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
-    v.map(|ms| Timestamp::from_millisecond(ms).map_err(|e| StoreError::corrupt("time", e)))
-        .transpose()
-}
 
 /// See [`Store::claim_deliveries`].
 pub async fn claim(
@@ -58,7 +54,7 @@ pub async fn claim(
                 .get::<_, String>(5)
                 .parse()
                 .map_err(|e| StoreError::corrupt("event vendor", e))?,
-            created_at: ts(Some(r.get(6)))?.unwrap_or_default(),
+            created_at: from_opt_ms(Some(r.get(6)))?.unwrap_or_default(),
             payload: r.get(7),
         };
         claimed.push((r.get(8), r.get(9), m));
@@ -112,7 +108,7 @@ pub async fn next_due(
 ) -> Result<Option<Timestamp>, StoreError> {
     let sql = numbered(&outbox_sql::next_due(), '$');
     let row = c.query_opt(&sql, &[&target, &now.as_millisecond()]).await?;
-    ts(row.map(|r| r.get(0)))
+    from_opt_ms(row.map(|r| r.get(0)))
 }
 
 fn delivery(r: &Row) -> Result<Delivery, StoreError> {
@@ -132,12 +128,12 @@ fn delivery(r: &Row) -> Result<Delivery, StoreError> {
         status: DeliveryStatus::parse(r.get(6))
             .map_err(|e| StoreError::corrupt("delivery status", e))?,
         attempts: r.get::<_, i32>(7) as u32,
-        created_at: ts(Some(r.get(8)))?.unwrap_or_default(),
-        next_attempt_at: ts(r.get(9))?,
-        last_attempt_at: ts(r.get(10))?,
+        created_at: from_opt_ms(Some(r.get(8)))?.unwrap_or_default(),
+        next_attempt_at: from_opt_ms(r.get(9))?,
+        last_attempt_at: from_opt_ms(r.get(10))?,
         last_response_status: r.get::<_, Option<i32>>(11).map(|s| s as u16),
         last_error: r.get(12),
-        delivered_at: ts(r.get(13))?,
+        delivered_at: from_opt_ms(r.get(13))?,
     })
 }
 
@@ -271,7 +267,7 @@ pub async fn states(c: &Client, names: &[String]) -> Result<Vec<TargetState>, St
             flag.map(|r| (r.get(0), r.get(1))).unwrap_or((None, None));
         let mut state = TargetState {
             name: name.clone(),
-            disabled_at: ts(at)?,
+            disabled_at: from_opt_ms(at)?,
             disabled_reason: reason.filter(|_| at.is_some()),
             pending: 0,
             delivered: 0,

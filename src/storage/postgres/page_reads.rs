@@ -6,13 +6,9 @@ use crate::storage::page_reads::{
     receipt_conditions, status_count, FailedAttempt, ReceiptCounts, TargetActivity,
     LAST_DELIVERED_SQL, LAST_FAILED_SQL,
 };
+use crate::storage::shared::from_ms;
 use crate::storage::{ReceiptFilter, StoreError};
-use jiff::Timestamp;
 use tokio_postgres::Client;
-
-fn ts(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(ms).map_err(|e| StoreError::corrupt("time", e))
-}
 
 /// See [`crate::storage::Store::count_receipts`].
 pub async fn count_receipts(
@@ -41,7 +37,7 @@ pub async fn target_activity(
         let last_failure = match failed {
             Some(r) => match r.get::<_, Option<i64>>(0) {
                 Some(at) => Some(FailedAttempt {
-                    at: ts(at)?,
+                    at: from_ms(at)?,
                     response_status: r
                         .get::<_, Option<i32>>(1)
                         .and_then(|s| u16::try_from(s).ok()),
@@ -53,7 +49,7 @@ pub async fn target_activity(
         };
         out.push(TargetActivity {
             name: name.clone(),
-            last_delivered_at: last.map(ts).transpose()?,
+            last_delivered_at: last.map(from_ms).transpose()?,
             last_failure,
         });
     }

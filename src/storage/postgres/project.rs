@@ -48,8 +48,7 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
         kind: kind
             .parse()
             .map_err(|e| StoreError::corrupt("receipt kind", e))?,
-        received_at: Timestamp::from_millisecond(row.get(4))
-            .map_err(|e| StoreError::corrupt("receipt time", e))?,
+        received_at: crate::storage::shared::from_ms(row.get(4))?,
         body: codec
             .and_then(|c| unpack_body(c, row.get(5), len as usize))
             .map_err(|e| e.to_string()),
@@ -381,8 +380,7 @@ async fn write_plan(
             .await?;
         }
         Some((at, kinds)) => {
-            let json =
-                |v| serde_json::to_string(v).map_err(|e| StoreError::corrupt("receipt issues", e));
+            let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
             let (mut counts, mut errors, mut warnings, mut kind) = (vec![], vec![], vec![], vec![]);
             for r in &plan.receipts {
                 let result = r.reread.as_ref().expect("re-projection keeps readings");

@@ -1,25 +1,20 @@
 //! Read queries on PostgreSQL, answering exactly as the SQLite backend does
 //! (same orders, `NULL` keys first in stats, money summed as decimals).
 
-use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::rollup::{CallFolder, Dim, RollupRow};
+use crate::storage::shared::{from_ms, receipt_issues};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, Page, PageRequest, Receipt, ReceiptFilter, ReceiptRef,
     ReceiptStatus, ReceiptSummary, StoreError,
 };
-use jiff::Timestamp;
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
 type Params = Vec<Box<dyn ToSql + Sync + Send>>;
-
-fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::corrupt(format!("time {v}"), e))
-}
 
 /// `WHERE …` with `$n` placeholders from `first`, and its parameters.
 pub(super) fn where_clause(conds: &Conditions, first: usize) -> (String, Params) {
@@ -142,10 +137,6 @@ const RECEIPT_COLUMNS: &str =
     errors, warnings, replay_count, replayed_at, COALESCE(body_bytes, length(body))::BIGINT";
 
 fn receipt_summary(r: &Row) -> Result<ReceiptSummary, StoreError> {
-    let issues = |s: String| {
-        serde_json::from_str::<Vec<RecordIssue>>(&s)
-            .map_err(|e| StoreError::corrupt("receipt issues", e))
-    };
     Ok(ReceiptSummary {
         id: r.get(0),
         source: r.get(1),
@@ -159,8 +150,8 @@ fn receipt_summary(r: &Row) -> Result<ReceiptSummary, StoreError> {
         status: ReceiptStatus::parse(r.get(6))
             .map_err(|e| StoreError::corrupt("receipt status", e))?,
         record_count: r.get::<_, i64>(7) as usize,
-        errors: issues(r.get(8))?,
-        warnings: issues(r.get(9))?,
+        errors: receipt_issues(r.get(8))?,
+        warnings: receipt_issues(r.get(9))?,
         replay_count: r.get::<_, i64>(10) as u32,
         replayed_at: r.get::<_, Option<i64>>(11).map(from_ms).transpose()?,
         body_bytes: r.get::<_, i64>(12) as usize,
@@ -232,9 +223,6 @@ pub async fn projection_lag(c: &Client) -> Result<crate::storage::ProjectionLag,
     Ok(crate::storage::ProjectionLag {
         pending_receipts: r.get::<_, i64>(0) as u64,
         pending_records: r.get::<_, i64>(1) as u64,
-        oldest_pending_at: oldest
-            .map(jiff::Timestamp::from_millisecond)
-            .transpose()
-            .map_err(|e| StoreError::corrupt("receipt time", e))?,
+        oldest_pending_at: oldest.map(from_ms).transpose()?,
     })
 }

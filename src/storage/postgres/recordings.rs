@@ -5,6 +5,7 @@
 use crate::domain::{Call, RecordingStatus};
 use crate::storage::outbox_sql::numbered;
 use crate::storage::recordings::*;
+use crate::storage::shared::{from_ms, from_opt_ms};
 use crate::storage::StoreError;
 use jiff::Timestamp;
 use tokio_postgres::GenericClient;
@@ -12,14 +13,6 @@ use tokio_postgres::Row;
 
 fn sql(text: &str) -> String {
     numbered(text, '$')
-}
-
-fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::corrupt(format!("time {v}"), e))
-}
-
-fn opt_ms(v: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
-    v.map(from_ms).transpose()
 }
 
 /// Writes `jobs` in one statement ([`enqueue_sql`]); returns how many
@@ -86,7 +79,7 @@ pub async fn claim(
             source: r.get(3),
             attempts: r.get::<_, i32>(4) as u32,
             received_at: from_ms(r.get(5))?,
-            expires_at: opt_ms(r.get(6))?,
+            expires_at: from_opt_ms(r.get(6))?,
         };
         out.push((r.get(7), claim));
     }
@@ -140,14 +133,14 @@ fn record(r: &Row) -> Result<RecordingRecord, StoreError> {
             .map_err(|e| StoreError::corrupt("recording status", e))?,
         attempts: r.get::<_, i32>(5) as u32,
         received_at: from_ms(r.get(6))?,
-        expires_at: opt_ms(r.get(7))?,
-        next_attempt_at: opt_ms(r.get(8))?,
-        last_attempt_at: opt_ms(r.get(9))?,
+        expires_at: from_opt_ms(r.get(7))?,
+        next_attempt_at: from_opt_ms(r.get(8))?,
+        last_attempt_at: from_opt_ms(r.get(9))?,
         error: r.get(10),
         bytes: r.get::<_, Option<i64>>(11).map(|b| b as u64),
         sha256: r.get(12),
         content_type: r.get(13),
-        archived_at: opt_ms(r.get(14))?,
+        archived_at: from_opt_ms(r.get(14))?,
     })
 }
 
@@ -225,7 +218,7 @@ pub async fn failing(
 /// Pending rows and the first due time ([`BACKLOG`]).
 pub async fn backlog(c: &impl GenericClient) -> Result<(u64, Option<Timestamp>), StoreError> {
     let row = c.query_one(BACKLOG, &[]).await?;
-    Ok((row.get::<_, i64>(0) as u64, opt_ms(row.get(1))?))
+    Ok((row.get::<_, i64>(0) as u64, from_opt_ms(row.get(1))?))
 }
 
 /// When the pending row due first is due (leased rows included).
@@ -236,7 +229,7 @@ pub async fn next_due(c: &impl GenericClient) -> Result<Option<Timestamp>, Store
             &[],
         )
         .await?;
-    opt_ms(row.get(0))
+    from_opt_ms(row.get(0))
 }
 
 /// Makes every row not archived (received at or after `since`) due at

@@ -12,9 +12,8 @@ pub fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-pub fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::corrupt(format!("time {v}"), e))
-}
+pub(crate) use crate::storage::shared::from_ms;
+use crate::storage::shared::receipt_issues;
 
 /// Inserts or replaces the row of `call` (its columns, its JSON document
 /// `doc`, stored compressed (`doc_codec`), and the highest receipt
@@ -98,10 +97,6 @@ pub const RECEIPT_COLUMNS: &str =
 /// Reads a row selected with [`RECEIPT_COLUMNS`].
 pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
     let get_s = |i: usize| row.get::<_, String>(i);
-    let issues = |s: String| {
-        serde_json::from_str::<Vec<RecordIssue>>(&s)
-            .map_err(|e| StoreError::corrupt("receipt issues", e))
-    };
     Ok(ReceiptSummary {
         id: get_s(0)?,
         source: get_s(1)?,
@@ -114,8 +109,8 @@ pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
         status: ReceiptStatus::parse(&get_s(6)?)
             .map_err(|e| StoreError::corrupt("receipt status", e))?,
         record_count: row.get::<_, i64>(7)? as usize,
-        errors: issues(get_s(8)?)?,
-        warnings: issues(get_s(9)?)?,
+        errors: receipt_issues(&get_s(8)?)?,
+        warnings: receipt_issues(&get_s(9)?)?,
         replay_count: row.get::<_, i64>(10)? as u32,
         replayed_at: row.get::<_, Option<i64>>(11)?.map(from_ms).transpose()?,
         body_bytes: row.get::<_, i64>(12)? as usize,
