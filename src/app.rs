@@ -42,7 +42,7 @@ pub enum StartError {
 /// [`Config::store_url`]) or the store cannot be opened or migrated.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     let targets = crate::storage::Target::all(config);
-    Ok(match config.store_url().map_err(StoreError::Unavailable)? {
+    Ok(match config.store_url().map_err(StoreError::unavailable)? {
         StoreUrl::Sqlite(path) => {
             Arc::new(SqliteStore::open_with_targets(Path::new(&path), targets)?)
         }
@@ -55,7 +55,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
 ///
 /// Errors: as [`open_store`].
 pub async fn migrate_store(config: &Config) -> Result<(usize, usize), StoreError> {
-    Ok(match config.store_url().map_err(StoreError::Unavailable)? {
+    Ok(match config.store_url().map_err(StoreError::unavailable)? {
         StoreUrl::Sqlite(path) => (
             SqliteStore::migrate(Path::new(&path))?,
             crate::storage::sqlite::schema::latest(),

@@ -39,7 +39,7 @@ pub async fn measure(
     all_targets: &[String],
 ) -> Result<Measurement, StoreError> {
     let Some(condition) = &rule.condition else {
-        return Err(StoreError::Unavailable(format!(
+        return Err(StoreError::unavailable(format!(
             "alert `{}` was not validated",
             rule.name
         )));

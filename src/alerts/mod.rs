@@ -122,13 +122,13 @@ impl Evaluator {
                 .map(|a| (a.rule.clone(), a))
                 .collect::<HashMap<_, _>>(),
             Err(e) => {
-                tracing::warn!(error = %e, "alerts: firing alerts not read; evaluation skipped");
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "alerts: firing alerts not read; evaluation skipped");
                 return;
             }
         };
         for rule in self.rules.clone() {
             if let Err(e) = self.evaluate(&rule, firing.get(&rule.name), now).await {
-                tracing::warn!(rule = %rule.name, error = %e, "alerts: rule not evaluated");
+                tracing::warn!(rule = %rule.name, error = %crate::error_chain::ErrorChain(&e), "alerts: rule not evaluated");
             }
         }
         // Firings of rules no longer configured: resolved without notice.
@@ -139,7 +139,7 @@ impl Evaluator {
                         tracing::info!(rule = %name, "alerts: rule no longer configured; its firing alert is resolved")
                     }
                     Err(e) => {
-                        tracing::warn!(rule = %name, error = %e, "alerts: stale alert not resolved")
+                        tracing::warn!(rule = %name, error = %crate::error_chain::ErrorChain(&e), "alerts: stale alert not resolved")
                     }
                 }
             }

@@ -147,7 +147,7 @@ pub fn spawn(
             .set_alert_notified(&alert.id, alert.state, &acked)
             .await
         {
-            tracing::warn!(error = %e, alert = %alert.id, "alert notification not recorded");
+            tracing::warn!(error = %crate::error_chain::ErrorChain(&e), alert = %alert.id, "alert notification not recorded");
         }
     });
 }

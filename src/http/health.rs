@@ -106,7 +106,7 @@ async fn readyz(State(st): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let state = |r: &Result<(), crate::storage::StoreError>, what: &str| match r {
         Ok(()) => "ok",
         Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed: {what}");
+            tracing::warn!(error = %crate::error_chain::ErrorChain(e), "readiness check failed: {what}");
             "unavailable"
         }
     };

@@ -273,7 +273,7 @@ async fn append(
             }
         }
         PushError::Store(e) => {
-            tracing::error!(source = %source.name, error = %e, "push not stored");
+            tracing::error!(source = %source.name, error = %crate::error_chain::ErrorChain(&e), "push not stored");
             PushRefusal::StoreUnavailable { retry_after }
         }
     })

@@ -160,7 +160,7 @@ impl Ingestor {
                 reading
             })
             .await
-            .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))?
+            .map_err(|e| StoreError::unavailable_by("parse task failed", e))?
         } else {
             read_body(kind, &receipt.body, &ctx, limits)
         };

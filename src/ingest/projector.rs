@@ -215,7 +215,7 @@ async fn run(
             Err(e) => {
                 failures += 1;
                 let backoff = Duration::from_millis(50u64 << failures.min(7));
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "projection failed; the receipts stay pending");
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), retry_in_ms = backoff.as_millis() as u64, "projection failed; the receipts stay pending");
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
                     _ = stopped.changed() => {}

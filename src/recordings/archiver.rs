@@ -108,7 +108,7 @@ impl Archiver {
             let busy = match pass {
                 Ok(r) => r.attempted > 0,
                 Err(e) => {
-                    tracing::warn!(error = %e, "recordings: the archive pass failed");
+                    tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "recordings: the archive pass failed");
                     false
                 }
             };
@@ -322,7 +322,9 @@ impl ArchiverJob {
                     "recordings: downloads cut by the last stop are due again"
                 )
             }
-            Err(e) => tracing::warn!(error = %e, "recordings: leases not released"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "recordings: leases not released")
+            }
             _ => {}
         }
         tracing::info!(

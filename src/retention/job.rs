@@ -76,7 +76,7 @@ async fn run(
                 "retention: another instance is purging; this one stops until its next run"
             ),
             Err(e) => tracing::warn!(
-                error = %e,
+                error = %crate::error_chain::ErrorChain(&e),
                 next_in = ?interval,
                 "retention: purge failed; what was deleted before stays deleted"
             ),

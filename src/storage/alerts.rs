@@ -4,6 +4,7 @@
 //! index), which is what makes evaluation idempotent across restarts and
 //! instances.
 
+use super::shared::from_ms;
 use super::{ProjectionLag, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -151,10 +152,10 @@ pub struct RawAlert {
 /// channel list.
 pub fn record(r: RawAlert) -> Result<AlertRecord, StoreError> {
     let list = |t: &str| -> Result<Vec<String>, StoreError> {
-        serde_json::from_str(t).map_err(|e| StoreError::Corrupt(format!("alert {}: {e}", r.id)))
+        serde_json::from_str(t).map_err(|e| StoreError::corrupt(format!("alert {}", r.id), e))
     };
     Ok(AlertRecord {
-        state: AlertState::parse(&r.state).map_err(StoreError::Corrupt)?,
+        state: AlertState::parse(&r.state).map_err(|e| StoreError::corrupt("alert state", e))?,
         value: r.value,
         threshold: r.threshold,
         fired_at: from_ms(r.fired_at)?,
@@ -168,10 +169,6 @@ pub fn record(r: RawAlert) -> Result<AlertRecord, StoreError> {
         kind: r.kind,
         message: r.message,
     })
-}
-
-fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("alert time {v}: {e}")))
 }
 
 #[cfg(test)]

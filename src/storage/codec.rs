@@ -26,7 +26,10 @@ impl BodyCodec {
         match v {
             0 => Ok(BodyCodec::Raw),
             1 => Ok(BodyCodec::Zstd),
-            o => Err(StoreError::Corrupt(format!("unknown body codec {o}"))),
+            o => Err(StoreError::corrupt(
+                "receipt body",
+                format!("unknown codec {o}"),
+            )),
         }
     }
 }
@@ -95,13 +98,13 @@ pub fn unpack_body(codec: BodyCodec, stored: Vec<u8>, len: usize) -> Result<Vec<
     match codec {
         BodyCodec::Raw => Ok(stored),
         BodyCodec::Zstd => {
-            let body = decompress(&stored, len)
-                .map_err(|e| StoreError::Corrupt(format!("receipt body: {e}")))?;
+            let body =
+                decompress(&stored, len).map_err(|e| StoreError::corrupt("receipt body", e))?;
             if body.len() != len {
-                return Err(StoreError::Corrupt(format!(
-                    "receipt body: {} bytes after decompression, {len} recorded",
-                    body.len()
-                )));
+                return Err(StoreError::corrupt(
+                    "receipt body",
+                    format!("{} bytes after decompression, {len} recorded", body.len()),
+                ));
             }
             Ok(body)
         }

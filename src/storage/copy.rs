@@ -196,16 +196,8 @@ pub trait Progress {
     fn copied(&mut self, rows: u64);
 }
 
-fn sqlite_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("source: {e}"))
-}
-
-fn pg_err(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Unavailable(format!("destination: {e}"))
-}
-
 fn param(v: Value, col: Col) -> Result<Box<dyn ToSql + Sync + Send>, StoreError> {
-    let wrong = |v: &Value| StoreError::Corrupt(format!("unexpected value {v:?}"));
+    let wrong = |v: &Value| StoreError::corrupt("source row", format!("unexpected value {v:?}"));
     Ok(match (v, col) {
         (Value::Null, Text) => Box::new(None::<String>),
         (Value::Null, Int8) => Box::new(None::<i64>),
@@ -240,35 +232,35 @@ pub async fn sqlite_to_postgres(
     to: &str,
     progress: &mut dyn Progress,
 ) -> Result<u64, StoreError> {
+    let source = format!("source {}", from.display());
     let src = Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(sqlite_err)?;
-    let version: i64 = src
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(sqlite_err)?;
+        .and_then(|src| {
+            let version: i64 = src.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((src, version))
+        });
+    let (src, version) = src.map_err(|e| StoreError::from(e).context(&source))?;
     if version as usize != super::sqlite::schema::latest() {
-        return Err(StoreError::Unavailable(format!(
-            "source: schema version {version}, this callhook writes {}: run `callhook migrate` on it first",
+        return Err(StoreError::unavailable(format!(
+            "{source}: schema version {version}, this callhook writes {}: run `callhook migrate` on it first",
             super::sqlite::schema::latest()
         )));
     }
     PgStore::migrate(to).await?;
-    let (mut dst, conn) = tokio_postgres::connect(to, tokio_postgres::NoTls)
-        .await
-        .map_err(pg_err)?;
-    tokio::spawn(conn);
+    let (mut dst, _) = super::postgres::connect(to).await?;
     let mut total = 0;
     for t in TABLES {
-        total += copy_table(&src, &mut dst, t, progress).await?;
+        total += copy_table(&src, &mut dst, t, progress)
+            .await
+            .map_err(|e| e.context(format!("table {}", t.name)))?;
     }
     dst.batch_execute(
         "SELECT setval('events_seq_seq', greatest((SELECT max(seq) FROM events), 1))",
     )
-    .await
-    .map_err(pg_err)?;
+    .await?;
     // Rollups are derived: made again from the calls just copied.
-    let tx = dst.transaction().await.map_err(pg_err)?;
+    let tx = dst.transaction().await?;
     super::postgres::rollups::rebuild(&tx).await?;
-    tx.commit().await.map_err(pg_err)?;
+    tx.commit().await?;
     Ok(total)
 }
 
@@ -296,8 +288,7 @@ async fn copy_table(
             ),
             &[],
         )
-        .await
-        .map_err(pg_err)?;
+        .await?;
     let mut after: Option<Vec<Value>> = last.map(|r| {
         (0..t.key.len())
             .map(
@@ -314,11 +305,9 @@ async fn copy_table(
         None => format!("SELECT count(*) FROM {}", t.name),
     };
     let start = after.clone().unwrap_or_default();
-    let todo: i64 = src
-        .query_row(&count_sql, rusqlite::params_from_iter(start.iter()), |r| {
-            r.get(0)
-        })
-        .map_err(sqlite_err)?;
+    let todo: i64 = src.query_row(&count_sql, rusqlite::params_from_iter(start.iter()), |r| {
+        r.get(0)
+    })?;
     progress.table(t.name, todo as u64);
     let mut copied = 0u64;
     loop {
@@ -335,14 +324,12 @@ async fn copy_table(
                 vec![],
             ),
         };
-        let mut stmt = src.prepare_cached(&sql).map_err(sqlite_err)?;
+        let mut stmt = src.prepare_cached(&sql)?;
         let rows: Vec<Vec<Value>> = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {
                 (0..names.len()).map(|i| r.get::<_, Value>(i)).collect()
-            })
-            .map_err(sqlite_err)?
-            .collect::<Result<_, _>>()
-            .map_err(sqlite_err)?;
+            })?
+            .collect::<Result<_, _>>()?;
         if rows.is_empty() {
             return Ok(copied);
         }
@@ -376,9 +363,9 @@ async fn copy_table(
             tuples.join(", ")
         );
         let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref() as _).collect();
-        let tx = dst.transaction().await.map_err(pg_err)?;
-        tx.execute(&insert, &refs).await.map_err(pg_err)?;
-        tx.commit().await.map_err(pg_err)?;
+        let tx = dst.transaction().await?;
+        tx.execute(&insert, &refs).await?;
+        tx.commit().await?;
         copied += n as u64;
         progress.copied(n as u64);
     }

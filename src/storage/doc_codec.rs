@@ -71,7 +71,7 @@ pub fn pack_doc(json: &str) -> StoredDoc {
 /// that does not decompress to its recorded size, or text that is not
 /// UTF-8.
 pub fn unpack_doc(blob: &[u8]) -> Result<String, StoreError> {
-    let corrupt = |why: String| StoreError::Corrupt(format!("call document: {why}"));
+    let corrupt = |why: String| StoreError::corrupt("call document", why);
     let Some((&version, frame)) = blob.split_first() else {
         return Err(corrupt("empty".into()));
     };
@@ -89,11 +89,11 @@ pub fn unpack_doc(blob: &[u8]) -> Result<String, StoreError> {
         }
         d.as_mut().expect("just made").decompress(frame, size)
     });
-    let bytes = bytes.map_err(|e| corrupt(e.to_string()))?;
+    let bytes = bytes.map_err(|e| StoreError::corrupt("call document", e))?;
     if bytes.len() != size {
         return Err(corrupt(format!("{} bytes, {size} recorded", bytes.len())));
     }
-    String::from_utf8(bytes).map_err(|e| corrupt(e.to_string()))
+    String::from_utf8(bytes).map_err(|e| StoreError::corrupt("call document", e))
 }
 
 /// The JSON of a document stored as bytes (PostgreSQL's `bytea` column):
@@ -104,7 +104,7 @@ pub fn unpack_doc(blob: &[u8]) -> Result<String, StoreError> {
 pub fn json_of_bytes(bytes: &[u8]) -> Result<String, StoreError> {
     if bytes.first() == Some(&b'{') {
         return String::from_utf8(bytes.to_vec())
-            .map_err(|e| StoreError::Corrupt(format!("call document: {e}")));
+            .map_err(|e| StoreError::corrupt("call document", e));
     }
     unpack_doc(bytes)
 }

@@ -137,7 +137,7 @@ impl Conditions {
     /// Errors: [`StoreError::Corrupt`] for a cursor callhook did not make
     /// (the API checks cursors before they reach the store).
     pub fn after_call(&mut self, cursor: &str) -> Result<(), StoreError> {
-        let c = CallCursor::decode(cursor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let c = CallCursor::decode(cursor).map_err(|e| StoreError::corrupt("cursor", e))?;
         self.push(
             "started_at <= ? AND (started_at < ? OR (started_at = ? AND id < ?))",
             [

@@ -7,6 +7,7 @@ mod codec;
 pub mod copy;
 mod cursor;
 pub mod doc_codec;
+mod error;
 pub mod filter;
 mod filter_text;
 mod outbox;
@@ -37,6 +38,7 @@ pub use alerts::{
 };
 pub use codec::{pack_body, unpack_body, BodyCodec, PackedBody};
 pub use cursor::{CallCursor, CursorError};
+pub use error::{Cause, StoreError};
 pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
 pub use page_reads::{FailedAttempt, ReceiptCounts, TargetActivity};

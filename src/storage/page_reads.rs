@@ -85,8 +85,7 @@ pub fn receipt_conditions(filter: &ReceiptFilter, with_status: bool) -> Conditio
 ///
 /// Errors: [`StoreError::Corrupt`] for a status no build writes.
 pub fn status_count(status: &str, n: i64) -> Result<(ReceiptStatus, u64), StoreError> {
-    let s = ReceiptStatus::parse(status)
-        .map_err(|e| StoreError::Corrupt(format!("receipt status: {e}")))?;
+    let s = ReceiptStatus::parse(status).map_err(|e| StoreError::corrupt("receipt status", e))?;
     Ok((s, n.max(0) as u64))
 }
 

@@ -554,7 +554,7 @@ fn recording_jobs(plan: &mut Plan, before: Option<&StoredCall>, call: &Call) {
 }
 
 fn to_doc(call: &Call) -> Result<String, StoreError> {
-    serde_json::to_string(call).map_err(|e| StoreError::Corrupt(format!("call {}: {e}", call.id)))
+    serde_json::to_string(call).map_err(|e| StoreError::corrupt(format!("call {}", call.id), e))
 }
 
 /// `evt_` + a ULID whose time is `at` and whose random part is a hash of

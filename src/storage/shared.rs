@@ -3,7 +3,27 @@
 
 use super::*;
 use crate::domain::Change;
+use jiff::Timestamp;
 use std::collections::BTreeMap;
+
+/// A time stored as epoch milliseconds (both backends store times so).
+///
+/// Errors: [`StoreError::Corrupt`] for one out of range.
+pub(crate) fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_millisecond(v).map_err(|e| StoreError::corrupt(format!("time {v}"), e))
+}
+
+/// A receipt's record issues (`errors`, `warnings`), stored as JSON.
+///
+/// Errors: [`StoreError::Corrupt`] when they do not decode.
+pub(crate) fn receipt_issues(json: &str) -> Result<Vec<crate::adapters::RecordIssue>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::corrupt("receipt issues", e))
+}
+
+/// [`from_ms`] of a time that may be absent.
+pub(crate) fn from_opt_ms(v: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
+    v.map(from_ms).transpose()
+}
 
 impl IngestOutcome {
     /// An outcome of receipt `receipt_id` with nothing counted yet.

@@ -60,10 +60,12 @@ pub async fn ingest<S: Store + ?Sized>(
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = batch.receipt.id.clone();
     let key = if batch.replay {
-        let stored = store
-            .get_receipt(&id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("receipt {id} to replay is not stored")))?;
+        let stored = store.get_receipt(&id).await?.ok_or_else(|| {
+            StoreError::corrupt(
+                format!("receipt {id}"),
+                "the receipt to replay is not stored",
+            )
+        })?;
         String::from_utf8_lossy(&stored.body).into_owned()
     } else {
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -88,7 +90,9 @@ pub async fn ingest<S: Store + ?Sized>(
             .outcomes
             .into_iter()
             .find(|o| o.receipt_id == id)
-            .ok_or_else(|| StoreError::Corrupt(format!("receipt {id} was not re-projected")));
+            .ok_or_else(|| {
+                StoreError::corrupt(format!("receipt {id}"), "it was not re-projected")
+            });
     }
     let mut receipt = batch.receipt;
     receipt.body = key.into();

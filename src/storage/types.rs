@@ -7,23 +7,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// Why the store could not do what was asked.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database cannot be reached or written (locked, full, read-only,
-    /// closed). The caller should answer 503 so the vendor retries.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// The store could not take or commit the push before its deadline
-    /// (the acknowledgement budget); nothing was committed. Answer 503 with
-    /// `Retry-After`.
-    #[error("storage busy: {0}")]
-    Busy(String),
-    /// A stored row could not be read back.
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
-}
-
 /// A receipt's status (docs/interfaces.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

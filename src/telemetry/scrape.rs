@@ -53,7 +53,9 @@ async fn update_recordings(st: &AppState) {
             metrics::gauge!(names::RECORDINGS_BACKLOG).set(pending as f64);
             metrics::gauge!(names::RECORDINGS_OVERDUE_SECONDS).set(overdue);
         }
-        Ok(Err(e)) => tracing::warn!(error = %e, "recordings backlog not counted"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "recordings backlog not counted")
+        }
         Err(_) => tracing::warn!("recordings backlog not counted in time"),
     }
 }
@@ -69,7 +71,7 @@ async fn update_backlog(st: &AppState) {
     let counts = match tokio::time::timeout(BACKLOG_TIMEOUT, st.store.pending_deliveries()).await {
         Ok(Ok(counts)) => counts.into_iter().collect::<HashMap<_, _>>(),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "outbox backlog not counted");
+            tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "outbox backlog not counted");
             return;
         }
         Err(_) => {

@@ -89,14 +89,14 @@ impl Dispatcher {
                             Ok(Some(t)) => wake = wake.min(t),
                             Ok(None) => {}
                             Err(e) => {
-                                tracing::warn!(target = %self.target, error = %e, "outbox read failed")
+                                tracing::warn!(target = %self.target, error = %crate::error_chain::ErrorChain(&e), "outbox read failed")
                             }
                         }
                     }
                     Err(e) => {
                         store_errors += 1;
                         let backoff = Duration::from_millis(100 << store_errors.min(5));
-                        tracing::warn!(target = %self.target, error = %e, "claiming deliveries failed; retrying");
+                        tracing::warn!(target = %self.target, error = %crate::error_chain::ErrorChain(&e), "claiming deliveries failed; retrying");
                         wake = now + backoff;
                     }
                 }
@@ -133,7 +133,7 @@ impl Dispatcher {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(target = %self.target, attempts = records.len(), error = %e, "recording attempts failed");
+                    tracing::warn!(target = %self.target, attempts = records.len(), error = %crate::error_chain::ErrorChain(&e), "recording attempts failed");
                     tokio::time::sleep(Duration::from_millis(100 << i)).await;
                 }
             }
@@ -198,7 +198,7 @@ impl Dispatcher {
                     .set_target_disabled(&self.target, Some(reason), at)
                     .await
                 {
-                    tracing::error!(target = %self.target, error = %e, "could not disable the subscriber");
+                    tracing::error!(target = %self.target, error = %crate::error_chain::ErrorChain(&e), "could not disable the subscriber");
                 }
                 // Kept pending: sent once the subscriber is enabled again.
                 NextStep::RetryAt(at)

@@ -127,7 +127,7 @@ pub async fn page(
     }
     // The page still shows the call when the archive's rows cannot be read.
     let recordings = st.store.call_recordings(&id).await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, call = %id, "call page without its recordings");
+        tracing::warn!(error = %crate::error_chain::ErrorChain(&e), call = %id, "call page without its recordings");
         Vec::new()
     });
     let (jar, chrome) = chrome(&st, jar, None);

@@ -38,7 +38,7 @@ impl IntoResponse for UiError {
             UiError::Conflict(_) => (StatusCode::CONFLICT, "Cannot do that now"),
             UiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Unavailable"),
             UiError::Store(e) => {
-                tracing::error!(error = %e, "dashboard page failed");
+                tracing::error!(error = %crate::error_chain::ErrorChain(e), "dashboard page failed");
                 (StatusCode::SERVICE_UNAVAILABLE, "Unavailable")
             }
         };

@@ -53,7 +53,7 @@ pub async fn download(
     };
     let stream = export_stream(st.store.clone(), filter, opts).map(|chunk| {
         chunk.map(|c| c.bytes).map_err(|e| {
-            tracing::error!(error = %e, "dashboard export stopped");
+            tracing::error!(error = %crate::error_chain::ErrorChain(&e), "dashboard export stopped");
             std::io::Error::other(e.to_string())
         })
     });

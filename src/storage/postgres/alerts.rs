@@ -1,7 +1,6 @@
 //! The health figures ([`health`]) and the `alerts` table on PostgreSQL,
 //! with the same queries and index use as SQLite's (`sqlite/alerts.rs`).
 
-use super::ingest::unavailable;
 use super::reads::projection_lag;
 use crate::storage::alerts::{
     receipt_id_floor, record, AlertFilter, AlertRecord, AlertState, RawAlert,
@@ -25,16 +24,14 @@ pub async fn health(
                      WHERE r.source = s.name COLLATE \"C\" ORDER BY r.id DESC LIMIT 1)
              FROM unnest($1::TEXT[]) WITH ORDINALITY AS s(name, i) ORDER BY s.i",
         )
-        .await
-        .map_err(unavailable)?;
-    let rows = c.query(&last, &[&q.sources]).await.map_err(unavailable)?;
+        .await?;
+    let rows = c.query(&last, &[&q.sources]).await?;
     let mut last_push = Vec::with_capacity(q.sources.len());
     for (name, r) in q.sources.iter().zip(rows) {
         let at = r
             .get::<_, Option<i64>>(0)
-            .map(Timestamp::from_millisecond)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("receipt time: {e}")))?;
+            .map(crate::storage::shared::from_ms)
+            .transpose()?;
         last_push.push((name.clone(), at));
     }
     let counts = c
@@ -44,9 +41,8 @@ pub async fn health(
                     (SELECT count(*) FROM alerts WHERE state = 'firing')
              FROM receipts WHERE status IN ('rejected', 'partial') AND id >= $1",
         )
-        .await
-        .map_err(unavailable)?;
-    let r = c.query_one(&counts, &[&floor]).await.map_err(unavailable)?;
+        .await?;
+    let r = c.query_one(&counts, &[&floor]).await?;
     let (rejected, partial, firing) = (
         r.get::<_, i64>(0) as u64,
         r.get::<_, i64>(1) as u64,
@@ -55,8 +51,7 @@ pub async fn health(
     let total = if q.with_total {
         let r = c
             .query_one("SELECT count(*) FROM receipts WHERE id >= $1", &[&floor])
-            .await
-            .map_err(unavailable)?;
+            .await?;
         Some(r.get::<_, i64>(0) as u64)
     } else {
         None
@@ -67,12 +62,8 @@ pub async fn health(
                      WHERE d.target = t.name COLLATE \"C\" AND d.status = 'dead')
              FROM unnest($1::TEXT[]) WITH ORDINALITY AS t(name, i) ORDER BY t.i",
         )
-        .await
-        .map_err(unavailable)?;
-    let rows = c
-        .query(&dead_of, &[&q.targets])
-        .await
-        .map_err(unavailable)?;
+        .await?;
+    let rows = c.query(&dead_of, &[&q.targets]).await?;
     let dead = q
         .targets
         .iter()
@@ -116,8 +107,7 @@ pub async fn open(c: &Client, a: &AlertRecord) -> Result<bool, StoreError> {
                 &json(&a.notified.resolved),
             ],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(n == 1)
 }
 
@@ -129,8 +119,7 @@ pub async fn resolve(c: &Client, id: &str, at: Timestamp) -> Result<bool, StoreE
              WHERE id = $1 AND state = 'firing'",
             &[&id, &at.as_millisecond()],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(n == 1)
 }
 
@@ -145,9 +134,7 @@ pub async fn set_notified(
         AlertState::Firing => "UPDATE alerts SET fired_channels = $2 WHERE id = $1",
         AlertState::Resolved => "UPDATE alerts SET resolved_channels = $2 WHERE id = $1",
     };
-    c.execute(sql, &[&id, &json(channels)])
-        .await
-        .map_err(unavailable)?;
+    c.execute(sql, &[&id, &json(channels)]).await?;
     Ok(())
 }
 
@@ -168,8 +155,7 @@ pub async fn list(c: &Client, f: &AlertFilter) -> Result<Vec<AlertRecord>, Store
                 &(f.limit as i64),
             ],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     rows.iter()
         .map(|r| {
             record(RawAlert {

@@ -7,19 +7,6 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-pub fn unavailable(e: tokio_postgres::Error) -> StoreError {
-    // The server's own message ("relation … already exists"), not just
-    // "db error".
-    StoreError::Unavailable(match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
-    })
-}
-
-pub fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
 /// Inserts the receipt of `a` with `body` (packed from its verbatim body).
 ///
 /// Errors: [`StoreError::Unavailable`] when the insert fails.
@@ -29,7 +16,7 @@ pub async fn append(
     body: &PackedBody,
 ) -> Result<(), StoreError> {
     let r = &a.receipt;
-    let json = |v| serde_json::to_string(v).map_err(|e| corrupt("receipt issues", e));
+    let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
     let (errors, warnings) = (json(&a.head.errors)?, json(&a.head.warnings)?);
     exec(
         c,
@@ -63,8 +50,8 @@ pub async fn exec(
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<u64, StoreError> {
-    let stmt = c.prepare_cached(sql).await.map_err(unavailable)?;
-    c.execute(&stmt, params).await.map_err(unavailable)
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.execute(&stmt, params).await?)
 }
 
 /// [`exec`] for a query.
@@ -73,6 +60,6 @@ pub async fn query(
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<Row>, StoreError> {
-    let stmt = c.prepare_cached(sql).await.map_err(unavailable)?;
-    c.query(&stmt, params).await.map_err(unavailable)
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query(&stmt, params).await?)
 }

@@ -37,8 +37,43 @@ pub struct PgStore {
     _alive: Arc<()>,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// `PostgreSQL at HOST:PORT` (each host of `config`), the context of a
+/// failure to connect or migrate: the server's own reason follows it.
+fn server_name(config: &tokio_postgres::Config) -> String {
+    use tokio_postgres::config::Host;
+    let ports = config.get_ports();
+    let port = |i: usize| ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| match host {
+            Host::Tcp(name) if name.contains(':') => format!("[{name}]:{}", port(i)),
+            Host::Tcp(name) => format!("{name}:{}", port(i)),
+            Host::Unix(dir) => format!("{}/.s.PGSQL.{}", dir.display(), port(i)),
+        })
+        .collect();
+    match hosts.is_empty() {
+        true => "PostgreSQL".to_string(),
+        false => format!("PostgreSQL at {}", hosts.join(", ")),
+    }
+}
+
+/// One connection to `url`, outside any pool, and the server's name (see
+/// [`server_name`]); its connection task is spawned.
+///
+/// Errors: [`StoreError::Unavailable`] for an unusable URL, or naming the
+/// server and its reason when the connection fails.
+pub(crate) async fn connect(url: &str) -> Result<(tokio_postgres::Client, String), StoreError> {
+    let config = tokio_postgres::Config::from_str(url)
+        .map_err(|e| StoreError::unavailable_by("database URL", e))?;
+    let server = server_name(&config);
+    let (client, conn) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| StoreError::from(e).context(&server))?;
+    tokio::spawn(conn);
+    Ok((client, server))
 }
 
 /// Takes the transaction-scoped advisory lock `key` if no other session
@@ -48,8 +83,7 @@ fn unavailable(e: impl std::fmt::Display) -> StoreError {
 async fn try_xact_lock(tx: &tokio_postgres::Transaction<'_>, key: i64) -> Result<bool, StoreError> {
     let row = tx
         .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(row.get(0))
 }
 
@@ -66,11 +100,12 @@ impl PgStore {
         targets: Vec<Target>,
     ) -> Result<PgStore, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("database URL: {e}")))?;
+            .map_err(|e| StoreError::unavailable_by("database URL", e))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(settings.connect_timeout);
         }
         config.application_name("callhook");
+        let server = server_name(&config);
         let manager = Manager::from_config(
             config,
             tokio_postgres::NoTls,
@@ -84,9 +119,14 @@ impl PgStore {
             .create_timeout(Some(settings.connect_timeout))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
-            .map_err(unavailable)?;
-        let mut client = pool.get().await.map_err(unavailable)?;
-        schema::migrate(&mut client).await?;
+            .map_err(|e| StoreError::unavailable_by("connection pool", e))?;
+        let mut client = pool
+            .get()
+            .await
+            .map_err(|e| StoreError::from(e).context(&server))?;
+        schema::migrate(&mut client)
+            .await
+            .map_err(|e| e.context(&server))?;
         let alive = Arc::new(());
         tokio::spawn(rollups::compact_forever(
             pool.clone(),
@@ -115,15 +155,14 @@ impl PgStore {
     /// Errors: [`StoreError::Unavailable`] for an unusable URL, an
     /// unreachable server or a failed step.
     pub async fn migrate(url: &str) -> Result<usize, StoreError> {
-        let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        let (mut client, server) = connect(url).await?;
+        schema::migrate(&mut client)
             .await
-            .map_err(unavailable)?;
-        tokio::spawn(conn);
-        schema::migrate(&mut client).await
+            .map_err(|e| e.context(&server))
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(unavailable)
+        Ok(self.pool.get().await?)
     }
 }
 
@@ -140,8 +179,7 @@ impl Store for PgStore {
                 StoreError::Busy("no database connection within the acknowledgement budget".into())
             })?,
             None => get.await,
-        }
-        .map_err(unavailable)?;
+        }?;
         let began = std::time::Instant::now();
         ingest::append(&client, &append, &body).await?;
         use crate::telemetry::names;
@@ -157,9 +195,9 @@ impl Store for PgStore {
         max_records: usize,
     ) -> Result<ProjectReport, StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(unavailable)?;
+        let tx = client.transaction().await?;
         let report = project::project(&tx, reader, max_records, &self.targets).await?;
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await?;
         if report.events > 0 {
             self.signal.notify_waiters();
         }
@@ -176,7 +214,7 @@ impl Store for PgStore {
         dry_run: bool,
     ) -> Result<ReprojectReport, StoreError> {
         let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(unavailable)?;
+        let tx = client.transaction().await?;
         let report = project::reproject(
             &tx,
             filter,
@@ -189,9 +227,9 @@ impl Store for PgStore {
         )
         .await?;
         if dry_run {
-            tx.rollback().await.map_err(unavailable)?;
+            tx.rollback().await?;
         } else {
-            tx.commit().await.map_err(unavailable)?;
+            tx.commit().await?;
             if report.calls_changed > 0 {
                 self.signal.notify_waiters();
             }
@@ -441,7 +479,7 @@ impl Store for PgStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         let client = self.client().await?;
-        client.simple_query("SELECT 1").await.map_err(unavailable)?;
+        client.simple_query("SELECT 1").await?;
         Ok(())
     }
 
@@ -449,8 +487,7 @@ impl Store for PgStore {
         let client = self.client().await?;
         let row = client
             .query_one("SELECT current_setting('transaction_read_only')", &[])
-            .await
-            .map_err(unavailable)?;
+            .await?;
         match row.get::<_, String>(0).as_str() {
             "off" => Ok(()),
             _ => Err(StoreError::Unavailable(

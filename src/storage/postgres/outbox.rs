@@ -3,22 +3,13 @@
 //! them, so two instances never send the same delivery at once; a lease
 //! that ends (its instance died) makes the delivery claimable again.
 
-use super::ingest::unavailable;
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::outbox_sql::{self, numbered, BLOCKED, DELIVERY_COLUMNS, DISABLED};
+use crate::storage::shared::from_opt_ms;
 use crate::storage::*;
 use jiff::Timestamp;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn ts(v: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
-    v.map(|ms| Timestamp::from_millisecond(ms).map_err(|e| corrupt("time", e)))
-        .transpose()
-}
 
 /// See [`Store::claim_deliveries`].
 pub async fn claim(
@@ -47,8 +38,7 @@ pub async fn claim(
     let until = now_ms.saturating_add(lease.as_millis() as i64);
     let rows = c
         .query(&sql, &[&target, &now_ms, &(limit as i64), &until])
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let mut claimed: Vec<(i64, i64, OutboundMessage)> = Vec::with_capacity(rows.len());
     for r in rows {
         let m = OutboundMessage {
@@ -59,12 +49,12 @@ pub async fn claim(
             event_type: r
                 .get::<_, String>(4)
                 .parse()
-                .map_err(|e| corrupt("event type", e))?,
+                .map_err(|e| StoreError::corrupt("event type", e))?,
             vendor: r
                 .get::<_, String>(5)
                 .parse()
-                .map_err(|e| corrupt("event vendor", e))?,
-            created_at: ts(Some(r.get(6)))?.unwrap_or_default(),
+                .map_err(|e| StoreError::corrupt("event vendor", e))?,
+            created_at: from_opt_ms(Some(r.get(6)))?.unwrap_or_default(),
             payload: r.get(7),
         };
         claimed.push((r.get(8), r.get(9), m));
@@ -76,7 +66,7 @@ pub async fn claim(
 
 /// Records attempts' results and ends their leases.
 pub async fn record(c: &mut Client, records: &[AttemptRecord]) -> Result<(), StoreError> {
-    let tx = c.transaction().await.map_err(unavailable)?;
+    let tx = c.transaction().await?;
     let stmt = tx
         .prepare(
             "UPDATE deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
@@ -84,8 +74,7 @@ pub async fn record(c: &mut Client, records: &[AttemptRecord]) -> Result<(), Sto
                 last_error = $6, delivered_at = $7
              WHERE id = $1 AND status = 'pending'",
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     for r in records {
         let at = r.at.as_millisecond();
         let (status, next, delivered) = match r.next {
@@ -106,10 +95,9 @@ pub async fn record(c: &mut Client, records: &[AttemptRecord]) -> Result<(), Sto
                 &delivered,
             ],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     }
-    tx.commit().await.map_err(unavailable)
+    Ok(tx.commit().await?)
 }
 
 /// See [`Store::next_due`].
@@ -119,11 +107,8 @@ pub async fn next_due(
     now: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
     let sql = numbered(&outbox_sql::next_due(), '$');
-    let row = c
-        .query_opt(&sql, &[&target, &now.as_millisecond()])
-        .await
-        .map_err(unavailable)?;
-    ts(row.map(|r| r.get(0)))
+    let row = c.query_opt(&sql, &[&target, &now.as_millisecond()]).await?;
+    from_opt_ms(row.map(|r| r.get(0)))
 }
 
 fn delivery(r: &Row) -> Result<Delivery, StoreError> {
@@ -134,20 +119,21 @@ fn delivery(r: &Row) -> Result<Delivery, StoreError> {
         event_type: r
             .get::<_, String>(3)
             .parse()
-            .map_err(|e| corrupt("event type", e))?,
+            .map_err(|e| StoreError::corrupt("event type", e))?,
         vendor: r
             .get::<_, String>(4)
             .parse()
-            .map_err(|e| corrupt("event vendor", e))?,
+            .map_err(|e| StoreError::corrupt("event vendor", e))?,
         call_id: r.get(5),
-        status: DeliveryStatus::parse(r.get(6)).map_err(|e| corrupt("delivery status", e))?,
+        status: DeliveryStatus::parse(r.get(6))
+            .map_err(|e| StoreError::corrupt("delivery status", e))?,
         attempts: r.get::<_, i32>(7) as u32,
-        created_at: ts(Some(r.get(8)))?.unwrap_or_default(),
-        next_attempt_at: ts(r.get(9))?,
-        last_attempt_at: ts(r.get(10))?,
+        created_at: from_opt_ms(Some(r.get(8)))?.unwrap_or_default(),
+        next_attempt_at: from_opt_ms(r.get(9))?,
+        last_attempt_at: from_opt_ms(r.get(10))?,
         last_response_status: r.get::<_, Option<i32>>(11).map(|s| s as u16),
         last_error: r.get(12),
-        delivered_at: ts(r.get(13))?,
+        delivered_at: from_opt_ms(r.get(13))?,
     })
 }
 
@@ -193,7 +179,7 @@ pub async fn list(
          {wh} ORDER BY d.id DESC LIMIT ${n}"
     );
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as _).collect();
-    let rows = c.query(&sql, &refs).await.map_err(unavailable)?;
+    let rows = c.query(&sql, &refs).await?;
     let items = rows.iter().map(delivery).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_overfetch(items, page.limit, |d| d.id.clone()))
 }
@@ -204,13 +190,14 @@ pub async fn get(c: &Client, id: &str) -> Result<Option<DeliveryDetail>, StoreEr
         "SELECT {DELIVERY_COLUMNS}, e.payload FROM deliveries d
          JOIN events e ON e.seq = d.event_seq WHERE d.id = $1"
     );
-    let Some(r) = c.query_opt(&sql, &[&id]).await.map_err(unavailable)? else {
+    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
         return Ok(None);
     };
     let payload: String = r.get(14);
     Ok(Some(DeliveryDetail {
         delivery: delivery(&r)?,
-        event: serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?,
+        event: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::corrupt("event payload", e))?,
     }))
 }
 
@@ -234,7 +221,7 @@ pub async fn retry(
             lease_until = NULL {wh}"
     );
     let refs: Vec<&(dyn ToSql + Sync)> = all.iter().map(|p| p.as_ref() as _).collect();
-    c.execute(&sql, &refs).await.map_err(unavailable)
+    Ok(c.execute(&sql, &refs).await?)
 }
 
 /// Disables (`reason` given) or enables (`None`) `target`; enabling makes
@@ -245,7 +232,7 @@ pub async fn set_disabled(
     reason: Option<&str>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let tx = c.transaction().await.map_err(unavailable)?;
+    let tx = c.transaction().await?;
     let at_ms = at.as_millisecond();
     if reason.is_none() {
         tx.execute(
@@ -253,8 +240,7 @@ pub async fn set_disabled(
              WHERE target = $1 AND status = 'pending'",
             &[&target, &at_ms],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     }
     let disabled_at = reason.map(|_| at_ms);
     tx.execute(
@@ -263,9 +249,8 @@ pub async fn set_disabled(
             disabled_reason = excluded.disabled_reason",
         &[&target, &disabled_at, &reason],
     )
-    .await
-    .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)
+    .await?;
+    Ok(tx.commit().await?)
 }
 
 /// Each named target's disabled state and delivery counts.
@@ -277,13 +262,12 @@ pub async fn states(c: &Client, names: &[String]) -> Result<Vec<TargetState>, St
                 "SELECT disabled_at, disabled_reason FROM targets WHERE name = $1",
                 &[name],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         let (at, reason): (Option<i64>, Option<String>) =
             flag.map(|r| (r.get(0), r.get(1))).unwrap_or((None, None));
         let mut state = TargetState {
             name: name.clone(),
-            disabled_at: ts(at)?,
+            disabled_at: from_opt_ms(at)?,
             disabled_reason: reason.filter(|_| at.is_some()),
             pending: 0,
             delivered: 0,
@@ -294,15 +278,14 @@ pub async fn states(c: &Client, names: &[String]) -> Result<Vec<TargetState>, St
                 "SELECT status, count(*) FROM deliveries WHERE target = $1 GROUP BY status",
                 &[name],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         for r in rows {
             let n = r.get::<_, i64>(1) as u64;
             match r.get::<_, &str>(0) {
                 "pending" => state.pending = n,
                 "delivered" => state.delivered = n,
                 "dead" => state.dead = n,
-                other => return Err(corrupt("delivery status", other)),
+                other => return Err(StoreError::corrupt("delivery status", other)),
             }
         }
         out.push(state);
@@ -312,10 +295,7 @@ pub async fn states(c: &Client, names: &[String]) -> Result<Vec<TargetState>, St
 
 /// See [`Store::pending_deliveries`].
 pub async fn pending(c: &Client) -> Result<Vec<(String, u64)>, StoreError> {
-    let rows = c
-        .query(outbox_sql::PENDING_BY_TARGET, &[])
-        .await
-        .map_err(unavailable)?;
+    let rows = c.query(outbox_sql::PENDING_BY_TARGET, &[]).await?;
     Ok(rows
         .iter()
         .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))

@@ -1,19 +1,14 @@
 //! PostgreSQL side of [`crate::storage::page_reads`]: receipts counted per
 //! status, and each target's newest success and failure.
 
-use super::ingest::{corrupt, unavailable};
 use super::reads::{refs, where_clause};
 use crate::storage::page_reads::{
     receipt_conditions, status_count, FailedAttempt, ReceiptCounts, TargetActivity,
     LAST_DELIVERED_SQL, LAST_FAILED_SQL,
 };
+use crate::storage::shared::from_ms;
 use crate::storage::{ReceiptFilter, StoreError};
-use jiff::Timestamp;
 use tokio_postgres::Client;
-
-fn ts(ms: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(ms).map_err(|e| corrupt("time", e))
-}
 
 /// See [`crate::storage::Store::count_receipts`].
 pub async fn count_receipts(
@@ -22,7 +17,7 @@ pub async fn count_receipts(
 ) -> Result<ReceiptCounts, StoreError> {
     let (wh, params) = where_clause(&receipt_conditions(filter, false), 1);
     let sql = format!("SELECT status, count(*) FROM receipts {wh} GROUP BY status");
-    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
+    let rows = c.query(&sql, &refs(&params)).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(status_count(r.get::<_, &str>(0), r.get::<_, i64>(1))?);
@@ -37,19 +32,12 @@ pub async fn target_activity(
 ) -> Result<Vec<TargetActivity>, StoreError> {
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let last: Option<i64> = c
-            .query_one(LAST_DELIVERED_SQL, &[name])
-            .await
-            .map_err(unavailable)?
-            .get(0);
-        let failed = c
-            .query_opt(LAST_FAILED_SQL, &[name])
-            .await
-            .map_err(unavailable)?;
+        let last: Option<i64> = c.query_one(LAST_DELIVERED_SQL, &[name]).await?.get(0);
+        let failed = c.query_opt(LAST_FAILED_SQL, &[name]).await?;
         let last_failure = match failed {
             Some(r) => match r.get::<_, Option<i64>>(0) {
                 Some(at) => Some(FailedAttempt {
-                    at: ts(at)?,
+                    at: from_ms(at)?,
                     response_status: r
                         .get::<_, Option<i32>>(1)
                         .and_then(|s| u16::try_from(s).ok()),
@@ -61,7 +49,7 @@ pub async fn target_activity(
         };
         out.push(TargetActivity {
             name: name.clone(),
-            last_delivered_at: last.map(ts).transpose()?,
+            last_delivered_at: last.map(from_ms).transpose()?,
             last_failure,
         });
     }

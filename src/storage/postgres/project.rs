@@ -8,7 +8,7 @@
 //! race) rebuilds the call from all its receipts, so concurrent projectors
 //! give the same calls as one.
 
-use super::ingest::{corrupt, exec, query};
+use super::ingest::{exec, query};
 use super::rollups;
 use crate::domain::SourceKind;
 use crate::storage::doc_codec::{json_of_bytes, pack_doc};
@@ -45,9 +45,10 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
         seq: row.get(0),
         id: row.get(1),
         source: row.get(2),
-        kind: kind.parse().map_err(|e| corrupt("receipt kind", e))?,
-        received_at: Timestamp::from_millisecond(row.get(4))
-            .map_err(|e| corrupt("receipt time", e))?,
+        kind: kind
+            .parse()
+            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        received_at: crate::storage::shared::from_ms(row.get(4))?,
         body: codec
             .and_then(|c| unpack_body(c, row.get(5), len as usize))
             .map_err(|e| e.to_string()),
@@ -61,7 +62,7 @@ async fn read_all(
 ) -> Result<Vec<ReadReceipt>, StoreError> {
     tokio::task::spawn_blocking(move || projection::read_all(raws, &*reader))
         .await
-        .map_err(|e| StoreError::Unavailable(format!("parse task failed: {e}")))
+        .map_err(|e| StoreError::unavailable_by("parse task failed", e))
 }
 
 /// Claims, reads and projects the oldest pending receipts (about
@@ -277,7 +278,8 @@ async fn load_calls(
     for row in rows {
         let id: String = row.get(0);
         let json = json_of_bytes(row.get(1))?;
-        let call = serde_json::from_str(&json).map_err(|e| corrupt(&format!("call {id}"), e))?;
+        let call = serde_json::from_str(&json)
+            .map_err(|e| StoreError::corrupt(format!("call {id}"), e))?;
         stored.insert(
             id,
             StoredCall {
@@ -378,7 +380,7 @@ async fn write_plan(
             .await?;
         }
         Some((at, kinds)) => {
-            let json = |v| serde_json::to_string(v).map_err(|e| corrupt("receipt issues", e));
+            let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
             let (mut counts, mut errors, mut warnings, mut kind) = (vec![], vec![], vec![], vec![]);
             for r in &plan.receipts {
                 let result = r.reread.as_ref().expect("re-projection keeps readings");
@@ -504,7 +506,7 @@ async fn write_events(
     for (n, e) in &events {
         let seq = *seqs
             .get(&n.id)
-            .ok_or_else(|| corrupt("event", format!("{} was not inserted", n.id)))?;
+            .ok_or_else(|| StoreError::corrupt("event", format!("{} was not inserted", n.id)))?;
         for t in &n.targets {
             d_id.push(new_delivery_id());
             d_target.push(t.name.as_str());

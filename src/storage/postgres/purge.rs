@@ -8,7 +8,6 @@
 //! - rollup sums are taken out of shard 0 in key order (the order pushes
 //!   lock them in), under the compaction lock, so no lock cycle forms.
 
-use super::ingest::unavailable;
 use super::rollups;
 use crate::domain::Call;
 use crate::storage::doc_codec::json_of_bytes;
@@ -32,7 +31,7 @@ pub async fn batch(
     cutoff: Timestamp,
     limit: usize,
 ) -> Result<PurgeBatch, StoreError> {
-    let tx = client.transaction().await.map_err(unavailable)?;
+    let tx = client.transaction().await?;
     if !super::try_xact_lock(&tx, PURGE_LOCK).await? {
         return Ok(PurgeBatch::Busy);
     }
@@ -41,16 +40,14 @@ pub async fn batch(
     let skip = |sql: &str| format!("{} FOR UPDATE SKIP LOCKED", numbered(sql, '$'));
     let calls: Vec<(String, Vec<u8>)> = tx
         .query(&skip(purge::CALLS_DUE), &[&at, &n])
-        .await
-        .map_err(unavailable)?
+        .await?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let mut counts = delete_calls(&tx, &calls, false).await?;
     let receipts: Vec<String> = tx
         .query(&skip(purge::RECEIPTS_DUE), &[&at, &n])
-        .await
-        .map_err(unavailable)?
+        .await?
         .iter()
         .map(|r| r.get(0))
         .collect();
@@ -59,8 +56,7 @@ pub async fn batch(
     let room = n.saturating_sub(counts.events as i64).max(0);
     let events: Vec<i64> = tx
         .query(&skip(&purge::events_due()), &[&at, &room])
-        .await
-        .map_err(unavailable)?
+        .await?
         .iter()
         .map(|r| r.get(0))
         .collect();
@@ -70,17 +66,15 @@ pub async fn batch(
         "DELETE FROM deliveries WHERE event_seq = ANY($1) AND status <> 'pending'",
         &[&events],
     )
-    .await
-    .map_err(unavailable)?;
+    .await?;
     counts.events += tx
         .execute(
             "DELETE FROM events e WHERE e.seq = ANY($1)
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq)",
             &[&events],
         )
-        .await
-        .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
+        .await?;
+    tx.commit().await?;
     Ok(PurgeBatch::Deleted(counts))
 }
 
@@ -96,8 +90,7 @@ pub async fn count(
             &numbered(&purge::count_due(), '$'),
             &[&cutoff.as_millisecond()],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let n = |i: usize| r.get::<_, i64>(i) as u64;
     Ok(PurgeCounts {
         calls: n(0),
@@ -112,25 +105,23 @@ pub async fn count(
 ///
 /// Errors: as [`batch`].
 pub async fn delete_call(client: &mut Object, id: &str) -> Result<Option<PurgeCounts>, StoreError> {
-    let tx = client.transaction().await.map_err(unavailable)?;
+    let tx = client.transaction().await?;
     rollups::hold_compaction_lock(&tx).await?;
     let Some(row) = tx
         .query_opt("SELECT doc FROM calls WHERE id = $1 FOR UPDATE", &[&id])
-        .await
-        .map_err(unavailable)?
+        .await?
     else {
         return Ok(None);
     };
     let sole: Vec<String> = tx
         .query(&numbered(purge::SOLE_RECEIPTS, '$'), &[&id])
-        .await
-        .map_err(unavailable)?
+        .await?
         .iter()
         .map(|r| r.get(0))
         .collect();
     let mut counts = delete_calls(&tx, &[(id.to_owned(), row.get(0))], true).await?;
     counts.receipts = delete_receipts(&tx, &sole).await?;
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await?;
     Ok(Some(counts))
 }
 
@@ -139,9 +130,9 @@ pub async fn delete_call(client: &mut Object, id: &str) -> Result<Option<PurgeCo
 ///
 /// Errors: [`StoreError::Unavailable`] when a statement fails.
 pub async fn delete_receipt(client: &mut Object, id: &str) -> Result<bool, StoreError> {
-    let tx = client.transaction().await.map_err(unavailable)?;
+    let tx = client.transaction().await?;
     let n = delete_receipts(&tx, &[id.to_owned()]).await?;
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await?;
     Ok(n == 1)
 }
 
@@ -161,13 +152,12 @@ async fn delete_calls(
     let mut delta = RollupDelta::default();
     for (id, doc) in calls {
         let c: Call = serde_json::from_str(&json_of_bytes(doc)?)
-            .map_err(|e| StoreError::Corrupt(format!("call {id}: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("call {id}"), e))?;
         delta.remove(Sums::of(&c));
     }
     let ids: Vec<&str> = calls.iter().map(|(id, _)| id.as_str()).collect();
     let ids = &ids;
-    let run =
-        |sql: &'static str| async move { tx.execute(sql, &[&ids]).await.map_err(unavailable) };
+    let run = |sql: &'static str| async move { tx.execute(sql, &[&ids]).await };
     run("DELETE FROM call_receipts WHERE call_id = ANY($1)").await?;
     if with_pending {
         run("DELETE FROM deliveries WHERE event_seq IN
@@ -198,9 +188,8 @@ async fn delete_receipts(tx: &Transaction<'_>, ids: &[String]) -> Result<u64, St
         "DELETE FROM call_receipts WHERE receipt_id = ANY($1)",
         &[&ids],
     )
-    .await
-    .map_err(unavailable)?;
-    tx.execute("DELETE FROM receipts WHERE id = ANY($1)", &[&ids])
-        .await
-        .map_err(unavailable)
+    .await?;
+    Ok(tx
+        .execute("DELETE FROM receipts WHERE id = ANY($1)", &[&ids])
+        .await?)
 }

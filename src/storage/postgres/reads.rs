@@ -1,30 +1,20 @@
 //! Read queries on PostgreSQL, answering exactly as the SQLite backend does
 //! (same orders, `NULL` keys first in stats, money summed as decimals).
 
-use super::ingest::unavailable;
-use crate::adapters::RecordIssue;
 use crate::domain::{Call, SourceKind};
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::rollup::{CallFolder, Dim, RollupRow};
+use crate::storage::shared::{from_ms, receipt_issues};
 use crate::storage::{
     CallCursor, CallDetail, CallFilter, Page, PageRequest, Receipt, ReceiptFilter, ReceiptRef,
     ReceiptStatus, ReceiptSummary, StoreError,
 };
-use jiff::Timestamp;
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
 type Params = Vec<Box<dyn ToSql + Sync + Send>>;
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
-fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| corrupt(&format!("time {v}"), e))
-}
 
 /// `WHERE …` with `$n` placeholders from `first`, and its parameters.
 pub(super) fn where_clause(conds: &Conditions, first: usize) -> (String, Params) {
@@ -61,12 +51,12 @@ pub async fn list_calls(
     let n = params.len() + 1;
     params.push(Box::new(page.limit as i64 + 1));
     let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ${n}");
-    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
+    let rows = c.query(&sql, &refs(&params)).await?;
     let mut items = rows
         .iter()
         .map(|r| {
             serde_json::from_str::<Call>(&json_of_bytes(r.get(0))?)
-                .map_err(|e| corrupt("call document", e))
+                .map_err(|e| StoreError::corrupt("call document", e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     super::recordings::fill(c, &mut items).await?;
@@ -82,13 +72,12 @@ pub async fn list_calls(
 pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreError> {
     let Some(row) = c
         .query_opt("SELECT doc FROM calls WHERE id = $1", &[&id])
-        .await
-        .map_err(unavailable)?
+        .await?
     else {
         return Ok(None);
     };
     let mut call: Call = serde_json::from_str(&json_of_bytes(row.get(0))?)
-        .map_err(|e| corrupt("call document", e))?;
+        .map_err(|e| StoreError::corrupt("call document", e))?;
     super::recordings::fill(c, std::slice::from_mut(&mut call)).await?;
     let rows = c
         .query(
@@ -96,8 +85,7 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
              JOIN receipts r ON r.id = cr.receipt_id WHERE cr.call_id = $1 ORDER BY r.id",
             &[&id],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let receipts = rows
         .iter()
         .map(|r| {
@@ -105,7 +93,8 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
                 id: r.get(0),
                 source: r.get(1),
                 received_at: from_ms(r.get(2))?,
-                status: ReceiptStatus::parse(r.get(3)).map_err(StoreError::Corrupt)?,
+                status: ReceiptStatus::parse(r.get(3))
+                    .map_err(|e| StoreError::corrupt("receipt status", e))?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -132,13 +121,12 @@ pub async fn scan_rollup(
             &sql,
             params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)),
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     futures::pin_mut!(stream);
     let mut folder = CallFolder::new(dims, tz);
-    while let Some(r) = stream.try_next().await.map_err(unavailable)? {
+    while let Some(r) = stream.try_next().await? {
         let call: Call = serde_json::from_str(&json_of_bytes(r.get(0))?)
-            .map_err(|e| corrupt("call document", e))?;
+            .map_err(|e| StoreError::corrupt("call document", e))?;
         folder.add(&call);
     }
     Ok(folder.finish())
@@ -149,23 +137,21 @@ const RECEIPT_COLUMNS: &str =
     errors, warnings, replay_count, replayed_at, COALESCE(body_bytes, length(body))::BIGINT";
 
 fn receipt_summary(r: &Row) -> Result<ReceiptSummary, StoreError> {
-    let issues = |s: String| {
-        serde_json::from_str::<Vec<RecordIssue>>(&s).map_err(|e| corrupt("receipt issues", e))
-    };
     Ok(ReceiptSummary {
         id: r.get(0),
         source: r.get(1),
         kind: r
             .get::<_, String>(2)
             .parse::<SourceKind>()
-            .map_err(|e| corrupt("receipt kind", e))?,
+            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
         received_at: from_ms(r.get(3))?,
         remote_addr: r.get(4),
         sha256: r.get(5),
-        status: ReceiptStatus::parse(r.get(6)).map_err(|e| corrupt("receipt status", e))?,
+        status: ReceiptStatus::parse(r.get(6))
+            .map_err(|e| StoreError::corrupt("receipt status", e))?,
         record_count: r.get::<_, i64>(7) as usize,
-        errors: issues(r.get(8))?,
-        warnings: issues(r.get(9))?,
+        errors: receipt_issues(r.get(8))?,
+        warnings: receipt_issues(r.get(9))?,
         replay_count: r.get::<_, i64>(10) as u32,
         replayed_at: r.get::<_, Option<i64>>(11).map(from_ms).transpose()?,
         body_bytes: r.get::<_, i64>(12) as usize,
@@ -185,7 +171,7 @@ pub async fn list_receipts(
     let n = params.len() + 1;
     params.push(Box::new(page.limit as i64 + 1));
     let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts {wh} ORDER BY id DESC LIMIT ${n}");
-    let rows = c.query(&sql, &refs(&params)).await.map_err(unavailable)?;
+    let rows = c.query(&sql, &refs(&params)).await?;
     let items = rows
         .iter()
         .map(receipt_summary)
@@ -195,7 +181,7 @@ pub async fn list_receipts(
 
 pub async fn get_receipt(c: &Client, id: &str) -> Result<Option<Receipt>, StoreError> {
     let sql = format!("SELECT {RECEIPT_COLUMNS}, body, body_codec FROM receipts WHERE id = $1");
-    let Some(r) = c.query_opt(&sql, &[&id]).await.map_err(unavailable)? else {
+    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
         return Ok(None);
     };
     let summary = receipt_summary(&r)?;
@@ -217,8 +203,7 @@ pub async fn receipt_ids(
             .await
         }
         None => c.query("SELECT id FROM receipts ORDER BY id", &[]).await,
-    }
-    .map_err(unavailable)?;
+    }?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -233,15 +218,11 @@ pub async fn projection_lag(c: &Client) -> Result<crate::storage::ProjectionLag,
              FROM receipts WHERE status = 'pending'",
             &[],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let oldest: Option<i64> = r.get(2);
     Ok(crate::storage::ProjectionLag {
         pending_receipts: r.get::<_, i64>(0) as u64,
         pending_records: r.get::<_, i64>(1) as u64,
-        oldest_pending_at: oldest
-            .map(jiff::Timestamp::from_millisecond)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("receipt time: {e}")))?,
+        oldest_pending_at: oldest.map(from_ms).transpose()?,
     })
 }

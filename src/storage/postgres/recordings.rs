@@ -2,10 +2,10 @@
 //! the same statements as SQLite's, set-based where the projector writes
 //! many rows, and claims that skip rows another instance has locked.
 
-use super::ingest::unavailable;
 use crate::domain::{Call, RecordingStatus};
 use crate::storage::outbox_sql::numbered;
 use crate::storage::recordings::*;
+use crate::storage::shared::{from_ms, from_opt_ms};
 use crate::storage::StoreError;
 use jiff::Timestamp;
 use tokio_postgres::GenericClient;
@@ -13,14 +13,6 @@ use tokio_postgres::Row;
 
 fn sql(text: &str) -> String {
     numbered(text, '$')
-}
-
-fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("time {v}: {e}")))
-}
-
-fn opt_ms(v: Option<i64>) -> Result<Option<Timestamp>, StoreError> {
-    v.map(from_ms).transpose()
 }
 
 /// Writes `jobs` in one statement ([`enqueue_sql`]); returns how many
@@ -44,14 +36,13 @@ pub async fn enqueue(c: &impl GenericClient, jobs: &[RecordingJob]) -> Result<u6
         "unnest($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BIGINT[],
             $7::BIGINT[]) AS j(c, l, u, v, s, r, e)",
     );
-    c.execute(
+    Ok(c.execute(
         &q,
         &[
             &calls, &links, &urls, &vendors, &sources, &received, &expires,
         ],
     )
-    .await
-    .map_err(unavailable)
+    .await?)
 }
 
 /// Due, unleased pending rows, oldest due first, leased until `now +
@@ -78,8 +69,7 @@ pub async fn claim(
                 r.expires_at, r.next_attempt_at",
             &[&now_ms, &(limit as i64), &until],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let mut out: Vec<(i64, RecordingClaim)> = Vec::with_capacity(rows.len());
     for r in rows {
         let claim = RecordingClaim {
@@ -89,7 +79,7 @@ pub async fn claim(
             source: r.get(3),
             attempts: r.get::<_, i32>(4) as u32,
             received_at: from_ms(r.get(5))?,
-            expires_at: opt_ms(r.get(6))?,
+            expires_at: from_opt_ms(r.get(6))?,
         };
         out.push((r.get(7), claim));
     }
@@ -103,8 +93,8 @@ pub async fn report(
     c: &mut deadpool_postgres::Object,
     reports: &[RecordingReport],
 ) -> Result<(), StoreError> {
-    let tx = c.transaction().await.map_err(unavailable)?;
-    let stmt = tx.prepare_cached(&sql(REPORT)).await.map_err(unavailable)?;
+    let tx = c.transaction().await?;
+    let stmt = tx.prepare_cached(&sql(REPORT)).await?;
     for r in reports {
         let row = ReportRow::of(r);
         tx.execute(
@@ -123,15 +113,13 @@ pub async fn report(
                 &row.archived_at,
             ],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
         if let Some(sha) = row.sha256 {
             tx.execute("DELETE FROM recording_orphans WHERE sha256 = $1", &[&sha])
-                .await
-                .map_err(unavailable)?;
+                .await?;
         }
     }
-    tx.commit().await.map_err(unavailable)
+    Ok(tx.commit().await?)
 }
 
 fn record(r: &Row) -> Result<RecordingRecord, StoreError> {
@@ -141,17 +129,18 @@ fn record(r: &Row) -> Result<RecordingRecord, StoreError> {
         link: r.get(1),
         url: r.get(2),
         source: r.get(3),
-        status: RecordingStatus::parse(&status).map_err(StoreError::Corrupt)?,
+        status: RecordingStatus::parse(&status)
+            .map_err(|e| StoreError::corrupt("recording status", e))?,
         attempts: r.get::<_, i32>(5) as u32,
         received_at: from_ms(r.get(6))?,
-        expires_at: opt_ms(r.get(7))?,
-        next_attempt_at: opt_ms(r.get(8))?,
-        last_attempt_at: opt_ms(r.get(9))?,
+        expires_at: from_opt_ms(r.get(7))?,
+        next_attempt_at: from_opt_ms(r.get(8))?,
+        last_attempt_at: from_opt_ms(r.get(9))?,
         error: r.get(10),
         bytes: r.get::<_, Option<i64>>(11).map(|b| b as u64),
         sha256: r.get(12),
         content_type: r.get(13),
-        archived_at: opt_ms(r.get(14))?,
+        archived_at: from_opt_ms(r.get(14))?,
     })
 }
 
@@ -161,7 +150,7 @@ pub async fn of_call(c: &impl GenericClient, id: &str) -> Result<Vec<RecordingRe
         "SELECT {RECORD_COLUMNS} FROM recordings WHERE call_id = $1
          ORDER BY link <> 'recording_url', link"
     );
-    let rows = c.query(&q, &[&id]).await.map_err(unavailable)?;
+    let rows = c.query(&q, &[&id]).await?;
     rows.iter().map(record).collect()
 }
 
@@ -172,10 +161,7 @@ pub async fn get(
     link: &str,
 ) -> Result<Option<RecordingRecord>, StoreError> {
     let q = format!("SELECT {RECORD_COLUMNS} FROM recordings WHERE call_id = $1 AND link = $2");
-    let row = c
-        .query_opt(&q, &[&call_id, &link])
-        .await
-        .map_err(unavailable)?;
+    let row = c.query_opt(&q, &[&call_id, &link]).await?;
     row.as_ref().map(record).transpose()
 }
 
@@ -189,7 +175,7 @@ pub async fn fill(c: &impl GenericClient, calls: &mut [Call]) -> Result<(), Stor
         "SELECT {RECORD_COLUMNS} FROM recordings
          WHERE link = 'recording_url' AND call_id = ANY($1)"
     );
-    let rows = c.query(&q, &[&ids]).await.map_err(unavailable)?;
+    let rows = c.query(&q, &[&ids]).await?;
     let found = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
     fill_from(calls, found);
     Ok(())
@@ -203,11 +189,11 @@ pub async fn counts(c: &impl GenericClient) -> Result<RecordingCounts, StoreErro
              GROUP BY status",
             &[],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let mut out = RecordingCounts::default();
     for r in rows {
-        let status = RecordingStatus::parse(r.get(0)).map_err(StoreError::Corrupt)?;
+        let status = RecordingStatus::parse(r.get(0))
+            .map_err(|e| StoreError::corrupt("recording status", e))?;
         out.by_status.push((status, r.get::<_, i64>(1) as u64));
         if status == RecordingStatus::Archived {
             out.archived_bytes = r.get::<_, i64>(2) as u64;
@@ -225,15 +211,14 @@ pub async fn failing(
 ) -> Result<u64, StoreError> {
     let row = c
         .query_one(&sql(FAILING), &[&since.as_millisecond(), &source])
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(row.get::<_, i64>(0) as u64)
 }
 
 /// Pending rows and the first due time ([`BACKLOG`]).
 pub async fn backlog(c: &impl GenericClient) -> Result<(u64, Option<Timestamp>), StoreError> {
-    let row = c.query_one(BACKLOG, &[]).await.map_err(unavailable)?;
-    Ok((row.get::<_, i64>(0) as u64, opt_ms(row.get(1))?))
+    let row = c.query_one(BACKLOG, &[]).await?;
+    Ok((row.get::<_, i64>(0) as u64, from_opt_ms(row.get(1))?))
 }
 
 /// When the pending row due first is due (leased rows included).
@@ -243,9 +228,8 @@ pub async fn next_due(c: &impl GenericClient) -> Result<Option<Timestamp>, Store
             "SELECT min(next_attempt_at) FROM recordings WHERE status = 'pending'",
             &[],
         )
-        .await
-        .map_err(unavailable)?;
-    opt_ms(row.get(0))
+        .await?;
+    from_opt_ms(row.get(0))
 }
 
 /// Makes every row not archived (received at or after `since`) due at
@@ -256,9 +240,8 @@ pub async fn refetch(
     now: Timestamp,
 ) -> Result<u64, StoreError> {
     let since = since.map_or(i64::MIN, |t| t.as_millisecond());
-    c.execute(&sql(REFETCH), &[&since, &now.as_millisecond()])
-        .await
-        .map_err(unavailable)
+    Ok(c.execute(&sql(REFETCH), &[&since, &now.as_millisecond()])
+        .await?)
 }
 
 /// Takes up to `limit` orphan files no row refers to any more.
@@ -271,8 +254,7 @@ pub async fn take_orphans(c: &impl GenericClient, limit: usize) -> Result<Vec<St
              RETURNING sha256",
             &[&(limit as i64)],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
@@ -284,10 +266,8 @@ pub async fn delete_of_calls(c: &impl GenericClient, ids: &[&str]) -> Result<(),
          ON CONFLICT DO NOTHING",
         &[&ids],
     )
-    .await
-    .map_err(unavailable)?;
+    .await?;
     c.execute("DELETE FROM recordings WHERE call_id = ANY($1)", &[&ids])
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(())
 }

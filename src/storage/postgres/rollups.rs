@@ -3,7 +3,6 @@
 //! rows per key so that instances rarely wait on each other; reads sum
 //! over the shards; [`compact`] folds past days' shards into one row.
 
-use super::ingest::unavailable;
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::rollup::levels::{integers, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS};
 use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
@@ -123,19 +122,14 @@ pub async fn apply_to_shard(
         params.push(&costs);
         params.extend(tail.iter().map(|v| v as &(dyn ToSql + Sync)));
         params.push(&shard);
-        tx.execute(UPSERTS[i].as_str(), &params)
-            .await
-            .map_err(unavailable)?;
+        tx.execute(UPSERTS[i].as_str(), &params).await?;
         if prune {
-            let empty = tx
-                .prepare(&level.prune_sql('$', "cost = 0"))
-                .await
-                .map_err(unavailable)?;
+            let empty = tx.prepare(&level.prune_sql('$', "cost = 0")).await?;
             for (key, s) in &rows {
                 if s.calls < 0 {
                     let p: Vec<&(dyn ToSql + Sync)> =
                         key.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                    tx.execute(&empty, &p).await.map_err(unavailable)?;
+                    tx.execute(&empty, &p).await?;
                 }
             }
         }
@@ -153,8 +147,7 @@ pub async fn apply_to_shard(
 pub async fn rebuild(tx: &tokio_postgres::Transaction<'_>) -> Result<u64, StoreError> {
     for level in &LEVELS {
         tx.execute(&format!("DELETE FROM {}", level.table), &[])
-            .await
-            .map_err(unavailable)?;
+            .await?;
     }
     let (mut delta, mut n) = (RollupDelta::default(), 0u64);
     // Read in pages by id: one transaction cannot read and write at once.
@@ -165,13 +158,12 @@ pub async fn rebuild(tx: &tokio_postgres::Transaction<'_>) -> Result<u64, StoreE
                 "SELECT id, doc FROM calls WHERE id > $1 ORDER BY id LIMIT 5000",
                 &[&after],
             )
-            .await
-            .map_err(unavailable)?;
+            .await?;
         let Some(last) = rows.last() else { break };
         after = last.get(0);
         for r in &rows {
             let call: crate::domain::Call = serde_json::from_str(&json_of_bytes(r.get(1))?)
-                .map_err(|e| StoreError::Corrupt(format!("call document: {e}")))?;
+                .map_err(|e| StoreError::corrupt("call document", e))?;
             delta.add(Sums::of(&call));
             n += 1;
         }
@@ -197,7 +189,7 @@ pub async fn read(
     let (sql, params) = level.query(dims, filter, &SUMMED, |n| format!("${n}"));
     let params: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-    let rows = c.query(&sql, &params).await.map_err(unavailable)?;
+    let rows = c.query(&sql, &params).await?;
     rows.iter()
         .map(|r| {
             Ok(RollupRow {
@@ -216,7 +208,7 @@ fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
         *v = r.get(at + if i < COST_COLUMN { i } else { i + 1 });
     }
     let cost = crate::domain::money::parse_sum(&cost)
-        .map_err(|e| StoreError::Corrupt(format!("rollup cost: {e}")))?;
+        .map_err(|e| StoreError::corrupt("rollup cost", e))?;
     Ok(sums_of(&ints, cost))
 }
 
@@ -231,8 +223,7 @@ const COMPACTION_LOCK: i64 = 0x0072_6f6c_6c75_7073;
 /// Errors: [`StoreError::Unavailable`] when the statement fails.
 pub async fn hold_compaction_lock(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMPACTION_LOCK])
-        .await
-        .map_err(unavailable)?;
+        .await?;
     Ok(())
 }
 
@@ -249,7 +240,7 @@ pub async fn compact(
     client: &mut tokio_postgres::Client,
     before_day: &str,
 ) -> Result<u64, StoreError> {
-    let tx = client.transaction().await.map_err(unavailable)?;
+    let tx = client.transaction().await?;
     if !super::try_xact_lock(&tx, COMPACTION_LOCK).await? {
         return Ok(0);
     }
@@ -280,10 +271,7 @@ pub async fn compact(
              SELECT {key}, 0, {summed} FROM moved GROUP BY {key}
              ON CONFLICT ({key}, shard) DO UPDATE SET {update}"
         );
-        folded += tx
-            .execute(&sql, &[&before_day])
-            .await
-            .map_err(unavailable)?;
+        folded += tx.execute(&sql, &[&before_day]).await?;
         // Keys whose calls were all deleted (retention) fold to zeros.
         let zero: Vec<String> = SUM_COLUMNS.iter().map(|c| format!("{c} = 0")).collect();
         tx.execute(
@@ -293,10 +281,9 @@ pub async fn compact(
             ),
             &[&before_day],
         )
-        .await
-        .map_err(unavailable)?;
+        .await?;
     }
-    tx.commit().await.map_err(unavailable)?;
+    tx.commit().await?;
     Ok(folded)
 }
 
@@ -315,12 +302,14 @@ pub async fn compact_forever(pool: deadpool_postgres::Pool, alive: std::sync::We
         let before = crate::storage::rollup::day_of(yesterday);
         let result = match pool.get().await {
             Ok(mut c) => compact(&mut c, &before).await,
-            Err(e) => Err(StoreError::Unavailable(e.to_string())),
+            Err(e) => Err(e.into()),
         };
         match result {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, before = %before, "rollup shard rows folded"),
-            Err(e) => tracing::warn!(error = %e, "rollup compaction failed; next try in a minute"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "rollup compaction failed; next try in a minute")
+            }
         }
     }
 }

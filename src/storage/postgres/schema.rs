@@ -6,7 +6,6 @@
 //! column sorts by bytes (`COLLATE "C"`), as SQLite does: lists, stats keys
 //! and cursors come out in the same order on both backends.
 
-use super::ingest::unavailable;
 use crate::storage::StoreError;
 use tokio_postgres::Client;
 
@@ -296,47 +295,43 @@ CREATE INDEX call_text_trgm ON call_text USING gin (body gin_trgm_ops);
 pub async fn migrate(client: &mut Client) -> Result<usize, StoreError> {
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let applied = apply_all(client).await;
     let unlocked = client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await;
     let applied = applied?;
-    unlocked.map_err(unavailable)?;
+    unlocked?;
     Ok(applied)
 }
 
 async fn apply_all(client: &mut Client) -> Result<usize, StoreError> {
     client
         .batch_execute("CREATE TABLE IF NOT EXISTS callhook_schema (version INTEGER NOT NULL)")
-        .await
-        .map_err(unavailable)?;
+        .await?;
     let current: i64 = client
         .query_one(
             "SELECT coalesce(max(version), 0)::BIGINT FROM callhook_schema",
             &[],
         )
-        .await
-        .map_err(unavailable)?
+        .await?
         .get(0);
     let mut applied = 0;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = client.transaction().await.map_err(unavailable)?;
-        tx.batch_execute(sql).await.map_err(unavailable)?;
+        let tx = client.transaction().await?;
+        tx.batch_execute(sql).await?;
         if sql.contains(crate::storage::sqlite::schema::REBUILD_ROLLUPS) {
             super::rollups::rebuild(&tx).await?;
         }
         if sql.trim_start().starts_with(FILL_CALL_TEXT) {
-            super::search::fill(&tx).await.map_err(unavailable)?;
+            super::search::fill(&tx).await?;
         }
         tx.execute(
             "INSERT INTO callhook_schema (version) VALUES ($1)",
             &[&(i as i32 + 1)],
         )
-        .await
-        .map_err(unavailable)?;
-        tx.commit().await.map_err(unavailable)?;
+        .await?;
+        tx.commit().await?;
         applied += 1;
     }
     Ok(applied)

@@ -52,7 +52,8 @@ pub async fn fill(tx: &tokio_postgres::Transaction<'_>) -> Result<usize, tokio_p
             let id: String = row.get(0);
             let doc: Vec<u8> = row.get(1);
             let call = json_of_bytes(&doc).and_then(|j| {
-                serde_json::from_str::<Call>(&j).map_err(|e| StoreError::Corrupt(e.to_string()))
+                serde_json::from_str::<Call>(&j)
+                    .map_err(|e| StoreError::corrupt("call document", e))
             });
             match call {
                 Ok(c) => {
@@ -60,7 +61,7 @@ pub async fn fill(tx: &tokio_postgres::Transaction<'_>) -> Result<usize, tokio_p
                     ids.push(id);
                 }
                 Err(e) => {
-                    tracing::warn!(call = %id, error = %e, "call_text: unreadable call left out")
+                    tracing::warn!(call = %id, error = %crate::error_chain::ErrorChain(&e), "call_text: unreadable call left out")
                 }
             }
         }

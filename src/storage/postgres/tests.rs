@@ -224,3 +224,66 @@ async fn a_purge_waits_its_turn_and_folded_rollups_of_purged_days_go() {
     drop(store);
     drop(db);
 }
+
+/// What `callhook serve` prints of a store that does not open (`{:#}` of
+/// the error, with its sources).
+fn as_printed(e: StoreError) -> String {
+    format!("{:#}", anyhow::Error::from(e))
+}
+
+#[tokio::test]
+async fn a_refused_connection_names_the_server_and_the_reason() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://postgres@127.0.0.1:{port}/callhook");
+    let Err(e) = PgStore::open(&url, &Default::default(), vec![]).await else {
+        panic!("opened a server that is not there");
+    };
+    assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+    let printed = as_printed(e);
+    assert!(
+        printed.starts_with(&format!(
+            "storage unavailable: PostgreSQL at 127.0.0.1:{port}: "
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.to_lowercase().contains("connection refused"),
+        "{printed}"
+    );
+    let Err(e) = PgStore::migrate(&url).await else {
+        panic!("migrated a server that is not there");
+    };
+    let printed = crate::error_chain::ErrorChain(&e).to_string();
+    assert!(printed.contains(&format!("127.0.0.1:{port}")), "{printed}");
+    assert!(
+        printed.to_lowercase().contains("connection refused"),
+        "{printed}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_database_names_the_server_and_its_message() {
+    let Ok(server) = std::env::var("CALLHOOK_TEST_POSTGRES_URL") else {
+        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path("callhook_nope");
+    let at = format!(
+        "PostgreSQL at {}:{}",
+        url.host_str().unwrap(),
+        url.port().unwrap_or(5432)
+    );
+    let Err(e) = PgStore::open(url.as_str(), &Default::default(), vec![]).await else {
+        panic!("opened a database that does not exist");
+    };
+    let printed = as_printed(e);
+    assert!(printed.contains(&at), "{printed}");
+    assert!(
+        printed.contains("database \"callhook_nope\" does not exist"),
+        "{printed}"
+    );
+}

@@ -4,7 +4,7 @@
 //! deliveries by `(target, status, id)`, alerts by `(state, id)`.
 
 use super::reads::projection_lag;
-use super::rows::{from_ms, ms, unavailable};
+use super::rows::{from_ms, ms};
 use crate::storage::alerts::{
     receipt_id_floor, record, AlertFilter, AlertRecord, AlertState, RawAlert,
 };
@@ -22,42 +22,36 @@ const FIRING: &str = "SELECT count(*) FROM alerts WHERE state = 'firing'";
 /// [`crate::storage::Store::health`].
 pub fn health(c: &Connection, q: &HealthQuery) -> Result<HealthFigures, StoreError> {
     let floor = receipt_id_floor(q.since);
-    let mut last = c.prepare_cached(LAST_PUSH).map_err(unavailable)?;
+    let mut last = c.prepare_cached(LAST_PUSH)?;
     let mut last_push = Vec::with_capacity(q.sources.len());
     for s in &q.sources {
-        let at: Option<i64> = last
-            .query_row([s], |r| r.get(0))
-            .optional()
-            .map_err(unavailable)?;
+        let at: Option<i64> = last.query_row([s], |r| r.get(0)).optional()?;
         last_push.push((s.clone(), at.map(from_ms).transpose()?));
     }
-    let mut by_status = c.prepare_cached(BY_STATUS).map_err(unavailable)?;
+    let mut by_status = c.prepare_cached(BY_STATUS)?;
     let mut count = |status: &str| -> Result<u64, StoreError> {
-        by_status
+        Ok(by_status
             .query_row(params![status, floor], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(unavailable)
+            .map(|n| n as u64)?)
     };
     let (rejected, partial) = (count("rejected")?, count("partial")?);
     let total = if q.with_total {
         let n: i64 = c
             .prepare_cached(TOTAL)
-            .and_then(|mut s| s.query_row([&floor], |r| r.get(0)))
-            .map_err(unavailable)?;
+            .and_then(|mut s| s.query_row([&floor], |r| r.get(0)))?;
         Some(n as u64)
     } else {
         None
     };
-    let mut dead_of = c.prepare_cached(DEAD).map_err(unavailable)?;
+    let mut dead_of = c.prepare_cached(DEAD)?;
     let mut dead = Vec::with_capacity(q.targets.len());
     for t in &q.targets {
-        let n: i64 = dead_of.query_row([t], |r| r.get(0)).map_err(unavailable)?;
+        let n: i64 = dead_of.query_row([t], |r| r.get(0))?;
         dead.push((t.clone(), n as u64));
     }
     let firing: i64 = c
         .prepare_cached(FIRING)
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .map_err(unavailable)?;
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))?;
     Ok(HealthFigures {
         last_push,
         rejected,
@@ -70,7 +64,7 @@ pub fn health(c: &Connection, q: &HealthQuery) -> Result<HealthFigures, StoreErr
 }
 
 fn json(v: &[String]) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("alert channels: {e}")))
+    serde_json::to_string(v).map_err(|e| StoreError::corrupt("alert channels", e))
 }
 
 /// [`crate::storage::Store::open_alert`]: inserts `a` unless its rule has a
@@ -96,8 +90,7 @@ pub fn open(c: &Connection, a: &AlertRecord) -> Result<bool, StoreError> {
                 json(&a.notified.fired).unwrap_or_else(|_| "[]".into()),
                 json(&a.notified.resolved).unwrap_or_else(|_| "[]".into()),
             ])
-        })
-        .map_err(unavailable)?;
+        })?;
     Ok(n == 1)
 }
 
@@ -108,8 +101,7 @@ pub fn resolve(c: &Connection, id: &str, at: Timestamp) -> Result<bool, StoreErr
             "UPDATE alerts SET state = 'resolved', resolved_at = ?2
              WHERE id = ?1 AND state = 'firing'",
         )
-        .and_then(|mut s| s.execute(params![id, ms(at)]))
-        .map_err(unavailable)?;
+        .and_then(|mut s| s.execute(params![id, ms(at)]))?;
     Ok(n == 1)
 }
 
@@ -126,51 +118,46 @@ pub fn set_notified(
     };
     let list = json(channels)?;
     c.prepare_cached(sql)
-        .and_then(|mut s| s.execute(params![id, list]))
-        .map_err(unavailable)?;
+        .and_then(|mut s| s.execute(params![id, list]))?;
     Ok(())
 }
 
 /// [`crate::storage::Store::list_alerts`]: newest first.
 pub fn list(c: &Connection, f: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
-    let mut s = c
-        .prepare_cached(
-            "SELECT id, rule, kind, state, value, threshold, message, fired_at, resolved_at,
+    let mut s = c.prepare_cached(
+        "SELECT id, rule, kind, state, value, threshold, message, fired_at, resolved_at,
                  fired_channels, resolved_channels
              FROM alerts
              WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR rule = ?2)
                AND (?3 IS NULL OR id < ?3)
              ORDER BY id DESC LIMIT ?4",
-        )
-        .map_err(unavailable)?;
-    let rows = s
-        .query_map(
-            params![
-                f.state.map(AlertState::as_str),
-                f.rule,
-                f.before,
-                f.limit as i64
-            ],
-            |r| {
-                Ok((
-                    (
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ),
-                    (r.get::<_, f64>(4)?, r.get::<_, f64>(5)?),
-                    r.get::<_, String>(6)?,
-                    (r.get::<_, i64>(7)?, r.get::<_, Option<i64>>(8)?),
-                    (r.get::<_, String>(9)?, r.get::<_, String>(10)?),
-                ))
-            },
-        )
-        .map_err(unavailable)?;
+    )?;
+    let rows = s.query_map(
+        params![
+            f.state.map(AlertState::as_str),
+            f.rule,
+            f.before,
+            f.limit as i64
+        ],
+        |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ),
+                (r.get::<_, f64>(4)?, r.get::<_, f64>(5)?),
+                r.get::<_, String>(6)?,
+                (r.get::<_, i64>(7)?, r.get::<_, Option<i64>>(8)?),
+                (r.get::<_, String>(9)?, r.get::<_, String>(10)?),
+            ))
+        },
+    )?;
     let mut out = Vec::new();
     for row in rows {
         let ((id, rule, kind, state), (value, threshold), message, (fired, resolved), (fc, rc)) =
-            row.map_err(unavailable)?;
+            row?;
         out.push(record(RawAlert {
             id,
             rule,

@@ -75,12 +75,19 @@ impl SqliteStore {
         sync: impl syncer::Sync,
         targets: Vec<Target>,
     ) -> Result<SqliteStore, StoreError> {
-        let un =
-            |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
-        let mut conn = Connection::open(path).map_err(|e| un(&e))?;
-        schema::configure(&conn).map_err(|e| un(&e))?;
-        schema::migrate(&mut conn).map_err(|e| un(&e))?;
-        schema::configure_writer(&conn).map_err(|e| un(&e))?;
+        SqliteStore::start(path, sync, targets).map_err(|e| e.context(path.display()))
+    }
+
+    /// [`SqliteStore::open_with`] but for naming `path` in its errors.
+    fn start(
+        path: &Path,
+        sync: impl syncer::Sync,
+        targets: Vec<Target>,
+    ) -> Result<SqliteStore, StoreError> {
+        let mut conn = Connection::open(path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&mut conn)?;
+        schema::configure_writer(&conn)?;
         let manager = SqliteConnectionManager::file(path)
             .with_flags(
                 OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -94,31 +101,23 @@ impl SqliteStore {
         let readers = r2d2::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
-            .build(manager)
-            .map_err(|e| un(&e))?;
+            .build(manager)?;
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let (synced, to_sync) = std::sync::mpsc::channel();
         let poisoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let owned = path.to_path_buf();
         let flag = poisoned.clone();
         let targets = std::sync::Arc::new(targets);
-        std::thread::Builder::new()
-            .name("callhook-writer".into())
-            .spawn(move || writer::run(owned, conn, rx, synced, flag))
-            .map_err(|e| un(&e))?;
-        std::thread::Builder::new()
-            .name("callhook-fsync".into())
-            .spawn({
-                let poisoned = poisoned.clone();
-                move || syncer::run(sync, to_sync, poisoned)
-            })
-            .map_err(|e| un(&e))?;
+        spawn("callhook-writer", move || {
+            writer::run(owned, conn, rx, synced, flag)
+        })?;
+        spawn("callhook-fsync", {
+            let poisoned = poisoned.clone();
+            move || syncer::run(sync, to_sync, poisoned)
+        })?;
         let (checkpoints, stop) = std::sync::mpsc::channel();
         let owned = path.to_path_buf();
-        std::thread::Builder::new()
-            .name("callhook-ckpt".into())
-            .spawn(move || checkpoint::run(owned, stop))
-            .map_err(|e| un(&e))?;
+        spawn("callhook-ckpt", move || checkpoint::run(owned, stop))?;
         Ok(SqliteStore {
             jobs,
             poisoned,
@@ -161,11 +160,12 @@ impl SqliteStore {
     /// Errors: [`StoreError::Unavailable`] when it cannot be opened or a
     /// step fails (nothing of that step is applied).
     pub fn migrate(path: &Path) -> Result<usize, StoreError> {
-        let un =
-            |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("{}: {e}", path.display()));
-        let mut conn = Connection::open(path).map_err(|e| un(&e))?;
-        schema::configure(&conn).map_err(|e| un(&e))?;
-        schema::migrate(&mut conn).map_err(|e| un(&e))
+        let migrate = || {
+            let mut conn = Connection::open(path)?;
+            schema::configure(&conn)?;
+            schema::migrate(&mut conn)
+        };
+        migrate().map_err(|e| StoreError::from(e).context(path.display()))
     }
 
     async fn read<T: Send + 'static>(
@@ -174,13 +174,11 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let pool = self.readers.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = pool
-                .get()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let conn = pool.get()?;
             f(&conn)
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("read task failed: {e}")))?
+        .map_err(|e| StoreError::unavailable_by("read task failed", e))?
     }
 
     /// Queues `append` for the writer and waits for its durable commit, or
@@ -221,6 +219,15 @@ impl SqliteStore {
             Err(_) => rx.await.map_err(|_| stopped())?,
         }
     }
+}
+
+/// Starts the thread `name` running `f`.
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(f)
+        .map(drop)
+        .map_err(|e| StoreError::unavailable_by(format!("starting thread {name}"), e))
 }
 
 #[async_trait]
@@ -570,11 +577,10 @@ impl Store for SqliteStore {
             return Err(StoreError::Unavailable(syncer::POISONED.into()));
         }
         self.read(|c| {
-            c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            Ok(c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
                 r.get::<_, i64>(0)
             })
-            .map(|_| ())
-            .map_err(rows::unavailable)
+            .map(|_| ())?)
         })
         .await
     }
@@ -586,7 +592,7 @@ impl Store for SqliteStore {
         let probe = self.write(write_probe::probe);
         match tokio::time::timeout(write_probe::WAIT, probe).await {
             Ok(r) => r,
-            Err(_) => Err(StoreError::Unavailable(format!(
+            Err(_) => Err(StoreError::unavailable(format!(
                 "a probe write was not durable within {:?}",
                 write_probe::WAIT
             ))),

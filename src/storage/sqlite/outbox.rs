@@ -3,17 +3,13 @@
 //! hand, and target state. Writes run on the writer thread (`write`), reads
 //! on the read pool.
 
-use super::rows::{from_ms, ms, unavailable};
+use super::rows::{from_ms, ms};
 use crate::domain::{Call, Change};
 use crate::storage::outbox_sql::{self, numbered, BLOCKED, DELIVERY_COLUMNS, DISABLED};
 use crate::storage::*;
 use jiff::Timestamp;
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
 
 /// Writes the event `change` makes of `call` (whose JSON document is
 /// `doc`) and a pending delivery, due at `now`, for each target that wants
@@ -43,19 +39,15 @@ pub fn record_event(
             ms(now),
             event.payload
         ])
-    })
-    .map_err(unavailable)?;
+    })?;
     let seq = tx.last_insert_rowid();
     let mut insert = tx
         .prepare_cached(
             "INSERT INTO deliveries (id, target, event_seq, call_id, status, created_at, next_attempt_at)
              VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
-        )
-        .map_err(unavailable)?;
+        )?;
     for t in event.targets {
-        insert
-            .execute(params![new_delivery_id(), t.name, seq, call.id, ms(now)])
-            .map_err(unavailable)?;
+        insert.execute(params![new_delivery_id(), t.name, seq, call.id, ms(now)])?;
     }
     Ok(())
 }
@@ -79,46 +71,43 @@ pub fn claim(
          ORDER BY d.next_attempt_at, d.event_seq
          LIMIT ?3"
     );
-    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
-    let mut rows = stmt
-        .query(params![target, ms(now), limit as i64])
-        .map_err(unavailable)?;
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![target, ms(now), limit as i64])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(unavailable)? {
-        let get_s = |i: usize| r.get::<_, String>(i).map_err(unavailable);
+    while let Some(r) = rows.next()? {
+        let get_s = |i: usize| r.get::<_, String>(i);
         out.push(OutboundMessage {
             delivery_id: get_s(0)?,
-            attempts: r.get::<_, i64>(1).map_err(unavailable)? as u32,
+            attempts: r.get::<_, i64>(1)? as u32,
             call_id: get_s(2)?,
             event_id: get_s(3)?,
-            event_type: get_s(4)?.parse().map_err(|e| corrupt("event type", e))?,
-            vendor: get_s(5)?.parse().map_err(|e| corrupt("event vendor", e))?,
-            created_at: from_ms(r.get(6).map_err(unavailable)?)?,
+            event_type: get_s(4)?
+                .parse()
+                .map_err(|e| StoreError::corrupt("event type", e))?,
+            vendor: get_s(5)?
+                .parse()
+                .map_err(|e| StoreError::corrupt("event vendor", e))?,
+            created_at: from_ms(r.get(6)?)?,
             payload: get_s(7)?,
         });
     }
     let until = ms(now).saturating_add(lease.as_millis() as i64);
-    let mut lease_stmt = c
-        .prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")
-        .map_err(unavailable)?;
+    let mut lease_stmt =
+        c.prepare_cached("UPDATE deliveries SET lease_until = ?2 WHERE id = ?1")?;
     for m in &out {
-        lease_stmt
-            .execute(params![m.delivery_id, until])
-            .map_err(unavailable)?;
+        lease_stmt.execute(params![m.delivery_id, until])?;
     }
     Ok(out)
 }
 
 /// Records attempts' results and ends their leases.
 pub fn record(c: &Connection, records: &[AttemptRecord]) -> Result<(), StoreError> {
-    let mut stmt = c
-        .prepare_cached(
-            "UPDATE deliveries SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3,
+    let mut stmt = c.prepare_cached(
+        "UPDATE deliveries SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3,
                 lease_until = NULL, last_attempt_at = ?4, last_response_status = ?5,
                 last_error = ?6, delivered_at = ?7
              WHERE id = ?1 AND status = 'pending'",
-        )
-        .map_err(unavailable)?;
+    )?;
     for r in records {
         let (status, next, delivered) = match r.next {
             NextStep::Delivered => (DeliveryStatus::Delivered, None, Some(ms(r.at))),
@@ -133,8 +122,7 @@ pub fn record(c: &Connection, records: &[AttemptRecord]) -> Result<(), StoreErro
             r.response_status,
             r.error,
             delivered
-        ])
-        .map_err(unavailable)?;
+        ])?;
     }
     Ok(())
 }
@@ -149,51 +137,46 @@ pub fn next_due(
     now: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
     let sql = numbered(&outbox_sql::next_due(), '?');
-    let v: Option<i64> = c
-        .prepare_cached(&sql)
-        .and_then(|mut s| {
-            s.query_row(params![target, ms(now)], |r| r.get(0))
-                .optional()
-        })
-        .map_err(unavailable)?;
+    let v: Option<i64> = c.prepare_cached(&sql).and_then(|mut s| {
+        s.query_row(params![target, ms(now)], |r| r.get(0))
+            .optional()
+    })?;
     v.map(from_ms).transpose()
 }
 
 /// Ends every lease; returns how many there were.
 pub fn release_leases(c: &Connection) -> Result<u64, StoreError> {
-    c.execute(
+    Ok(c.execute(
         "UPDATE deliveries SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL",
         [],
     )
-    .map(|n| n as u64)
-    .map_err(unavailable)
+    .map(|n| n as u64)?)
 }
 
 fn delivery(r: &Row) -> Result<Delivery, StoreError> {
-    let get_s = |i: usize| r.get::<_, String>(i).map_err(unavailable);
+    let get_s = |i: usize| r.get::<_, String>(i);
     let get_t = |i: usize| -> Result<Option<Timestamp>, StoreError> {
-        r.get::<_, Option<i64>>(i)
-            .map_err(unavailable)?
-            .map(from_ms)
-            .transpose()
+        r.get::<_, Option<i64>>(i)?.map(from_ms).transpose()
     };
     Ok(Delivery {
         id: get_s(0)?,
         subscriber: get_s(1)?,
         event_id: get_s(2)?,
-        event_type: get_s(3)?.parse().map_err(|e| corrupt("event type", e))?,
-        vendor: get_s(4)?.parse().map_err(|e| corrupt("event vendor", e))?,
+        event_type: get_s(3)?
+            .parse()
+            .map_err(|e| StoreError::corrupt("event type", e))?,
+        vendor: get_s(4)?
+            .parse()
+            .map_err(|e| StoreError::corrupt("event vendor", e))?,
         call_id: get_s(5)?,
-        status: DeliveryStatus::parse(&get_s(6)?).map_err(|e| corrupt("delivery status", e))?,
-        attempts: r.get::<_, i64>(7).map_err(unavailable)? as u32,
-        created_at: from_ms(r.get(8).map_err(unavailable)?)?,
+        status: DeliveryStatus::parse(&get_s(6)?)
+            .map_err(|e| StoreError::corrupt("delivery status", e))?,
+        attempts: r.get::<_, i64>(7)? as u32,
+        created_at: from_ms(r.get(8)?)?,
         next_attempt_at: get_t(9)?,
         last_attempt_at: get_t(10)?,
-        last_response_status: r
-            .get::<_, Option<i64>>(11)
-            .map_err(unavailable)?
-            .map(|s| s as u16),
-        last_error: r.get(12).map_err(unavailable)?,
+        last_response_status: r.get::<_, Option<i64>>(11)?.map(|s| s as u16),
+        last_error: r.get(12)?,
         delivered_at: get_t(13)?,
     })
 }
@@ -228,10 +211,10 @@ pub fn list(
          WHERE {} ORDER BY d.id DESC LIMIT ?",
         parts.join(" AND ")
     );
-    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
-    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut stmt = c.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
     let mut items = Vec::new();
-    while let Some(r) = rows.next().map_err(unavailable)? {
+    while let Some(r) = rows.next()? {
         items.push(delivery(r)?);
     }
     Ok(Page::from_overfetch(items, page.limit, |d| d.id.clone()))
@@ -243,18 +226,18 @@ pub fn get(c: &Connection, id: &str) -> Result<Option<DeliveryDetail>, StoreErro
         "SELECT {DELIVERY_COLUMNS}, e.payload FROM deliveries d
          JOIN events e ON e.seq = d.event_seq WHERE d.id = ?1"
     );
-    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
+    let mut stmt = c.prepare_cached(&sql)?;
     let found = stmt
         .query_row([id], |r| Ok((delivery(r), r.get::<_, String>(14))))
-        .optional()
-        .map_err(unavailable)?;
+        .optional()?;
     let Some((d, payload)) = found else {
         return Ok(None);
     };
-    let payload = payload.map_err(unavailable)?;
+    let payload = payload?;
     Ok(Some(DeliveryDetail {
         delivery: d?,
-        event: serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?,
+        event: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::corrupt("event payload", e))?,
     }))
 }
 
@@ -276,9 +259,8 @@ pub fn retry(
             lease_until = NULL WHERE {}",
         parts.join(" AND ")
     );
-    c.execute(&sql, params_from_iter(params))
-        .map(|n| n as u64)
-        .map_err(unavailable)
+    Ok(c.execute(&sql, params_from_iter(params))
+        .map(|n| n as u64)?)
 }
 
 /// Disables (`reason` given) or enables (`None`) `target`. Enabling makes
@@ -294,34 +276,30 @@ pub fn set_disabled(
             "UPDATE deliveries SET attempts = 0, next_attempt_at = min(next_attempt_at, ?2)
              WHERE target = ?1 AND status = 'pending'",
             params![target, ms(at)],
-        )
-        .map_err(unavailable)?;
+        )?;
     }
     let at = reason.map(|_| ms(at));
-    c.execute(
+    Ok(c.execute(
         "INSERT INTO targets (name, disabled_at, disabled_reason) VALUES (?1, ?2, ?3)
          ON CONFLICT(name) DO UPDATE SET disabled_at = excluded.disabled_at,
             disabled_reason = excluded.disabled_reason",
         params![target, at, reason],
     )
-    .map(|_| ())
-    .map_err(unavailable)
+    .map(|_| ())?)
 }
 
 /// Each named target's disabled state and delivery counts.
 pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
-    let mut flag = c
-        .prepare_cached("SELECT disabled_at, disabled_reason FROM targets WHERE name = ?1")
-        .map_err(unavailable)?;
-    let mut counts = c
-        .prepare_cached("SELECT status, count(*) FROM deliveries WHERE target = ?1 GROUP BY status")
-        .map_err(unavailable)?;
+    let mut flag =
+        c.prepare_cached("SELECT disabled_at, disabled_reason FROM targets WHERE name = ?1")?;
+    let mut counts = c.prepare_cached(
+        "SELECT status, count(*) FROM deliveries WHERE target = ?1 GROUP BY status",
+    )?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
         let (at, reason): (Option<i64>, Option<String>) = flag
             .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(unavailable)?
+            .optional()?
             .unwrap_or((None, None));
         let mut state = TargetState {
             name: name.clone(),
@@ -331,14 +309,14 @@ pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, Stor
             delivered: 0,
             dead: 0,
         };
-        let mut rows = counts.query([name]).map_err(unavailable)?;
-        while let Some(r) = rows.next().map_err(unavailable)? {
-            let n = r.get::<_, i64>(1).map_err(unavailable)? as u64;
-            match r.get::<_, String>(0).map_err(unavailable)?.as_str() {
+        let mut rows = counts.query([name])?;
+        while let Some(r) = rows.next()? {
+            let n = r.get::<_, i64>(1)? as u64;
+            match r.get::<_, String>(0)?.as_str() {
                 "pending" => state.pending = n,
                 "delivered" => state.delivered = n,
                 "dead" => state.dead = n,
-                other => return Err(corrupt("delivery status", other)),
+                other => return Err(StoreError::corrupt("delivery status", other)),
             }
         }
         out.push(state);
@@ -348,13 +326,9 @@ pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, Stor
 
 /// See [`Store::pending_deliveries`].
 pub fn pending(c: &Connection) -> Result<Vec<(String, u64)>, StoreError> {
-    let mut q = c
-        .prepare_cached(outbox_sql::PENDING_BY_TARGET)
-        .map_err(unavailable)?;
-    let rows = q
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })
-        .map_err(unavailable)?;
-    rows.collect::<Result<_, _>>().map_err(unavailable)
+    let mut q = c.prepare_cached(outbox_sql::PENDING_BY_TARGET)?;
+    let rows = q.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -2,7 +2,7 @@
 //! status, and each target's newest success and failure.
 
 use super::reads::where_clause;
-use super::rows::{from_ms, unavailable};
+use super::rows::from_ms;
 use crate::storage::page_reads::{
     receipt_conditions, status_count, FailedAttempt, ReceiptCounts, TargetActivity,
     LAST_DELIVERED_SQL, LAST_FAILED_SQL,
@@ -14,15 +14,13 @@ use rusqlite::{params_from_iter, Connection, OptionalExtension};
 pub fn count_receipts(c: &Connection, filter: &ReceiptFilter) -> Result<ReceiptCounts, StoreError> {
     let (wh, params) = where_clause(&receipt_conditions(filter, false));
     let sql = format!("SELECT status, count(*) FROM receipts {wh} GROUP BY status");
-    let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
-    let rows = stmt
-        .query_map(params_from_iter(params), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })
-        .map_err(unavailable)?;
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
     let mut out = Vec::new();
     for row in rows {
-        let (s, n) = row.map_err(unavailable)?;
+        let (s, n) = row?;
         out.push(status_count(&s, n)?);
     }
     Ok(ReceiptCounts(out))
@@ -33,17 +31,14 @@ pub fn target_activity(
     c: &Connection,
     names: &[String],
 ) -> Result<Vec<TargetActivity>, StoreError> {
-    let mut delivered = c.prepare_cached(LAST_DELIVERED_SQL).map_err(unavailable)?;
-    let mut failed = c.prepare_cached(LAST_FAILED_SQL).map_err(unavailable)?;
+    let mut delivered = c.prepare_cached(LAST_DELIVERED_SQL)?;
+    let mut failed = c.prepare_cached(LAST_FAILED_SQL)?;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
-        let last: Option<i64> = delivered
-            .query_row([name], |r| r.get(0))
-            .map_err(unavailable)?;
+        let last: Option<i64> = delivered.query_row([name], |r| r.get(0))?;
         let failure: Option<(Option<i64>, Option<i64>, String)> = failed
             .query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
-            .map_err(unavailable)?;
+            .optional()?;
         let last_failure = match failure {
             Some((Some(at), status, error)) => Some(FailedAttempt {
                 at: from_ms(at)?,

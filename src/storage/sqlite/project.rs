@@ -5,7 +5,7 @@
 //! Re-projection ([`reproject_batch`]) reads receipts again and rebuilds
 //! the calls they touch. The pure rules are in `storage/projection.rs`.
 
-use super::rows::{from_ms, ms, stored_call, unavailable};
+use super::rows::{from_ms, ms, stored_call};
 use super::{outbox, rollups, rows};
 use crate::domain::SourceKind;
 use crate::storage::doc_codec::StoredDoc;
@@ -27,19 +27,19 @@ const RAW_COLUMNS: &str = "r.rowid, r.id, r.source, r.kind, r.received_at,
     r.body, r.body_codec, COALESCE(r.body_bytes, length(r.body))";
 
 fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
-    let kind: String = row.get(3).map_err(unavailable)?;
-    let codec = BodyCodec::from_column(row.get(6).map_err(unavailable)?);
-    let len: i64 = row.get(7).map_err(unavailable)?;
+    let kind: String = row.get(3)?;
+    let codec = BodyCodec::from_column(row.get(6)?);
+    let len: i64 = row.get(7)?;
     Ok(RawReceipt {
-        seq: row.get(0).map_err(unavailable)?,
-        id: row.get(1).map_err(unavailable)?,
-        source: row.get(2).map_err(unavailable)?,
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        source: row.get(2)?,
         kind: kind
             .parse()
-            .map_err(|e| StoreError::Corrupt(format!("receipt kind: {e}")))?,
-        received_at: from_ms(row.get(4).map_err(unavailable)?)?,
+            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        received_at: from_ms(row.get(4)?)?,
         body: codec
-            .and_then(|c| unpack_body(c, row.get(5).map_err(unavailable)?, len as usize))
+            .and_then(|c| unpack_body(c, row.get(5)?, len as usize))
             .map_err(|e| e.to_string()),
     })
 }
@@ -49,10 +49,10 @@ fn query_raw(
     sql: &str,
     params: Vec<Sql>,
 ) -> Result<Vec<RawReceipt>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
-    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(unavailable)? {
+    while let Some(row) = rows.next()? {
         out.push(raw(row)?);
     }
     Ok(out)
@@ -63,21 +63,15 @@ fn query_raw(
 /// bodies of the batch are read and decompressed.
 pub fn pending(conn: &Connection, max_records: usize) -> Result<Vec<RawReceipt>, StoreError> {
     let limit = max_records.clamp(1, 5_000) as i64;
-    let mut sizes = conn
-        .prepare_cached(
-            "SELECT rowid, record_count, COALESCE(body_bytes, length(body)) FROM receipts
+    let mut sizes = conn.prepare_cached(
+        "SELECT rowid, record_count, COALESCE(body_bytes, length(body)) FROM receipts
              WHERE status = 'pending' ORDER BY rowid LIMIT ?1",
-        )
-        .map_err(unavailable)?;
-    let mut rows = sizes.query([limit]).map_err(unavailable)?;
+    )?;
+    let mut rows = sizes.query([limit])?;
     let (mut first, mut last) = (None, 0i64);
     let mut batch = BatchSize::new(max_records);
-    while let Some(row) = rows.next().map_err(unavailable)? {
-        let (seq, count, bytes): (i64, i64, i64) = (
-            row.get(0).map_err(unavailable)?,
-            row.get(1).map_err(unavailable)?,
-            row.get(2).map_err(unavailable)?,
-        );
+    while let Some(row) = rows.next()? {
+        let (seq, count, bytes): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
         if !batch.admit(count, bytes) {
             break;
         }
@@ -105,15 +99,10 @@ pub fn project_batch(
     reader: &dyn BodyReader,
     targets: &[Target],
 ) -> Result<ProjectReport, StoreError> {
-    let mut still = tx
-        .prepare_cached("SELECT status FROM receipts WHERE rowid = ?1")
-        .map_err(unavailable)?;
+    let mut still = tx.prepare_cached("SELECT status FROM receipts WHERE rowid = ?1")?;
     let mut live = Vec::with_capacity(batch.len());
     for r in batch {
-        let status: Option<String> = still
-            .query_row([r.seq], |row| row.get(0))
-            .optional()
-            .map_err(unavailable)?;
+        let status: Option<String> = still.query_row([r.seq], |row| row.get(0)).optional()?;
         if status.as_deref() == Some("pending") {
             live.push(r.clone());
         }
@@ -156,10 +145,10 @@ pub fn selected(
 pub fn count_selected(conn: &Connection, filter: &ReprojectFilter) -> Result<u64, StoreError> {
     let (wh, params) = filter_clause(filter);
     let sql = format!("SELECT count(*) FROM receipts r WHERE 1 = 1 {wh}");
-    conn.prepare_cached(&sql)
+    Ok(conn
+        .prepare_cached(&sql)
         .and_then(|mut s| s.query_row(params_from_iter(params), |r| r.get::<_, i64>(0)))
-        .map(|n| n as u64)
-        .map_err(unavailable)
+        .map(|n| n as u64)?)
 }
 
 /// `AND …` conditions of `filter` on receipts `r`, with `?` placeholders.
@@ -206,16 +195,13 @@ pub fn reproject_batch(
     at: Timestamp,
     dry_run: bool,
 ) -> Result<ReprojectReport, StoreError> {
-    let mut linked = tx
-        .prepare_cached("SELECT call_id FROM call_receipts WHERE receipt_id = ?1")
-        .map_err(unavailable)?;
+    let mut linked =
+        tx.prepare_cached("SELECT call_id FROM call_receipts WHERE receipt_id = ?1")?;
     let mut before = Vec::new();
     for r in batch {
         let ids = linked
-            .query_map([&r.id], |row| row.get::<_, String>(0))
-            .map_err(unavailable)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(unavailable)?;
+            .query_map([&r.id], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
         before.extend(ids);
     }
     let mode = Mode::Reproject { at };
@@ -262,9 +248,7 @@ fn load_calls(
     tx: &Connection,
     ids: impl IntoIterator<Item = String>,
 ) -> Result<HashMap<String, StoredCall>, StoreError> {
-    let mut select = tx
-        .prepare_cached("SELECT doc, last_seq FROM calls WHERE id = ?1")
-        .map_err(unavailable)?;
+    let mut select = tx.prepare_cached("SELECT doc, last_seq FROM calls WHERE id = ?1")?;
     let mut stored = HashMap::new();
     for id in ids {
         if stored.contains_key(&id) {
@@ -272,8 +256,7 @@ fn load_calls(
         }
         let row: Option<(StoredDoc, i64)> = select
             .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(unavailable)?;
+            .optional()?;
         if let Some((doc, last_seq)) = row {
             let call = stored_call(doc)?;
             stored.insert(id, StoredCall { call, last_seq });
@@ -314,50 +297,42 @@ fn write_plan(
         rows::upsert_call(tx, &c.call, &c.doc, c.last_seq)?;
         super::search::upsert_text(tx, &c.call)?;
     }
-    let mut touch = tx
-        .prepare_cached("UPDATE calls SET last_seq = ?2 WHERE id = ?1 AND last_seq < ?2")
-        .map_err(unavailable)?;
+    let mut touch =
+        tx.prepare_cached("UPDATE calls SET last_seq = ?2 WHERE id = ?1 AND last_seq < ?2")?;
     for (id, seq) in &plan.touched {
-        touch.execute(params![id, seq]).map_err(unavailable)?;
+        touch.execute(params![id, seq])?;
     }
     for e in &plan.events {
         outbox::record_event(tx, &e.id, &e.call, &e.doc, e.change, e.at, targets)?;
     }
     if reread.is_some() {
-        let mut unlink = tx
-            .prepare_cached("DELETE FROM call_receipts WHERE receipt_id = ?1")
-            .map_err(unavailable)?;
+        let mut unlink = tx.prepare_cached("DELETE FROM call_receipts WHERE receipt_id = ?1")?;
         for r in &plan.receipts {
-            unlink.execute([&r.id]).map_err(unavailable)?;
+            unlink.execute([&r.id])?;
         }
     }
-    let mut link = tx
-        .prepare_cached("INSERT OR IGNORE INTO call_receipts (call_id, receipt_id) VALUES (?1, ?2)")
-        .map_err(unavailable)?;
+    let mut link = tx.prepare_cached(
+        "INSERT OR IGNORE INTO call_receipts (call_id, receipt_id) VALUES (?1, ?2)",
+    )?;
     for (call, receipt) in &plan.links {
-        link.execute(params![call, receipt]).map_err(unavailable)?;
+        link.execute(params![call, receipt])?;
     }
     rollups::apply(tx, &plan.rollups, false)?;
     super::recordings::enqueue(tx, &plan.recordings)?;
     match reread {
         None => {
-            let mut mark = tx
-                .prepare_cached("UPDATE receipts SET status = ?2 WHERE id = ?1")
-                .map_err(unavailable)?;
+            let mut mark = tx.prepare_cached("UPDATE receipts SET status = ?2 WHERE id = ?1")?;
             for r in &plan.receipts {
-                mark.execute(params![r.id, r.status.as_str()])
-                    .map_err(unavailable)?;
+                mark.execute(params![r.id, r.status.as_str()])?;
             }
         }
         Some((at, kinds)) => {
-            let mut mark = tx
-                .prepare_cached(
-                    "UPDATE receipts SET status = ?2, record_count = ?3, errors = ?4, warnings = ?5,
+            let mut mark = tx.prepare_cached(
+                "UPDATE receipts SET status = ?2, record_count = ?3, errors = ?4, warnings = ?5,
                         replay_count = replay_count + 1, replayed_at = ?6, kind = COALESCE(?7, kind)
                      WHERE id = ?1",
-                )
-                .map_err(unavailable)?;
-            let json = |v| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+            )?;
+            let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
             for r in &plan.receipts {
                 let result = r.reread.as_ref().expect("re-projection keeps readings");
                 let (count, errors, warnings) = projection::issues_of(result);
@@ -369,8 +344,7 @@ fn write_plan(
                     json(warnings)?,
                     ms(at),
                     kinds.get(&r.id).map(|k| k.as_str()),
-                ])
-                .map_err(unavailable)?;
+                ])?;
             }
         }
     }

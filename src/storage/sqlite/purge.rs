@@ -3,7 +3,7 @@
 //! holds the writer only as long as its own rows take.
 
 use super::rollups;
-use super::rows::{ms, unavailable};
+use super::rows::ms;
 use crate::domain::Call;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::outbox_sql::numbered;
@@ -28,15 +28,11 @@ pub fn batch(tx: &Connection, cutoff: Timestamp, limit: usize) -> Result<PurgeCo
     // At most `limit` events in all: those of the calls deleted count.
     let room = n.saturating_sub(counts.events as i64).max(0);
     let events: Vec<i64> = ids(tx, &purge::events_due(), at, room)?;
-    let mut del_deliveries = tx
-        .prepare_cached("DELETE FROM deliveries WHERE event_seq = ?1")
-        .map_err(unavailable)?;
-    let mut del_event = tx
-        .prepare_cached("DELETE FROM events WHERE seq = ?1")
-        .map_err(unavailable)?;
+    let mut del_deliveries = tx.prepare_cached("DELETE FROM deliveries WHERE event_seq = ?1")?;
+    let mut del_event = tx.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
     for seq in &events {
-        del_deliveries.execute([seq]).map_err(unavailable)?;
-        counts.events += del_event.execute([seq]).map_err(unavailable)? as u64;
+        del_deliveries.execute([seq])?;
+        counts.events += del_event.execute([seq])? as u64;
     }
     Ok(counts)
 }
@@ -45,11 +41,10 @@ pub fn batch(tx: &Connection, cutoff: Timestamp, limit: usize) -> Result<PurgeCo
 ///
 /// Errors: [`StoreError::Unavailable`] when the query fails.
 pub fn count(c: &Connection, cutoff: Timestamp) -> Result<PurgeCounts, StoreError> {
-    let (calls, receipts, events): (i64, i64, i64) = c
-        .query_row(&numbered(&purge::count_due(), '?'), [ms(cutoff)], |r| {
+    let (calls, receipts, events): (i64, i64, i64) =
+        c.query_row(&numbered(&purge::count_due(), '?'), [ms(cutoff)], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .map_err(unavailable)?;
+        })?;
     Ok(PurgeCounts {
         calls: calls as u64,
         receipts: receipts as u64,
@@ -65,17 +60,12 @@ pub fn count(c: &Connection, cutoff: Timestamp) -> Result<PurgeCounts, StoreErro
 pub fn delete_call(tx: &Connection, id: &str) -> Result<Option<PurgeCounts>, StoreError> {
     let doc: Option<StoredDoc> = tx
         .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-        .map_err(unavailable)?;
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())?;
     let Some(doc) = doc else { return Ok(None) };
     let sole = {
-        let mut stmt = tx
-            .prepare_cached(&numbered(purge::SOLE_RECEIPTS, '?'))
-            .map_err(unavailable)?;
-        let rows = stmt
-            .query_map([id], |r| r.get::<_, String>(0))
-            .map_err(unavailable)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)?
+        let mut stmt = tx.prepare_cached(&numbered(purge::SOLE_RECEIPTS, '?'))?;
+        let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<Vec<_>, _>>()?
     };
     let mut counts = delete_calls(tx, &[(id.to_owned(), doc)], true)?;
     counts.receipts = delete_receipts(tx, &sole)?;
@@ -92,13 +82,9 @@ pub fn delete_receipt(tx: &Connection, id: &str) -> Result<bool, StoreError> {
 
 /// `(id, doc)` of the calls due, oldest first.
 fn ids_with_docs(tx: &Connection, at: i64, n: i64) -> Result<Vec<(String, StoredDoc)>, StoreError> {
-    let mut stmt = tx
-        .prepare_cached(&numbered(purge::CALLS_DUE, '?'))
-        .map_err(unavailable)?;
-    let rows = stmt
-        .query_map(params![at, n], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(unavailable)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)
+    let mut stmt = tx.prepare_cached(&numbered(purge::CALLS_DUE, '?'))?;
+    let rows = stmt.query_map(params![at, n], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The first column of `sql` (numbered `#`) run with the cutoff and limit.
@@ -108,13 +94,9 @@ fn ids<T: rusqlite::types::FromSql>(
     at: i64,
     n: i64,
 ) -> Result<Vec<T>, StoreError> {
-    let mut stmt = tx
-        .prepare_cached(&numbered(sql, '?'))
-        .map_err(unavailable)?;
-    let rows = stmt
-        .query_map(params![at, n], |r| r.get(0))
-        .map_err(unavailable)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)
+    let mut stmt = tx.prepare_cached(&numbered(sql, '?'))?;
+    let rows = stmt.query_map(params![at, n], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Deletes `calls` (`(id, doc)`), their receipt links and events, and
@@ -144,7 +126,7 @@ fn delete_calls(
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)",
         )
     };
-    let prep = |sql: &str| tx.prepare_cached(sql).map_err(unavailable);
+    let prep = |sql: &str| tx.prepare_cached(sql);
     let mut links = prep("DELETE FROM call_receipts WHERE call_id = ?1")?;
     let mut deliveries = prep(deliveries_sql)?;
     let mut events = prep(events_sql)?;
@@ -152,13 +134,13 @@ fn delete_calls(
     let mut delta = RollupDelta::default();
     for (id, doc) in calls {
         let c: Call = serde_json::from_str(&doc.json()?)
-            .map_err(|e| StoreError::Corrupt(format!("call {id}: {e}")))?;
+            .map_err(|e| StoreError::corrupt(format!("call {id}"), e))?;
         delta.remove(Sums::of(&c));
-        links.execute([id]).map_err(unavailable)?;
-        deliveries.execute([id]).map_err(unavailable)?;
-        counts.events += events.execute([id]).map_err(unavailable)? as u64;
+        links.execute([id])?;
+        deliveries.execute([id])?;
+        counts.events += events.execute([id])? as u64;
         super::recordings::delete_of_calls(tx, &[id.as_str()])?;
-        counts.calls += call.execute([id]).map_err(unavailable)? as u64;
+        counts.calls += call.execute([id])? as u64;
     }
     rollups::apply(tx, &delta, true)?;
     Ok(counts)
@@ -166,16 +148,12 @@ fn delete_calls(
 
 /// Deletes the receipts `ids` and their links; returns how many existed.
 fn delete_receipts(tx: &Connection, ids: &[String]) -> Result<u64, StoreError> {
-    let mut links = tx
-        .prepare_cached("DELETE FROM call_receipts WHERE receipt_id = ?1")
-        .map_err(unavailable)?;
-    let mut receipt = tx
-        .prepare_cached("DELETE FROM receipts WHERE id = ?1")
-        .map_err(unavailable)?;
+    let mut links = tx.prepare_cached("DELETE FROM call_receipts WHERE receipt_id = ?1")?;
+    let mut receipt = tx.prepare_cached("DELETE FROM receipts WHERE id = ?1")?;
     let mut n = 0;
     for id in ids {
-        links.execute([id]).map_err(unavailable)?;
-        n += receipt.execute([id]).map_err(unavailable)? as u64;
+        links.execute([id])?;
+        n += receipt.execute([id])? as u64;
     }
     Ok(n)
 }

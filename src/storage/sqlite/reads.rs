@@ -1,6 +1,6 @@
 //! Read queries, each on a pooled read-only connection.
 
-use super::rows::{self, from_ms, stored_call, unavailable, RECEIPT_COLUMNS};
+use super::rows::{self, from_ms, stored_call, RECEIPT_COLUMNS};
 use crate::domain::Call;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::filter::{Conditions, Dialect, Param};
@@ -50,8 +50,7 @@ fn common_text(conn: &Connection, filter: &CallFilter) -> Result<bool, StoreErro
             s.query_row(rusqlite::params![q.fts5_phrase(), COMMON_TEXT], |r| {
                 r.get(0)
             })
-        })
-        .map_err(unavailable)?;
+        })?;
     Ok(n >= COMMON_TEXT)
 }
 
@@ -68,12 +67,10 @@ pub fn list_calls(
     let (wh, mut params) = where_clause(&conds);
     params.push(Sql::Integer(page.limit as i64 + 1));
     let sql = format!("SELECT doc FROM calls {wh} ORDER BY started_at DESC, id DESC LIMIT ?");
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let docs = stmt
-        .query_map(params_from_iter(params), |r| r.get::<_, StoredDoc>(0))
-        .map_err(unavailable)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(unavailable)?;
+        .query_map(params_from_iter(params), |r| r.get::<_, StoredDoc>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
     let mut items = docs
         .into_iter()
         .map(stored_call)
@@ -91,17 +88,14 @@ pub fn list_calls(
 pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, StoreError> {
     let doc: Option<StoredDoc> = conn
         .prepare_cached("SELECT doc FROM calls WHERE id = ?1")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-        .map_err(unavailable)?;
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())?;
     let Some(doc) = doc else { return Ok(None) };
     let mut call = stored_call(doc)?;
     super::recordings::fill(conn, std::slice::from_mut(&mut call))?;
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, r.source, r.received_at, r.status FROM call_receipts cr
              JOIN receipts r ON r.id = cr.receipt_id WHERE cr.call_id = ?1 ORDER BY r.id",
-        )
-        .map_err(unavailable)?;
+    )?;
     let raw = stmt
         .query_map([id], |r| {
             Ok((
@@ -110,10 +104,8 @@ pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, Store
                 r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
             ))
-        })
-        .map_err(unavailable)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(unavailable)?;
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let receipts = raw
         .into_iter()
         .map(|(id, source, at, status)| {
@@ -121,7 +113,8 @@ pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, Store
                 id,
                 source,
                 received_at: from_ms(at)?,
-                status: ReceiptStatus::parse(&status).map_err(StoreError::Corrupt)?,
+                status: ReceiptStatus::parse(&status)
+                    .map_err(|e| StoreError::corrupt("receipt status", e))?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -145,11 +138,11 @@ pub fn scan_rollup(
         Dialect::Sqlite { walk: false },
     ));
     let sql = format!("SELECT doc FROM calls {wh}");
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
     let mut folder = CallFolder::new(dims, tz);
-    while let Some(r) = rows.next().map_err(unavailable)? {
-        folder.add(&stored_call(r.get(0).map_err(unavailable)?)?);
+    while let Some(r) = rows.next()? {
+        folder.add(&stored_call(r.get(0)?)?);
     }
     Ok(folder.finish())
 }
@@ -166,10 +159,10 @@ pub fn list_receipts(
     let (wh, mut params) = where_clause(&conds);
     params.push(Sql::Integer(page.limit as i64 + 1));
     let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts {wh} ORDER BY id DESC LIMIT ?");
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
     let mut items = Vec::new();
-    while let Some(r) = rows.next().map_err(unavailable)? {
+    while let Some(r) = rows.next()? {
         items.push(rows::receipt_summary(r)?);
     }
     Ok(Page::from_overfetch(items, page.limit, |r| r.id.clone()))
@@ -177,14 +170,14 @@ pub fn list_receipts(
 
 pub fn get_receipt(conn: &Connection, id: &str) -> Result<Option<Receipt>, StoreError> {
     let sql = format!("SELECT {RECEIPT_COLUMNS}, body, body_codec FROM receipts WHERE id = ?1");
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut rows = stmt.query([id]).map_err(unavailable)?;
-    let Some(r) = rows.next().map_err(unavailable)? else {
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([id])?;
+    let Some(r) = rows.next()? else {
         return Ok(None);
     };
     let summary = rows::receipt_summary(r)?;
-    let stored: Vec<u8> = r.get(13).map_err(unavailable)?;
-    let codec = crate::storage::BodyCodec::from_column(r.get(14).map_err(unavailable)?)?;
+    let stored: Vec<u8> = r.get(13)?;
+    let codec = crate::storage::BodyCodec::from_column(r.get(14)?)?;
     let body = crate::storage::unpack_body(codec, stored, summary.body_bytes)?;
     Ok(Some(Receipt { summary, body }))
 }
@@ -200,12 +193,10 @@ pub fn receipt_ids(
         ),
         None => ("SELECT id FROM receipts ORDER BY id", vec![]),
     };
-    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let ids = stmt
-        .query_map(params_from_iter(params), |r| r.get(0))
-        .map_err(unavailable)?
-        .collect::<Result<Vec<String>, _>>()
-        .map_err(unavailable)?;
+        .query_map(params_from_iter(params), |r| r.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
     Ok(ids)
 }
 
@@ -217,8 +208,7 @@ pub fn projection_lag(conn: &Connection) -> Result<crate::storage::ProjectionLag
             "SELECT count(*), COALESCE(SUM(record_count), 0), MIN(received_at)
              FROM receipts WHERE status = 'pending'",
         )
-        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
-        .map_err(unavailable)?;
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))?;
     Ok(crate::storage::ProjectionLag {
         pending_receipts: receipts as u64,
         pending_records: records as u64,

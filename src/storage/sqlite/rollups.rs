@@ -2,7 +2,7 @@
 //! [`RollupDelta`] to every level in its transaction; reads sum a level's
 //! rows by dimension.
 
-use super::rows::{stored_call, unavailable};
+use super::rows::stored_call;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::rollup::levels::{integers, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS};
 use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
@@ -85,16 +85,15 @@ pub fn apply(tx: &Connection, delta: &RollupDelta, prune: bool) -> Result<(), St
         if rows.is_empty() {
             continue;
         }
-        let mut stmt = tx.prepare_cached(&UPSERTS[i]).map_err(unavailable)?;
+        let mut stmt = tx.prepare_cached(&UPSERTS[i])?;
         for (key, s) in &rows {
-            stmt.execute(params_from_iter(row_params(key.clone(), s)))
-                .map_err(unavailable)?;
+            stmt.execute(params_from_iter(row_params(key.clone(), s)))?;
         }
         if prune {
-            let mut empty = tx.prepare_cached(&PRUNES[i]).map_err(unavailable)?;
+            let mut empty = tx.prepare_cached(&PRUNES[i])?;
             for (key, s) in rows {
                 if s.calls < 0 {
-                    empty.execute(params_from_iter(key)).map_err(unavailable)?;
+                    empty.execute(params_from_iter(key))?;
                 }
             }
         }
@@ -110,16 +109,13 @@ pub fn apply(tx: &Connection, delta: &RollupDelta, prune: bool) -> Result<(), St
 /// document that does not decode.
 pub fn rebuild(tx: &Connection) -> Result<u64, StoreError> {
     for level in &LEVELS {
-        tx.execute(&format!("DELETE FROM {}", level.table), [])
-            .map_err(unavailable)?;
+        tx.execute(&format!("DELETE FROM {}", level.table), [])?;
     }
-    let mut stmt = tx
-        .prepare("SELECT doc FROM calls ORDER BY started_at")
-        .map_err(unavailable)?;
-    let mut rows = stmt.query([]).map_err(unavailable)?;
+    let mut stmt = tx.prepare("SELECT doc FROM calls ORDER BY started_at")?;
+    let mut rows = stmt.query([])?;
     let (mut delta, mut n) = (RollupDelta::default(), 0u64);
-    while let Some(r) = rows.next().map_err(unavailable)? {
-        let doc: StoredDoc = r.get(0).map_err(unavailable)?;
+    while let Some(r) = rows.next()? {
+        let doc: StoredDoc = r.get(0)?;
         delta.add(Sums::of(&stored_call(doc)?));
         n += 1;
         if delta.len() >= 20_000 {
@@ -142,14 +138,13 @@ pub fn read(
     filter: &RollupFilter,
 ) -> Result<Vec<RollupRow>, StoreError> {
     let (sql, params) = level.query(dims, filter, &SUMMED, |_| "?".into());
-    let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-    let mut rows = stmt.query(params_from_iter(params)).map_err(unavailable)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(unavailable)? {
+    while let Some(r) = rows.next()? {
         let key = (0..dims.len())
             .map(|i| r.get(i))
-            .collect::<Result<Vec<String>, _>>()
-            .map_err(unavailable)?;
+            .collect::<Result<Vec<String>, _>>()?;
         out.push(RollupRow {
             key,
             sums: sums(r, dims.len())?,
@@ -160,13 +155,13 @@ pub fn read(
 
 /// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
 fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
-    let cost: String = r.get(at + COST_COLUMN).map_err(unavailable)?;
+    let cost: String = r.get(at + COST_COLUMN)?;
     let mut ints = [0; INT_COLUMNS];
     for (i, v) in ints.iter_mut().enumerate() {
         let col = if i < COST_COLUMN { i } else { i + 1 };
-        *v = r.get(at + col).map_err(unavailable)?;
+        *v = r.get(at + col)?;
     }
     let cost = Decimal::from_str(&cost)
-        .map_err(|e| StoreError::Corrupt(format!("rollup cost {cost}: {e}")))?;
+        .map_err(|e| StoreError::corrupt(format!("rollup cost {cost}"), e))?;
     Ok(sums_of(&ints, cost))
 }

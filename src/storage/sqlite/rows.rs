@@ -8,17 +8,12 @@ use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, Row, ToSql};
 
-pub fn unavailable(e: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
 pub fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-pub fn from_ms(v: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_millisecond(v).map_err(|e| StoreError::Corrupt(format!("time {v}: {e}")))
-}
+pub(crate) use crate::storage::shared::from_ms;
+use crate::storage::shared::receipt_issues;
 
 /// Inserts or replaces the row of `call` (its columns, its JSON document
 /// `doc`, stored compressed (`doc_codec`), and the highest receipt
@@ -41,8 +36,7 @@ pub fn upsert_call(
                 talk_seconds = excluded.talk_seconds, cost_amount = excluded.cost_amount,
                 cost_currency = excluded.cost_currency, qa_score = excluded.qa_score, doc = excluded.doc,
                 last_seq = excluded.last_seq",
-        )
-        .map_err(unavailable)?;
+        )?;
     stmt.execute(params![
         call.id,
         call.vendor.as_str(),
@@ -60,8 +54,7 @@ pub fn upsert_call(
         call.qa_score_percent(),
         pack_doc(doc),
         last_seq,
-    ])
-    .map_err(unavailable)?;
+    ])?;
     Ok(())
 }
 
@@ -69,7 +62,7 @@ pub fn upsert_call(
 /// adapter's issues, and `body` (packed from the verbatim body).
 pub fn append_receipt(conn: &Connection, a: &Append, body: &PackedBody) -> Result<(), StoreError> {
     let r = &a.receipt;
-    let json = |v| serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let json = serde_json::to_string::<[RecordIssue]>;
     let (errors, warnings) = (json(&a.head.errors)?, json(&a.head.warnings)?);
     conn.prepare_cached(
         "INSERT INTO receipts (id, source, kind, received_at, remote_addr, sha256, status, record_count,
@@ -92,8 +85,7 @@ pub fn append_receipt(conn: &Connection, a: &Append, body: &PackedBody) -> Resul
             body.codec as i64,
             body.len as i64,
         ])
-    })
-    .map_err(unavailable)?;
+    })?;
     Ok(())
 }
 
@@ -102,42 +94,32 @@ pub const RECEIPT_COLUMNS: &str =
     "id, source, kind, received_at, remote_addr, sha256, status, record_count,
     errors, warnings, replay_count, replayed_at, COALESCE(body_bytes, length(body))";
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
-
 /// Reads a row selected with [`RECEIPT_COLUMNS`].
 pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
-    let get_s = |i: usize| row.get::<_, String>(i).map_err(unavailable);
-    let issues = |s: String| {
-        serde_json::from_str::<Vec<RecordIssue>>(&s).map_err(|e| corrupt("receipt issues", e))
-    };
+    let get_s = |i: usize| row.get::<_, String>(i);
     Ok(ReceiptSummary {
         id: get_s(0)?,
         source: get_s(1)?,
         kind: get_s(2)?
             .parse::<SourceKind>()
-            .map_err(|e| corrupt("receipt kind", e))?,
-        received_at: from_ms(row.get(3).map_err(unavailable)?)?,
+            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        received_at: from_ms(row.get(3)?)?,
         remote_addr: get_s(4)?,
         sha256: get_s(5)?,
-        status: ReceiptStatus::parse(&get_s(6)?).map_err(|e| corrupt("receipt status", e))?,
-        record_count: row.get::<_, i64>(7).map_err(unavailable)? as usize,
-        errors: issues(get_s(8)?)?,
-        warnings: issues(get_s(9)?)?,
-        replay_count: row.get::<_, i64>(10).map_err(unavailable)? as u32,
-        replayed_at: row
-            .get::<_, Option<i64>>(11)
-            .map_err(unavailable)?
-            .map(from_ms)
-            .transpose()?,
-        body_bytes: row.get::<_, i64>(12).map_err(unavailable)? as usize,
+        status: ReceiptStatus::parse(&get_s(6)?)
+            .map_err(|e| StoreError::corrupt("receipt status", e))?,
+        record_count: row.get::<_, i64>(7)? as usize,
+        errors: receipt_issues(&get_s(8)?)?,
+        warnings: receipt_issues(&get_s(9)?)?,
+        replay_count: row.get::<_, i64>(10)? as u32,
+        replayed_at: row.get::<_, Option<i64>>(11)?.map(from_ms).transpose()?,
+        body_bytes: row.get::<_, i64>(12)? as usize,
     })
 }
 
 /// Reads a call's JSON document.
 pub fn call_doc(doc: &str) -> Result<Call, StoreError> {
-    serde_json::from_str(doc).map_err(|e| corrupt("call document", e))
+    serde_json::from_str(doc).map_err(|e| StoreError::corrupt("call document", e))
 }
 
 /// The call in a `doc` column (compressed, or JSON text written before

@@ -2,7 +2,7 @@
 //! trigram table `call_fts` through triggers; schema migration "full-text
 //! search").
 
-use super::rows::{stored_call, unavailable};
+use super::rows::stored_call;
 use crate::domain::Call;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::search::index_text;
@@ -19,8 +19,7 @@ pub fn upsert_text(conn: &Connection, call: &Call) -> Result<(), StoreError> {
         "INSERT INTO call_text (call_id, body) VALUES (?1, ?2)
          ON CONFLICT (call_id) DO UPDATE SET body = excluded.body WHERE body != excluded.body",
     )
-    .and_then(|mut s| s.execute(params![call.id, index_text(call)]))
-    .map_err(unavailable)?;
+    .and_then(|mut s| s.execute(params![call.id, index_text(call)]))?;
     Ok(())
 }
 

@@ -94,7 +94,7 @@ pub fn run(mut sync: impl Sync, groups: Receiver<Answers>, poisoned: Arc<AtomicB
             synced.map_err(|e| {
                 tracing::error!(error = %e, "fsync of the WAL failed; refusing pushes until restart");
                 poisoned.store(true, Ordering::Release);
-                StoreError::Unavailable(format!("fsync failed: {e}"))
+                StoreError::unavailable_by("fsync failed", e)
             })
         };
         for answer in answers {

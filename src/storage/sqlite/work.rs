@@ -152,7 +152,7 @@ fn settle<T>(
     take: impl FnOnce(Output) -> Option<T>,
 ) -> Result<T, StoreError> {
     if let Some(e) = synced {
-        return Err(StoreError::Unavailable(e.to_string()));
+        return Err(e.clone());
     }
     take(result?).ok_or_else(|| StoreError::Corrupt("the writer mixed up two jobs' outputs".into()))
 }

@@ -3,7 +3,6 @@
 //! (and its fsync) really writes the WAL. A full or read-only disk fails
 //! it, as it fails pushes; reads alone would still succeed.
 
-use super::rows::unavailable;
 use crate::storage::StoreError;
 use rusqlite::Connection;
 use std::time::Duration;
@@ -20,9 +19,7 @@ const PROBE: &str = "\u{0}callhook-write-probe";
 ///
 /// Errors: [`StoreError::Unavailable`] with SQLite's message.
 pub fn probe(c: &Connection) -> Result<(), StoreError> {
-    c.execute("INSERT OR REPLACE INTO targets (name) VALUES (?1)", [PROBE])
-        .map_err(unavailable)?;
-    c.execute("DELETE FROM targets WHERE name = ?1", [PROBE])
-        .map_err(unavailable)?;
+    c.execute("INSERT OR REPLACE INTO targets (name) VALUES (?1)", [PROBE])?;
+    c.execute("DELETE FROM targets WHERE name = ?1", [PROBE])?;
     Ok(())
 }

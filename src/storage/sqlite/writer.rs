@@ -20,7 +20,7 @@
 //! fault clears. A panic while committing is caught: its jobs' callers see
 //! the writer as unavailable (503) and the thread carries on.
 
-use super::rows::{self, unavailable};
+use super::rows;
 use super::schema;
 use super::syncer::{self, Answers};
 use super::work::{busy, Output, Work};
@@ -54,8 +54,8 @@ struct Writer {
 impl Writer {
     fn connection(&mut self) -> Result<&mut Connection, StoreError> {
         if self.conn.is_none() {
-            let conn = Connection::open(&self.path).map_err(unavailable)?;
-            schema::configure_writer(&conn).map_err(unavailable)?;
+            let conn = Connection::open(&self.path)?;
+            schema::configure_writer(&conn)?;
             tracing::info!(path = %self.path.display(), "sqlite writer connection opened");
             self.conn = Some(conn);
         }
@@ -137,7 +137,7 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Work>) {
     let began = std::time::Instant::now();
     let committed = writer
         .connection()
-        .and_then(|conn| transact(conn, group).map_err(unavailable));
+        .and_then(|conn| Ok(transact(conn, group)?));
     match committed {
         Ok(results) => {
             record_commit(began.elapsed(), group);
@@ -159,7 +159,7 @@ fn commit_group(writer: &mut Writer, group: &mut Vec<Work>) {
             tracing::error!(error = %e, jobs = group.len(), "sqlite commit failed; reopening the connection");
             writer.conn = None;
             for job in group.drain(..) {
-                job.refuse(StoreError::Unavailable(e.to_string()));
+                job.refuse(e.clone());
             }
         }
     }
@@ -206,7 +206,7 @@ fn transact(
         match run_one(&tx, job) {
             Ok(outcome) => results.push(Ok(outcome)),
             Err(e) => {
-                tracing::warn!(error = %e, "a job failed inside a group; retrying the group job by job");
+                tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "a job failed inside a group; retrying the group job by job");
                 failed = true;
                 break;
             }
