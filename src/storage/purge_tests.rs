@@ -243,6 +243,7 @@ async fn a_purge_deletes_exactly_what_is_older_than_the_cutoff() {
         let rows: i64 = c
             .query_row(
                 "SELECT (SELECT count(*) FROM rollup_days WHERE day < '2025-06-15')
+                    + (SELECT count(*) FROM rollup_day_totals WHERE day < '2025-06-15')
                     + (SELECT count(*) FROM rollup_hours WHERE hour < '2025-06-15')
                     + (SELECT count(*) FROM rollup_task_days WHERE day < '2025-06-15')
                     + (SELECT count(*) FROM rollup_task_hours WHERE hour < '2025-06-15')

@@ -72,9 +72,16 @@ pub struct Level {
 
 /// The levels, smallest (expected rows) first: the planner takes the
 /// first that answers a question exactly.
-pub const LEVELS: [Level; 5] = [
-    // Day × vendor × source × direction × outcome × currency: the
-    // overview and every stats grouping but task and hour.
+pub const LEVELS: [Level; 6] = [
+    // Day × vendor × source × direction × currency: every grouping but
+    // outcome, task and hour (the outcome mix in the outcome columns).
+    Level {
+        table: "rollup_day_totals",
+        grain: Grain::Day,
+        dims: &[Dim::Vendor, Dim::Source, Dim::Direction, Dim::Currency],
+    },
+    // Day × vendor × source × direction × outcome × currency: stats
+    // grouped or filtered by outcome.
     Level {
         table: "rollup_days",
         grain: Grain::Day,

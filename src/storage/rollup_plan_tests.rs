@@ -20,8 +20,10 @@ fn table(p: &Plan) -> Option<&'static str> {
 fn whole_days_read_the_smallest_level_keeping_the_dims() {
     let f = filter(Some("2025-06-01T00:00:00Z"), Some("2025-06-03T00:00:00Z"));
     let p = plan(&[Dim::Vendor, Dim::Currency], &f);
-    assert_eq!(table(&p), Some("rollup_days"));
+    assert_eq!(table(&p), Some("rollup_day_totals"));
     assert!(p.scans.is_empty());
+    let p = plan(&[Dim::Day, Dim::Outcome], &f);
+    assert_eq!(table(&p), Some("rollup_days"));
     let p = plan(&[Dim::Hour, Dim::Currency], &f);
     assert_eq!(table(&p), Some("rollup_hours"));
     let p = plan(&[Dim::Day, Dim::Intent], &f);

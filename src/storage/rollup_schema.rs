@@ -1,9 +1,9 @@
-//! The migration that gives every rollup level its outcome columns
-//! (SQLite and PostgreSQL schema 12, docs/rollups.md): the five level
-//! tables are dropped and made again — `rollup_task_days` no longer keyed
-//! by outcome — and the marker line at the end makes each backend's
-//! `migrate` fill them from the stored calls in the same transaction. One
-//! text for both backends, differing only in column types.
+//! The migrations of the rollup levels (docs/rollups.md). Schema 12 gives
+//! every level its outcome columns: the five level tables are dropped and
+//! made again — `rollup_task_days` no longer keyed by outcome. Schema 13
+//! adds `rollup_day_totals`, and its marker line at the end makes each
+//! backend's `migrate` fill every level from the stored calls in the same
+//! transaction. One text for both backends, differing only in column types.
 
 /// The summed columns ([`super::levels::SUM_COLUMNS`]), integers typed
 /// `$i`, the cost `$cost`.
@@ -90,7 +90,7 @@ macro_rules! summed_columns {
 macro_rules! level_table {
     ($name:literal, [$($key:literal),+], $pk:literal, $t:literal, $i:literal, $cost:literal, $shard:literal, $pk_shard:literal, $end:literal) => {
         concat!(
-            "DROP TABLE ", $name, ";\n",
+            "DROP TABLE IF EXISTS ", $name, ";\n",
             "CREATE TABLE ", $name, " (\n",
             $("    ", $key, " ", $t, ",\n",)+
             $shard,
@@ -171,6 +171,28 @@ macro_rules! level_tables {
                 $pk_shard,
                 $end
             ),
+        )
+    };
+}
+
+/// Migration 13: the day totals (no outcome in the key; the outcome mix in
+/// the outcome columns), the smallest level, then every level refilled
+/// from the stored calls.
+macro_rules! day_totals {
+    ($t:literal, $i:literal, $cost:literal, $shard:literal, $pk_shard:literal, $end:literal) => {
+        concat!(
+            "-- every grouping but outcome, task and hour\n",
+            level_table!(
+                "rollup_day_totals",
+                ["day", "vendor", "source", "direction", "currency"],
+                "day, vendor, source, direction, currency",
+                $t,
+                $i,
+                $cost,
+                $shard,
+                $pk_shard,
+                $end
+            ),
             "-- then: rebuild rollups\n",
         )
     };
@@ -196,6 +218,26 @@ pub const POSTGRES: &str = level_tables!(
     ""
 );
 
+/// SQLite's migration 13.
+pub const SQLITE_DAY_TOTALS: &str = day_totals!(
+    "TEXT NOT NULL",
+    "INTEGER NOT NULL",
+    "TEXT NOT NULL",
+    "",
+    "",
+    " WITHOUT ROWID"
+);
+
+/// PostgreSQL's migration 13.
+pub const POSTGRES_DAY_TOTALS: &str = day_totals!(
+    "TEXT COLLATE \"C\" NOT NULL",
+    "BIGINT NOT NULL",
+    "NUMERIC NOT NULL",
+    "    shard SMALLINT NOT NULL,\n",
+    ", shard",
+    ""
+);
+
 #[cfg(test)]
 mod tests {
     use super::super::levels::{LEVELS, SUM_COLUMNS};
@@ -208,6 +250,7 @@ mod tests {
                 .unwrap();
         }
         conn.execute_batch(super::SQLITE).unwrap();
+        conn.execute_batch(super::SQLITE_DAY_TOTALS).unwrap();
         for level in &LEVELS {
             let mut stmt = conn
                 .prepare(&format!(
@@ -224,5 +267,6 @@ mod tests {
             assert_eq!(got, want, "{}", level.table);
         }
         assert!(super::POSTGRES.contains("shard SMALLINT NOT NULL"));
+        assert!(super::POSTGRES_DAY_TOTALS.contains("shard SMALLINT NOT NULL"));
     }
 }

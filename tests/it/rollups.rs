@@ -220,10 +220,12 @@ async fn an_sqlite_database_from_before_rollups_gets_them_filled_from_its_calls(
         // Back to schema 3: no rollup tables (and none of what the later
         // migrations add; bodies are stored verbatim before migration 6).
         // Migration 4 makes the single table again, migration 7 the levels,
-        // migration 12 the levels with outcome columns, filled from the calls.
+        // migration 12 the levels with outcome columns, migration 13 the day
+        // totals, then every level is filled from the calls.
         let c = rusqlite::Connection::open(&stopped.db_path).unwrap();
         c.execute_batch(
             "DROP TABLE rollup_days; DROP TABLE rollup_hours; DROP TABLE rollup_task_days;
+             DROP TABLE rollup_day_totals;
              DROP TABLE rollup_task_hours; DROP TABLE rollup_task_intents;
              DROP TABLE alerts; DROP TRIGGER calls_ad_text; DROP TABLE call_fts;
              DROP TABLE call_text; DROP TABLE recordings; DROP TABLE recording_orphans;

@@ -284,9 +284,12 @@ END;
     crate::storage::recordings::MIGRATION,
     // 12: every rollup row counts its calls per outcome (`outcome_<name>`
     // columns) and `rollup_task_days` is no longer keyed by outcome: the
-    // five levels are made again and filled from the stored calls in this
-    // step's transaction (docs/rollups.md).
+    // five levels are made again, empty (filled by step 13; docs/rollups.md).
     crate::storage::rollup::schema::SQLITE,
+    // 13: `rollup_day_totals`, day × vendor × source × direction ×
+    // currency: the smallest level, answering every grouping but outcome,
+    // task and hour; then every level is refilled from the stored calls.
+    crate::storage::rollup::schema::SQLITE_DAY_TOTALS,
 ];
 /// The `alerts` table (PostgreSQL's migration spells the same columns).
 const ALERTS_TABLE: &str = r#"
