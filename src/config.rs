@@ -20,6 +20,7 @@ mod alert_rules;
 pub mod alerts;
 mod api_tokens;
 pub mod display;
+pub mod explain;
 mod limits;
 mod postgres;
 pub mod recordings;
@@ -335,7 +336,7 @@ pub struct Overrides {
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("configuration: {0}")]
+    #[error("configuration: {}", explain::explain(.0))]
     Load(#[from] Box<figment::Error>),
     #[error("configuration: {0}")]
     Invalid(String),
