@@ -383,7 +383,9 @@ impl Config {
             .merge(Env::prefixed("CALLHOOK_RECORDINGS_").map(|k| format!("recordings.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;
-        config.validate()?;
+        config
+            .validate()
+            .map_err(|e| explain::name_the_variable(e, overrides))?;
         Ok(config)
     }
 

@@ -281,7 +281,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             listen,
             insecure,
             db,
-        } => serve::run(cli.load_config(*listen, Some(db))?, *insecure).await,
+        } => {
+            let announce = matches!(cli.log_format, LogFormat::Text);
+            serve::run(cli.load_config(*listen, Some(db))?, *insecure, announce).await
+        }
         Command::Sources {
             base_url,
             show_secrets,
@@ -334,7 +337,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 recordings::RecordingsCommand::Status => "recordings status",
                 recordings::RecordingsCommand::Fetch(_) => "recordings fetch",
             };
-            recordings::run(cli.load_existing(db, name)?, command).await
+            let config = cli.load_config(None, Some(db))?;
+            if let recordings::RecordingsCommand::Fetch(args) = command {
+                // A bad flag is named before a missing database.
+                args.since
+                    .as_deref()
+                    .map(recordings::parse_since)
+                    .transpose()?;
+            }
+            existing_database(&config, name)?;
+            recordings::run(config, command).await
         }
     }
 }

@@ -57,7 +57,7 @@ pub async fn run(config: Config, command: &RecordingsCommand) -> anyhow::Result<
 }
 
 /// `2026-05-01` (midnight UTC) or an RFC 3339 time.
-fn parse_since(text: &str) -> anyhow::Result<Timestamp> {
+pub(super) fn parse_since(text: &str) -> anyhow::Result<Timestamp> {
     let t = text.trim();
     if let Ok(d) = t.parse::<jiff::civil::Date>() {
         return Ok(d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp());

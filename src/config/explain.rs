@@ -94,6 +94,44 @@ fn describe(e: &figment::Error) -> String {
     }
 }
 
+/// `e` (from [`super::Config::validate`], whose messages begin with the
+/// key, e.g. `retention_days: must be at least 1`), naming the `CALLHOOK_*`
+/// variable the value came from when one is set (and no flag overrode it).
+pub fn name_the_variable(
+    e: super::ConfigError,
+    overrides: &super::Overrides,
+) -> super::ConfigError {
+    let super::ConfigError::Invalid(msg) = e else {
+        return e;
+    };
+    let key: String = msg
+        .trim_start_matches('`')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+    if key.is_empty()
+        || path
+            .iter()
+            .any(|p| p.is_empty() || p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return super::ConfigError::Invalid(msg);
+    }
+    let var = variable(&path);
+    let Ok(value) = std::env::var(&var) else {
+        return super::ConfigError::Invalid(msg);
+    };
+    let flag = match key.as_str() {
+        "database" => overrides.database.clone(),
+        "listen" => overrides.listen.map(|a| a.to_string()),
+        _ => None,
+    };
+    if flag.is_some_and(|f| f != value) {
+        return super::ConfigError::Invalid(msg);
+    }
+    super::ConfigError::Invalid(format!("environment variable {var}: {msg}"))
+}
+
 /// Every error figment gathered, one per line.
 pub fn explain(e: &figment::Error) -> String {
     e.clone()

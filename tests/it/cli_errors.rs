@@ -81,6 +81,24 @@ fn config_errors_name_their_variable_and_the_nearest_key() {
         err.contains("sources.0.kind") && err.contains("did you mean `aliyun-call-report`?"),
         "{err}"
     );
+    // A value that reads but is not valid names its variable too.
+    let (code, err) = check_config(d, None, &[("CALLHOOK_RETENTION_DAYS", "0")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(
+            "environment variable CALLHOOK_RETENTION_DAYS: retention_days: must be at least 1"
+        ),
+        "{err}"
+    );
+    let (code, err) = check_config(d, None, &[("CALLHOOK_DATABASE", "mysql://db")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("environment variable CALLHOOK_DATABASE: database `mysql://db`"),
+        "{err}"
+    );
+    let (code, err) = check_config(d, Some("retention_days = 0\n"), &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.contains("CALLHOOK_RETENTION_DAYS"), "{err}");
     // Nothing near: the keys it could be.
     let (code, err) = check_config(d, Some("zzzzzz = 1\n"), &[]);
     assert_eq!(code, Some(2), "{err}");
@@ -150,6 +168,13 @@ fn commands_on_a_database_refuse_a_missing_sqlite_file_instead_of_creating_it() 
     ));
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--since"), "{err}");
+    let (code, _, err) = text(&Binary::run(
+        dir.path(),
+        &["recordings", "fetch", "--since", "soon", "--database", &db],
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--since `soon`"), "{err}");
+    assert!(!path.exists());
     // Also when the file is the default one (no --database).
     let (code, _, err) = text(&Binary::run(dir.path(), &["recordings", "status"]));
     assert_eq!(code, Some(2), "{err}");
