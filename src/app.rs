@@ -41,6 +41,7 @@ pub enum StartError {
 /// Errors: [`StoreError::Unavailable`] when the URL is not usable (see
 /// [`Config::store_url`]) or the store cannot be opened or migrated.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    refuse_newer_schema(config).await?;
     let targets = crate::storage::Target::all(config);
     Ok(match config.store_url().map_err(StoreError::unavailable)? {
         StoreUrl::Sqlite(path) => {
@@ -50,11 +51,84 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     })
 }
 
+/// The schema version the database of `config` is at (SQLite's
+/// `user_version`, PostgreSQL's `callhook_schema`) and the newest this
+/// build knows; `None` for a database not made yet.
+///
+/// Errors: [`StoreError::Unavailable`] when it cannot be read.
+pub async fn schema_versions(config: &Config) -> Result<Option<(usize, usize)>, StoreError> {
+    let un = |e: &dyn std::fmt::Display| StoreError::unavailable(e.to_string());
+    Ok(match config.store_url().map_err(StoreError::unavailable)? {
+        StoreUrl::Sqlite(path) => {
+            let path = Path::new(&path);
+            if !path.is_file() {
+                return Ok(None);
+            }
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| un(&format!("{}: {e}", path.display())))?;
+            let v: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| un(&format!("{}: {e}", path.display())))?;
+            Some((v.max(0) as usize, crate::storage::sqlite::schema::latest()))
+        }
+        StoreUrl::Postgres(url) => {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| un(&e))?;
+            tokio::spawn(conn);
+            let exists: bool = client
+                .query_one("SELECT to_regclass('callhook_schema') IS NOT NULL", &[])
+                .await
+                .map_err(|e| un(&e))?
+                .get(0);
+            if !exists {
+                return Ok(None);
+            }
+            let v: i64 = client
+                .query_one(
+                    "SELECT coalesce(max(version), 0)::BIGINT FROM callhook_schema",
+                    &[],
+                )
+                .await
+                .map_err(|e| un(&e))?
+                .get(0);
+            Some((
+                v.max(0) as usize,
+                crate::storage::postgres::schema::latest(),
+            ))
+        }
+    })
+}
+
+/// Refuses a database whose schema is newer than this build knows (made or
+/// migrated by a newer callhook): running on it could misread or damage it.
+///
+/// Errors: [`StoreError::Unavailable`] saying so, or when it cannot be read.
+async fn refuse_newer_schema(config: &Config) -> Result<(), StoreError> {
+    if let Some((stored, latest)) = schema_versions(config).await? {
+        if stored > latest {
+            return Err(StoreError::unavailable(format!(
+                "{}: its schema is at version {stored}, newer than this callhook knows \
+                 (version {latest}, callhook {}): a newer callhook migrated it; run that \
+                 version or newer (or restore a backup taken before the upgrade)",
+                crate::config::redact::url_text(&config.database),
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Migrates the store named by `config.database` to the newest schema
 /// (what every start does first): `(steps applied, newest version)`.
 ///
 /// Errors: as [`open_store`].
 pub async fn migrate_store(config: &Config) -> Result<(usize, usize), StoreError> {
+    refuse_newer_schema(config).await?;
     Ok(match config.store_url().map_err(StoreError::unavailable)? {
         StoreUrl::Sqlite(path) => (
             SqliteStore::migrate(Path::new(&path))?,

@@ -20,6 +20,7 @@ mod alert_rules;
 pub mod alerts;
 mod api_tokens;
 pub mod display;
+pub mod explain;
 mod limits;
 mod postgres;
 pub mod recordings;
@@ -335,7 +336,7 @@ pub struct Overrides {
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("configuration: {0}")]
+    #[error("configuration: {}", explain::explain(.0))]
     Load(#[from] Box<figment::Error>),
     #[error("configuration: {0}")]
     Invalid(String),
@@ -382,7 +383,9 @@ impl Config {
             .merge(Env::prefixed("CALLHOOK_RECORDINGS_").map(|k| format!("recordings.{k}").into()))
             .merge(Serialized::defaults(overrides));
         let mut config: Config = fig.extract().map_err(Box::new)?;
-        config.validate()?;
+        config
+            .validate()
+            .map_err(|e| explain::name_the_variable(e, overrides))?;
         Ok(config)
     }
 

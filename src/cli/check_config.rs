@@ -4,15 +4,15 @@
 //! when it is valid; 2 with the reason (an unknown key named with its path,
 //! a bad value, TLS files that cannot be used) when not.
 
-use super::Cli;
+use super::{count, Cli, DatabaseArg};
 use std::process::ExitCode;
 
 /// Runs the command.
 ///
 /// Errors: none of its own: an invalid configuration is reported on stderr
 /// with exit code 2.
-pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let config = match cli.load_config(None) {
+pub fn run(cli: &Cli, db: &DatabaseArg) -> anyhow::Result<ExitCode> {
+    let config = match cli.load_config(None, Some(db)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("callhook: {e}");
@@ -28,14 +28,17 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Ok(text) => {
             print!("{text}");
             eprintln!(
-                "configuration is valid: {} sources, {} subscribers{}{}",
-                config.sources.len(),
-                config.subscribers.len(),
+                "configuration is valid: {}, {}{}{}",
+                count(config.sources.len(), "source", "sources"),
+                count(config.subscribers.len(), "subscriber", "subscribers"),
                 if config.nats.is_some() { ", NATS" } else { "" },
                 match (config.alerts.len(), config.alert_channels.len()) {
                     (0, 0) => String::new(),
-                    (rules, channels) =>
-                        format!(", {rules} alert rules, {channels} alert channels"),
+                    (rules, channels) => format!(
+                        ", {}, {}",
+                        count(rules, "alert rule", "alert rules"),
+                        count(channels, "alert channel", "alert channels")
+                    ),
                 }
             );
             Ok(ExitCode::SUCCESS)

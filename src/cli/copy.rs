@@ -7,7 +7,7 @@ use crate::app::migrate_store;
 use crate::config::{Config, StoreUrl};
 use crate::storage::copy::{sqlite_to_postgres, Progress};
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::process::ExitCode;
 
 /// Runs `callhook migrate`. Errors (exit 2): the database cannot be
@@ -15,8 +15,9 @@ use std::process::ExitCode;
 pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     let (applied, latest) = migrate_store(config).await?;
     println!(
-        "{}: schema at version {latest} ({applied} migrations applied now)",
-        redacted(&config.database)
+        "{}: schema at version {latest} ({} applied now)",
+        redacted(&config.database),
+        super::count(applied, "migration", "migrations")
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -42,10 +43,9 @@ impl Progress for Bars {
             b.finish();
         }
         let bar = ProgressBar::new(todo);
-        bar.set_style(
-            ProgressStyle::with_template("{prefix:>14} {bar:40} {pos}/{len} rows {per_sec}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        bar.set_style(super::bar_style(
+            "{prefix:>14} {bar:40} {pos}/{len} rows {rate}",
+        ));
         bar.set_prefix(table.to_owned());
         self.bar = Some(bar);
     }
@@ -76,6 +76,10 @@ pub async fn copy(from: &str, to: &str) -> anyhow::Result<ExitCode> {
     if let Some(b) = bars.bar.take() {
         b.finish();
     }
-    println!("copied {rows} rows from {from} to {}", redacted(to));
+    println!(
+        "copied {} from {from} to {}",
+        super::count(rows, "row", "rows"),
+        redacted(to)
+    );
     Ok(ExitCode::SUCCESS)
 }

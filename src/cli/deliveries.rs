@@ -13,7 +13,7 @@ use std::process::ExitCode;
 /// Subcommands of `callhook deliveries`.
 #[derive(Debug, clap::Subcommand)]
 pub enum DeliveriesCommand {
-    /// Print deliveries, newest first, one line each.
+    /// Print deliveries, newest first, as a table with a header.
     List {
         /// Only this subscriber's (or `nats`).
         #[arg(long)]
@@ -21,7 +21,7 @@ pub enum DeliveriesCommand {
         /// Only pending, delivered or dead.
         #[arg(long)]
         status: Option<String>,
-        /// At most this many lines.
+        /// At most this many rows.
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
@@ -41,14 +41,57 @@ pub enum DeliveriesCommand {
     /// Enable a subscriber disabled by a 410 Gone (or by hand): its pending
     /// deliveries are due at once.
     Enable {
+        /// The subscriber's name in the configuration (or `nats`).
         #[arg(long)]
         subscriber: String,
     },
     /// Disable a subscriber: its deliveries wait, none is attempted.
     Disable {
+        /// The subscriber's name in the configuration (or `nats`).
         #[arg(long)]
         subscriber: String,
     },
+}
+
+/// The columns of `deliveries list`.
+const LIST_HEADER: [&str; 7] = [
+    "ID",
+    "SUBSCRIBER",
+    "EVENT",
+    "STATUS",
+    "ATTEMPTS",
+    "NEXT / DELIVERED AT",
+    "LAST RESULT",
+];
+
+/// `rows` under `header`, each column as wide as its widest cell (counted
+/// in characters), two spaces apart; the last column is not padded.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                l.push_str(cell);
+            } else {
+                l.push_str(cell);
+                l.push_str(&" ".repeat(w - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
 }
 
 fn known(config: &Config, name: &str) -> anyhow::Result<()> {
@@ -91,24 +134,30 @@ pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<Exit
                 cursor: None,
             };
             let items = store.list_deliveries(&filter, &page).await?.items;
-            for d in &items {
-                let last = d.last_result().unwrap_or_else(|| "-".into());
-                let when = d
-                    .next_attempt_at
-                    .or(d.delivered_at)
-                    .map_or("-".into(), |t| t.to_string());
-                println!(
-                    "{}  {:<12} {:<14} {:<9} attempts={:<2} {}  {}",
-                    d.id,
-                    d.subscriber,
-                    d.event_type,
-                    d.status.as_str(),
-                    d.attempts,
-                    when,
-                    last
-                );
+            let rows: Vec<[String; 7]> = items
+                .iter()
+                .map(|d| {
+                    let when = d
+                        .next_attempt_at
+                        .or(d.delivered_at)
+                        .map_or("-".into(), |t| t.to_string());
+                    [
+                        d.id.to_string(),
+                        d.subscriber.to_string(),
+                        d.event_type.to_string(),
+                        d.status.as_str().to_owned(),
+                        d.attempts.to_string(),
+                        when,
+                        d.last_result().unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                println!("no deliveries match");
+            } else {
+                print!("{}", table(LIST_HEADER, &rows));
             }
-            eprintln!("{} deliveries", items.len());
+            eprintln!("{}", super::count(items.len(), "delivery", "deliveries"));
         }
         DeliveriesCommand::Retry {
             id,
@@ -140,7 +189,7 @@ pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<Exit
                     id.as_deref().unwrap_or_default()
                 );
             }
-            println!("retried {n} deliveries");
+            println!("retried {}", super::count(n, "delivery", "deliveries"));
         }
         DeliveriesCommand::Enable { subscriber } | DeliveriesCommand::Disable { subscriber } => {
             known(&config, subscriber)?;

@@ -18,7 +18,7 @@ use crate::export::{export_stream, ExportOptions, Format};
 use crate::storage::{CallFilter, FilterText, GroupBy};
 use anyhow::{bail, Context};
 use futures::StreamExt;
-use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{ErrorKind, IsTerminal, Write};
@@ -49,7 +49,8 @@ pub struct ExportArgs {
 /// The list filters of `GET /api/v1/calls`, as flags.
 #[derive(Debug, Default, clap::Args)]
 pub struct FilterArgs {
-    /// Only this vendor's calls (aliyun, itnio, longlonglong, laaffic).
+    /// Only this vendor's calls (aliyun, itnio, longlonglong, laaffic, vapi,
+    /// retell, bland, or a mapped source's vendor).
     #[arg(long, env = "CALLHOOK_VENDOR")]
     pub vendor: Option<String>,
     /// Only calls last changed through this source.
@@ -61,12 +62,16 @@ pub struct FilterArgs {
     /// Only this outcome (answered, no_answer, busy, …).
     #[arg(long, env = "CALLHOOK_OUTCOME")]
     pub outcome: Option<String>,
+    /// Only calls of this vendor task or campaign id.
     #[arg(long, env = "CALLHOOK_TASK_ID")]
     pub task_id: Option<String>,
+    /// Only calls with this `out_id` (the caller's own id of the call).
     #[arg(long, env = "CALLHOOK_OUT_ID")]
     pub out_id: Option<String>,
+    /// Only calls with this customer phone number.
     #[arg(long, env = "CALLHOOK_CUSTOMER_NUMBER")]
     pub customer_number: Option<String>,
+    /// Only the call with this vendor call id.
     #[arg(long, env = "CALLHOOK_VENDOR_CALL_ID")]
     pub vendor_call_id: Option<String>,
     /// Calls started at or after this RFC 3339 time.
@@ -192,10 +197,9 @@ impl Sink {
 
 fn progress(total: u64) -> ProgressBar {
     let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} calls  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(super::bar_style(
+        "{bar:40} {pos}/{len} calls  {rate}  eta {eta}",
+    ));
     if std::env::var_os("CI").is_some() {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
@@ -285,7 +289,8 @@ pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> 
         .as_ref()
         .map_or("stdout".to_owned(), |p| p.display().to_string());
     eprintln!(
-        "exported {calls} calls to {to} ({}, {})",
+        "exported {} to {to} ({}, {})",
+        super::count(calls, "call", "calls"),
         args.format,
         HumanBytes(bytes)
     );

@@ -5,13 +5,14 @@
 //! bars and a summary. Exits 1 when any body was rejected, so scripts
 //! notice.
 
+use super::count;
 use crate::app::open_store;
 use crate::config::Config;
 use crate::ingest::Ingestor;
 use crate::storage::{IngestOutcome, ReceiptStatus};
 use anyhow::Context;
 use futures::stream::{self, StreamExt};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,10 +60,9 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
     let store = open_store(&config).await?;
     let ingestor = Ingestor::new(store, Arc::new(config));
     let bar = ProgressBar::new(work.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} bodies  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(super::bar_style(
+        "{bar:40} {pos}/{len} bodies  {rate}  eta {eta}",
+    ));
     let mut summary = Summary {
         bodies: work.len(),
         ..Summary::default()
@@ -109,12 +109,12 @@ pub async fn run(config: Config, source: &str, files: &[PathBuf]) -> anyhow::Res
     }
     let s = &summary;
     println!(
-        "imported {} bodies, {} records: {} accepted, {} duplicate, {} partial, {} rejected; calls: {} created, {} updated, {} analyzed",
-        s.bodies, s.records, s.accepted, s.duplicate, s.partial, s.rejected, s.created, s.updated, s.analyzed
+        "imported {}, {}: {} accepted, {} duplicate, {} partial, {} rejected; calls: {} created, {} updated, {} analyzed",
+        count(s.bodies, "body", "bodies"), count(s.records, "record", "records"), s.accepted, s.duplicate, s.partial, s.rejected, s.created, s.updated, s.analyzed
     );
     println!(
-        "appended in {append_s:.1} s; projected in {project_s:.1} s ({:.0} records/s)",
-        s.records as f64 / project_s.max(0.001)
+        "appended in {append_s:.1} s; projected in {project_s:.1} s ({} records/s)",
+        super::rate(s.records as f64 / project_s.max(0.001))
     );
     Ok(if s.rejected > 0 {
         ExitCode::from(1)
@@ -137,10 +137,9 @@ async fn project_all(ingestor: &Ingestor, ids: &[String]) -> anyhow::Result<Vec<
     let reader = ingestor.reader();
     let batch = ingestor.config.limits.projection_batch_records;
     let bar = ProgressBar::new(ids.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} projected  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(super::bar_style(
+        "{bar:40} {pos}/{len} projected  {rate}  eta {eta}",
+    ));
     let mut seen: HashMap<String, IngestOutcome> = HashMap::new();
     loop {
         let report = ingestor.store.project(reader.clone(), batch).await?;

@@ -11,7 +11,7 @@ use crate::retention::{purge_all, Purged, BATCH};
 use crate::storage::purge::cutoff;
 use crate::storage::PurgeCounts;
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -34,8 +34,10 @@ const BUSY_WAIT: Duration = Duration::from_secs(1);
 /// `n` calls, receipts and events as the summary says them.
 fn said(n: &PurgeCounts) -> String {
     format!(
-        "{} calls, {} receipts, {} events",
-        n.calls, n.receipts, n.events
+        "{}, {}, {}",
+        super::count(n.calls, "call", "calls"),
+        super::count(n.receipts, "receipt", "receipts"),
+        super::count(n.events, "event", "events")
     )
 }
 
@@ -56,16 +58,16 @@ pub async fn run(config: Config, args: &PurgeArgs) -> anyhow::Result<ExitCode> {
     let due = store.count_purgeable(cutoff).await?;
     if args.dry_run {
         println!(
-            "would delete {} older than {cutoff} ({days} days)",
-            said(&due)
+            "would delete {} older than {cutoff} ({})",
+            said(&due),
+            super::count(days, "day", "days")
         );
         return Ok(ExitCode::SUCCESS);
     }
     let bar = ProgressBar::new(due.total());
-    bar.set_style(
-        ProgressStyle::with_template("purging {bar:40} {pos}/{len} rows {per_sec} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(super::bar_style(
+        "purging {bar:40} {pos}/{len} rows {rate} {msg}",
+    ));
     let mut done = PurgeCounts::default();
     let never = || false;
     loop {
@@ -83,6 +85,10 @@ pub async fn run(config: Config, args: &PurgeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     bar.finish_and_clear();
-    println!("deleted {} older than {cutoff} ({days} days)", said(&done));
+    println!(
+        "deleted {} older than {cutoff} ({})",
+        said(&done),
+        super::count(days, "day", "days")
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,7 @@ use crate::recordings::ArchiveLocation;
 use crate::storage::recordings::{links_of, RecordingJob};
 use crate::storage::{CallFilter, PageRequest, Store};
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use jiff::Timestamp;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,7 +57,7 @@ pub async fn run(config: Config, command: &RecordingsCommand) -> anyhow::Result<
 }
 
 /// `2026-05-01` (midnight UTC) or an RFC 3339 time.
-fn parse_since(text: &str) -> anyhow::Result<Timestamp> {
+pub(super) fn parse_since(text: &str) -> anyhow::Result<Timestamp> {
     let t = text.trim();
     if let Ok(d) = t.parse::<jiff::civil::Date>() {
         return Ok(d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp());
@@ -111,10 +111,9 @@ async fn fetch(
     let archiver = Archiver::new(&config.recordings, location.clone(), store.clone())
         .map_err(anyhow::Error::msg)?;
     let bar = ProgressBar::new(due);
-    bar.set_style(
-        ProgressStyle::with_template("fetching {bar:40} {pos}/{len} recordings {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(super::bar_style(
+        "fetching {bar:40} {pos}/{len} recordings {msg}",
+    ));
     let mut total = PassReport::default();
     loop {
         // Only what was due when the command started: a retry scheduled

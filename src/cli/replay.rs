@@ -53,8 +53,8 @@ pub async fn run(
     bar.finish_and_clear();
     let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     println!(
-        "replayed {} receipts: {}; {} skipped",
-        ids.len() - failed,
+        "replayed {}: {}; {} skipped",
+        super::count(ids.len() - failed, "receipt", "receipts"),
         if parts.is_empty() {
             "none".into()
         } else {

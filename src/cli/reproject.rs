@@ -9,11 +9,9 @@
 
 use crate::app::open_store;
 use crate::config::Config;
-use crate::domain::SourceKind;
 use crate::ingest::Ingestor;
 use crate::storage::{ReprojectFilter, ReprojectReport};
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -45,19 +43,14 @@ impl ReprojectArgs {
     /// The store filter of these flags.
     ///
     /// Errors: an unknown kind, or a source that is not configured.
-    fn filter(&self, config: &Config) -> anyhow::Result<ReprojectFilter> {
+    pub(super) fn filter(&self, config: &Config) -> anyhow::Result<ReprojectFilter> {
         if let Some(s) = &self.source {
             anyhow::ensure!(
                 config.source(s).is_some(),
                 "unknown source `{s}` (see `callhook sources`)"
             );
         }
-        let kind = self
-            .kind
-            .as_deref()
-            .map(|k| k.parse::<SourceKind>().map_err(anyhow::Error::msg))
-            .transpose()
-            .context("--kind")?;
+        let kind = self.kind.as_deref().map(super::parse_kind).transpose()?;
         Ok(ReprojectFilter {
             ids: None,
             source: self.source.clone(),
@@ -78,10 +71,9 @@ pub async fn run(config: Config, args: &ReprojectArgs) -> anyhow::Result<ExitCod
     let ingestor = Ingestor::new(store.clone(), Arc::new(config));
     let total = store.count_reprojectable(&filter).await?;
     let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} receipts  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(super::bar_style(
+        "{bar:40} {pos}/{len} receipts  {rate}  eta {eta}",
+    ));
     let at = jiff::Timestamp::now().round(jiff::Unit::Millisecond)?;
     let mut sum = ReprojectReport::default();
     let mut after = 0;
@@ -103,9 +95,9 @@ pub async fn run(config: Config, args: &ReprojectArgs) -> anyhow::Result<ExitCod
         "changed"
     };
     println!(
-        "reprojected {} receipts: {} calls examined, {} {verb}{}",
-        sum.receipts,
-        sum.calls_examined,
+        "reprojected {}: {} examined, {} {verb}{}",
+        super::count(sum.receipts, "receipt", "receipts"),
+        super::count(sum.calls_examined, "call", "calls"),
         sum.calls_changed,
         if args.dry_run {
             " (dry run: nothing written)"

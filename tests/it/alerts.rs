@@ -349,11 +349,9 @@ fn answered_calls(task: &str, n: usize) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: CALLHOOK_TEST_POSTGRES_URL"]
 async fn two_instances_on_postgresql_notify_each_transition_once() {
-    let Some((db, _guard)) = crate::backend::postgres_database().await else {
-        eprintln!("skipped: CALLHOOK_TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let (db, _guard) = crate::backend::required_postgres_database().await;
     let rx = TestReceiver::start(vec![], Reply::status(204)).await;
     let toml = config(
         &rx.url,

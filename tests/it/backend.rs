@@ -55,6 +55,17 @@ pub async fn postgres_database() -> Option<(String, PgDatabase)> {
     Some((url.to_string(), PgDatabase { server, name }))
 }
 
+/// What an `#[ignore]`d PostgreSQL test says when run without a server.
+pub const NEEDS_POSTGRES: &str =
+    "this test needs PostgreSQL: set CALLHOOK_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)";
+
+/// A new PostgreSQL database for a test marked
+/// `#[ignore = "needs PostgreSQL: CALLHOOK_TEST_POSTGRES_URL"]`: run on
+/// purpose (`--include-ignored`), it fails rather than pass unchecked.
+pub async fn required_postgres_database() -> (String, PgDatabase) {
+    postgres_database().await.expect(NEEDS_POSTGRES)
+}
+
 /// The `database` URL of a fresh app: a new PostgreSQL database (and its
 /// guard) when [`on_postgres`], else `sqlite://<dir>/callhook.db`.
 pub async fn fresh_database(dir: &Path) -> (String, Option<PgDatabase>) {

@@ -4,8 +4,9 @@
 //! `target/browser-screenshots/` (or `$CALLHOOK_SCREENSHOTS`), which CI
 //! keeps as an artefact.
 //!
-//! Without chromedriver on `PATH` (or `$CALLHOOK_TEST_CHROMEDRIVER`) these
-//! tests fail when `CI` is set and are skipped, saying so, elsewhere.
+//! They need chromedriver on `PATH` (or `$CALLHOOK_TEST_CHROMEDRIVER`), so
+//! they are `#[ignore]`d: `cargo test -- --include-ignored` runs them (as
+//! `.ci/run` does), and fails them without chromedriver.
 
 use crate::dashboard::hostile_call;
 use crate::dataset;
@@ -32,17 +33,14 @@ fn chromedriver() -> Option<PathBuf> {
 }
 
 impl Browser {
-    /// A started browser, or `None` (test skipped) without chromedriver
-    /// outside CI.
-    pub async fn start() -> Option<Browser> {
-        let Some(driver) = chromedriver() else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "chromedriver is needed in CI: .ci/run installs chromium-driver"
-            );
-            eprintln!("browser test skipped: no chromedriver on PATH");
-            return None;
-        };
+    /// A started browser. These tests are `#[ignore]`d (a plain `cargo test`
+    /// lists them as ignored); run on purpose without chromedriver, they fail
+    /// saying what to install.
+    pub async fn start() -> Browser {
+        let driver = chromedriver().expect(
+            "this test needs a browser: install chromium and chromium-driver \
+             (chromedriver on PATH, or CALLHOOK_TEST_CHROMEDRIVER)",
+        );
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -80,10 +78,10 @@ impl Browser {
                 .connect(&url)
                 .await;
             if let Ok(client) = connected {
-                return Some(Browser {
+                return Browser {
                     client,
                     _driver: child,
-                });
+                };
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -144,10 +142,9 @@ impl Browser {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn the_overview_draws_its_charts_with_data() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     let app = spawn_app().await;
     dataset::seed(&app).await;
     b.goto(&app.url("/?from=2025-06-01&to=2025-06-03")).await;
@@ -191,10 +188,9 @@ async fn the_overview_draws_its_charts_with_data() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn filters_change_the_table() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     let app = spawn_app().await;
     dataset::seed(&app).await;
     b.goto(&app.url("/calls")).await;
@@ -236,10 +232,9 @@ async fn filters_change_the_table() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn a_calls_transcript_shows_and_hostile_text_stays_text() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     let app = spawn_app().await;
     app.push_ok("itnio-call-record", hostile_call()).await;
     let id = app.call_id("itnio", "XSS-1").await;
@@ -271,10 +266,9 @@ async fn a_calls_transcript_shows_and_hostile_text_stays_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn a_chinese_text_search_finds_the_transcript_and_marks_the_match() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     let app = spawn_app().await;
     dataset::seed(&app).await;
     app.push_ok("itnio-call-record", hostile_call()).await;
@@ -322,10 +316,9 @@ const WRONG_KIND: &str = "[[sources]]\nname = \"shop\"\nkind = \"laaffic-voice-r
 const RIGHT_KIND: &str = "[[sources]]\nname = \"shop\"\nkind = \"itnio-call-record\"\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn the_replay_button_replays_a_rejected_receipt() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     // Pushed to a source set up with the wrong kind: rejected, kept.
     let app = spawn_app_with(WRONG_KIND).await;
     let report = body(&json!({"callId": "RP-1", "resultStatus": "ANSWERED",
@@ -370,10 +363,9 @@ async fn the_replay_button_replays_a_rejected_receipt() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn the_deliveries_page_lists_and_retries() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     // A subscriber nobody listens on: its delivery fails and waits.
     let app = spawn_app_with(
         "allow_private_subscribers = true\n\n[[subscribers]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
@@ -405,10 +397,9 @@ async fn the_deliveries_page_lists_and_retries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn an_operator_plays_replays_in_bulk_and_disables_on_a_phone_too() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     let crm = "allow_private_subscribers = true\n\n[[subscribers]]\nname = \"crm\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n";
     let app = spawn_app_with(&format!("{crm}\n{WRONG_KIND}")).await;
     for i in 0..2 {
@@ -503,10 +494,9 @@ async fn an_operator_plays_replays_in_bulk_and_disables_on_a_phone_too() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a browser: chromium and chromium-driver (chromedriver on PATH)"]
 async fn the_health_strip_shows_and_the_alerts_page_lists_a_firing_alert() {
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    let b = Browser::start().await;
     // A source that never pushes: silent past 0.6 s, the rule fires.
     let app = spawn_app_with(
         "alerts_interval = \"100ms\"\n\n[[alerts]]\nname = \"bland-quiet\"\nkind = \"source_silent\"\nsource = \"bland-call\"\nminutes = 0.01\n",

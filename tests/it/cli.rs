@@ -224,7 +224,7 @@ async fn replay_rejected_runs_stored_bodies_through_the_fixed_source() {
     let out = replay_rejected();
     assert!(out.status.success(), "{}", describe(&out));
     assert!(
-        stdout(&out).contains("replayed 1 receipts: 1 accepted"),
+        stdout(&out).contains("replayed 1 receipt: 1 accepted"),
         "{}",
         describe(&out)
     );
@@ -398,7 +398,7 @@ secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         Some("<redacted>")
     );
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("configuration is valid: 1 sources, 1 subscribers"));
+        .contains("configuration is valid: 1 source, 1 subscriber"));
 
     std::fs::write(&file, "[limits]\nack_budgett = \"1s\"\n").unwrap();
     let out = Binary::run(dir.path(), &args);

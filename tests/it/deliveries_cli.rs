@@ -72,8 +72,17 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
         out.contains("crm") && out.contains("call.created") && out.contains("dead"),
         "{out}"
     );
-    assert!(out.contains("attempts=2") && out.contains("500"), "{out}");
-    assert!(err.contains("1 deliveries"), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("ID ") && lines[0].contains("SUBSCRIBER") && lines.len() == 2,
+        "a header, then one row: {out}"
+    );
+    let at = lines[0].find("ATTEMPTS").unwrap();
+    assert!(lines[1][at..].starts_with("2 "), "ATTEMPTS aligned: {out}");
+    let at = lines[0].find("STATUS").unwrap();
+    assert!(lines[1][at..].starts_with("dead "), "STATUS aligned: {out}");
+    assert!(out.contains("500"), "{out}");
+    assert!(err.contains("1 delivery"), "{err}");
 
     let (code, _, err) = cli(
         dir,
@@ -95,7 +104,7 @@ async fn dead_letters_are_listed_and_retried_from_the_command_line() {
     )
     .await;
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out.trim(), "retried 1 deliveries");
+    assert_eq!(out.trim(), "retried 1 delivery");
     let (code, out, _) = cli(
         dir,
         db,

@@ -15,6 +15,7 @@ mod browser_recordings;
 mod calls_api;
 mod campaigns;
 mod cli;
+mod cli_errors;
 mod connections;
 mod copy_cli;
 mod dashboard;

@@ -80,7 +80,7 @@ async fn purge_counts_on_a_dry_run_deletes_on_a_real_one_and_needs_a_window() {
     .await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.starts_with("would delete 2 calls, 1 receipts, 0 events older than "),
+        out.starts_with("would delete 2 calls, 1 receipt, 0 events older than "),
         "{out}"
     );
     let (code, out, err) = purge(
@@ -92,7 +92,7 @@ async fn purge_counts_on_a_dry_run_deletes_on_a_real_one_and_needs_a_window() {
     .await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.starts_with("would delete 1 calls, 0 receipts, 0 events"),
+        out.starts_with("would delete 1 call, 0 receipts, 0 events"),
         "{out}"
     );
 
@@ -102,7 +102,7 @@ async fn purge_counts_on_a_dry_run_deletes_on_a_real_one_and_needs_a_window() {
     let (code, out, err) = purge(dir, &db, &[], &["--config", cfg, "purge"]).await;
     assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.starts_with("deleted 2 calls, 1 receipts, 0 events older than "),
+        out.starts_with("deleted 2 calls, 1 receipt, 0 events older than "),
         "{out}"
     );
     let cutoff: Timestamp = out

@@ -4,7 +4,8 @@
 //!
 //! The disk is a 24 MiB tmpfs this test mounts (it needs root, as CI and
 //! the development machine have), or the directory named by
-//! `CALLHOOK_TEST_SMALL_DISK` on a small filesystem the test may fill.
+//! `CALLHOOK_TEST_SMALL_DISK` on a small filesystem the test may fill; so
+//! it is `#[ignore]`d, and `cargo test -- --include-ignored` runs it.
 
 use crate::load::Pushers;
 use crate::support::spawn_app_on;
@@ -67,6 +68,7 @@ fn fill_check(path: &Path) -> u64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs root (to mount a tmpfs) or CALLHOOK_TEST_SMALL_DISK"]
 async fn a_full_disk_answers_503_then_recovers_with_nothing_acknowledged_lost() {
     let disk = SmallDisk::get();
     let db_path = disk.dir.join("callhook.db");
