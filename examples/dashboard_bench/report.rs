@@ -5,6 +5,8 @@
 //! `STEPS` (e.g. `500000,1000000,2000000`) loads and times at each size in
 //! turn: the growth curve. `ROLLUPS=off` only loads, with every rollup
 //! write skipped, and prints the projection rate: the cost of the upkeep.
+//! `LOADED=N` with `DATABASE` of an earlier run holding N calls times it
+//! again (after a migration, say) without loading.
 
 use super::campaign::{self, first_day, DAYS};
 use super::{env, time};
@@ -30,7 +32,9 @@ pub async fn run(calls: usize, runs: usize) -> anyhow::Result<()> {
     if !upkeep {
         campaign::skip_rollup_writes(&database).await?;
     }
-    let mut loaded = 0;
+    // `LOADED`: calls the database at `DATABASE` already holds (from an
+    // earlier run of the same generator): time it again without loading.
+    let mut loaded = env("LOADED", 0);
     for step in steps {
         let rate = campaign::load(&*store, loaded, step).await?;
         println!(
