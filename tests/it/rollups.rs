@@ -283,7 +283,9 @@ async fn postgres_folds_past_days_shards_without_changing_an_answer() {
         count("SELECT count(*) FROM rollup_days WHERE shard <> 0 AND day < '2025-06-03'").await;
     assert!(sharded > 0, "pushes spread over shards");
     let keys = count(
-        "SELECT (SELECT count(DISTINCT (day, vendor, source, direction, currency, outcome))
+        "SELECT (SELECT count(DISTINCT (day, vendor, source, direction, currency))
+            FROM rollup_day_totals WHERE shard <> 0 AND day < '2025-06-03')
+          + (SELECT count(DISTINCT (day, vendor, source, direction, currency, outcome))
             FROM rollup_days WHERE shard <> 0 AND day < '2025-06-03')
           + (SELECT count(DISTINCT (hour, vendor, source, direction, currency))
             FROM rollup_hours WHERE shard <> 0 AND hour < '2025-06-03')
