@@ -155,7 +155,7 @@ fn turns(r: &mut Record, started: Option<Timestamp>) -> Option<Vec<Turn>> {
 }
 
 /// `status`, `answered_by` and `error_message` → outcome (the table in
-/// `docs/canonical-call.md`): `completed` is `voicemail` when a machine answered
+/// `docs/call-model.md`): `completed` is `voicemail` when a machine answered
 /// and `answered` otherwise; `failed` is read more closely from the SIP
 /// code in the documented error messages.
 pub fn outcome(status: Option<&str>, answered_by: Option<&str>, error: Option<&str>) -> Outcome {

@@ -1,4 +1,4 @@
-//! One adapter per source kind (docs/interfaces.md).
+//! One adapter per source kind (docs/http-contract.md).
 //!
 //! Adapters are pure: bytes in, [`Parsed`] out. No I/O, no clock, no store.
 //! A body that is not JSON, or not the kind's shape, is a [`ParseError`]

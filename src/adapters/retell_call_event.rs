@@ -159,7 +159,7 @@ fn hangup_by(reason: &str) -> Option<HangupBy> {
     })
 }
 
-/// `disconnection_reason` → outcome (the table in `docs/canonical-call.md`).
+/// `disconnection_reason` → outcome (the table in `docs/call-model.md`).
 pub fn outcome(reason: &str) -> Outcome {
     use Outcome::*;
     match reason {

@@ -206,7 +206,7 @@ fn hangup_by(reason: &str) -> Option<HangupBy> {
     })
 }
 
-/// `endedReason` → outcome (the table in `docs/canonical-call.md`). Vapi lists
+/// `endedReason` → outcome (the table in `docs/call-model.md`). Vapi lists
 /// about 600 values, most of them errors named by where they happened; the
 /// families are matched by prefix.
 pub fn outcome(reason: &str) -> Outcome {

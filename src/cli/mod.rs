@@ -1,4 +1,4 @@
-//! The command line (docs/interfaces.md): `serve`, `sources`,
+//! The command line (docs/http-contract.md): `serve`, `sources`,
 //! `import`, `export`, `replay`, `reproject`, `push`, `deliveries`, `migrate`, `copy`,
 //! `check-config`, `purge`, `mapping test`, `recordings status|fetch`.
 //! Every flag also reads `CALLHOOK_<FLAG>`.

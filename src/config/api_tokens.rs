@@ -1,5 +1,5 @@
 //! Who may use the API, `/metrics` and the dashboard: `api_token` (admin
-//! scope, docs/interfaces.md) and any number of named `[[api_tokens]]`, each
+//! scope, docs/http-contract.md) and any number of named `[[api_tokens]]`, each
 //! with a `read` or `admin` scope. A read token may look at
 //! everything; only an admin token may change something (replay, retry,
 //! enable/disable a subscriber, delete).

@@ -1,5 +1,5 @@
 //! `[[subscribers]]` and `[nats]`: where outbound events go
-//! (docs/interfaces.md).
+//! (docs/http-contract.md).
 
 use super::limits::duration;
 use crate::domain::{EventType, Vendor};

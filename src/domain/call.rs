@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-/// One call, merged from every push that described it (docs/canonical-call.md: Fields).
+/// One call, merged from every push that described it (docs/call-model.md: Fields).
 ///
 /// Times are UTC instants serialised as RFC 3339; durations are whole seconds;
 /// transcript offsets are milliseconds from the start of the recording.

@@ -50,7 +50,7 @@ macro_rules! string_enum {
 }
 
 string_enum! {
-    /// A kind of push message; each has one adapter (docs/interfaces.md).
+    /// A kind of push message; each has one adapter (docs/http-contract.md).
     SourceKind {
         /// `AlicomAgentCallReport` (vendor doc 001): JSON array of call records.
         AliyunCallReport => "aliyun-call-report",

@@ -1,4 +1,4 @@
-//! Outbound event types (docs/interfaces.md): what a push did
+//! Outbound event types (docs/http-contract.md): what a push did
 //! to a call, as subscribers and the NATS stream see it.
 
 use super::Change;

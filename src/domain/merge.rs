@@ -1,4 +1,4 @@
-//! Merging a [`CallUpdate`] into a stored [`Call`] (docs/canonical-call.md,
+//! Merging a [`CallUpdate`] into a stored [`Call`] (docs/call-model.md,
 //! Identity and merging): new values win, missing values keep the stored
 //! ones, analyses accumulate, and repeating a push changes nothing.
 

@@ -1,4 +1,4 @@
-//! The canonical call model (docs/canonical-call.md): every vendor
+//! The canonical call model (docs/call-model.md): every vendor
 //! push becomes [`CallUpdate`]s that merge into one [`Call`] per
 //! `(vendor, vendor_call_id)`. Pure data and rules: no I/O, no clock.
 

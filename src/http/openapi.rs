@@ -1,5 +1,5 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of every route but the
-//! dashboard's (docs/interfaces.md), generated from the handlers'
+//! dashboard's (docs/http-contract.md), generated from the handlers'
 //! `#[utoipa::path]` annotations and the types' `ToSchema` derives, built
 //! once per process and served unguarded (it holds no data).
 //!

@@ -40,7 +40,7 @@ impl Conditions {
         self.params.extend(params);
     }
 
-    /// The conditions of `filter` (docs/interfaces.md): equality on
+    /// The conditions of `filter` (docs/http-contract.md): equality on
     /// the indexed columns, `vendor_call_id` through the call id (a hash of
     /// vendor and vendor call id, so the primary key finds it), `search`
     /// as any of those (each indexed), `since ≤ started_at < until`, and

@@ -9,7 +9,7 @@ use crate::domain::Vendor;
 use jiff::Timestamp;
 use std::str::FromStr;
 
-/// The filters of the query API (docs/interfaces.md) as given, before parsing.
+/// The filters of the query API (docs/http-contract.md) as given, before parsing.
 /// An empty string is the same as an absent value.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FilterText<'a> {

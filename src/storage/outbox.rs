@@ -1,4 +1,4 @@
-//! The values of the outbox (docs/interfaces.md): events made
+//! The values of the outbox (docs/http-contract.md): events made
 //! in the ingest transaction, one delivery per matching target (a webhook
 //! subscriber or the NATS stream), and the attempts on them.
 

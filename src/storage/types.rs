@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// A receipt's status (docs/interfaces.md).
+/// A receipt's status (docs/http-contract.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
@@ -232,7 +232,7 @@ impl IngestOutcome {
     }
 }
 
-/// Filters of the call list and the stats (docs/interfaces.md).
+/// Filters of the call list and the stats (docs/http-contract.md).
 /// `since` is inclusive and `until` exclusive, both on `started_at`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallFilter {
@@ -385,7 +385,7 @@ impl GroupBy {
     }
 }
 
-/// One stats row (docs/interfaces.md).
+/// One stats row (docs/http-contract.md).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatsRow {
     /// The group's key; `null` for calls without one (e.g. no `task_id`).

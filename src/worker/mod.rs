@@ -1,4 +1,4 @@
-//! Outbound delivery (docs/interfaces.md): one dispatcher per
+//! Outbound delivery (docs/http-contract.md): one dispatcher per
 //! target drains the outbox, sends each due delivery through the target's
 //! [`Sink`] (a Standard Webhooks endpoint, or NATS JetStream) and records
 //! the result: delivered, retried on the schedule, or a dead letter.

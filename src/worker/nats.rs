@@ -1,4 +1,4 @@
-//! The NATS JetStream target (docs/interfaces.md): every event
+//! The NATS JetStream target (docs/http-contract.md): every event
 //! is published to `<subject_prefix>.<vendor>.<event type>` on the
 //! configured stream, with header `Nats-Msg-Id` = the event id, so
 //! JetStream drops a repeated publish within the stream's duplicate window

@@ -1,5 +1,5 @@
 //! The retry schedule: when a failed delivery is tried again, and when it
-//! becomes a dead letter (docs/interfaces.md).
+//! becomes a dead letter (docs/http-contract.md).
 
 use crate::storage::NextStep;
 use jiff::Timestamp;

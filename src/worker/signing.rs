@@ -1,4 +1,4 @@
-//! Standard Webhooks signatures (docs/interfaces.md; the
+//! Standard Webhooks signatures (docs/http-contract.md; the
 //! scheme is <https://www.standardwebhooks.com/>): HMAC-SHA256 of
 //! `"{id}.{timestamp}.{body}"`, base64 (standard alphabet, padded), written
 //! as `v1,<signature>` in the `webhook-signature` header, several signatures

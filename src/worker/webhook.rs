@@ -1,5 +1,5 @@
 //! The webhook [`Sink`]: one subscriber's endpoint, sent Standard Webhooks
-//! requests (docs/interfaces.md; the scheme is
+//! requests (docs/http-contract.md; the scheme is
 //! <https://www.standardwebhooks.com/>) through a client that follows no
 //! redirect and, unless private subscribers are allowed, connects only to
 //! public addresses ([`GuardedResolver`]).

@@ -1,5 +1,5 @@
 //! Source tokens, address allow-lists, the API token, and the health
-//! checks (docs/interfaces.md).
+//! checks (docs/http-contract.md).
 
 use crate::support::{receipt_statuses, sample, spawn_app, spawn_app_with};
 use reqwest::StatusCode;

@@ -1,5 +1,5 @@
 //! `GET /api/v1/calls` filters and `GET /api/v1/calls/{id}` errors
-//! (docs/interfaces.md), over the known data set.
+//! (docs/http-contract.md), over the known data set.
 
 use crate::dataset::{self, ALL};
 use crate::support::spawn_app;

@@ -1,6 +1,6 @@
 //! `POST /hooks/{source}`: duplicates, bodies that cannot be read, batches
 //! with bad records, unknown sources, the size limit and unknown vendor
-//! values (docs/interfaces.md).
+//! values (docs/http-contract.md).
 
 use crate::support::{body, sample, spawn_app, spawn_app_with};
 use reqwest::StatusCode;

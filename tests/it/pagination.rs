@@ -1,6 +1,6 @@
 //! Walking `GET /api/v1/calls` page by page over 2,000 calls: every call
 //! exactly once, newest first by `(started_at, id)`, `next_cursor` null on
-//! the last page (docs/interfaces.md).
+//! the last page (docs/http-contract.md).
 
 use crate::support::{body, spawn_app, TestApp};
 use jiff::civil::date;

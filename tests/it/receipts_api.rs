@@ -1,5 +1,5 @@
 //! `GET /api/v1/receipts`, `GET /api/v1/receipts/{id}` and
-//! `POST /api/v1/receipts/{id}/replay` (docs/interfaces.md).
+//! `POST /api/v1/receipts/{id}/replay` (docs/http-contract.md).
 
 use crate::calls_api::assert_api_error;
 use crate::support::{body, sample, spawn_app, spawn_app_with, TestApp};

@@ -1,5 +1,5 @@
 //! An acknowledged push survives `kill -9`: the real binary is killed with
-//! SIGKILL and started again on the same database (docs/interfaces.md:
+//! SIGKILL and started again on the same database (docs/http-contract.md:
 //! 200 only after the push is durable).
 
 use crate::process::Server;

@@ -1,4 +1,4 @@
-//! The JSON query API under `/api/v1` (docs/interfaces.md), guarded
+//! The JSON query API under `/api/v1` (docs/http-contract.md), guarded
 //! by `Authorization: Bearer <api_token>` when `api_token` is configured.
 //!
 //! A new route: put `#[utoipa::path(...)]` on its handler (path, method,

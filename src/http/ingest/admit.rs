@@ -2,7 +2,7 @@
 //! its [`PushPath`] and admits the push before its body is read: the
 //! source exists, the token matches, the client's address is in
 //! `allow_ips`, the source is within its `rate_limit` (in that order, the
-//! first failure answers; docs/interfaces.md, "Push interface").
+//! first failure answers; docs/http-contract.md, "Push interface").
 
 use super::refusal::{PushRefusal, Refused};
 use crate::config::{Config, SourceConfig};

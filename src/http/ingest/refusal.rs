@@ -1,6 +1,6 @@
 //! Every answer to a push that is not a 200: [`PushRefusal`], one variant
 //! per reason, each with its status, its `{"code": N, "msg": "…"}` body
-//! and its headers (docs/interfaces.md, "Answers"), and the label it is
+//! and its headers (docs/http-contract.md, "Answers"), and the label it is
 //! counted under in `callhook_pushes_total`.
 
 use super::{PushAnswer, RECEIPT_ID_HEADER};

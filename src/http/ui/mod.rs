@@ -1,4 +1,4 @@
-//! The web dashboard (docs/interfaces.md): server-rendered
+//! The web dashboard (docs/http-contract.md): server-rendered
 //! pages, templates and assets compiled into the binary (no build step):
 //! `/` overview, `/calls`, `/calls/{id}`, `/calls/{id}/recording` (the kept recording), `/calls/export`, `/receipts`
 //! (with bulk replay), `/receipts/{id}` (with replay), `/deliveries` (with
