@@ -160,6 +160,18 @@ pub const SUM_COLUMNS: [&str; 30] = [
 /// The position of `cost` in [`SUM_COLUMNS`]; every other one is an integer.
 pub const COST_COLUMN: usize = 5;
 
+/// The select list summing every column of [`SUM_COLUMNS`] in order,
+/// comma-separated: `money(column)` for `cost`, `count(column)` for the
+/// others. Each backend supplies its own SQL (a decimal sum for money).
+pub fn sum_list(money: impl Fn(&str) -> String, count: impl Fn(&str) -> String) -> String {
+    SUM_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i == COST_COLUMN { money(c) } else { count(c) })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// How many integer columns [`SUM_COLUMNS`] has (all but `cost`).
 pub const INT_COLUMNS: usize = SUM_COLUMNS.len() - 1;
 

@@ -4,7 +4,9 @@
 //! over the shards; [`compact`] folds past days' shards into one row.
 
 use crate::storage::doc_codec::json_of_bytes;
-use crate::storage::rollup::levels::{integers, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS};
+use crate::storage::rollup::levels::{
+    integers, sum_list, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS,
+};
 use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
 use crate::storage::StoreError;
 use deadpool_postgres::Transaction;
@@ -17,14 +19,10 @@ pub const SHARDS: i16 = 8;
 
 /// The summed columns, in the order [`sums`] reads them.
 static SUMMED: LazyLock<String> = LazyLock::new(|| {
-    SUM_COLUMNS
-        .iter()
-        .map(|c| match *c {
-            "cost" => "SUM(cost)::TEXT".to_owned(),
-            c => format!("SUM({c})::BIGINT"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    sum_list(
+        |c| format!("SUM({c})::TEXT"),
+        |c| format!("SUM({c})::BIGINT"),
+    )
 });
 
 /// Each level's upsert of a whole delta: one array parameter per column
@@ -245,16 +243,10 @@ pub async fn compact(
         return Ok(0);
     }
     let sums = SUM_COLUMNS.join(", ");
-    let summed = SUM_COLUMNS
-        .iter()
-        .map(|c| {
-            format!(
-                "SUM({c})::{}",
-                if *c == "cost" { "NUMERIC" } else { "BIGINT" }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let summed = sum_list(
+        |c| format!("SUM({c})::NUMERIC"),
+        |c| format!("SUM({c})::BIGINT"),
+    );
     let mut folded = 0;
     for level in &LEVELS {
         let (t, time) = (level.table, level.grain.column());

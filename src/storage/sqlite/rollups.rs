@@ -4,7 +4,9 @@
 
 use super::rows::stored_call;
 use crate::storage::doc_codec::StoredDoc;
-use crate::storage::rollup::levels::{integers, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS};
+use crate::storage::rollup::levels::{
+    integers, sum_list, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS,
+};
 use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
 use crate::storage::StoreError;
 use rusqlite::types::Value;
@@ -14,16 +16,8 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 /// The summed columns, in the order of [`sums`] (`dec_sum` for money).
-static SUMMED: LazyLock<String> = LazyLock::new(|| {
-    SUM_COLUMNS
-        .iter()
-        .map(|c| match *c {
-            "cost" => "dec_sum(cost)".to_owned(),
-            c => format!("SUM({c})"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-});
+static SUMMED: LazyLock<String> =
+    LazyLock::new(|| sum_list(|c| format!("dec_sum({c})"), |c| format!("SUM({c})")));
 
 /// Each level's upsert adding a row of sums to its key.
 static UPSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
