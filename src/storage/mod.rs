@@ -4,6 +4,7 @@
 
 pub mod alerts;
 mod codec;
+mod columns;
 pub mod copy;
 mod cursor;
 pub mod doc_codec;

@@ -11,6 +11,7 @@
 use super::ingest::{exec, query};
 use super::rollups;
 use crate::domain::SourceKind;
+use crate::storage::columns::decode;
 use crate::storage::doc_codec::{json_of_bytes, pack_doc};
 use crate::storage::projection::{
     self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, StoredCall,
@@ -45,9 +46,7 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
         seq: row.get(0),
         id: row.get(1),
         source: row.get(2),
-        kind: kind
-            .parse()
-            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        kind: decode(kind)?,
         received_at: crate::storage::shared::from_ms(row.get(4))?,
         body: codec
             .and_then(|c| unpack_body(c, row.get(5), len as usize))

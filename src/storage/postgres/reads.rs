@@ -1,7 +1,8 @@
 //! Read queries on PostgreSQL, answering exactly as the SQLite backend does
 //! (same orders, `NULL` keys first in stats, money summed as decimals).
 
-use crate::domain::{Call, SourceKind};
+use crate::domain::Call;
+use crate::storage::columns::decode;
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::rollup::{CallFolder, Dim, RollupRow};
@@ -54,10 +55,7 @@ pub async fn list_calls(
     let rows = c.query(&sql, &refs(&params)).await?;
     let mut items = rows
         .iter()
-        .map(|r| {
-            serde_json::from_str::<Call>(&json_of_bytes(r.get(0))?)
-                .map_err(|e| StoreError::corrupt("call document", e))
-        })
+        .map(|r| decode::<Call>(&json_of_bytes(r.get(0))?))
         .collect::<Result<Vec<_>, _>>()?;
     super::recordings::fill(c, &mut items).await?;
     Ok(Page::from_overfetch(items, page.limit, |c| {
@@ -76,8 +74,7 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
     else {
         return Ok(None);
     };
-    let mut call: Call = serde_json::from_str(&json_of_bytes(row.get(0))?)
-        .map_err(|e| StoreError::corrupt("call document", e))?;
+    let mut call: Call = decode(&json_of_bytes(row.get(0))?)?;
     super::recordings::fill(c, std::slice::from_mut(&mut call)).await?;
     let rows = c
         .query(
@@ -93,8 +90,7 @@ pub async fn get_call(c: &Client, id: &str) -> Result<Option<CallDetail>, StoreE
                 id: r.get(0),
                 source: r.get(1),
                 received_at: from_ms(r.get(2))?,
-                status: ReceiptStatus::parse(r.get(3))
-                    .map_err(|e| StoreError::corrupt("receipt status", e))?,
+                status: decode(r.get(3))?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -125,8 +121,7 @@ pub async fn scan_rollup(
     futures::pin_mut!(stream);
     let mut folder = CallFolder::new(dims, tz);
     while let Some(r) = stream.try_next().await? {
-        let call: Call = serde_json::from_str(&json_of_bytes(r.get(0))?)
-            .map_err(|e| StoreError::corrupt("call document", e))?;
+        let call: Call = decode(&json_of_bytes(r.get(0))?)?;
         folder.add(&call);
     }
     Ok(folder.finish())
@@ -140,15 +135,11 @@ fn receipt_summary(r: &Row) -> Result<ReceiptSummary, StoreError> {
     Ok(ReceiptSummary {
         id: r.get(0),
         source: r.get(1),
-        kind: r
-            .get::<_, String>(2)
-            .parse::<SourceKind>()
-            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        kind: decode(r.get(2))?,
         received_at: from_ms(r.get(3))?,
         remote_addr: r.get(4),
         sha256: r.get(5),
-        status: ReceiptStatus::parse(r.get(6))
-            .map_err(|e| StoreError::corrupt("receipt status", e))?,
+        status: decode(r.get(6))?,
         record_count: r.get::<_, i64>(7) as usize,
         errors: receipt_issues(r.get(8))?,
         warnings: receipt_issues(r.get(9))?,

@@ -3,6 +3,7 @@
 //! many rows, and claims that skip rows another instance has locked.
 
 use crate::domain::{Call, RecordingStatus};
+use crate::storage::columns::decode;
 use crate::storage::outbox_sql::numbered;
 use crate::storage::recordings::*;
 use crate::storage::shared::{from_ms, from_opt_ms};
@@ -129,8 +130,7 @@ fn record(r: &Row) -> Result<RecordingRecord, StoreError> {
         link: r.get(1),
         url: r.get(2),
         source: r.get(3),
-        status: RecordingStatus::parse(&status)
-            .map_err(|e| StoreError::corrupt("recording status", e))?,
+        status: decode(&status)?,
         attempts: r.get::<_, i32>(5) as u32,
         received_at: from_ms(r.get(6))?,
         expires_at: from_opt_ms(r.get(7))?,
@@ -192,8 +192,7 @@ pub async fn counts(c: &impl GenericClient) -> Result<RecordingCounts, StoreErro
         .await?;
     let mut out = RecordingCounts::default();
     for r in rows {
-        let status = RecordingStatus::parse(r.get(0))
-            .map_err(|e| StoreError::corrupt("recording status", e))?;
+        let status: RecordingStatus = decode(r.get(0))?;
         out.by_status.push((status, r.get::<_, i64>(1) as u64));
         if status == RecordingStatus::Archived {
             out.archived_bytes = r.get::<_, i64>(2) as u64;

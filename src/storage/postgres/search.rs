@@ -3,6 +3,7 @@
 
 use super::ingest::exec;
 use crate::domain::Call;
+use crate::storage::columns::decode;
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::search::index_text;
 use crate::storage::StoreError;
@@ -51,10 +52,7 @@ pub async fn fill(tx: &tokio_postgres::Transaction<'_>) -> Result<usize, tokio_p
         for row in &rows {
             let id: String = row.get(0);
             let doc: Vec<u8> = row.get(1);
-            let call = json_of_bytes(&doc).and_then(|j| {
-                serde_json::from_str::<Call>(&j)
-                    .map_err(|e| StoreError::corrupt("call document", e))
-            });
+            let call = json_of_bytes(&doc).and_then(|j| decode::<Call>(&j));
             match call {
                 Ok(c) => {
                     bodies.push(index_text(&c));

@@ -8,6 +8,7 @@
 use super::rows::{from_ms, ms, stored_call};
 use super::{outbox, rollups, rows};
 use crate::domain::SourceKind;
+use crate::storage::columns::decode;
 use crate::storage::doc_codec::StoredDoc;
 pub use crate::storage::projection::read_all;
 use crate::storage::projection::{
@@ -34,9 +35,7 @@ fn raw(row: &Row) -> Result<RawReceipt, StoreError> {
         seq: row.get(0)?,
         id: row.get(1)?,
         source: row.get(2)?,
-        kind: kind
-            .parse()
-            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        kind: decode(&kind)?,
         received_at: from_ms(row.get(4)?)?,
         body: codec
             .and_then(|c| unpack_body(c, row.get(5)?, len as usize))

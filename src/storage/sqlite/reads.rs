@@ -2,6 +2,7 @@
 
 use super::rows::{self, from_ms, stored_call, RECEIPT_COLUMNS};
 use crate::domain::Call;
+use crate::storage::columns::decode;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::filter::{Conditions, Dialect, Param};
 use crate::storage::rollup::{CallFolder, Dim, RollupRow};
@@ -113,8 +114,7 @@ pub fn get_call(conn: &Connection, id: &str) -> Result<Option<CallDetail>, Store
                 id,
                 source,
                 received_at: from_ms(at)?,
-                status: ReceiptStatus::parse(&status)
-                    .map_err(|e| StoreError::corrupt("receipt status", e))?,
+                status: decode(&status)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

@@ -4,6 +4,7 @@
 
 use super::rows::{from_ms, ms};
 use crate::domain::{Call, RecordingStatus};
+use crate::storage::columns::decode;
 use crate::storage::outbox_sql::numbered;
 use crate::storage::recordings::*;
 use crate::storage::StoreError;
@@ -108,8 +109,7 @@ fn record(r: &Row) -> Result<RecordingRecord, StoreError> {
         link: r.get(1)?,
         url: r.get(2)?,
         source: r.get(3)?,
-        status: RecordingStatus::parse(&status)
-            .map_err(|e| StoreError::corrupt("recording status", e))?,
+        status: decode(&status)?,
         attempts: r.get::<_, i64>(5)? as u32,
         received_at: from_ms(r.get(6)?)?,
         expires_at: t(7)?,
@@ -168,8 +168,7 @@ pub fn counts(c: &Connection) -> Result<RecordingCounts, StoreError> {
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let status: String = r.get(0)?;
-        let status = RecordingStatus::parse(&status)
-            .map_err(|e| StoreError::corrupt("recording status", e))?;
+        let status: RecordingStatus = decode(&status)?;
         out.by_status.push((status, r.get::<_, i64>(1)? as u64));
         if status == RecordingStatus::Archived {
             out.archived_bytes = r.get::<_, i64>(2)? as u64;

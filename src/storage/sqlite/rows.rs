@@ -1,9 +1,10 @@
 //! Mapping between rows and the store's types.
 
 use crate::adapters::RecordIssue;
-use crate::domain::{Call, SourceKind};
+use crate::domain::Call;
+use crate::storage::columns::decode;
 use crate::storage::doc_codec::{pack_doc, StoredDoc};
-use crate::storage::{Append, PackedBody, ReceiptStatus, ReceiptSummary, StoreError};
+use crate::storage::{Append, PackedBody, ReceiptSummary, StoreError};
 use jiff::Timestamp;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, Row, ToSql};
@@ -100,14 +101,11 @@ pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
     Ok(ReceiptSummary {
         id: get_s(0)?,
         source: get_s(1)?,
-        kind: get_s(2)?
-            .parse::<SourceKind>()
-            .map_err(|e| StoreError::corrupt("receipt kind", e))?,
+        kind: decode(&get_s(2)?)?,
         received_at: from_ms(row.get(3)?)?,
         remote_addr: get_s(4)?,
         sha256: get_s(5)?,
-        status: ReceiptStatus::parse(&get_s(6)?)
-            .map_err(|e| StoreError::corrupt("receipt status", e))?,
+        status: decode(&get_s(6)?)?,
         record_count: row.get::<_, i64>(7)? as usize,
         errors: receipt_issues(&get_s(8)?)?,
         warnings: receipt_issues(&get_s(9)?)?,
@@ -119,7 +117,7 @@ pub fn receipt_summary(row: &Row) -> Result<ReceiptSummary, StoreError> {
 
 /// Reads a call's JSON document.
 pub fn call_doc(doc: &str) -> Result<Call, StoreError> {
-    serde_json::from_str(doc).map_err(|e| StoreError::corrupt("call document", e))
+    decode(doc)
 }
 
 /// The call in a `doc` column (compressed, or JSON text written before
