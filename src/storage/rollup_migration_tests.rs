@@ -108,10 +108,9 @@ async fn sqlite_upgrade_refills_the_levels_with_outcome_columns() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL: CALLHOOK_TEST_POSTGRES_URL"]
 async fn postgres_upgrade_refills_the_levels_with_outcome_columns() {
-    let Some(db) = postgres::testdb::fresh().await else {
-        return;
-    };
+    let db = postgres::testdb::fresh().await;
     {
         let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
             .await

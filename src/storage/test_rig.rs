@@ -31,9 +31,7 @@ pub fn target(name: &str) -> Target {
 pub async fn rig_with(targets: Vec<Target>) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     if on_postgres() {
-        let db = fresh()
-            .await
-            .expect("CALLHOOK_TEST_BACKEND=postgres needs CALLHOOK_TEST_POSTGRES_URL");
+        let db = fresh().await;
         let store = PgStore::open(&db.url, &Default::default(), targets)
             .await
             .unwrap();
