@@ -228,11 +228,18 @@ fn existing_database(config: &Config, command: &str) -> anyhow::Result<()> {
 
 /// A `--kind` value, or an error suggesting the nearest kind.
 pub fn parse_kind(text: &str) -> anyhow::Result<crate::domain::SourceKind> {
+    kind_of(text).map_err(|e| anyhow::anyhow!("--kind: {e}"))
+}
+
+/// The kind named `text`. Errors: "unknown kind `text`" with the nearest
+/// kind ("did you mean …?") or the list of kinds; for clap's value
+/// parsers, which name the flag themselves.
+pub fn kind_of(text: &str) -> Result<crate::domain::SourceKind, String> {
     use crate::domain::SourceKind;
     text.parse::<SourceKind>().map_err(|_| {
         let kinds: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
-        anyhow::anyhow!(
-            "--kind: unknown kind `{text}`{}",
+        format!(
+            "unknown kind `{text}`{}",
             crate::config::explain::suggestion(text, &kinds)
         )
     })

@@ -26,7 +26,7 @@ pub struct SimulateArgs {
     /// The vendor message kind to play (aliyun-call-report, aliyun-call-notes,
     /// itnio-call-record, longlonglong-inbound, laaffic-voice-report,
     /// vapi-end-of-call-report, retell-call-event, bland-call, mapped).
-    #[arg(long, env = "CALLHOOK_KIND", value_parser = parse_kind)]
+    #[arg(long, env = "CALLHOOK_KIND", value_parser = super::kind_of)]
     pub kind: SourceKind,
     /// The receiver's push URL, e.g. http://127.0.0.1:8080/hooks/aliyun-call-report.
     #[arg(long, env = "CALLHOOK_URL")]
@@ -64,10 +64,6 @@ pub struct SimulateArgs {
     /// Bodies in flight at once (default 1, or 16 with --generate).
     #[arg(long, env = "CALLHOOK_CONCURRENCY")]
     pub concurrency: Option<usize>,
-}
-
-fn parse_kind(s: &str) -> Result<SourceKind, String> {
-    s.parse()
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

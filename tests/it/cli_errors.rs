@@ -215,6 +215,27 @@ fn kind_suggests_the_nearest_kind() {
 }
 
 #[test]
+fn simulate_kind_suggests_the_nearest_kind() {
+    let dir = TempDir::new().unwrap();
+    let (code, _, err) = text(&Binary::run(
+        dir.path(),
+        &[
+            "simulate",
+            "--kind",
+            "bland-cal",
+            "--url",
+            "http://127.0.0.1:9/hooks/x",
+        ],
+    ));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--kind"), "{err}");
+    assert!(
+        err.contains("unknown kind `bland-cal`, did you mean `bland-call`?"),
+        "{err}"
+    );
+}
+
+#[test]
 fn summaries_say_one_call_and_two_calls() {
     let dir = TempDir::new().unwrap();
     let db = sqlite(dir.path(), "p.db");
