@@ -5,7 +5,7 @@
 
 use crate::app::open_store;
 use crate::config::Config;
-use crate::storage::{DeliveryFilter, DeliveryStatus, PageRequest};
+use crate::storage::{Delivery, DeliveryFilter, DeliveryStatus, PageRequest};
 use anyhow::{bail, Context};
 use jiff::Timestamp;
 use std::process::ExitCode;
@@ -112,100 +112,159 @@ fn known(config: &Config, name: &str) -> anyhow::Result<()> {
 /// Runs `callhook deliveries …`. Exit code 0; errors (exit 2): an unknown
 /// subscriber or status, a store that cannot be opened.
 pub async fn run(config: Config, cmd: &DeliveriesCommand) -> anyhow::Result<ExitCode> {
-    let parse = |s: &Option<String>| {
-        s.as_deref()
-            .map(DeliveryStatus::parse)
-            .transpose()
-            .map_err(anyhow::Error::msg)
-    };
     match cmd {
         DeliveriesCommand::List {
             subscriber,
             status,
             limit,
-        } => {
-            let store = open_store(&config).await?;
-            let filter = DeliveryFilter {
-                subscriber: subscriber.clone(),
-                status: parse(status)?,
-            };
-            let page = PageRequest {
-                limit: *limit,
-                cursor: None,
-            };
-            let items = store.list_deliveries(&filter, &page).await?.items;
-            let rows: Vec<[String; 7]> = items
-                .iter()
-                .map(|d| {
-                    let when = d
-                        .next_attempt_at
-                        .or(d.delivered_at)
-                        .map_or("-".into(), |t| t.to_string());
-                    [
-                        d.id.to_string(),
-                        d.subscriber.to_string(),
-                        d.event_type.to_string(),
-                        d.status.as_str().to_owned(),
-                        d.attempts.to_string(),
-                        when,
-                        d.last_result().unwrap_or_else(|| "-".into()),
-                    ]
-                })
-                .collect();
-            if rows.is_empty() {
-                println!("no deliveries match");
-            } else {
-                print!("{}", table(LIST_HEADER, &rows));
-            }
-            eprintln!("{}", super::count(items.len(), "delivery", "deliveries"));
-        }
+        } => list(&config, subscriber.as_deref(), status.as_deref(), *limit).await?,
         DeliveriesCommand::Retry {
             id,
             subscriber,
             status,
         } => {
-            let store = open_store(&config).await?;
-            let status = parse(status)?.unwrap_or(DeliveryStatus::Dead);
-            if status == DeliveryStatus::Delivered {
-                bail!("--status delivered: delivered deliveries cannot be retried (use dead or pending)");
-            }
-            if let Some(s) = subscriber {
-                known(&config, s)?;
-            }
-            let filter = match id {
-                Some(_) => DeliveryFilter::default(),
-                None => DeliveryFilter {
-                    subscriber: subscriber.clone(),
-                    status: Some(status),
-                },
-            };
-            let n = store
-                .retry_deliveries(id.as_deref(), &filter, Timestamp::now())
-                .await
-                .context("retrying deliveries")?;
-            if id.is_some() && n == 0 {
-                bail!(
-                    "delivery `{}` is unknown or already delivered",
-                    id.as_deref().unwrap_or_default()
-                );
-            }
-            println!("retried {}", super::count(n, "delivery", "deliveries"));
+            retry(
+                &config,
+                id.as_deref(),
+                subscriber.as_deref(),
+                status.as_deref(),
+            )
+            .await?
         }
-        DeliveriesCommand::Enable { subscriber } | DeliveriesCommand::Disable { subscriber } => {
-            known(&config, subscriber)?;
-            let store = open_store(&config).await?;
-            let reason = matches!(cmd, DeliveriesCommand::Disable { .. })
-                .then(|| "disabled with `callhook deliveries disable`".to_owned());
-            let verb = if reason.is_some() {
-                "disabled"
-            } else {
-                "enabled"
-            };
-            store
-                .set_target_disabled(subscriber, reason, Timestamp::now())
-                .await?;
-            println!("{verb} {subscriber}");
+        DeliveriesCommand::Enable { subscriber } => {
+            set_disabled(&config, subscriber, false).await?
+        }
+        DeliveriesCommand::Disable { subscriber } => {
+            set_disabled(&config, subscriber, true).await?
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `--status` value, if given. Errors: a status that is not pending,
+/// delivered or dead.
+fn parse_status(status: Option<&str>) -> anyhow::Result<Option<DeliveryStatus>> {
+    status
+        .map(DeliveryStatus::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+}
+
+/// `deliveries list`: prints at most `limit` deliveries of `subscriber`
+/// and `status` as a table on stdout, and their count on stderr.
+async fn list(
+    config: &Config,
+    subscriber: Option<&str>,
+    status: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let filter = DeliveryFilter {
+        subscriber: subscriber.map(str::to_owned),
+        status: parse_status(status)?,
+    };
+    let page = PageRequest {
+        limit,
+        cursor: None,
+    };
+    let items = store.list_deliveries(&filter, &page).await?.items;
+    let rows: Vec<[String; 7]> = items.iter().map(list_row).collect();
+    if rows.is_empty() {
+        println!("no deliveries match");
+    } else {
+        print!("{}", table(LIST_HEADER, &rows));
+    }
+    eprintln!("{}", super::count(items.len(), "delivery", "deliveries"));
+    Ok(())
+}
+
+/// A delivery's cells under [`LIST_HEADER`] (`-` for a time or result it
+/// does not have).
+fn list_row(d: &Delivery) -> [String; 7] {
+    let when = d
+        .next_attempt_at
+        .or(d.delivered_at)
+        .map_or("-".into(), |t| t.to_string());
+    [
+        d.id.to_string(),
+        d.subscriber.to_string(),
+        d.event_type.to_string(),
+        d.status.as_str().to_owned(),
+        d.attempts.to_string(),
+        when,
+        d.last_result().unwrap_or_else(|| "-".into()),
+    ]
+}
+
+/// The status `deliveries retry` makes due again: `status`, dead by
+/// default. Errors: an unknown status, or delivered.
+fn retry_status(status: Option<&str>) -> anyhow::Result<DeliveryStatus> {
+    let status = parse_status(status)?.unwrap_or(DeliveryStatus::Dead);
+    if status == DeliveryStatus::Delivered {
+        bail!("--status delivered: delivered deliveries cannot be retried (use dead or pending)");
+    }
+    Ok(status)
+}
+
+/// `deliveries retry`: makes delivery `id`, or those of `subscriber` with
+/// `status`, due now, and prints how many. Errors: an unknown status or
+/// subscriber, an `id` that is unknown or already delivered.
+async fn retry(
+    config: &Config,
+    id: Option<&str>,
+    subscriber: Option<&str>,
+    status: Option<&str>,
+) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let status = retry_status(status)?;
+    if let Some(s) = subscriber {
+        known(config, s)?;
+    }
+    let filter = match id {
+        Some(_) => DeliveryFilter::default(),
+        None => DeliveryFilter {
+            subscriber: subscriber.map(str::to_owned),
+            status: Some(status),
+        },
+    };
+    let n = store
+        .retry_deliveries(id, &filter, Timestamp::now())
+        .await
+        .context("retrying deliveries")?;
+    if let (Some(id), 0) = (id, n) {
+        bail!("delivery `{id}` is unknown or already delivered");
+    }
+    println!("retried {}", super::count(n, "delivery", "deliveries"));
+    Ok(())
+}
+
+/// `deliveries enable|disable`: enables or (`disable`) disables
+/// `subscriber`. Errors: a subscriber not in the configuration.
+async fn set_disabled(config: &Config, subscriber: &str, disable: bool) -> anyhow::Result<()> {
+    known(config, subscriber)?;
+    let store = open_store(config).await?;
+    let reason = disable.then(|| "disabled with `callhook deliveries disable`".to_owned());
+    let verb = if disable { "disabled" } else { "enabled" };
+    store
+        .set_target_disabled(subscriber, reason, Timestamp::now())
+        .await?;
+    println!("{verb} {subscriber}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_takes_dead_by_default_and_refuses_delivered() {
+        assert_eq!(retry_status(None).unwrap(), DeliveryStatus::Dead);
+        assert_eq!(
+            retry_status(Some("pending")).unwrap(),
+            DeliveryStatus::Pending
+        );
+        let delivered = retry_status(Some("delivered")).unwrap_err().to_string();
+        assert!(delivered.starts_with("--status delivered:"), "{delivered}");
+        assert!(retry_status(Some("sent")).is_err());
+    }
 }

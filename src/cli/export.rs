@@ -14,10 +14,10 @@
 
 use crate::app::open_store;
 use crate::config::Config;
-use crate::export::{export_stream, ExportOptions, Format};
-use crate::storage::{CallFilter, FilterText, GroupBy};
+use crate::export::{export_stream, Chunk, ExportError, ExportOptions, Format};
+use crate::storage::{CallFilter, FilterText, GroupBy, Store};
 use anyhow::{bail, Context};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget};
 use std::ffi::OsString;
 use std::fs::File;
@@ -147,6 +147,22 @@ enum Stop {
 }
 
 impl Sink {
+    /// stdout, or a new `FILE.partial` for `output`. Errors: the partial
+    /// file cannot be created.
+    fn open(output: Option<&Path>) -> anyhow::Result<Sink> {
+        let Some(path) = output else {
+            return Ok(Sink::Stdout);
+        };
+        let partial = partial_of(path);
+        let file =
+            File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+        Ok(Sink::File {
+            file,
+            partial,
+            path: path.to_owned(),
+        })
+    }
+
     fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         match self {
             Sink::Stdout => match std::io::stdout().lock().write_all(bytes) {
@@ -211,88 +227,118 @@ fn progress(total: u64) -> ProgressBar {
 /// that cannot be opened or read, a file that cannot be written.
 pub async fn run(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let filter = args.filter.filter()?;
+    let opts = export_options(&config, args)?;
+    if args.output.is_none() && args.format == Format::Parquet && std::io::stdout().is_terminal() {
+        bail!("--format parquet is binary: give --output FILE or redirect stdout");
+    }
+    let store = open_store(&config).await?;
+    let total = count_calls(&*store, &filter).await?;
+    let sink = Sink::open(args.output.as_deref())?;
+    let chunks = export_stream(store, filter, opts);
+    match write_with_progress(chunks, sink, total).await {
+        Ok(written) => report(args, &written),
+        Err(Stop::Closed) => {}
+        Err(Stop::Failed(e)) => return Err(e),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The format, masking and time zone of the export. Errors: an unknown
+/// `--timezone`.
+fn export_options(config: &Config, args: &ExportArgs) -> anyhow::Result<ExportOptions> {
     let timezone = match &args.timezone {
         Some(name) => {
             crate::config::display::zone(name).map_err(|e| anyhow::anyhow!("--timezone: {e}"))?
         }
         None => config.display_zone(),
     };
-    if args.output.is_none() && args.format == Format::Parquet && std::io::stdout().is_terminal() {
-        bail!("--format parquet is binary: give --output FILE or redirect stdout");
-    }
-    let store = open_store(&config).await?;
-    let total: u64 = store
-        .stats(GroupBy::Vendor, &filter, &jiff::tz::TimeZone::UTC)
-        .await
-        .context("counting the calls to export")?
-        .iter()
-        .map(|r| r.calls)
-        .sum();
-    let mut sink = match &args.output {
-        None => Sink::Stdout,
-        Some(path) => {
-            let partial = partial_of(path);
-            let file = File::create(&partial)
-                .with_context(|| format!("creating {}", partial.display()))?;
-            Sink::File {
-                file,
-                partial,
-                path: path.clone(),
-            }
-        }
-    };
-    let opts = ExportOptions {
+    Ok(ExportOptions {
         format: args.format,
         // `mask_numbers = true` in the configuration masks every export.
         mask_numbers: args.mask_numbers || config.mask_numbers,
         timezone,
-    };
+    })
+}
+
+/// How many calls `filter` selects (the progress bar's total), from the
+/// stats.
+async fn count_calls(store: &dyn Store, filter: &CallFilter) -> anyhow::Result<u64> {
+    Ok(store
+        .stats(GroupBy::Vendor, filter, &jiff::tz::TimeZone::UTC)
+        .await
+        .context("counting the calls to export")?
+        .iter()
+        .map(|r| r.calls)
+        .sum())
+}
+
+/// What a complete export wrote.
+#[derive(Debug, Default)]
+struct Written {
+    calls: u64,
+    bytes: u64,
+}
+
+/// Writes `chunks` to `sink` under a progress bar counting against `total`
+/// calls, then completes the sink, or abandons it when writing stopped.
+async fn write_with_progress(
+    chunks: impl Stream<Item = Result<Chunk, ExportError>>,
+    mut sink: Sink,
+    total: u64,
+) -> Result<Written, Stop> {
     let bar = progress(total);
-    let mut chunks = Box::pin(export_stream(store, filter, opts));
-    let (mut calls, mut bytes) = (0u64, 0u64);
-    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
-    let outcome = loop {
-        let next = tokio::select! {
-            next = chunks.next() => next,
-            _ = &mut interrupt => {
-                break Err(Stop::Failed(anyhow::anyhow!("interrupted")));
-            }
-        };
-        match next {
-            None => break Ok(()),
-            Some(Err(e)) => break Err(Stop::Failed(e.into())),
-            Some(Ok(chunk)) => {
-                if let Err(stop) = sink.write(&chunk.bytes) {
-                    break Err(stop);
-                }
-                calls = chunk.calls;
-                bytes += chunk.bytes.len() as u64;
-                bar.set_position(calls);
-            }
-        }
-    };
+    let copied = copy_chunks(chunks, &mut sink, &bar).await;
     bar.finish_and_clear();
-    let outcome = match outcome {
-        Ok(()) => sink.complete(),
+    match copied {
+        Ok(written) => sink.complete().map(|()| written),
         Err(stop) => {
             sink.abandon();
             Err(stop)
         }
-    };
-    match outcome {
-        Ok(()) => {}
-        Err(Stop::Closed) => return Ok(ExitCode::SUCCESS),
-        Err(Stop::Failed(e)) => return Err(e),
     }
+}
+
+/// Writes every chunk to `sink`, moving `bar` to the calls written, until
+/// the stream ends, fails, the sink stops, or Ctrl-C interrupts it.
+async fn copy_chunks(
+    chunks: impl Stream<Item = Result<Chunk, ExportError>>,
+    sink: &mut Sink,
+    bar: &ProgressBar,
+) -> Result<Written, Stop> {
+    let mut chunks = Box::pin(chunks);
+    let mut written = Written::default();
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    loop {
+        let next = tokio::select! {
+            next = chunks.next() => next,
+            _ = &mut interrupt => {
+                return Err(Stop::Failed(anyhow::anyhow!("interrupted")));
+            }
+        };
+        match next {
+            None => return Ok(written),
+            Some(Err(e)) => return Err(Stop::Failed(e.into())),
+            Some(Ok(chunk)) => {
+                sink.write(&chunk.bytes)?;
+                written.calls = chunk.calls;
+                written.bytes += chunk.bytes.len() as u64;
+                bar.set_position(written.calls);
+            }
+        }
+    }
+}
+
+/// The last line on stderr: how many calls went where, in what format and
+/// size.
+fn report(args: &ExportArgs, written: &Written) {
     let to = args
         .output
         .as_ref()
         .map_or("stdout".to_owned(), |p| p.display().to_string());
     eprintln!(
         "exported {} to {to} ({}, {})",
-        super::count(calls, "call", "calls"),
+        super::count(written.calls, "call", "calls"),
         args.format,
-        HumanBytes(bytes)
+        HumanBytes(written.bytes)
     );
-    Ok(ExitCode::SUCCESS)
 }

@@ -264,109 +264,226 @@ pub async fn sqlite_to_postgres(
     Ok(total)
 }
 
+/// Copies table `t` after the largest key `dst` already holds, [`BATCH`]
+/// rows per transaction; returns the rows copied.
 async fn copy_table(
     src: &Connection,
     dst: &mut tokio_postgres::Client,
     t: &Table,
     progress: &mut dyn Progress,
 ) -> Result<u64, StoreError> {
-    let key = t.key.join(", ");
-    let names: Vec<&str> = t.cols.iter().map(|(n, _)| *n).collect();
-    let list = names.join(", ");
-    // Resume after the largest key the destination holds.
+    let mut after = resume_key(dst, t).await?;
+    progress.table(t.name, count_left(src, t, after.as_deref())?);
+    let mut copied = 0u64;
+    loop {
+        let rows = read_batch(src, t, after.as_deref())?;
+        let Some(last) = rows.last() else {
+            return Ok(copied);
+        };
+        after = Some(t.key_of(last));
+        let n = insert_batch(dst, t, rows).await?;
+        copied += n;
+        progress.copied(n);
+    }
+}
+
+impl Table {
+    /// The key columns, comma-separated.
+    fn key_list(&self) -> String {
+        self.key.join(", ")
+    }
+
+    /// Every column, comma-separated, in [`Table::cols`] order.
+    fn col_list(&self) -> String {
+        self.cols
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// One `?` per key column, comma-separated (SQLite placeholders).
+    fn key_marks(&self) -> String {
+        vec!["?"; self.key.len()].join(", ")
+    }
+
+    /// The key values of `row` (a row of every column, in order).
+    fn key_of(&self, row: &[Value]) -> Vec<Value> {
+        self.key
+            .iter()
+            .map(|k| {
+                let at = self.cols.iter().position(|(n, _)| n == k).unwrap_or(0);
+                row[at].clone()
+            })
+            .collect()
+    }
+}
+
+/// The largest key of `t` that `dst` already holds (where the copy
+/// resumes), or `None` when the table is empty there.
+async fn resume_key(
+    dst: &tokio_postgres::Client,
+    t: &Table,
+) -> Result<Option<Vec<Value>>, StoreError> {
     let newest_first = t
         .key
         .iter()
         .map(|k| format!("{k} DESC"))
         .collect::<Vec<_>>()
         .join(", ");
-    let last = dst
-        .query_opt(
-            &format!(
-                "SELECT {key} FROM {} ORDER BY {newest_first} LIMIT 1",
-                t.name
-            ),
-            &[],
-        )
-        .await?;
-    let mut after: Option<Vec<Value>> = last.map(|r| {
-        (0..t.key.len())
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY {newest_first} LIMIT 1",
+        t.key_list(),
+        t.name
+    );
+    let last = dst.query_opt(&sql, &[]).await?;
+    Ok(last.map(|r| {
+        t.key
+            .iter()
+            .enumerate()
             .map(
-                |i| match t.cols.iter().find(|(n, _)| *n == t.key[i]).map(|(_, c)| *c) {
+                |(i, k)| match t.cols.iter().find(|(n, _)| n == k).map(|(_, c)| *c) {
                     Some(Int8) => Value::Integer(r.get::<_, i64>(i)),
                     _ => Value::Text(r.get::<_, String>(i)),
                 },
             )
             .collect()
-    });
-    let marks = vec!["?"; t.key.len()].join(", ");
-    let count_sql = match after {
-        Some(_) => format!("SELECT count(*) FROM {} WHERE ({key}) > ({marks})", t.name),
+    }))
+}
+
+/// How many rows of `t` in `src` come after the key `after` (all of them
+/// without one).
+fn count_left(src: &Connection, t: &Table, after: Option<&[Value]>) -> Result<u64, StoreError> {
+    let sql = match after {
+        Some(_) => format!(
+            "SELECT count(*) FROM {} WHERE ({}) > ({})",
+            t.name,
+            t.key_list(),
+            t.key_marks()
+        ),
         None => format!("SELECT count(*) FROM {}", t.name),
     };
-    let start = after.clone().unwrap_or_default();
-    let todo: i64 = src.query_row(&count_sql, rusqlite::params_from_iter(start.iter()), |r| {
-        r.get(0)
-    })?;
-    progress.table(t.name, todo as u64);
-    let mut copied = 0u64;
-    loop {
-        let (sql, params) = match &after {
-            Some(k) => (
-                format!(
-                    "SELECT {list} FROM {} WHERE ({key}) > ({marks}) ORDER BY {key} LIMIT {BATCH}",
-                    t.name
-                ),
-                k.clone(),
-            ),
-            None => (
-                format!("SELECT {list} FROM {} ORDER BY {key} LIMIT {BATCH}", t.name),
-                vec![],
-            ),
-        };
-        let mut stmt = src.prepare_cached(&sql)?;
-        let rows: Vec<Vec<Value>> = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                (0..names.len()).map(|i| r.get::<_, Value>(i)).collect()
-            })?
-            .collect::<Result<_, _>>()?;
-        if rows.is_empty() {
-            return Ok(copied);
+    let params = rusqlite::params_from_iter(after.unwrap_or_default().iter());
+    let todo: i64 = src.query_row(&sql, params, |r| r.get(0))?;
+    Ok(todo as u64)
+}
+
+/// The SQLite query of the next [`BATCH`] rows of `t` in key order, after
+/// the key `after` when there is one (its values bound to the `?`s).
+fn select_sql(t: &Table, after: bool) -> String {
+    let key = t.key_list();
+    let range = if after {
+        format!(" WHERE ({key}) > ({})", t.key_marks())
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT {} FROM {}{range} ORDER BY {key} LIMIT {BATCH}",
+        t.col_list(),
+        t.name
+    )
+}
+
+/// The next [`BATCH`] rows of `t` in `src` after the key `after`, every
+/// column in [`Table::cols`] order; empty when the table is done.
+fn read_batch(
+    src: &Connection,
+    t: &Table,
+    after: Option<&[Value]>,
+) -> Result<Vec<Vec<Value>>, StoreError> {
+    let mut stmt = src.prepare_cached(&select_sql(t, after.is_some()))?;
+    let params = rusqlite::params_from_iter(after.unwrap_or_default().iter());
+    let rows = stmt
+        .query_map(params, |r| {
+            (0..t.cols.len()).map(|i| r.get::<_, Value>(i)).collect()
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// `INSERT INTO t (…) VALUES ($1, …), (…) ON CONFLICT DO NOTHING` for
+/// `rows` rows of every column of `t`.
+fn insert_sql(t: &Table, rows: usize) -> String {
+    let width = t.cols.len();
+    let tuples = (0..rows)
+        .map(|row| {
+            let marks = (1..=width)
+                .map(|i| format!("${}", row * width + i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("({marks})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO {} ({}) VALUES {tuples} ON CONFLICT DO NOTHING",
+        t.name,
+        t.col_list()
+    )
+}
+
+/// Inserts `rows` of `t` into `dst` in one transaction (rows already there
+/// are kept); returns how many were sent.
+async fn insert_batch(
+    dst: &mut tokio_postgres::Client,
+    t: &Table,
+    rows: Vec<Vec<Value>>,
+) -> Result<u64, StoreError> {
+    let n = rows.len();
+    let insert = insert_sql(t, n);
+    let mut boxed: Vec<Box<dyn ToSql + Sync + Send>> = Vec::with_capacity(n * t.cols.len());
+    for row in rows {
+        for (v, (_, col)) in row.into_iter().zip(t.cols) {
+            boxed.push(param(v, *col)?);
         }
-        let key_at: Vec<usize> = t
-            .key
-            .iter()
-            .map(|k| names.iter().position(|n| n == k).unwrap_or(0))
-            .collect();
-        after = rows
-            .last()
-            .map(|r| key_at.iter().map(|i| r[*i].clone()).collect());
-        let n = rows.len();
-        let mut boxed: Vec<Box<dyn ToSql + Sync + Send>> = Vec::with_capacity(n * names.len());
-        let mut tuples = Vec::with_capacity(n);
-        for row in rows {
-            let base = boxed.len();
-            tuples.push(format!(
-                "({})",
-                (1..=names.len())
-                    .map(|i| format!("${}", base + i))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            for (v, (_, col)) in row.into_iter().zip(t.cols) {
-                boxed.push(param(v, *col)?);
-            }
-        }
-        let insert = format!(
-            "INSERT INTO {} ({list}) VALUES {} ON CONFLICT DO NOTHING",
-            t.name,
-            tuples.join(", ")
+    }
+    let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref() as _).collect();
+    let tx = dst.transaction().await?;
+    tx.execute(&insert, &refs).await?;
+    tx.commit().await?;
+    Ok(n as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAIR: Table = Table {
+        name: "links",
+        key: &["b", "a"],
+        cols: &[("a", Text), ("b", Int8), ("c", Text)],
+    };
+
+    #[test]
+    fn a_batch_is_selected_in_key_order_after_the_last_key() {
+        assert_eq!(
+            select_sql(&PAIR, false),
+            "SELECT a, b, c FROM links ORDER BY b, a LIMIT 500"
         );
-        let refs: Vec<&(dyn ToSql + Sync)> = boxed.iter().map(|b| b.as_ref() as _).collect();
-        let tx = dst.transaction().await?;
-        tx.execute(&insert, &refs).await?;
-        tx.commit().await?;
-        copied += n as u64;
-        progress.copied(n as u64);
+        assert_eq!(
+            select_sql(&PAIR, true),
+            "SELECT a, b, c FROM links WHERE (b, a) > (?, ?) ORDER BY b, a LIMIT 500"
+        );
+    }
+
+    #[test]
+    fn an_insert_numbers_the_parameters_row_by_row() {
+        assert_eq!(
+            insert_sql(&PAIR, 2),
+            "INSERT INTO links (a, b, c) VALUES ($1, $2, $3), ($4, $5, $6) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn the_key_of_a_row_follows_the_key_columns() {
+        let row = [
+            Value::Text("x".into()),
+            Value::Integer(7),
+            Value::Text("y".into()),
+        ];
+        assert_eq!(
+            PAIR.key_of(&row),
+            vec![Value::Integer(7), Value::Text("x".into())]
+        );
     }
 }

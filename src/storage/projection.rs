@@ -276,7 +276,21 @@ struct Step<'a> {
     batch: Option<usize>,
 }
 
-impl Step<'_> {
+impl<'a> Step<'a> {
+    /// The step of record `index` (`update`) of receipt `r`; `batch` is
+    /// `r`'s index in the batch, if it is a batch receipt.
+    fn of(r: &'a ReadReceipt, index: usize, update: &'a CallUpdate, batch: Option<usize>) -> Self {
+        Step {
+            seq: r.seq,
+            index,
+            receipt: &r.id,
+            source: &r.source,
+            at: r.received_at,
+            update,
+            batch,
+        }
+    }
+
     /// Applies this step to `call` (creating it when there is none yet).
     fn apply_to(&self, call: &mut Option<Call>) -> Change {
         match call {
@@ -286,6 +300,17 @@ impl Step<'_> {
             }
             Some(c) => c.apply(self.update, self.source, self.at),
         }
+    }
+}
+
+/// Each call's steps, by call id.
+type CallSteps<'a> = BTreeMap<String, Vec<Step<'a>>>;
+
+/// The updates of a readable receipt (none of a rejected one).
+fn updates_of(r: &ReadReceipt) -> &[CallUpdate] {
+    match &r.result {
+        BodyResult::Parsed { updates, .. } => updates,
+        BodyResult::Rejected(_) => &[],
     }
 }
 
@@ -302,36 +327,8 @@ pub fn plan(
     history: &HashMap<String, Vec<ReadReceipt>>,
     mode: Mode,
 ) -> Result<Plan, StoreError> {
-    let mut outcomes: Vec<IngestOutcome> = batch
-        .iter()
-        .map(|r| IngestOutcome {
-            source: r.source.clone(),
-            ..IngestOutcome::of(&r.id)
-        })
-        .collect();
-    // Each call's steps from the batch, in log then record order.
-    let mut steps: BTreeMap<String, Vec<Step>> = BTreeMap::new();
-    let mut links = Vec::new();
-    for (b, r) in batch.iter().enumerate() {
-        let BodyResult::Parsed { updates, .. } = &r.result else {
-            continue;
-        };
-        for (index, u) in updates.iter().enumerate() {
-            let id = call_id_for(u.vendor, &u.vendor_call_id);
-            links.push((id.clone(), r.id.clone()));
-            steps.entry(id).or_default().push(Step {
-                seq: r.seq,
-                index,
-                receipt: &r.id,
-                source: &r.source,
-                at: r.received_at,
-                update: u,
-                batch: Some(b),
-            });
-        }
-    }
-    links.sort();
-    links.dedup();
+    let mut outcomes = fresh_outcomes(batch);
+    let (mut steps, links) = batch_steps(batch);
     let mut plan = Plan {
         links,
         ..Plan::default()
@@ -348,28 +345,11 @@ pub fn plan(
         let before = stored.get(&id);
         match history.get(&id) {
             Some(others) => {
-                for r in others.iter().filter(|r| !batch_ids.contains(r.id.as_str())) {
-                    let BodyResult::Parsed { updates, .. } = &r.result else {
-                        continue;
-                    };
-                    for (index, u) in updates.iter().enumerate() {
-                        if call_id_for(u.vendor, &u.vendor_call_id) == id {
-                            own.push(Step {
-                                seq: r.seq,
-                                index,
-                                receipt: &r.id,
-                                source: &r.source,
-                                at: r.received_at,
-                                update: u,
-                                batch: None,
-                            });
-                        }
-                    }
-                }
+                own.extend(history_steps(&id, others, &batch_ids));
                 own.sort_by_key(|s| (s.seq, s.index));
                 let change = rebuild(&mut plan, &mut outcomes, &id, before, &own, mode)?;
-                for s in &own {
-                    if let (Some(b), Some(c)) = (s.batch, change) {
+                if let Some(c) = change {
+                    for b in own.iter().filter_map(|s| s.batch) {
                         effects[b].count(c);
                     }
                 }
@@ -378,7 +358,70 @@ pub fn plan(
         }
     }
     plan.calls.sort_by(|a, b| a.call.id.cmp(&b.call.id));
-    plan.receipts = batch
+    plan.receipts = receipt_writes(batch, outcomes, effects, mode);
+    Ok(plan)
+}
+
+/// One empty outcome per batch receipt, in batch order.
+fn fresh_outcomes(batch: &[ReadReceipt]) -> Vec<IngestOutcome> {
+    batch
+        .iter()
+        .map(|r| IngestOutcome {
+            source: r.source.clone(),
+            ..IngestOutcome::of(&r.id)
+        })
+        .collect()
+}
+
+/// Each call's steps from the batch, in log then record order, and the
+/// `(call_id, receipt_id)` links they make (sorted, without repeats).
+fn batch_steps(batch: &[ReadReceipt]) -> (CallSteps<'_>, Vec<(String, String)>) {
+    let mut steps = CallSteps::new();
+    let mut links = Vec::new();
+    for (b, r) in batch.iter().enumerate() {
+        for (index, u) in updates_of(r).iter().enumerate() {
+            let id = call_id_for(u.vendor, &u.vendor_call_id);
+            links.push((id.clone(), r.id.clone()));
+            steps
+                .entry(id)
+                .or_default()
+                .push(Step::of(r, index, u, Some(b)));
+        }
+    }
+    links.sort();
+    links.dedup();
+    (steps, links)
+}
+
+/// The steps of call `id` from its other receipts `others` (those not in
+/// the batch, `batch_ids`), in their order.
+fn history_steps<'a>(
+    id: &str,
+    others: &'a [ReadReceipt],
+    batch_ids: &HashSet<&str>,
+) -> Vec<Step<'a>> {
+    let mut steps = Vec::new();
+    for r in others.iter().filter(|r| !batch_ids.contains(r.id.as_str())) {
+        for (index, u) in updates_of(r).iter().enumerate() {
+            if call_id_for(u.vendor, &u.vendor_call_id) == id {
+                steps.push(Step::of(r, index, u, None));
+            }
+        }
+    }
+    steps
+}
+
+/// The batch receipts' final states: the status from the log-order fold
+/// (`outcomes`); the outcome reported is that fold when projecting, and
+/// the change against the stored calls (`effects`) when re-projecting,
+/// which also keeps each receipt's new reading.
+fn receipt_writes(
+    batch: &[ReadReceipt],
+    outcomes: Vec<IngestOutcome>,
+    effects: Vec<IngestOutcome>,
+    mode: Mode,
+) -> Vec<ReceiptWrite> {
+    batch
         .iter()
         .zip(outcomes.into_iter().zip(effects))
         .map(|(r, (fold, effect))| {
@@ -395,8 +438,7 @@ pub fn plan(
                 reread: matches!(mode, Mode::Reproject { .. }).then(|| r.result.clone()),
             }
         })
-        .collect();
-    Ok(plan)
+        .collect()
 }
 
 /// Applies `steps` (log order) to the stored call, one event per change.

@@ -2,9 +2,9 @@
 //! rows.
 
 use super::*;
-use crate::domain::Change;
+use crate::domain::{Change, SourceKind};
 use jiff::Timestamp;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A time stored as epoch milliseconds (both backends store times so).
 ///
@@ -79,5 +79,75 @@ impl StatsRow {
             cost: BTreeMap::new(),
             avg_qa_score: (s.qa_count > 0).then(|| s.qa_micros as f64 / 1e6 / s.qa_count as f64),
         }
+    }
+}
+
+/// A re-projected receipt's new columns, which replace the stored ones.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RereadColumns {
+    /// `record_count`: the records its reading found.
+    pub record_count: i64,
+    /// `errors`: the reading's record errors, as a JSON array.
+    pub errors: String,
+    /// `warnings`: the reading's field warnings, as a JSON array.
+    pub warnings: String,
+    /// `kind`: the kind its body was read as, or `None` to keep the stored one.
+    pub kind: Option<&'static str>,
+}
+
+impl projection::ReceiptWrite {
+    /// Its columns after re-projection: what its reading (`reread`, set by
+    /// re-projection) counted, and its kind in `kinds` (by receipt id).
+    ///
+    /// Errors: [`StoreError::Corrupt`] when the issues cannot be written
+    /// as JSON. Panics when it was not re-read.
+    pub(crate) fn reread_columns(
+        &self,
+        kinds: &HashMap<String, SourceKind>,
+    ) -> Result<RereadColumns, StoreError> {
+        let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
+        let result = self.reread.as_ref().expect("re-projection keeps readings");
+        let (count, errors, warnings) = projection::issues_of(result);
+        Ok(RereadColumns {
+            record_count: count as i64,
+            errors: json(errors)?,
+            warnings: json(warnings)?,
+            kind: kinds.get(&self.id).map(|k| k.as_str()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::RecordIssue;
+
+    fn rejected(id: &str) -> projection::ReceiptWrite {
+        projection::ReceiptWrite {
+            id: id.into(),
+            status: ReceiptStatus::Rejected,
+            outcome: IngestOutcome::of(id),
+            reread: Some(BodyResult::Rejected(RecordIssue {
+                index: None,
+                path: "$".into(),
+                message: "bad".into(),
+            })),
+        }
+    }
+
+    #[test]
+    fn a_reread_receipt_gets_its_readings_columns_and_known_kind() {
+        let kinds = HashMap::from([("r1".to_owned(), SourceKind::AliyunCallReport)]);
+        let cols = rejected("r1").reread_columns(&kinds).unwrap();
+        assert_eq!(
+            cols,
+            RereadColumns {
+                record_count: 0,
+                errors: r#"[{"index":null,"path":"$","message":"bad"}]"#.into(),
+                warnings: "[]".into(),
+                kind: Some(SourceKind::AliyunCallReport.as_str()),
+            }
+        );
+        assert_eq!(rejected("r2").reread_columns(&kinds).unwrap().kind, None);
     }
 }

@@ -14,8 +14,9 @@ use crate::domain::SourceKind;
 use crate::storage::columns::decode;
 use crate::storage::doc_codec::{json_of_bytes, pack_doc};
 use crate::storage::projection::{
-    self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, StoredCall,
+    self, BatchSize, Mode, Plan, RawReceipt, ReadReceipt, ReceiptWrite, StoredCall,
 };
+use crate::storage::shared::RereadColumns;
 use crate::storage::{
     new_delivery_id, unpack_body, BodyCodec, BodyReader, NewEvent, ProjectReport, ReprojectFilter,
     ReprojectReport, StoreError, Target,
@@ -330,17 +331,7 @@ async fn write_plan(
     reread: Option<(Timestamp, HashMap<String, SourceKind>)>,
 ) -> Result<(), StoreError> {
     write_calls(tx, &plan).await?;
-    if !plan.touched.is_empty() {
-        let (ids, seqs): (Vec<&str>, Vec<i64>) =
-            plan.touched.iter().map(|(i, s)| (i.as_str(), *s)).unzip();
-        exec(
-            tx,
-            "UPDATE calls SET last_seq = u.seq FROM unnest($1::TEXT[], $2::BIGINT[]) AS u(id, seq)
-             WHERE calls.id = u.id AND calls.last_seq < u.seq",
-            &[&ids, &seqs],
-        )
-        .await?;
-    }
+    touch_calls(tx, &plan.touched).await?;
     write_events(tx, &plan, targets).await?;
     let receipt_ids: Vec<&str> = plan.receipts.iter().map(|r| r.id.as_str()).collect();
     if reread.is_some() {
@@ -351,57 +342,100 @@ async fn write_plan(
         )
         .await?;
     }
-    if !plan.links.is_empty() {
-        let (calls, receipts): (Vec<&str>, Vec<&str>) = plan
-            .links
-            .iter()
-            .map(|(c, r)| (c.as_str(), r.as_str()))
-            .unzip();
-        exec(
-            tx,
-            "INSERT INTO call_receipts (call_id, receipt_id)
-             SELECT * FROM unnest($1::TEXT[], $2::TEXT[]) ON CONFLICT DO NOTHING",
-            &[&calls, &receipts],
-        )
-        .await?;
-    }
+    write_links(tx, &plan.links).await?;
     rollups::apply(tx, plan.rollups).await?;
     super::recordings::enqueue(&**tx, &plan.recordings).await?;
-    let statuses: Vec<&str> = plan.receipts.iter().map(|r| r.status.as_str()).collect();
     match reread {
-        None => {
-            exec(
-                tx,
-                "UPDATE receipts SET status = u.status
-                 FROM unnest($1::TEXT[], $2::TEXT[]) AS u(id, status) WHERE receipts.id = u.id",
-                &[&receipt_ids, &statuses],
-            )
-            .await?;
-        }
-        Some((at, kinds)) => {
-            let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
-            let (mut counts, mut errors, mut warnings, mut kind) = (vec![], vec![], vec![], vec![]);
-            for r in &plan.receipts {
-                let result = r.reread.as_ref().expect("re-projection keeps readings");
-                let (n, e, w) = projection::issues_of(result);
-                counts.push(n as i64);
-                errors.push(json(e)?);
-                warnings.push(json(w)?);
-                kind.push(kinds.get(&r.id).map(|k| k.as_str().to_owned()));
-            }
-            exec(
-                tx,
-                "UPDATE receipts SET status = u.status, record_count = u.n, errors = u.e,
-                    warnings = u.w, replay_count = replay_count + 1, replayed_at = $7,
-                    kind = COALESCE(u.k, receipts.kind)
-                 FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[])
-                    AS u(id, status, n, e, w, k)
-                 WHERE receipts.id = u.id",
-                &[&receipt_ids, &statuses, &counts, &errors, &warnings, &kind, &at.as_millisecond()],
-            )
-            .await?;
-        }
+        None => mark_receipts(tx, &plan.receipts).await,
+        Some((at, kinds)) => mark_rereads(tx, &plan.receipts, at, &kinds).await,
     }
+}
+
+/// Raises the `last_seq` of the `touched` calls (`(id, seq)`) that are
+/// below it.
+async fn touch_calls(tx: &Transaction<'_>, touched: &[(String, i64)]) -> Result<(), StoreError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let (ids, seqs): (Vec<&str>, Vec<i64>) = touched.iter().map(|(i, s)| (i.as_str(), *s)).unzip();
+    exec(
+        tx,
+        "UPDATE calls SET last_seq = u.seq FROM unnest($1::TEXT[], $2::BIGINT[]) AS u(id, seq)
+         WHERE calls.id = u.id AND calls.last_seq < u.seq",
+        &[&ids, &seqs],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds the `(call_id, receipt_id)` `links` that are not there yet.
+async fn write_links(tx: &Transaction<'_>, links: &[(String, String)]) -> Result<(), StoreError> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let (calls, receipts): (Vec<&str>, Vec<&str>) =
+        links.iter().map(|(c, r)| (c.as_str(), r.as_str())).unzip();
+    exec(
+        tx,
+        "INSERT INTO call_receipts (call_id, receipt_id)
+         SELECT * FROM unnest($1::TEXT[], $2::TEXT[]) ON CONFLICT DO NOTHING",
+        &[&calls, &receipts],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the projected receipts' final statuses.
+async fn mark_receipts(tx: &Transaction<'_>, receipts: &[ReceiptWrite]) -> Result<(), StoreError> {
+    let ids: Vec<&str> = receipts.iter().map(|r| r.id.as_str()).collect();
+    let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
+    exec(
+        tx,
+        "UPDATE receipts SET status = u.status
+         FROM unnest($1::TEXT[], $2::TEXT[]) AS u(id, status) WHERE receipts.id = u.id",
+        &[&ids, &statuses],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the re-projected receipts' statuses and [`RereadColumns`], and
+/// counts a replay at `at`.
+async fn mark_rereads(
+    tx: &Transaction<'_>,
+    receipts: &[ReceiptWrite],
+    at: Timestamp,
+    kinds: &HashMap<String, SourceKind>,
+) -> Result<(), StoreError> {
+    let ids: Vec<&str> = receipts.iter().map(|r| r.id.as_str()).collect();
+    let statuses: Vec<&str> = receipts.iter().map(|r| r.status.as_str()).collect();
+    let cols = receipts
+        .iter()
+        .map(|r| r.reread_columns(kinds))
+        .collect::<Result<Vec<RereadColumns>, _>>()?;
+    let counts: Vec<i64> = cols.iter().map(|c| c.record_count).collect();
+    let errors: Vec<&str> = cols.iter().map(|c| c.errors.as_str()).collect();
+    let warnings: Vec<&str> = cols.iter().map(|c| c.warnings.as_str()).collect();
+    let kind: Vec<Option<&str>> = cols.iter().map(|c| c.kind).collect();
+    exec(
+        tx,
+        "UPDATE receipts SET status = u.status, record_count = u.n, errors = u.e,
+            warnings = u.w, replay_count = replay_count + 1, replayed_at = $7,
+            kind = COALESCE(u.k, receipts.kind)
+         FROM unnest($1::TEXT[], $2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[])
+            AS u(id, status, n, e, w, k)
+         WHERE receipts.id = u.id",
+        &[
+            &ids,
+            &statuses,
+            &counts,
+            &errors,
+            &warnings,
+            &kind,
+            &at.as_millisecond(),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -331,18 +331,16 @@ fn write_plan(
                         replay_count = replay_count + 1, replayed_at = ?6, kind = COALESCE(?7, kind)
                      WHERE id = ?1",
             )?;
-            let json = serde_json::to_string::<[crate::adapters::RecordIssue]>;
             for r in &plan.receipts {
-                let result = r.reread.as_ref().expect("re-projection keeps readings");
-                let (count, errors, warnings) = projection::issues_of(result);
+                let cols = r.reread_columns(&kinds)?;
                 mark.execute(params![
                     r.id,
                     r.status.as_str(),
-                    count as i64,
-                    json(errors)?,
-                    json(warnings)?,
+                    cols.record_count,
+                    cols.errors,
+                    cols.warnings,
                     ms(at),
-                    kinds.get(&r.id).map(|k| k.as_str()),
+                    cols.kind,
                 ])?;
             }
         }
