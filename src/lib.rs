@@ -15,6 +15,7 @@ pub mod error_chain;
 pub mod export;
 pub mod http;
 pub mod ingest;
+pub mod masking;
 pub mod memory;
 pub mod recordings;
 pub mod retention;

@@ -2,8 +2,8 @@
 //! each column's name, type and value, so both formats agree by
 //! construction. `docs/export.md` has the table with units and sources.
 
-use super::mask::{Masker, KEPT};
 use crate::domain::Call;
+use crate::masking::{Masker, KEPT};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use std::borrow::Cow;

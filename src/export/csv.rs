@@ -10,9 +10,9 @@
 //! never as a formula. Integer and float columns are never changed.
 
 use super::columns::{cell_text, names, row, Cell};
-use super::mask::Masker;
 use super::{EncodeError, Encoder};
 use crate::domain::Call;
+use crate::masking::Masker;
 use std::borrow::Cow;
 
 /// `text` with a `'` in front when a spreadsheet would read it as a

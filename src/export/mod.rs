@@ -6,12 +6,10 @@
 //! encoded bytes after each page, so memory stays flat whatever the number
 //! of calls: one page of calls, and for Parquet one row group of values.
 //! The columns of CSV and Parquet are [`columns::COLUMNS`]; NDJSON is the
-//! whole call. [`mask`] hides customer numbers.
+//! whole call. Customer numbers are hidden by [`crate::masking`].
 
 pub mod columns;
 mod csv;
-pub mod mask;
-pub mod mask_view;
 mod ndjson;
 mod parquet;
 
@@ -86,7 +84,7 @@ impl FromStr for Format {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportOptions {
     pub format: Format,
-    /// Mask customer numbers ([`mask`]).
+    /// Mask customer numbers ([`crate::masking`]).
     pub mask_numbers: bool,
     /// The zone of the local-time columns (`started_at_local`, …): the
     /// display zone; the other times stay UTC.

@@ -3,9 +3,9 @@
 //! vendor_fields included; the same document as `GET /api/v1/calls/{id}`
 //! without `receipts`), each line ended by `\n`.
 
-use super::mask::Masker;
 use super::{EncodeError, Encoder};
 use crate::domain::Call;
+use crate::masking::Masker;
 
 /// Encodes calls as JSON lines into a buffer taken after each page.
 pub struct NdjsonEncoder {

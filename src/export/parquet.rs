@@ -8,9 +8,9 @@
 //! group; the footer comes at [`Encoder::finish`].
 
 use super::columns::{row, Cell, Kind, COLUMNS};
-use super::mask::Masker;
 use super::{EncodeError, Encoder};
 use crate::domain::Call;
+use crate::masking::Masker;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical};
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
 use parquet::errors::ParquetError;

@@ -13,6 +13,7 @@ pub mod filter;
 mod filter_text;
 mod outbox;
 pub mod outbox_sql;
+mod outbox_trait;
 pub mod page_reads;
 pub mod postgres;
 pub mod projection;
@@ -42,6 +43,7 @@ pub use cursor::{CallCursor, CursorError};
 pub use error::{Cause, StoreError};
 pub use filter_text::{FilterError, FilterText};
 pub use outbox::*;
+pub use outbox_trait::Outbox;
 pub use page_reads::{FailedAttempt, ReceiptCounts, TargetActivity};
 pub use purge::{PurgeBatch, PurgeCounts};
 #[cfg(test)]
@@ -50,13 +52,14 @@ pub use types::*;
 
 use async_trait::async_trait;
 
-/// Durable storage of receipts and canonical calls.
+/// Durable storage of receipts and canonical calls. The deliveries the
+/// workers claim and record are its [`Outbox`] supertrait.
 ///
 /// Every method's `Err` is a [`StoreError`]: [`StoreError::Unavailable`]
 /// (answer 503, retry later) or [`StoreError::Corrupt`] (a stored row that
 /// cannot be read back).
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Outbox + Send + Sync {
     /// Appends one receipt to the log (the acknowledgement path): its
     /// verbatim body (compressed) with status `pending` (or `rejected`),
     /// and nothing else. Returns only after the commit is durable.
@@ -212,32 +215,6 @@ pub trait Store: Send + Sync {
     /// Ids of the receipts with `status` (all statuses when `None`), oldest first.
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError>;
 
-    /// Due deliveries to `target`, oldest due first, at most `limit`, each
-    /// leased until `now + lease` so no other worker takes it meanwhile.
-    /// Only the oldest pending delivery of a call is due: one call's events
-    /// go out in the order they were made.
-    async fn claim_deliveries(
-        &self,
-        target: &str,
-        now: jiff::Timestamp,
-        limit: usize,
-        lease: std::time::Duration,
-    ) -> Result<Vec<OutboundMessage>, StoreError>;
-
-    /// Records attempts' results (one transaction, durable on return) and
-    /// ends their leases.
-    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError>;
-
-    /// When the next pending delivery to `target` that is neither waiting
-    /// behind an earlier one of its call nor in flight is due (now or in the
-    /// past if one is due already); `None` without one.
-    async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError>;
-
-    /// Ends every lease: for a single-process store at worker start, so
-    /// deliveries in flight when the last process stopped are due at once.
-    /// Returns how many were leased.
-    async fn release_leases(&self) -> Result<u64, StoreError>;
-
     /// Deliveries matching `filter`, newest first.
     async fn list_deliveries(
         &self,
@@ -259,15 +236,6 @@ pub trait Store: Send + Sync {
         now: jiff::Timestamp,
     ) -> Result<u64, StoreError>;
 
-    /// Disables `target` (`reason` given) or enables it (`None`). A
-    /// disabled target keeps getting deliveries but none is attempted.
-    async fn set_target_disabled(
-        &self,
-        target: &str,
-        reason: Option<String>,
-        at: jiff::Timestamp,
-    ) -> Result<(), StoreError>;
-
     /// The state of each target named in `names`, in that order.
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError>;
 
@@ -281,11 +249,6 @@ pub trait Store: Send + Sync {
     /// `/metrics` reports. Reads only the pending rows, so its cost grows
     /// with the backlog, not with the history.
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError>;
-
-    /// Woken (`notify_waiters`) whenever this process writes deliveries or
-    /// makes some due (a push that changed calls, a retry, an enable), so
-    /// dispatchers need not wait for their next poll.
-    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify>;
 
     /// One retention batch ([`purge`]): deletes, in one transaction, at
     /// most `limit` calls with `started_at` before `cutoff`, at most

@@ -57,7 +57,7 @@ pub fn redacted(uri: &Uri, mask_numbers: bool) -> String {
                 out.push('=');
                 out.push_str(REDACTED);
             } else if mask_numbers {
-                out.push_str(&crate::export::mask_view::mask_phone_like(pair));
+                out.push_str(&crate::masking::mask_phone_like(pair));
             } else {
                 out.push_str(pair);
             }

@@ -3,8 +3,8 @@
 //! each attempt's result. Every target has its own dispatcher task, so a
 //! slow or failing subscriber only ever fills its own slots.
 //!
-//! Order: the store hands out only the oldest pending delivery of a call
-//! ([`Store::claim_deliveries`]), so one call's events reach the target
+//! Order: the outbox hands out only the oldest pending delivery of a call
+//! ([`Outbox::claim_deliveries`]), so one call's events reach the target
 //! in the order they were made, even across retries.
 //!
 //! Shutdown: on `stop`, no new delivery is claimed; those in flight finish
@@ -14,7 +14,7 @@
 
 use super::schedule;
 use super::{SendKind, SendResult, Sink};
-use crate::storage::{AttemptRecord, NextStep, OutboundMessage, Store};
+use crate::storage::{AttemptRecord, NextStep, OutboundMessage, Outbox};
 use crate::telemetry::names;
 use jiff::Timestamp;
 use std::sync::Arc;
@@ -29,7 +29,9 @@ const POLL: Duration = Duration::from_secs(1);
 /// What a dispatcher needs; cheap to clone into each attempt.
 #[derive(Clone)]
 pub struct Dispatcher {
-    pub store: Arc<dyn Store>,
+    /// The deliveries: claimed, recorded, and the target disabled on 410
+    /// (any [`Store`](crate::storage::Store) coerces to it).
+    pub outbox: Arc<dyn Outbox>,
     /// The subscriber's name, or `nats`.
     pub target: String,
     pub sink: Arc<dyn Sink>,
@@ -46,7 +48,7 @@ impl Dispatcher {
     /// Runs until `stop` turns true, then finishes the attempts in flight
     /// and records them.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let signal = self.store.outbox_signal();
+        let signal = self.outbox.outbox_signal();
         let mut in_flight: JoinSet<AttemptRecord> = JoinSet::new();
         let mut finished = Vec::new();
         let mut store_errors = 0u32;
@@ -72,7 +74,7 @@ impl Dispatcher {
             if free >= batch || in_flight.is_empty() {
                 let now = Timestamp::now();
                 match self
-                    .store
+                    .outbox
                     .claim_deliveries(&self.target, now, free, self.lease)
                     .await
                 {
@@ -85,7 +87,7 @@ impl Dispatcher {
                         if full {
                             continue;
                         }
-                        match self.store.next_due(&self.target).await {
+                        match self.outbox.next_due(&self.target).await {
                             Ok(Some(t)) => wake = wake.min(t),
                             Ok(None) => {}
                             Err(e) => {
@@ -127,7 +129,7 @@ impl Dispatcher {
             return;
         }
         for i in 0..6u32 {
-            match self.store.record_attempts(records.clone()).await {
+            match self.outbox.record_attempts(records.clone()).await {
                 Ok(()) => {
                     self.count(&records);
                     return;
@@ -194,7 +196,7 @@ impl Dispatcher {
                 );
                 tracing::warn!(target = %self.target, "subscriber answered 410 Gone: disabled until enabled again");
                 if let Err(e) = self
-                    .store
+                    .outbox
                     .set_target_disabled(&self.target, Some(reason), at)
                     .await
                 {

@@ -5,7 +5,7 @@ use super::dispatch::Dispatcher;
 use super::webhook::WebhookSink;
 use super::Sink;
 use crate::config::{Config, NATS_TARGET};
-use crate::storage::{Store, StoreError};
+use crate::storage::{Outbox, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -45,8 +45,9 @@ impl Workers {
     /// due at once.
     ///
     /// Errors: [`WorkerError`] for a sink that cannot be built (a bad
-    /// secret) or a store that cannot be written.
-    pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Workers, WorkerError> {
+    /// secret) or an outbox that cannot be written. `outbox` is the store
+    /// (`Arc<dyn Store>` coerces to it).
+    pub async fn start(config: &Config, outbox: Arc<dyn Outbox>) -> Result<Workers, WorkerError> {
         let (stop, stopped) = watch::channel(false);
         let mut dispatchers = Vec::new();
         for s in &config.subscribers {
@@ -57,7 +58,7 @@ impl Workers {
                 }
             })?;
             dispatchers.push(Dispatcher {
-                store: store.clone(),
+                outbox: outbox.clone(),
                 target: s.name.clone(),
                 sink: Arc::new(sink) as Arc<dyn Sink>,
                 schedule: Arc::new(s.retry_schedule.clone()),
@@ -68,7 +69,7 @@ impl Workers {
         if let Some(n) = &config.nats {
             let sink = super::nats::connect(n).await?;
             dispatchers.push(Dispatcher {
-                store: store.clone(),
+                outbox: outbox.clone(),
                 target: NATS_TARGET.to_owned(),
                 sink: Arc::new(sink) as Arc<dyn Sink>,
                 schedule: Arc::new(n.retry_schedule.clone()),
@@ -77,7 +78,7 @@ impl Workers {
             });
         }
         if !dispatchers.is_empty() {
-            let released = store.release_leases().await?;
+            let released = outbox.release_leases().await?;
             if released > 0 {
                 tracing::info!(
                     released,

@@ -74,7 +74,7 @@ fn dispatcher(
     schedule: &[u64],
 ) -> Dispatcher {
     Dispatcher {
-        store: store.clone(),
+        outbox: store.clone(),
         target: name.into(),
         sink,
         schedule: Arc::new(

@@ -17,6 +17,39 @@ use std::sync::{Arc, Mutex};
 struct IdRecorder(Mutex<Vec<String>>);
 
 #[async_trait]
+impl Outbox for IdRecorder {
+    async fn claim_deliveries(
+        &self,
+        _: &str,
+        _: jiff::Timestamp,
+        _: usize,
+        _: std::time::Duration,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        unimplemented!()
+    }
+    async fn record_attempts(&self, _: Vec<AttemptRecord>) -> Result<(), StoreError> {
+        unimplemented!()
+    }
+    async fn next_due(&self, _: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
+        unimplemented!()
+    }
+    async fn release_leases(&self) -> Result<u64, StoreError> {
+        unimplemented!()
+    }
+    async fn set_target_disabled(
+        &self,
+        _: &str,
+        _: Option<String>,
+        _: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        unimplemented!()
+    }
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
+        unimplemented!()
+    }
+}
+
+#[async_trait]
 impl Store for IdRecorder {
     async fn append(&self, append: Append) -> Result<(), StoreError> {
         self.0.lock().unwrap().push(append.receipt.id.clone());
@@ -80,24 +113,6 @@ impl Store for IdRecorder {
     async fn count_receipts(&self, _: &ReceiptFilter) -> Result<ReceiptCounts, StoreError> {
         unimplemented!()
     }
-    async fn claim_deliveries(
-        &self,
-        _: &str,
-        _: jiff::Timestamp,
-        _: usize,
-        _: std::time::Duration,
-    ) -> Result<Vec<OutboundMessage>, StoreError> {
-        unimplemented!()
-    }
-    async fn record_attempts(&self, _: Vec<AttemptRecord>) -> Result<(), StoreError> {
-        unimplemented!()
-    }
-    async fn next_due(&self, _: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
-        unimplemented!()
-    }
-    async fn release_leases(&self) -> Result<u64, StoreError> {
-        unimplemented!()
-    }
     async fn list_deliveries(
         &self,
         _: &DeliveryFilter,
@@ -116,14 +131,6 @@ impl Store for IdRecorder {
     ) -> Result<u64, StoreError> {
         unimplemented!()
     }
-    async fn set_target_disabled(
-        &self,
-        _: &str,
-        _: Option<String>,
-        _: jiff::Timestamp,
-    ) -> Result<(), StoreError> {
-        unimplemented!()
-    }
     async fn target_states(&self, _: &[String]) -> Result<Vec<TargetState>, StoreError> {
         unimplemented!()
     }
@@ -131,9 +138,6 @@ impl Store for IdRecorder {
         unimplemented!()
     }
     async fn pending_deliveries(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        unimplemented!()
-    }
-    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
         unimplemented!()
     }
     async fn purge(&self, _: jiff::Timestamp, _: usize) -> Result<PurgeBatch, StoreError> {

@@ -25,7 +25,7 @@ async fn numbers_are_masked_in_pages_and_exports_but_not_the_api() {
         number.len() >= 8,
         "the API answers the whole number: {number}"
     );
-    let masked = callhook::export::mask::mask_number(&number);
+    let masked = callhook::masking::mask_number(&number);
     let id = calls[0]["id"].as_str().unwrap();
     let receipt = app.receipt_of(&pushed).await;
     let rejected = app.receipt_of(br#"{"callee": "13900001234", "oops"#).await;

@@ -123,7 +123,7 @@ pub async fn page(
         .await?
         .ok_or_else(|| UiError::NotFound(format!("no call with id `{id}`")))?;
     if st.config.mask_numbers {
-        crate::export::mask_view::mask_call(&mut detail.call);
+        crate::masking::mask_call(&mut detail.call);
     }
     // The page still shows the call when the archive's rows cannot be read.
     let recordings = st.store.call_recordings(&id).await.unwrap_or_else(|e| {

@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod ingest;
 pub mod outbox;
+mod outbox_impl;
 pub mod page_reads;
 pub mod project;
 pub mod purge;
@@ -30,7 +31,7 @@ use std::sync::Arc;
 pub struct PgStore {
     pool: Pool,
     targets: Arc<Vec<Target>>,
-    /// See [`Store::outbox_signal`] (this instance's writes only; other
+    /// See [`Outbox::outbox_signal`] (this instance's writes only; other
     /// instances' are seen at the dispatchers' next poll).
     signal: Arc<tokio::sync::Notify>,
     /// Held while the store lives; the rollup compactor stops without it.
@@ -295,30 +296,6 @@ impl Store for PgStore {
         reads::receipt_ids(&*self.client().await?, status).await
     }
 
-    async fn claim_deliveries(
-        &self,
-        target: &str,
-        now: jiff::Timestamp,
-        limit: usize,
-        lease: std::time::Duration,
-    ) -> Result<Vec<OutboundMessage>, StoreError> {
-        outbox::claim(&*self.client().await?, target, now, limit, lease).await
-    }
-
-    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError> {
-        outbox::record(&mut *self.client().await?, &records).await
-    }
-
-    async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
-        outbox::next_due(&*self.client().await?, target, jiff::Timestamp::now()).await
-    }
-
-    /// Nothing: instances share the database, so a lease is another
-    /// instance's until it ends.
-    async fn release_leases(&self) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-
     async fn claim_recordings(
         &self,
         now: jiff::Timestamp,
@@ -409,17 +386,6 @@ impl Store for PgStore {
         Ok(n)
     }
 
-    async fn set_target_disabled(
-        &self,
-        target: &str,
-        reason: Option<String>,
-        at: jiff::Timestamp,
-    ) -> Result<(), StoreError> {
-        outbox::set_disabled(&mut *self.client().await?, target, reason.as_deref(), at).await?;
-        self.signal.notify_waiters();
-        Ok(())
-    }
-
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {
         outbox::states(&*self.client().await?, names).await
     }
@@ -446,10 +412,6 @@ impl Store for PgStore {
 
     async fn delete_receipt(&self, id: &str) -> Result<bool, StoreError> {
         purge::delete_receipt(&mut self.client().await?, id).await
-    }
-
-    fn outbox_signal(&self) -> Arc<tokio::sync::Notify> {
-        self.signal.clone()
     }
 
     async fn health(&self, query: &HealthQuery) -> Result<HealthFigures, StoreError> {

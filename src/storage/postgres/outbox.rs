@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
-/// See [`Store::claim_deliveries`].
+/// See [`crate::storage::Outbox::claim_deliveries`].
 pub async fn claim(
     c: &Client,
     target: &str,
@@ -100,7 +100,7 @@ pub async fn record(c: &mut Client, records: &[AttemptRecord]) -> Result<(), Sto
     Ok(tx.commit().await?)
 }
 
-/// See [`Store::next_due`].
+/// See [`crate::storage::Outbox::next_due`].
 pub async fn next_due(
     c: &Client,
     target: &str,

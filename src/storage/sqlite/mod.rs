@@ -8,6 +8,7 @@ pub(crate) mod alerts;
 mod checkpoint;
 mod decimal_fns;
 mod outbox;
+mod outbox_impl;
 mod page_reads;
 mod project;
 mod purge;
@@ -44,7 +45,7 @@ pub struct SqliteStore {
     /// Dropped with the store: tells the checkpoint thread to stop.
     _checkpoints: std::sync::mpsc::Sender<()>,
     readers: r2d2::Pool<SqliteConnectionManager>,
-    /// See [`Store::outbox_signal`].
+    /// See [`Outbox::outbox_signal`].
     signal: std::sync::Arc<tokio::sync::Notify>,
     /// Where each event is fanned out (subscribers, NATS).
     targets: std::sync::Arc<Vec<Target>>,
@@ -302,10 +303,6 @@ impl Store for SqliteStore {
         self.read(reads::projection_lag).await
     }
 
-    fn outbox_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
-        self.signal.clone()
-    }
-
     async fn list_calls(
         &self,
         filter: &CallFilter,
@@ -366,32 +363,6 @@ impl Store for SqliteStore {
 
     async fn receipt_ids(&self, status: Option<ReceiptStatus>) -> Result<Vec<String>, StoreError> {
         self.read(move |c| reads::receipt_ids(c, status)).await
-    }
-
-    async fn claim_deliveries(
-        &self,
-        target: &str,
-        now: jiff::Timestamp,
-        limit: usize,
-        lease: std::time::Duration,
-    ) -> Result<Vec<OutboundMessage>, StoreError> {
-        let target = target.to_owned();
-        self.write(move |c| outbox::claim(c, &target, now, limit, lease))
-            .await
-    }
-
-    async fn record_attempts(&self, records: Vec<AttemptRecord>) -> Result<(), StoreError> {
-        self.write(move |c| outbox::record(c, &records)).await
-    }
-
-    async fn next_due(&self, target: &str) -> Result<Option<jiff::Timestamp>, StoreError> {
-        let target = target.to_owned();
-        self.read(move |c| outbox::next_due(c, &target, jiff::Timestamp::now()))
-            .await
-    }
-
-    async fn release_leases(&self) -> Result<u64, StoreError> {
-        self.write(outbox::release_leases).await
     }
 
     async fn claim_recordings(
@@ -492,19 +463,6 @@ impl Store for SqliteStore {
             .await?;
         self.signal.notify_waiters();
         Ok(n)
-    }
-
-    async fn set_target_disabled(
-        &self,
-        target: &str,
-        reason: Option<String>,
-        at: jiff::Timestamp,
-    ) -> Result<(), StoreError> {
-        let target = target.to_owned();
-        self.write(move |c| outbox::set_disabled(c, &target, reason.as_deref(), at))
-            .await?;
-        self.signal.notify_waiters();
-        Ok(())
     }
 
     async fn target_states(&self, names: &[String]) -> Result<Vec<TargetState>, StoreError> {

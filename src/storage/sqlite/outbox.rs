@@ -53,7 +53,7 @@ pub fn record_event(
 }
 
 /// Due, unblocked, unleased deliveries of an enabled `target`, leased until
-/// `now + lease`. See [`crate::storage::Store::claim_deliveries`].
+/// `now + lease`. See [`crate::storage::Outbox::claim_deliveries`].
 pub fn claim(
     c: &Connection,
     target: &str,

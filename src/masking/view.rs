@@ -1,9 +1,9 @@
-//! `mask_numbers = true`: customer numbers masked wherever a
-//! person sees them: dashboard pages (calls, a call, receipts' raw bodies
-//! and errors) and exports. The JSON API and outbound events keep them
+//! Masking for what a person reads outside exports: a whole call as the
+//! dashboard shows it, and text whose numbers are not known (raw bodies,
+//! logged query values). The JSON API and outbound events keep numbers
 //! whole: they feed the customer's own systems.
 
-use super::mask::{mask_number, Masker};
+use super::number::{mask_number, Masker};
 use crate::domain::Call;
 use std::borrow::Cow;
 

@@ -1,4 +1,4 @@
-//! `--mask-numbers`: the customer's phone number hidden in an export.
+//! The masking rule for one known number, and its application to one call.
 //!
 //! [`mask_number`] is the rule; a [`Masker`] applies it to one call: the
 //! `customer_number` becomes the masked form, and every occurrence of the
