@@ -136,7 +136,7 @@ async fn receipt_tabs_count_and_filters_carry_across_them() {
         p.contains(">All 4</a>") && p.contains(">Accepted 0</a>"),
         "{p}"
     );
-    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let today = app.today();
     let shop = v
         .get(&format!("/receipts?source=shop&from={today}&to={today}"))
         .await
@@ -252,7 +252,7 @@ async fn bulk_replay_refuses_more_than_its_limit() {
     }
     let mut v = Visitor::new(&app);
     // More than a page: *Next page* keeps the filters.
-    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let today = app.today();
     let first = v
         .get(&format!(
             "/receipts?source=aliyun-call-report&from={today}&to={today}"

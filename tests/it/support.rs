@@ -132,6 +132,14 @@ async fn start(
 }
 
 impl TestApp {
+    /// Today's date (`YYYY-MM-DD`) in the app's display zone: the date the
+    /// dashboard's date filters mean (not UTC's, which differs for hours
+    /// of each day in any other zone).
+    pub fn today(&self) -> String {
+        let zone = self.app.as_ref().expect("app running").state.config.display_zone();
+        jiff::Timestamp::now().to_zoned(zone).date().to_string()
+    }
+
     /// The running app's state (its store, configuration, archive).
     pub fn state(&self) -> &callhook::http::AppState {
         &self.app.as_ref().expect("a running app").state
