@@ -35,7 +35,7 @@ async fn async_main() -> ExitCode {
         .with_writer(std::io::stderr);
     // Both formats print the fields of the spans an event is in: inside a
     // request, its `request_id`, `method` and redacted `path`
-    // (`telemetry::request`); JSON under `span` (the innermost) and `spans`.
+    // (`http::request`); JSON under `span` (the innermost) and `spans`.
     match cli.log_format {
         LogFormat::Json => logs
             .json()

@@ -1,6 +1,7 @@
 //! HTTP: the vendor push endpoint ([`ingest`]), the query API ([`api`]),
-//! the web dashboard ([`ui`]), health checks ([`health`]) and the OpenAPI
-//! document ([`openapi`]). Each module exports a `router()`.
+//! the web dashboard ([`ui`]), health checks ([`health`]), the OpenAPI
+//! document ([`openapi`]) and the Prometheus scrape ([`metrics`]). Each
+//! module exports a `router()`. Every request passes [`request::track`].
 
 pub mod api;
 pub mod auth;
@@ -12,9 +13,12 @@ pub mod error;
 pub mod gates;
 pub mod health;
 pub mod ingest;
+pub mod metrics;
 pub mod openapi;
 pub mod rate;
 pub mod recording;
+pub mod request;
+pub mod request_id;
 pub mod serve;
 pub mod tls;
 pub mod ui;
@@ -79,7 +83,7 @@ impl AppState {
 /// restarted by its liveness probe and can still be scraped. The API and
 /// dashboard read their bodies within `limits.body_read_timeout`
 /// ([`body_timeout`]; pushes do in their handler). Every request gets an
-/// id, a span and a log line ([`crate::telemetry::request`]).
+/// id, a span and a log line ([`request`]).
 pub fn router(state: AppState) -> Router {
     let api_and_ui = api::router(state.clone())
         .merge(ui::router(state.clone()))
@@ -96,10 +100,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(health::router())
         .merge(openapi::router())
-        .merge(crate::telemetry::scrape::router(state.clone()))
+        .merge(metrics::router(state.clone()))
         .layer(axum::middleware::from_fn_with_state(
             state.config.clone(),
-            crate::telemetry::request::track,
+            request::track,
         ))
         .with_state(state)
 }

@@ -16,16 +16,19 @@ use crate::telemetry::names::CONNECTIONS_REFUSED;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
+use tower::util::Oneshot;
 use tower::ServiceExt;
 
 /// Serves `router` on `listener` (HTTPS when `tls` is given) until `stop`
@@ -40,15 +43,7 @@ pub async fn serve(
     tls: Option<TlsAcceptor>,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(Duration::from_secs(20)));
+    let builder = connection_builder(&limits);
     let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
@@ -63,77 +58,155 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
-        let permit = match conns.admit(peer.ip()) {
-            Ok(p) => p,
-            Err(why) => {
-                tracing::debug!(%peer, reason = %why, "connection refused");
-                let reason = match why {
-                    Refused::Total(_) => "total",
-                    Refused::PerIp(_) => "per_ip",
-                };
-                metrics::counter!(CONNECTIONS_REFUSED, "reason" => reason).increment(1);
-                continue; // dropping the stream closes it
-            }
+        let Some(permit) = admit(&conns, peer) else {
+            continue; // dropping the stream closes it
         };
-        // The first complete request head must arrive by then.
-        let deadline = Instant::now() + limits.header_read_timeout;
+        let conn = Admitted {
+            peer,
+            permit,
+            deadline: Instant::now() + limits.header_read_timeout,
+            router: router.clone(),
+            seen: Arc::new(AtomicBool::new(false)),
+        };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let seen = Arc::new(AtomicBool::new(false));
-        let service = {
-            let seen = seen.clone();
-            hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                seen.store(true, Ordering::Relaxed);
-                req.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().oneshot(req.map(axum::body::Body::new))
-            })
-        };
-        let Some(tls) = tls.clone() else {
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                if let Some(Err(e)) = first_request_by(conn, deadline, &seen, permit).await {
-                    tracing::debug!(%peer, error = %e, "connection ended with an error");
-                }
-            });
-            continue;
-        };
-        // The handshake must not hold up the accept loop, and the
-        // connection must still be watched for the graceful stop.
-        let (builder, watcher) = (builder.clone(), graceful.watcher());
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout_at(deadline, tls.accept(stream)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            let conn = watcher.watch(conn.into_owned());
-            if let Some(Err(e)) = first_request_by(conn, deadline, &seen, permit).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
+        match tls.clone() {
+            None => serve_plain(&builder, &graceful, stream, conn),
+            Some(tls) => serve_tls(tls, builder.clone(), graceful.watcher(), stream, conn),
+        }
     }
     drop(listener);
+    finish_in_progress(graceful, limits.shutdown_timeout).await;
+    Ok(())
+}
+
+/// HTTP/1 with `limits.header_read_timeout`, HTTP/2 with a keep-alive
+/// ping every 20 s.
+fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)));
+    builder
+}
+
+/// A permit for a connection from `peer`, or `None` when it is over a cap
+/// of `conns` (counted in `callhook_connections_refused_total`).
+fn admit(conns: &ConnLimits, peer: SocketAddr) -> Option<ConnPermit> {
+    match conns.admit(peer.ip()) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            tracing::debug!(%peer, reason = %why, "connection refused");
+            metrics::counter!(CONNECTIONS_REFUSED, "reason" => refusal_label(&why)).increment(1);
+            None
+        }
+    }
+}
+
+/// The `reason` label of a refused connection.
+fn refusal_label(why: &Refused) -> &'static str {
+    match why {
+        Refused::Total(_) => "total",
+        Refused::PerIp(_) => "per_ip",
+    }
+}
+
+/// An admitted connection, before it is served.
+struct Admitted {
+    peer: SocketAddr,
+    /// Held as long as the connection is open.
+    permit: ConnPermit,
+    /// The first complete request head must arrive by then.
+    deadline: Instant,
+    router: Router,
+    /// Whether a request has arrived.
+    seen: Arc<AtomicBool>,
+}
+
+impl Admitted {
+    /// The connection's service: each request marks it `seen`, gets the
+    /// peer's address (`ConnectInfo`) and is answered by the router.
+    fn service(
+        &self,
+    ) -> impl Fn(hyper::Request<Incoming>) -> Oneshot<Router, axum::extract::Request> + Clone {
+        let (router, peer, seen) = (self.router.clone(), self.peer, self.seen.clone());
+        move |mut req: hyper::Request<Incoming>| {
+            seen.store(true, Ordering::Relaxed);
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        }
+    }
+
+    /// Runs `conn`, the served connection, to its end ([`first_request_by`]).
+    async fn run<E: std::fmt::Display>(self, conn: impl Future<Output = Result<(), E>>) {
+        let peer = self.peer;
+        if let Some(Err(e)) = first_request_by(conn, self.deadline, &self.seen, self.permit).await {
+            tracing::debug!(%peer, error = %e, "connection ended with an error");
+        }
+    }
+}
+
+/// Serves a plain-text connection in a task of its own.
+fn serve_plain(
+    builder: &auto::Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    stream: TcpStream,
+    conn: Admitted,
+) {
+    let served = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), service_fn(conn.service()))
+        .into_owned();
+    let served = graceful.watch(served);
+    tokio::spawn(conn.run(served));
+}
+
+/// Serves a TLS connection in a task of its own, the handshake included:
+/// it must not hold up the accept loop, and the connection must still be
+/// watched for the graceful stop.
+fn serve_tls(
+    tls: TlsAcceptor,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    stream: TcpStream,
+    conn: Admitted,
+) {
+    tokio::spawn(async move {
+        let peer = conn.peer;
+        let stream = match tokio::time::timeout_at(conn.deadline, tls.accept(stream)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake timed out");
+                return;
+            }
+        };
+        let served = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service_fn(conn.service()));
+        let served = watcher.watch(served.into_owned());
+        conn.run(served).await;
+    });
+}
+
+/// Once the listener is closed: waits up to `timeout` for the requests in
+/// progress to be answered (idle connections close at once).
+async fn finish_in_progress(graceful: GracefulShutdown, timeout: Duration) {
     tracing::info!("stopped accepting; finishing requests in progress");
-    if tokio::time::timeout(limits.shutdown_timeout, graceful.shutdown())
+    if tokio::time::timeout(timeout, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!(
-            timeout = ?limits.shutdown_timeout,
+            timeout = ?timeout,
             "connections still open after the shutdown timeout; stopping anyway"
         );
     }
-    Ok(())
 }
 
 /// Runs `conn` to its end, unless no request has been `seen` by

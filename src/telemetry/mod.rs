@@ -1,18 +1,18 @@
 //! Observability: Prometheus metrics ([`names`], recorded through the
-//! `metrics` facade everywhere in the code, exported at `GET /metrics` by
-//! [`scrape`]), and a request id with a span on every HTTP request
-//! ([`request`], [`request_id`]).
+//! `metrics` facade everywhere in the code, rendered by [`render`] for
+//! `GET /metrics`, which [`crate::http::metrics`] serves), the push
+//! outcomes ([`push`]) and the scrape-time backlog gauges ([`backlog`]).
+//! The request id and span of every HTTP request are
+//! [`crate::http::request`]'s.
 //!
 //! The recorder is process-global and installed once ([`install`]):
 //! `App::start` installs it; before that (and in processes that never
 //! serve, such as `callhook import`) every `metrics::counter!` is a no-op.
 
+pub mod backlog;
 pub mod escape;
 pub mod names;
 pub mod push;
-pub mod request;
-pub mod request_id;
-pub mod scrape;
 pub mod unknown_values;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -50,6 +50,12 @@ pub fn install() -> &'static PrometheusHandle {
         }
         handle
     })
+}
+
+/// Every metric in the Prometheus text format (0.0.4), from the
+/// installed recorder ([`install`]ing it first if need be).
+pub fn render() -> String {
+    install().render()
 }
 
 /// The exporter: explicit buckets for every histogram, so each is a

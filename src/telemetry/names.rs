@@ -92,127 +92,71 @@ pub const SECONDS_BUCKETS: &[f64] = &[
 /// Buckets of [`STORE_BATCH_SIZE`] (the SQLite writer groups up to 512).
 pub const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
 
-/// Registers each metric's help text and unit with the installed recorder.
+/// What kind of metric a name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Every metric's kind, name, unit and help text (the `# HELP` line).
+#[rustfmt::skip]
+pub const DESCRIPTIONS: &[(Kind, &str, Unit, &str)] = &[
+    (Kind::Counter, PUSHES, Unit::Count, "Answers to POST /hooks/..., by source and result"),
+    (Kind::Counter, RECORDS, Unit::Count, "Usable records of stored pushes"),
+    (Kind::Counter, DUPLICATE_RECORDS, Unit::Count, "Usable records of stored pushes that changed nothing"),
+    (Kind::Counter, REJECTED_RECORDS, Unit::Count, "Unusable records inside stored (partial) pushes"),
+    (Kind::Counter, UNKNOWN_VALUES, Unit::Count, "Vendor values the adapter did not know, mapped to unknown"),
+    (Kind::Counter, PROJECTED_RECEIPTS, Unit::Count, "Receipts projected into calls, by source and final status"),
+    (Kind::Gauge, PROJECTION_PENDING_RECEIPTS, Unit::Count, "Acknowledged receipts not yet projected"),
+    (Kind::Gauge, PROJECTION_PENDING_RECORDS, Unit::Count, "Records in acknowledged receipts not yet projected"),
+    (Kind::Gauge, PROJECTION_LAG_SECONDS, Unit::Seconds, "Age of the oldest pending receipt"),
+    (Kind::Histogram, PROJECTION_BATCH_SECONDS, Unit::Seconds, "One projection transaction, read to commit"),
+    (Kind::Histogram, PUSH_ACK_SECONDS, Unit::Seconds, "Time from a push's arrival to its answer"),
+    (Kind::Histogram, STORE_COMMIT_SECONDS, Unit::Seconds, "Duration of one write transaction, BEGIN to COMMIT"),
+    (Kind::Histogram, STORE_BATCH_SIZE, Unit::Count, "Pushes committed in one transaction"),
+    (Kind::Histogram, STORE_FSYNC_SECONDS, Unit::Seconds, "Duration of one fsync of the SQLite WAL"),
+    (Kind::Gauge, OUTBOX_BACKLOG, Unit::Count, "Pending deliveries per target, counted at scrape time"),
+    (Kind::Counter, DELIVERIES, Unit::Count, "Recorded delivery attempts by target and result"),
+    (Kind::Counter, CONNECTIONS_REFUSED, Unit::Count, "Connections closed at accept, over a connection cap"),
+    (Kind::Counter, RECORDINGS_ARCHIVED, Unit::Count, "Recordings downloaded and kept"),
+    (Kind::Counter, RECORDINGS_ARCHIVED_BYTES, Unit::Bytes, "Bytes of recordings kept"),
+    (Kind::Counter, RECORDING_FAILURES, Unit::Count, "Failed recording download attempts by source and reason"),
+    (Kind::Gauge, RECORDINGS_BACKLOG, Unit::Count, "Pending recording downloads"),
+    (Kind::Gauge, RECORDINGS_OVERDUE_SECONDS, Unit::Seconds, "How long the first due recording download has waited"),
+    (Kind::Gauge, ALERTS_FIRING, Unit::Count, "1 while the alert rule fires, else 0"),
+    (Kind::Counter, ALERT_NOTIFICATIONS, Unit::Count, "Alert notification attempts by channel and result"),
+    (Kind::Counter, UNKNOWN_VALUES_BOUNDED, Unit::Count, "Unknown vendor values truncated or dropped from the log-once set"),
+];
+
+/// Registers each metric's help text and unit ([`DESCRIPTIONS`]) with the
+/// installed recorder.
 pub fn describe() {
-    describe_counter!(
-        PUSHES,
-        Unit::Count,
-        "Answers to POST /hooks/..., by source and result"
-    );
-    describe_counter!(RECORDS, Unit::Count, "Usable records of stored pushes");
-    describe_counter!(
-        DUPLICATE_RECORDS,
-        Unit::Count,
-        "Usable records of stored pushes that changed nothing"
-    );
-    describe_counter!(
-        REJECTED_RECORDS,
-        Unit::Count,
-        "Unusable records inside stored (partial) pushes"
-    );
-    describe_counter!(
-        UNKNOWN_VALUES,
-        Unit::Count,
-        "Vendor values the adapter did not know, mapped to unknown"
-    );
-    describe_counter!(
-        PROJECTED_RECEIPTS,
-        Unit::Count,
-        "Receipts projected into calls, by source and final status"
-    );
-    describe_gauge!(
-        PROJECTION_PENDING_RECEIPTS,
-        Unit::Count,
-        "Acknowledged receipts not yet projected"
-    );
-    describe_gauge!(
-        PROJECTION_PENDING_RECORDS,
-        Unit::Count,
-        "Records in acknowledged receipts not yet projected"
-    );
-    describe_gauge!(
-        PROJECTION_LAG_SECONDS,
-        Unit::Seconds,
-        "Age of the oldest pending receipt"
-    );
-    describe_histogram!(
-        PROJECTION_BATCH_SECONDS,
-        Unit::Seconds,
-        "One projection transaction, read to commit"
-    );
-    describe_histogram!(
-        PUSH_ACK_SECONDS,
-        Unit::Seconds,
-        "Time from a push's arrival to its answer"
-    );
-    describe_histogram!(
-        STORE_COMMIT_SECONDS,
-        Unit::Seconds,
-        "Duration of one write transaction, BEGIN to COMMIT"
-    );
-    describe_histogram!(
-        STORE_BATCH_SIZE,
-        Unit::Count,
-        "Pushes committed in one transaction"
-    );
-    describe_histogram!(
-        STORE_FSYNC_SECONDS,
-        Unit::Seconds,
-        "Duration of one fsync of the SQLite WAL"
-    );
-    describe_gauge!(
-        OUTBOX_BACKLOG,
-        Unit::Count,
-        "Pending deliveries per target, counted at scrape time"
-    );
-    describe_counter!(
-        DELIVERIES,
-        Unit::Count,
-        "Recorded delivery attempts by target and result"
-    );
-    describe_counter!(
-        CONNECTIONS_REFUSED,
-        Unit::Count,
-        "Connections closed at accept, over a connection cap"
-    );
-    describe_counter!(
-        RECORDINGS_ARCHIVED,
-        Unit::Count,
-        "Recordings downloaded and kept"
-    );
-    describe_counter!(
-        RECORDINGS_ARCHIVED_BYTES,
-        Unit::Bytes,
-        "Bytes of recordings kept"
-    );
-    describe_counter!(
-        RECORDING_FAILURES,
-        Unit::Count,
-        "Failed recording download attempts by source and reason"
-    );
-    describe_gauge!(
-        RECORDINGS_BACKLOG,
-        Unit::Count,
-        "Pending recording downloads"
-    );
-    describe_gauge!(
-        RECORDINGS_OVERDUE_SECONDS,
-        Unit::Seconds,
-        "How long the first due recording download has waited"
-    );
-    describe_gauge!(
-        ALERTS_FIRING,
-        Unit::Count,
-        "1 while the alert rule fires, else 0"
-    );
-    describe_counter!(
-        ALERT_NOTIFICATIONS,
-        Unit::Count,
-        "Alert notification attempts by channel and result"
-    );
-    describe_counter!(
-        UNKNOWN_VALUES_BOUNDED,
-        Unit::Count,
-        "Unknown vendor values truncated or dropped from the log-once set"
-    );
+    for &(kind, name, unit, help) in DESCRIPTIONS {
+        match kind {
+            Kind::Counter => describe_counter!(name, unit, help),
+            Kind::Gauge => describe_gauge!(name, unit, help),
+            Kind::Histogram => describe_histogram!(name, unit, help),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_metric_is_described_once() {
+        let names: BTreeSet<&str> = DESCRIPTIONS.iter().map(|d| d.1).collect();
+        assert_eq!(names.len(), DESCRIPTIONS.len(), "a name described twice");
+        assert!(
+            names.iter().all(|n| n.starts_with("callhook_")),
+            "{names:?}"
+        );
+        assert!(DESCRIPTIONS.iter().all(|d| !d.3.is_empty()));
+        let histograms = DESCRIPTIONS.iter().filter(|d| d.0 == Kind::Histogram);
+        assert_eq!(histograms.count(), 5, "each histogram has its buckets");
+    }
 }

@@ -1,6 +1,6 @@
 //! What a push came to, for `callhook_pushes_total` and the ingest
 //! counters. The push handler (and the concurrency gate) tag each answer
-//! with a [`CountedPush`] response extension; [`super::request`] counts it
+//! with a [`CountedPush`] response extension; [`crate::http::request`] counts it
 //! once, with the time since the request arrived.
 
 use super::names;

@@ -177,51 +177,92 @@ pub fn outcome_shares(outcomes: &BTreeMap<String, i64>) -> Vec<Share> {
 /// The charts of a period: calls and answer rate per day per vendor,
 /// answer rate by hour of day, outcome mix, talk time, cost, QA trend.
 pub fn charts(p: &Period, mix: &Mix) -> Vec<Chart> {
-    let labels: Vec<String> = p
-        .days
+    let labels = day_labels(p);
+    vec![
+        calls_per_day_chart(p, &labels),
+        answer_rate_chart(p, &labels),
+        answer_rate_by_hour_chart(p),
+        calls_by_hour_chart(p),
+        outcome_chart(mix),
+        talk_time_chart(p),
+        cost_chart(mix),
+        qa_trend_chart(p, &labels),
+    ]
+}
+
+/// The period's days as the x labels: `MM-DD`.
+fn day_labels(p: &Period) -> Vec<String> {
+    p.days
         .iter()
         .map(|d| d.strftime("%m-%d").to_string())
-        .collect();
-    let legend: Vec<(String, String)> = p
-        .per_vendor
+        .collect()
+}
+
+/// The hours of the day as the x labels: `00` to `23`.
+fn hour_labels() -> Vec<String> {
+    (0..24).map(|h| format!("{h:02}")).collect()
+}
+
+/// Each vendor with its colour, for the per-vendor charts.
+fn vendor_legend(p: &Period) -> Vec<(String, String)> {
+    p.per_vendor
         .keys()
         .map(|v| (v.clone(), charts::hex(charts::vendor_colour(v))))
-        .collect();
-    let series = |f: &dyn Fn(&Sums) -> Option<f64>| -> Vec<Series> {
-        p.per_vendor
-            .iter()
-            .map(|(v, days)| Series {
-                colour: charts::vendor_colour(v),
-                points: days
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, s)| f(s).map(|y| (i, y)))
-                    .collect(),
-            })
-            .collect()
+        .collect()
+}
+
+/// One line per vendor: `f` of each day's sums, days without a value left
+/// out.
+fn vendor_series(p: &Period, f: &dyn Fn(&Sums) -> Option<f64>) -> Vec<Series> {
+    p.per_vendor
+        .iter()
+        .map(|(v, days)| Series {
+            colour: charts::vendor_colour(v),
+            points: days
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| f(s).map(|y| (i, y)))
+                .collect(),
+        })
+        .collect()
+}
+
+/// The points of all `lines`.
+fn point_count(lines: &[Series]) -> usize {
+    lines.iter().map(|x| x.points.len()).sum()
+}
+
+fn calls_per_day_chart(p: &Period, labels: &[String]) -> Chart {
+    let calls = vendor_series(p, &|s| Some(s.calls as f64));
+    let n = if p.total.calls > 0 {
+        point_count(&calls)
+    } else {
+        0
     };
-    let count = |ss: &[Series]| ss.iter().map(|x| x.points.len()).sum::<usize>();
-    let mut out = Vec::new();
-    let calls = series(&|s| Some(s.calls as f64));
-    let n = if p.total.calls > 0 { count(&calls) } else { 0 };
     let mut c = Chart::new(
         "calls-per-day",
         "Calls per day",
         n,
-        charts::lines(&labels, &calls, 1.0, "calls"),
+        charts::lines(labels, &calls, 1.0, "calls"),
     );
-    c.legend = legend.clone();
-    out.push(c);
-    let rate = series(&answer_rate);
+    c.legend = vendor_legend(p);
+    c
+}
+
+fn answer_rate_chart(p: &Period, labels: &[String]) -> Chart {
+    let rate = vendor_series(p, &answer_rate);
     let mut c = Chart::new(
         "answer-rate",
         "Answer rate per day (%)",
-        count(&rate),
-        charts::lines(&labels, &rate, 100.0, "%"),
+        point_count(&rate),
+        charts::lines(labels, &rate, 100.0, "%"),
     );
-    c.legend = legend;
-    out.push(c);
-    let hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
+    c.legend = vendor_legend(p);
+    c
+}
+
+/// Hours without a reported call draw as 0 and do not count as points.
+fn answer_rate_by_hour_chart(p: &Period) -> Chart {
     let by_hour: Vec<f64> = p
         .by_hour
         .iter()
@@ -232,36 +273,49 @@ pub fn charts(p: &Period, mix: &Mix) -> Vec<Chart> {
         .iter()
         .filter(|s| s.calls > s.awaiting_report)
         .count();
-    out.push(Chart::new(
+    Chart::new(
         "answer-rate-by-hour",
         "Answer rate by hour of day (%)",
         hour_points,
-        charts::bars(&hours, &by_hour, "%"),
-    ));
+        charts::bars(&hour_labels(), &by_hour, "%"),
+    )
+}
+
+fn calls_by_hour_chart(p: &Period) -> Chart {
     let calls_by_hour: Vec<f64> = p.by_hour.iter().map(|s| s.calls as f64).collect();
     let busy_hours = p.by_hour.iter().filter(|s| s.calls > 0).count();
-    out.push(Chart::new(
+    Chart::new(
         "calls-by-hour",
         "Calls by hour of day",
         busy_hours,
-        charts::bars(&hours, &calls_by_hour, "calls"),
-    ));
+        charts::bars(&hour_labels(), &calls_by_hour, "calls"),
+    )
+}
+
+fn outcome_chart(mix: &Mix) -> Chart {
     let shares = outcome_shares(&mix.outcomes);
-    out.push(Chart::new(
+    Chart::new(
         "outcomes",
         "Outcome mix (% of calls)",
         shares.len(),
         charts::shares(&shares),
-    ));
+    )
+}
+
+fn talk_time_chart(p: &Period) -> Chart {
     let talk: Vec<f64> = p.total.talk_buckets.iter().map(|n| *n as f64).collect();
     let talk_labels: Vec<String> = TALK_BUCKET_LABELS.iter().map(|l| l.to_string()).collect();
     let talk_points = talk.iter().filter(|n| **n > 0.0).count();
-    out.push(Chart::new(
+    Chart::new(
         "talk-time",
         "Talk time of answered calls",
         talk_points,
         charts::bars(&talk_labels, &talk, "calls"),
-    ));
+    )
+}
+
+/// One bar per currency, labelled with its amount.
+fn cost_chart(mix: &Mix) -> Chart {
     let (currencies, amounts): (Vec<String>, Vec<f64>) = mix
         .cost
         .iter()
@@ -272,12 +326,16 @@ pub fn charts(p: &Period, mix: &Mix) -> Vec<Chart> {
             )
         })
         .unzip();
-    out.push(Chart::new(
+    Chart::new(
         "cost",
         "Cost per currency",
         amounts.len(),
         charts::bars(&currencies, &amounts, "amount"),
-    ));
+    )
+}
+
+/// One line over all vendors: each day's average QA score.
+fn qa_trend_chart(p: &Period, labels: &[String]) -> Chart {
     let qa = vec![Series {
         colour: charts::vendor_colour(""),
         points: p
@@ -287,11 +345,58 @@ pub fn charts(p: &Period, mix: &Mix) -> Vec<Chart> {
             .filter_map(|(i, s)| avg_qa(s).map(|q| (i, q)))
             .collect(),
     }];
-    out.push(Chart::new(
+    Chart::new(
         "qa-trend",
         "Average QA score per day (%)",
-        count(&qa),
-        charts::lines(&labels, &qa, 100.0, "%"),
-    ));
-    out
+        point_count(&qa),
+        charts::lines(labels, &qa, 100.0, "%"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sums(calls: i64, answered: i64) -> Sums {
+        Sums {
+            calls,
+            answered,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_period_draws_every_chart_in_order_with_its_points() {
+        let mut by_hour = vec![Sums::default(); 24];
+        by_hour[9] = sums(3, 2);
+        let p = Period {
+            days: vec!["2025-06-01".parse().unwrap(), "2025-06-02".parse().unwrap()],
+            per_vendor: [("vapi".to_owned(), vec![sums(3, 2), sums(0, 0)])].into(),
+            per_day: vec![sums(3, 2), sums(0, 0)],
+            by_hour,
+            total: sums(3, 2),
+            ..Default::default()
+        };
+        let out = charts(&p, &Mix::default());
+        let ids: Vec<&str> = out.iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "calls-per-day",
+                "answer-rate",
+                "answer-rate-by-hour",
+                "calls-by-hour",
+                "outcomes",
+                "talk-time",
+                "cost",
+                "qa-trend"
+            ]
+        );
+        let points: Vec<usize> = out.iter().map(|c| c.points).collect();
+        // Two days of calls, one with an answer rate; one busy hour.
+        assert_eq!(points, [2, 1, 1, 1, 0, 0, 0, 0]);
+        assert_eq!(out[0].legend, out[1].legend);
+        assert_eq!(out[0].legend.len(), 1);
+        assert!(out[2..].iter().all(|c| c.legend.is_empty()));
+    }
 }

@@ -133,7 +133,7 @@ impl Range {
 /// The range asked for: typed `from`/`to` win, then `quick`, then the
 /// default (see the module). `today` is the current day in the zone.
 ///
-/// Errors: 400 for a range longer than [`MAX_DAYS`].
+/// Errors: 400 for a range longer than [`MAX_DAYS`], or `from` after `to`.
 pub fn resolve(
     typed: (Option<Date>, Option<Date>),
     quick: Option<Quick>,
@@ -141,82 +141,126 @@ pub fn resolve(
     today: Date,
     zone: &str,
 ) -> Result<Range, UiError> {
-    let latest = extent.last_reported.or(extent.last).unwrap_or(today);
-    let month_to = |to: Date| to - (MONTH - 1).days();
-    let first = extent.first.unwrap_or(today);
-    let last = extent.last.unwrap_or(today);
-    let all = || (first.min(last).max(last - (MAX_DAYS - 1).days()), last);
-    let (from, to, quick, note) = match (typed, quick) {
-        ((Some(f), Some(t)), _) => (f, t, None, format!("{f} to {t} ({zone})")),
-        ((Some(f), None), _) => (f, f.max(latest), None, format!("from {f} ({zone})")),
-        ((None, Some(t)), _) => (
+    let at = Anchors::of(extent, today);
+    let range = typed_range(typed, &at, zone)
+        .or_else(|| quick.map(|q| quick_range(q, &at, zone)))
+        .unwrap_or_else(|| default_range(&at, zone));
+    checked(range)
+}
+
+/// The days the ranges are measured from, each `today` when there are no
+/// calls.
+struct Anchors {
+    today: Date,
+    /// The first and the last day with a call.
+    first: Date,
+    last: Date,
+    /// The last day with a reported call (else with any call).
+    latest: Date,
+}
+
+impl Anchors {
+    fn of(extent: Extent, today: Date) -> Anchors {
+        Anchors {
+            today,
+            first: extent.first.unwrap_or(today),
+            last: extent.last.unwrap_or(today),
+            latest: extent.last_reported.or(extent.last).unwrap_or(today),
+        }
+    }
+}
+
+/// The first day of the [`MONTH`] days up to `to`.
+fn month_to(to: Date) -> Date {
+    to - (MONTH - 1).days()
+}
+
+/// A range from typed days: both, `from` up to the latest data (or `from`
+/// alone when that is later), or the [`MONTH`] days up to `to`. `None`
+/// when neither is typed.
+fn typed_range(typed: (Option<Date>, Option<Date>), at: &Anchors, zone: &str) -> Option<Range> {
+    let (from, to, note) = match typed {
+        (Some(f), Some(t)) => (f, t, format!("{f} to {t} ({zone})")),
+        (Some(f), None) => (f, f.max(at.latest), format!("from {f} ({zone})")),
+        (None, Some(t)) => (
             month_to(t),
             t,
-            None,
             format!("the {MONTH} days up to {t} ({zone})"),
         ),
-        (_, Some(Quick::Today)) => (
-            today,
-            today,
-            Some(Quick::Today),
-            format!("today, {today} ({zone})"),
-        ),
-        (_, Some(Quick::Days7)) => (
-            today - 6.days(),
-            today,
-            Some(Quick::Days7),
-            format!("the last 7 days ({zone})"),
-        ),
-        (_, Some(Quick::Days30)) => (
+        (None, None) => return None,
+    };
+    Some(Range {
+        from,
+        to,
+        quick: None,
+        note,
+    })
+}
+
+/// The days of quick range `q`; "All time" is its last [`MAX_DAYS`] days.
+fn quick_range(q: Quick, at: &Anchors, zone: &str) -> Range {
+    let today = at.today;
+    let (from, to, note) = match q {
+        Quick::Today => (today, today, format!("today, {today} ({zone})")),
+        Quick::Days7 => (today - 6.days(), today, format!("the last 7 days ({zone})")),
+        Quick::Days30 => (
             month_to(today),
             today,
-            Some(Quick::Days30),
             format!("the last {MONTH} days ({zone})"),
         ),
-        (_, Some(Quick::Latest)) => (
-            month_to(latest),
-            latest,
-            Some(Quick::Latest),
+        Quick::Latest => (
+            month_to(at.latest),
+            at.latest,
             format!("the {MONTH} days up to the latest call with a report ({zone})"),
         ),
-        (_, Some(Quick::All)) => {
-            let (f, t) = all();
-            (
-                f,
-                t,
-                Some(Quick::All),
-                format!("all time: {f} to {t} ({zone})"),
-            )
-        }
-        (_, None) => {
-            let (f, t) = (first.min(latest), latest);
-            if i64::from((t - f).get_days()) < MAX_DAYS {
-                (
-                    f,
-                    t,
-                    None,
-                    format!("{f} to {t} ({zone}): every call with a report"),
-                )
-            } else {
-                (month_to(latest), latest, Some(Quick::Latest), format!("the {MONTH} days up to the latest call with a report ({zone}); all time is longer than {MAX_DAYS} days"))
-            }
+        Quick::All => {
+            let (f, t) = (
+                at.first.min(at.last).max(at.last - (MAX_DAYS - 1).days()),
+                at.last,
+            );
+            (f, t, format!("all time: {f} to {t} ({zone})"))
         }
     };
-    let span = (to - from).get_days() as i64 + 1;
+    Range {
+        from,
+        to,
+        quick: Some(q),
+        note,
+    }
+}
+
+/// Every reported call when that fits one page, else the latest data.
+fn default_range(at: &Anchors, zone: &str) -> Range {
+    let (f, t) = (at.first.min(at.latest), at.latest);
+    if i64::from((t - f).get_days()) < MAX_DAYS {
+        return Range {
+            from: f,
+            to: t,
+            quick: None,
+            note: format!("{f} to {t} ({zone}): every call with a report"),
+        };
+    }
+    Range {
+        from: month_to(at.latest),
+        to: at.latest,
+        quick: Some(Quick::Latest),
+        note: format!("the {MONTH} days up to the latest call with a report ({zone}); all time is longer than {MAX_DAYS} days"),
+    }
+}
+
+/// `range` when it spans at most [`MAX_DAYS`] and `from` is not after
+/// `to`; else a 400.
+fn checked(range: Range) -> Result<Range, UiError> {
+    let span = (range.to - range.from).get_days() as i64 + 1;
     if span > MAX_DAYS {
         return Err(UiError::BadRequest(format!(
             "the range spans {span} days; choose at most {MAX_DAYS}"
         )));
     }
-    if from > to {
+    if range.from > range.to {
         return Err(UiError::BadRequest("from: must not be after to".into()));
     }
-    Ok(Range {
-        from,
-        to,
-        quick,
-        note,
-    })
+    Ok(range)
 }
 
 #[cfg(test)]
@@ -282,6 +326,28 @@ mod tests {
         assert!(resolve((Some(d("2020-01-01")), Some(today)), None, e, today, "UTC").is_err());
         assert!(Quick::parse("year").is_err());
         assert_eq!(Quick::parse("7d").unwrap(), Some(Quick::Days7));
+    }
+
+    #[test]
+    fn typed_days_win_over_a_quick_range() {
+        let rows = [day("2025-05-01", 1, 0), day("2025-06-01", 1, 0)];
+        let e = Extent::of(&rows, &TimeZone::UTC);
+        let today = d("2025-06-10");
+        let both = (Some(d("2025-05-02")), Some(d("2025-05-09")));
+        let r = resolve(both, Some(Quick::Today), e, today, "UTC").unwrap();
+        assert_eq!(
+            (r.from, r.to, r.quick),
+            (d("2025-05-02"), d("2025-05-09"), None)
+        );
+        assert_eq!(r.note, "2025-05-02 to 2025-05-09 (UTC)");
+        let r = resolve((Some(d("2025-05-20")), None), None, e, today, "UTC").unwrap();
+        assert_eq!((r.from, r.to), (d("2025-05-20"), d("2025-06-01")));
+        let r = resolve((Some(d("2025-06-05")), None), None, e, today, "UTC").unwrap();
+        assert_eq!((r.from, r.to), (d("2025-06-05"), d("2025-06-05")));
+        let r = resolve((None, Some(d("2025-05-30"))), None, e, today, "UTC").unwrap();
+        assert_eq!((r.from, r.to), (d("2025-05-01"), d("2025-05-30")));
+        let backwards = (Some(d("2025-05-09")), Some(d("2025-05-02")));
+        assert!(resolve(backwards, None, e, today, "UTC").is_err());
     }
 
     #[test]

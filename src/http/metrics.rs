@@ -1,22 +1,23 @@
-//! `GET /metrics`: every metric in the Prometheus text format (0.0.4).
-//! Outside the concurrency limit, like `/healthz`, so an overloaded
-//! instance can still be scraped; guarded like `/api` (the same check,
-//! [`crate::http::api::require_token`]) when `api_token` is set.
+//! `GET /metrics`: every metric in the Prometheus text format (0.0.4),
+//! rendered by [`crate::telemetry::render`]. Outside the concurrency
+//! limit, like `/healthz`, so an overloaded instance can still be scraped;
+//! guarded like `/api` (the same check, [`crate::http::api::require_token`])
+//! when `api_token` is set.
 //!
-//! The outbox backlog is counted here, at scrape time, with one cheap
-//! query bounded by [`BACKLOG_TIMEOUT`]; when the store does not answer in
-//! time the gauges keep their last values and a warning is logged.
+//! The outbox and recordings backlogs are counted here, at scrape time,
+//! each with one cheap query bounded by [`BACKLOG_TIMEOUT`], and set
+//! through [`crate::telemetry::backlog`]; when the store does not answer
+//! in time the gauges keep their last values and a warning is logged.
 
-use super::{install, names};
 use crate::http::AppState;
 use crate::storage::Target;
+use crate::telemetry::{self, backlog};
 use axum::extract::State;
 use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// The longest a scrape waits for the backlog count.
@@ -37,7 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
     update_backlog(&st).await;
     update_recordings(&st).await;
-    let body = install().render();
+    let body = telemetry::render();
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], body)
 }
 
@@ -45,14 +46,7 @@ async fn metrics(State(st): State<AppState>) -> impl IntoResponse {
 /// long the first due one has waited.
 async fn update_recordings(st: &AppState) {
     match tokio::time::timeout(BACKLOG_TIMEOUT, st.store.recording_backlog()).await {
-        Ok(Ok((pending, first_due))) => {
-            let overdue = first_due.map_or(0.0, |t| {
-                let ms = jiff::Timestamp::now().as_millisecond() - t.as_millisecond();
-                (ms.max(0) as f64) / 1000.0
-            });
-            metrics::gauge!(names::RECORDINGS_BACKLOG).set(pending as f64);
-            metrics::gauge!(names::RECORDINGS_OVERDUE_SECONDS).set(overdue);
-        }
+        Ok(Ok((pending, first_due))) => backlog::set_recordings_backlog(pending, first_due),
         Ok(Err(e)) => {
             tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "recordings backlog not counted")
         }
@@ -69,7 +63,7 @@ async fn update_backlog(st: &AppState) {
         return;
     }
     let counts = match tokio::time::timeout(BACKLOG_TIMEOUT, st.store.pending_deliveries()).await {
-        Ok(Ok(counts)) => counts.into_iter().collect::<HashMap<_, _>>(),
+        Ok(Ok(counts)) => counts,
         Ok(Err(e)) => {
             tracing::warn!(error = %crate::error_chain::ErrorChain(&e), "outbox backlog not counted");
             return;
@@ -82,8 +76,5 @@ async fn update_backlog(st: &AppState) {
             return;
         }
     };
-    for t in targets {
-        let pending = counts.get(&t.name).copied().unwrap_or(0);
-        metrics::gauge!(names::OUTBOX_BACKLOG, "target" => t.name).set(pending as f64);
-    }
+    backlog::set_outbox_backlog(targets.into_iter().map(|t| t.name), counts);
 }

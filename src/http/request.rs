@@ -2,7 +2,7 @@
 //! ([`super::request_id`]), runs it inside a `request` span carrying
 //! `request_id`, `method` and the redacted `path` (so every log line of the
 //! request carries them), logs one line when it is answered (status,
-//! latency), counts pushes ([`super::push`]) and returns the id in
+//! latency), counts pushes ([`crate::telemetry::push`]) and returns the id in
 //! `X-Request-Id`.
 //!
 //! The span is created at ERROR level so that it is enabled whatever
@@ -13,9 +13,10 @@
 //! and a write to stderr per request, measured at 5,000 pushes/s), an
 //! eighth of what a one-record push costs in all.
 
-use super::push::{count_push, CountedPush, PushOutcome};
-use super::{names, request_id};
+use super::request_id;
 use crate::config::Config;
+use crate::telemetry::names;
+use crate::telemetry::push::{count_push, CountedPush, PushOutcome};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
