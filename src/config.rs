@@ -26,15 +26,14 @@ mod postgres;
 pub mod recordings;
 pub mod redact;
 mod retention;
-mod signature;
 mod subscribers;
 
+pub use crate::signature::SignatureConfig;
 pub use alerts::{AlertChannelConfig, AlertKind, AlertRuleConfig, Condition};
 pub use api_tokens::{ApiTokenConfig, Principal, Scope, API_TOKEN_NAME};
 pub use limits::{Limits, DEFAULT_MAX_BODY_BYTES};
 pub use postgres::PostgresSettings;
 pub use recordings::RecordingsConfig;
-pub use signature::SignatureConfig;
 pub use subscribers::{
     default_retry_schedule, secret_key, NatsConfig, SubscriberConfig, NATS_TARGET,
 };

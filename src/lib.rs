@@ -6,11 +6,13 @@
 //! (the API, and files: [`export`]).
 
 pub mod adapters;
+pub mod address_policy;
 pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod duration_text;
 pub mod error_chain;
 pub mod export;
 pub mod http;

@@ -14,12 +14,14 @@
 //!
 //! Digests are compared in constant time; the secret is never logged.
 
-use crate::config::SignatureConfig;
+mod settings;
+
 use crate::domain::SourceKind;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
+pub use settings::SignatureConfig;
 use std::time::Duration;
 
 /// The Retell header.

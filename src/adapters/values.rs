@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::str::FromStr;
 
 /// Epoch numbers at or above this are milliseconds, below it seconds
@@ -247,12 +248,29 @@ fn local(dt: DateTime, tz: &TimeZone) -> Result<Timestamp, String> {
         .map_err(|e| format!("time {dt} cannot be placed in the source's time zone: {e}"))
 }
 
-/// `s` in double quotes for a warning, cut to
-/// [`crate::telemetry::unknown_values::MAX_VALUE_BYTES`] (a vendor value may
-/// be as long as the body: warnings are stored, shown and logged).
+/// `s` in double quotes for a warning, cut to [`MAX_VALUE_BYTES`] (a
+/// vendor value may be as long as the body: warnings are stored, shown and
+/// logged).
 pub fn quoted(s: &str) -> String {
-    use crate::telemetry::unknown_values::{truncate_for_log, MAX_VALUE_BYTES};
     format!("\"{}\"", truncate_for_log(s, MAX_VALUE_BYTES))
+}
+
+/// Longest vendor value quoted in a warning, kept or logged, in bytes (UTF-8); longer ones are cut
+/// on a character boundary by [`truncate_for_log`].
+pub const MAX_VALUE_BYTES: usize = 200;
+
+/// `s` when at most `max` bytes long; else its longest prefix of at most
+/// `max` bytes ending on a character boundary, followed by
+/// `…(N more bytes)` where N is the number of bytes cut off.
+pub fn truncate_for_log(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max {
+        return Cow::Borrowed(s);
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Cow::Owned(format!("{}…({} more bytes)", &s[..cut], s.len() - cut))
 }
 
 #[cfg(test)]

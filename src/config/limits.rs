@@ -4,7 +4,7 @@
 //! Durations are strings such as `"500ms"`, `"10s"`, `"2m"` (jiff's friendly
 //! format) or ISO 8601 (`"PT10S"`).
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use std::time::Duration;
 
 /// Body size limit of a push when none is configured: 8 MiB.
@@ -179,14 +179,4 @@ impl Limits {
     }
 }
 
-/// Reads `"500ms"`, `"10s"`, `"PT10S"` into a [`Duration`].
-pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    let signed: jiff::SignedDuration = text.trim().parse().map_err(|e| {
-        serde::de::Error::custom(format!(
-            "`{text}` is not a duration such as \"500ms\" or \"10s\": {e}"
-        ))
-    })?;
-    Duration::try_from(signed)
-        .map_err(|_| serde::de::Error::custom(format!("`{text}`: a duration cannot be negative")))
-}
+pub(crate) use crate::duration_text::deserialize as duration;

@@ -4,7 +4,6 @@
 
 use secrecy::SecretString;
 use serde::Serializer;
-use std::time::Duration;
 
 /// What a secret prints as.
 pub const REDACTED: &str = "<redacted>";
@@ -87,22 +86,7 @@ pub fn url<S: Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&url_text(v))
 }
 
-fn friendly(d: &Duration) -> String {
-    match jiff::SignedDuration::try_from(*d) {
-        Ok(sd) => format!("{sd:#}"),
-        Err(_) => format!("{}s", d.as_secs()),
-    }
-}
-
-/// A duration as `"500ms"`, `"2h"`.
-pub fn duration<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&friendly(d))
-}
-
-/// A list of durations.
-pub fn durations<S: Serializer>(v: &[Duration], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(v.iter().map(friendly))
-}
+pub use crate::duration_text::{serialize as duration, serialize_list as durations};
 
 #[cfg(test)]
 mod tests {
@@ -120,8 +104,14 @@ mod tests {
         );
         assert_eq!(url_text("sqlite://callhook.db"), "sqlite://callhook.db");
         assert_eq!(url_text("not a url"), "not a url");
-        assert_eq!(friendly(&Duration::from_millis(500)), "500ms");
-        assert_eq!(friendly(&Duration::from_secs(7200)), "2h");
+        assert_eq!(
+            crate::duration_text::friendly(&Duration::from_millis(500)),
+            "500ms"
+        );
+        assert_eq!(
+            crate::duration_text::friendly(&Duration::from_secs(7200)),
+            "2h"
+        );
     }
 }
 

@@ -271,7 +271,7 @@ pub(super) fn webhook_endpoint(
         ));
     }
     if !allow_private {
-        if let Some(reason) = crate::worker::ssrf::literal_refusal(&url) {
+        if let Some(reason) = crate::address_policy::literal_refusal(&url) {
             return Err(format!(
                 "{at}.url: {reason}; set allow_private_subscribers = true to allow it"
             ));

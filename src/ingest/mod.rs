@@ -168,7 +168,7 @@ impl Ingestor {
             &source.name,
             &reading.unknown_values,
         );
-        let records = push::record_counts(&reading.result);
+        let records = reading.result.record_counts();
         let head = ReceiptHead::of(&reading.result);
         drop(reading.result);
         let result = AppendedReceipt {
@@ -189,8 +189,9 @@ impl Ingestor {
         if let Some(records) = pending {
             self.backlog.added(records as u64);
         }
-        push::count_stored(source, records);
-        push::count_unknown_values(source, &reading.unknown_values);
+        let vendor = source.vendor().map_or("", |v| v.as_str());
+        push::count_stored(&source.name, vendor, records);
+        push::count_unknown_values(vendor, &reading.unknown_values);
         Ok(result)
     }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::SignatureConfig;
+use crate::signature::SignatureConfig;
 use std::collections::HashMap;
 
 fn signer(kind: SourceKind, secret: &str, settings: Option<SignatureConfig>) -> Signer {

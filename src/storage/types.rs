@@ -79,6 +79,19 @@ pub enum BodyResult {
     },
 }
 
+impl BodyResult {
+    /// The usable and unusable records of a parsed body (0, 0 for a
+    /// rejected one).
+    pub fn record_counts(&self) -> (usize, usize) {
+        match self {
+            BodyResult::Parsed {
+                updates, errors, ..
+            } => (updates.len(), errors.len()),
+            BodyResult::Rejected(_) => (0, 0),
+        }
+    }
+}
+
 /// What the acknowledgement path knows of a receipt before it is stored:
 /// `Pending` (readable; projected later) or `Rejected` (kept for repair),
 /// and what its adapter found.

@@ -5,8 +5,6 @@
 
 use super::names;
 use crate::adapters::UnknownValue;
-use crate::config::SourceConfig;
-use crate::storage::BodyResult;
 
 /// The `result` label of `callhook_pushes_total`: one per kind of answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,35 +83,24 @@ pub fn count_push(source: String, result: &'static str, seconds: f64) {
     metrics::counter!(names::PUSHES, "source" => source, "result" => result).increment(1);
 }
 
-/// The usable and unusable records of a parsed body (0, 0 for a rejected
-/// one), taken before the body goes to the store.
-pub fn record_counts(result: &BodyResult) -> (usize, usize) {
-    match result {
-        BodyResult::Parsed {
-            updates, errors, ..
-        } => (updates.len(), errors.len()),
-        BodyResult::Rejected(_) => (0, 0),
-    }
-}
-
 /// Counts what an acknowledged push held: its `usable` records (by
 /// vendor) and its `unusable` records. (Records that changed nothing are
 /// counted by the projector.)
-pub fn count_stored(source: &SourceConfig, (usable, unusable): (usize, usize)) {
+/// `vendor` is the source's vendor name (`""` for a mapped source without
+/// one).
+pub fn count_stored(source: &str, vendor: &'static str, (usable, unusable): (usize, usize)) {
     if usable > 0 {
-        let vendor = source.vendor().map_or("", |v| v.as_str());
-        metrics::counter!(names::RECORDS, "source" => source.name.clone(), "vendor" => vendor)
+        metrics::counter!(names::RECORDS, "source" => source.to_owned(), "vendor" => vendor)
             .increment(usable as u64);
     }
     if unusable > 0 {
-        metrics::counter!(names::REJECTED_RECORDS, "source" => source.name.clone())
+        metrics::counter!(names::REJECTED_RECORDS, "source" => source.to_owned())
             .increment(unusable as u64);
     }
 }
 
-/// Counts unknown vendor values by vendor and field (never by value).
-pub fn count_unknown_values(source: &SourceConfig, values: &[UnknownValue]) {
-    let vendor = source.vendor().map_or("", |v| v.as_str());
+/// Counts unknown vendor values by `vendor` and field (never by value).
+pub fn count_unknown_values(vendor: &'static str, values: &[UnknownValue]) {
     for v in values {
         metrics::counter!(names::UNKNOWN_VALUES, "vendor" => vendor, "field" => v.field)
             .increment(1);

@@ -8,14 +8,11 @@
 
 use super::escape::escape_control;
 use super::names::UNKNOWN_VALUES_BOUNDED;
+use crate::adapters::values::{truncate_for_log, MAX_VALUE_BYTES};
 use crate::adapters::UnknownValue;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock};
-
-/// Longest value kept and logged, in bytes (UTF-8); longer ones are cut
-/// on a character boundary by [`truncate_for_log`].
-pub const MAX_VALUE_BYTES: usize = 200;
 
 /// Bytes the log-once set may hold (values, field names and a fixed
 /// per-entry overhead): 1 MiB.
@@ -24,20 +21,6 @@ pub const MAX_SEEN_BYTES: usize = 1024 * 1024;
 /// Bytes counted for each entry on top of its text (the set's own
 /// bookkeeping: two `String` headers, hash and bucket).
 const ENTRY_OVERHEAD: usize = 64;
-
-/// `s` when at most `max` bytes long; else its longest prefix of at most
-/// `max` bytes ending on a character boundary, followed by
-/// `…(N more bytes)` where N is the number of bytes cut off.
-pub fn truncate_for_log(s: &str, max: usize) -> Cow<'_, str> {
-    if s.len() <= max {
-        return Cow::Borrowed(s);
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    Cow::Owned(format!("{}…({} more bytes)", &s[..cut], s.len() - cut))
-}
 
 /// Logs (at `warn`, with `source`, `field` and the value cut by
 /// [`truncate_for_log`] and escaped by [`escape_control`]) each of

@@ -136,7 +136,13 @@ impl TestApp {
     /// dashboard's date filters mean (not UTC's, which differs for hours
     /// of each day in any other zone).
     pub fn today(&self) -> String {
-        let zone = self.app.as_ref().expect("app running").state.config.display_zone();
+        let zone = self
+            .app
+            .as_ref()
+            .expect("app running")
+            .state
+            .config
+            .display_zone();
         jiff::Timestamp::now().to_zoned(zone).date().to_string()
     }
 

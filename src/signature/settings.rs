@@ -44,8 +44,8 @@ pub struct SignatureConfig {
     /// hmac with a timestamp: how far the timestamp may be from now; default 5 min.
     #[serde(
         default = "default_tolerance",
-        deserialize_with = "super::limits::duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub tolerance: Duration,
 }
