@@ -2,7 +2,7 @@
 //! < command-line flags, validated once at start (README, Interfaces:
 //! Configuration file). Secrets are [`SecretString`]s and never printed.
 
-use crate::adapters::mapping::{Mapping, MappingSpec};
+use crate::adapters::mapping::MappingSpec;
 use crate::adapters::SourceContext;
 use crate::domain::{SourceKind, Vendor};
 use crate::signature::Signer;
@@ -27,6 +27,7 @@ pub mod recordings;
 pub mod redact;
 mod retention;
 mod subscribers;
+mod validate_sources;
 
 pub use crate::signature::SignatureConfig;
 pub use alerts::{AlertChannelConfig, AlertKind, AlertRuleConfig, Condition};
@@ -252,48 +253,6 @@ impl Config {
     }
 }
 
-/// Checks the settings that belong to some kinds only (`secret` and
-/// `signature`, `vendor` and `mapping`), builds the source's [`Signer`] and
-/// puts its compiled [`Mapping`] into `ctx`.
-///
-/// Errors: a message starting with the key at fault.
-fn kind_settings(s: &mut SourceConfig, ctx: &mut SourceContext) -> Result<(), String> {
-    if s.kind == SourceKind::Mapped {
-        let vendor = s
-            .vendor
-            .ok_or("vendor: required for a mapped source (the vendor name its calls carry)")?;
-        let spec = s
-            .mapping
-            .as_ref()
-            .ok_or("mapping: required for a mapped source ([sources.mapping])")?;
-        let m = Mapping::compile(spec, vendor, ctx.currency.as_deref())
-            .map_err(|e| format!("mapping.{e}"))?;
-        ctx.mapping = Some(std::sync::Arc::new(m));
-    } else if s.vendor.is_some() || s.mapping.is_some() {
-        return Err(format!(
-            "{}: only a `mapped` source takes `vendor` and [sources.mapping]",
-            if s.vendor.is_some() {
-                "vendor"
-            } else {
-                "mapping"
-            }
-        ));
-    }
-    match &s.secret {
-        Some(secret) if secret.expose_secret().is_empty() => {
-            return Err("secret: empty; remove the key for no signature check".into())
-        }
-        Some(secret) => {
-            s.signer = Some(Signer::new(s.kind, secret.clone(), s.signature.as_ref())?);
-        }
-        None if s.signature.is_some() => {
-            return Err("signature: needs the source's `secret`".into());
-        }
-        None => s.signer = None,
-    }
-    Ok(())
-}
-
 /// Whether `name` is non-empty and only `A-Z a-z 0-9 - _ .` (source and
 /// subscriber names appear in URLs).
 fn url_safe(name: &str) -> bool {
@@ -402,82 +361,43 @@ impl Config {
     ///
     /// Errors: [`ConfigError::Invalid`] naming the offending source or key.
     pub fn validate(&mut self) -> Result<(), ConfigError> {
-        if self.sources.is_empty() {
-            self.sources = SourceKind::built_in()
-                .map(SourceConfig::default_for)
-                .collect();
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, s) in self.sources.iter_mut().enumerate() {
-            let at = format!("sources[{i}] (`{}`)", s.name);
-            if !url_safe(&s.name) {
-                return Err(ConfigError::Invalid(format!(
-                    "{at}: name must be non-empty and use only A-Z a-z 0-9 - _ ."
-                )));
-            }
-            if !seen.insert(s.name.clone()) {
-                return Err(ConfigError::Invalid(format!("{at}: duplicate source name")));
-            }
-            let mut ctx = SourceContext::default_for(s.kind);
-            if let Some(tz) = &s.timezone {
-                ctx.timezone = TimeZone::get(tz).map_err(|e| {
-                    ConfigError::Invalid(format!("{at}.timezone: unknown time zone `{tz}` ({e})"))
-                })?;
-            }
-            if let Some(cur) = &s.currency {
-                if cur.len() != 3 || !cur.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    return Err(ConfigError::Invalid(format!(
-                        "{at}.currency: `{cur}` is not an ISO 4217 code"
-                    )));
-                }
-                ctx.currency = Some(cur.to_ascii_uppercase());
-            }
-            for (key, v) in [
-                ("rate_limit", s.rate_limit),
-                ("rate_limit_burst", s.rate_limit_burst),
-            ] {
-                if v == Some(0) {
-                    return Err(ConfigError::Invalid(format!(
-                        "{at}.{key}: must be at least 1 (remove the key for no limit)"
-                    )));
-                }
-            }
-            if s.token
-                .as_ref()
-                .is_some_and(|t| t.expose_secret().is_empty())
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "{at}.token: empty; remove the key for no token"
-                )));
-            }
-            kind_settings(s, &mut ctx).map_err(|e| ConfigError::Invalid(format!("{at}.{e}")))?;
-            s.context = Some(ctx);
-        }
-        api_tokens::validate(self.api_token.as_ref(), &self.api_tokens)
-            .map_err(ConfigError::Invalid)?;
-        self.tls_files().map_err(ConfigError::Invalid)?;
-        self.store_url().map_err(ConfigError::Invalid)?;
-        self.limits.validate().map_err(ConfigError::Invalid)?;
-        self.postgres.validate().map_err(ConfigError::Invalid)?;
-        self.recordings.validate().map_err(ConfigError::Invalid)?;
-        retention::validate(self.retention_days, self.retention_interval)
-            .map_err(ConfigError::Invalid)?;
+        validate_sources::fill_and_check(&mut self.sources).map_err(ConfigError::Invalid)?;
+        self.validate_sections().map_err(ConfigError::Invalid)?;
+        self.display_zone = Some(
+            display::resolve(self.display_timezone.as_deref(), &self.sources)
+                .map_err(ConfigError::Invalid)?,
+        );
+        self.validate_alerts().map_err(ConfigError::Invalid)
+    }
+
+    /// Checks the tokens, TLS files, database URL, `[limits]`,
+    /// `[postgres]`, `[recordings]`, retention and the subscribers, in
+    /// that order.
+    ///
+    /// Errors: the first section's message.
+    fn validate_sections(&self) -> Result<(), String> {
+        api_tokens::validate(self.api_token.as_ref(), &self.api_tokens)?;
+        self.tls_files()?;
+        self.store_url()?;
+        self.limits.validate()?;
+        self.postgres.validate()?;
+        self.recordings.validate()?;
+        retention::validate(self.retention_days, self.retention_interval)?;
         subscribers::validate(
             &self.subscribers,
             self.nats.as_ref(),
             self.allow_private_subscribers,
         )
-        .map_err(ConfigError::Invalid)?;
-        self.display_zone = Some(
-            display::resolve(self.display_timezone.as_deref(), &self.sources)
-                .map_err(ConfigError::Invalid)?,
-        );
+    }
+
+    /// Checks `[[alert_channels]]` and `[[alerts]]` against the sources and
+    /// targets, resolving each rule's condition.
+    ///
+    /// Errors: a message naming the entry and key.
+    fn validate_alerts(&mut self) -> Result<(), String> {
+        let sources: Vec<String> = self.sources.iter().map(|s| s.name.clone()).collect();
         let known = alerts::Known {
-            sources: &self
-                .sources
-                .iter()
-                .map(|s| s.name.clone())
-                .collect::<Vec<_>>(),
+            sources: &sources,
             targets: &self.target_names(),
         };
         alerts::validate(
@@ -487,8 +407,6 @@ impl Config {
             self.allow_private_subscribers,
             &known,
         )
-        .map_err(ConfigError::Invalid)?;
-        Ok(())
     }
 
     /// The zone the dashboard and exports show times in

@@ -13,8 +13,19 @@ pub const DEFAULT_MIN_CALLS: u64 = 20;
 ///
 /// Errors: `"<key>: <why>"` for a missing, foreign or out-of-range key.
 pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, String> {
-    let kind = r.kind.as_str();
-    let given = [
+    refuse_foreign_keys(r)?;
+    match r.kind {
+        AlertKind::SourceSilent => source_silent(r, known),
+        AlertKind::RejectedRate => rejected_rate(r),
+        AlertKind::RecordingFailures => recording_failures(r, known),
+        AlertKind::DeadDeliveries => dead_deliveries(r, known),
+        AlertKind::AnswerRate => answer_rate(r),
+    }
+}
+
+/// The keys `r` gives, each with whether it is set, in a fixed order.
+fn keys_given(r: &AlertRuleConfig) -> [(&'static str, bool); 12] {
+    [
         ("source", r.source.is_some()),
         ("minutes", r.minutes.is_some()),
         ("active_hours", r.active_hours.is_some()),
@@ -27,95 +38,122 @@ pub fn condition(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, St
         ("task_id", r.task_id.is_some()),
         ("vendor", r.vendor.is_some()),
         ("min_calls", r.min_calls.is_some()),
-    ];
-    let takes: &[&str] = match r.kind {
+    ]
+}
+
+/// The keys a rule of `kind` takes (besides `name`, `kind`, `for_minutes`
+/// and `channels`).
+fn keys_taken(kind: AlertKind) -> &'static [&'static str] {
+    match kind {
         AlertKind::SourceSilent => &["source", "minutes", "active_hours", "timezone"],
         AlertKind::RejectedRate => &["above", "window_minutes", "min_receipts"],
         AlertKind::DeadDeliveries => &["above", "subscriber"],
         AlertKind::AnswerRate => &["task_id", "vendor", "below", "window_minutes", "min_calls"],
         AlertKind::RecordingFailures => &["source", "above", "window_minutes"],
-    };
-    if let Some((key, _)) = given.iter().find(|(k, set)| *set && !takes.contains(k)) {
-        return Err(format!(
-            "{key}: not a key of kind {kind} (it takes {})",
-            takes.join(", ")
-        ));
     }
-    let need = |key: &str| format!("{key}: required for kind {kind}");
-    Ok(match r.kind {
-        AlertKind::SourceSilent => {
-            let source = r.source.clone().ok_or_else(|| need("source"))?;
-            known_source(&source, known)?;
-            let minutes = r.minutes.ok_or_else(|| need("minutes"))?;
-            let active = match &r.active_hours {
-                Some(text) => Some(active_hours(text, r.timezone.as_deref())?),
-                None if r.timezone.is_some() => {
-                    return Err("timezone: only used with active_hours".into())
-                }
-                None => None,
-            };
-            Condition::SourceSilent {
-                source,
-                silent_for: minutes_of("minutes", minutes)?,
-                active,
-            }
-        }
-        AlertKind::RejectedRate => Condition::RejectedRate {
-            above: fraction("above", r.above.ok_or_else(|| need("above"))?)?,
-            window: minutes_of(
-                "window_minutes",
-                r.window_minutes.ok_or_else(|| need("window_minutes"))?,
-            )?,
-            min_receipts: r.min_receipts.unwrap_or(DEFAULT_MIN_RECEIPTS).max(1),
-        },
-        AlertKind::RecordingFailures => {
-            if let Some(s) = &r.source {
-                known_source(s, known)?;
-            }
-            Condition::RecordingFailures {
-                source: r.source.clone(),
-                above: count("above", r.above.unwrap_or(0.0))?,
-                window: minutes_of(
-                    "window_minutes",
-                    r.window_minutes.ok_or_else(|| need("window_minutes"))?,
-                )?,
-            }
-        }
-        AlertKind::DeadDeliveries => {
-            let above = count("above", r.above.unwrap_or(0.0))?;
-            if let Some(s) = &r.subscriber {
-                if !known.targets.contains(s) {
-                    return Err(format!(
-                        "subscriber: no subscriber named `{s}` (configured: {})",
-                        if known.targets.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            known.targets.join(", ")
-                        }
-                    ));
-                }
-            }
-            Condition::DeadDeliveries {
-                above,
-                subscriber: r.subscriber.clone(),
-            }
-        }
-        AlertKind::AnswerRate => {
-            if r.task_id.is_some() == r.vendor.is_some() {
-                return Err("task_id: give either task_id or vendor (not both)".into());
-            }
-            Condition::AnswerRate {
-                task_id: r.task_id.clone(),
-                vendor: r.vendor,
-                below: fraction("below", r.below.ok_or_else(|| need("below"))?)?,
-                window: minutes_of(
-                    "window_minutes",
-                    r.window_minutes.ok_or_else(|| need("window_minutes"))?,
-                )?,
-                min_calls: r.min_calls.unwrap_or(DEFAULT_MIN_CALLS).max(1),
-            }
-        }
+}
+
+/// Errors: the first key `r` gives that its kind does not take.
+fn refuse_foreign_keys(r: &AlertRuleConfig) -> Result<(), String> {
+    let takes = keys_taken(r.kind);
+    match keys_given(r)
+        .iter()
+        .find(|(k, set)| *set && !takes.contains(k))
+    {
+        Some((key, _)) => Err(format!(
+            "{key}: not a key of kind {} (it takes {})",
+            r.kind.as_str(),
+            takes.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `value`, which `r`'s kind requires under `key`.
+fn required<T>(r: &AlertRuleConfig, key: &str, value: Option<T>) -> Result<T, String> {
+    value.ok_or_else(|| format!("{key}: required for kind {}", r.kind.as_str()))
+}
+
+/// `r`'s `window_minutes` (required) as a duration.
+fn window(r: &AlertRuleConfig) -> Result<Duration, String> {
+    minutes_of(
+        "window_minutes",
+        required(r, "window_minutes", r.window_minutes)?,
+    )
+}
+
+fn source_silent(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, String> {
+    let source = required(r, "source", r.source.clone())?;
+    known_source(&source, known)?;
+    let minutes = required(r, "minutes", r.minutes)?;
+    let active = match &r.active_hours {
+        Some(text) => Some(active_hours(text, r.timezone.as_deref())?),
+        None if r.timezone.is_some() => return Err("timezone: only used with active_hours".into()),
+        None => None,
+    };
+    Ok(Condition::SourceSilent {
+        source,
+        silent_for: minutes_of("minutes", minutes)?,
+        active,
     })
+}
+
+fn rejected_rate(r: &AlertRuleConfig) -> Result<Condition, String> {
+    Ok(Condition::RejectedRate {
+        above: fraction("above", required(r, "above", r.above)?)?,
+        window: window(r)?,
+        min_receipts: r.min_receipts.unwrap_or(DEFAULT_MIN_RECEIPTS).max(1),
+    })
+}
+
+fn recording_failures(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, String> {
+    if let Some(s) = &r.source {
+        known_source(s, known)?;
+    }
+    Ok(Condition::RecordingFailures {
+        source: r.source.clone(),
+        above: count("above", r.above.unwrap_or(0.0))?,
+        window: window(r)?,
+    })
+}
+
+fn dead_deliveries(r: &AlertRuleConfig, known: &Known<'_>) -> Result<Condition, String> {
+    let above = count("above", r.above.unwrap_or(0.0))?;
+    if let Some(s) = &r.subscriber {
+        known_target(s, known)?;
+    }
+    Ok(Condition::DeadDeliveries {
+        above,
+        subscriber: r.subscriber.clone(),
+    })
+}
+
+fn answer_rate(r: &AlertRuleConfig) -> Result<Condition, String> {
+    if r.task_id.is_some() == r.vendor.is_some() {
+        return Err("task_id: give either task_id or vendor (not both)".into());
+    }
+    Ok(Condition::AnswerRate {
+        task_id: r.task_id.clone(),
+        vendor: r.vendor,
+        below: fraction("below", required(r, "below", r.below)?)?,
+        window: window(r)?,
+        min_calls: r.min_calls.unwrap_or(DEFAULT_MIN_CALLS).max(1),
+    })
+}
+
+/// `subscriber` when it is a configured target; else why not, listing them.
+fn known_target(subscriber: &str, known: &Known<'_>) -> Result<(), String> {
+    if known.targets.iter().any(|t| t == subscriber) {
+        return Ok(());
+    }
+    Err(format!(
+        "subscriber: no subscriber named `{subscriber}` (configured: {})",
+        if known.targets.is_empty() {
+            "none".to_owned()
+        } else {
+            known.targets.join(", ")
+        }
+    ))
 }
 
 /// `source` when it is configured; else why not, listing the sources.
@@ -233,5 +271,59 @@ mod tests {
         assert_eq!(minutes_of("minutes", 0.5).unwrap(), Duration::from_secs(30));
         assert!(fraction("above", 1.5).is_err());
         assert_eq!(fraction("above", 0.05).unwrap(), 0.05);
+    }
+
+    fn rule(toml_text: &str) -> AlertRuleConfig {
+        toml::from_str(&format!("name = \"r\"\n{toml_text}")).unwrap()
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_refused_naming_the_keys_taken() {
+        let r = rule("kind = \"dead_deliveries\"\nabove = 1\nwindow_minutes = 5");
+        assert_eq!(
+            refuse_foreign_keys(&r).unwrap_err(),
+            "window_minutes: not a key of kind dead_deliveries (it takes above, subscriber)"
+        );
+        let r = rule("kind = \"rejected_rate\"\nabove = 0.1\nwindow_minutes = 5");
+        assert_eq!(refuse_foreign_keys(&r), Ok(()));
+    }
+
+    #[test]
+    fn rate_rules_fill_their_minimum_and_need_a_window() {
+        let r = rule("kind = \"rejected_rate\"\nabove = 0.1\nwindow_minutes = 5");
+        assert_eq!(
+            rejected_rate(&r).unwrap(),
+            Condition::RejectedRate {
+                above: 0.1,
+                window: Duration::from_secs(300),
+                min_receipts: DEFAULT_MIN_RECEIPTS,
+            }
+        );
+        let r = rule("kind = \"answer_rate\"\nvendor = \"vapi\"\nbelow = 0.2\nmin_calls = 0");
+        assert_eq!(
+            answer_rate(&r).unwrap_err(),
+            "window_minutes: required for kind answer_rate"
+        );
+    }
+
+    #[test]
+    fn a_subscriber_must_be_a_configured_target() {
+        let none = Known {
+            sources: &[],
+            targets: &[],
+        };
+        assert_eq!(
+            known_target("crm", &none).unwrap_err(),
+            "subscriber: no subscriber named `crm` (configured: none)"
+        );
+        let targets = ["crm".to_owned(), "nats".to_owned()];
+        let some = Known {
+            sources: &[],
+            targets: &targets,
+        };
+        assert_eq!(known_target("crm", &some), Ok(()));
+        assert!(known_target("erp", &some)
+            .unwrap_err()
+            .ends_with("(configured: crm, nats)"));
     }
 }

@@ -3,6 +3,8 @@
 //! value is a canonical one, and every unit and format is known, so that
 //! reading a body can only fail on the body.
 
+mod fields;
+
 use super::spec::{FieldSpec, MappingSpec, TurnsSpec};
 use crate::domain::{Direction, HangupBy, Outcome, Speaker, Vendor};
 use serde_json_path::JsonPath;
@@ -163,130 +165,59 @@ impl Mapping {
             }
             Ok(p)
         };
-        let records = spec
-            .records
-            .as_deref()
-            .map(|t| parse_path("records", t))
-            .transpose()?;
-        let id_spec = spec
-            .vendor_call_id
-            .as_ref()
-            .ok_or("vendor_call_id: required (the JSONPath of the vendor's call id)")?;
-        let call_id = path("vendor_call_id", need_path("vendor_call_id", id_spec)?)?;
-        let direction = match &spec.direction {
-            None => DirectionRule::Fixed(Direction::Outbound),
-            Some(f) => match (&f.value, &f.path) {
-                (Some(v), None) => DirectionRule::Fixed(canonical("direction.value", v)?),
-                (None, Some(_)) if f.map.is_none() => {
-                    return Err("direction: a `path` needs a `map` onto outbound / inbound".into())
-                }
-                (None, Some(_)) => DirectionRule::Mapped(coded("direction", f, &mut path)?),
-                _ => return Err("direction: give either `value` or `path` with `map`".into()),
-            },
-        };
-        let outcome = spec
-            .outcome
-            .as_ref()
-            .map(|f| coded("outcome", f, &mut path))
-            .transpose()?;
-        let hangup_by = spec
-            .hangup_by
-            .as_ref()
-            .map(|f| coded("hangup_by", f, &mut path))
-            .transpose()?;
-        let mut texts = Vec::new();
-        for (target, key, f) in text_fields(spec) {
-            if let Some(f) = f {
-                texts.push((target, path(key, need_path(key, f)?)?));
-            }
-        }
-        let mut times = Vec::new();
-        for (target, key, f) in [
-            (TimeTarget::Originated, "originated_at", &spec.originated_at),
-            (TimeTarget::Ringing, "ringing_at", &spec.ringing_at),
-            (TimeTarget::Answered, "answered_at", &spec.answered_at),
-            (TimeTarget::Ended, "ended_at", &spec.ended_at),
-        ] {
-            if let Some(f) = f {
-                times.push((target, path(key, need_path(key, f)?)?, time_format(key, f)?));
-            }
-        }
-        let mut seconds = Vec::new();
-        for (target, key, f) in [
-            (SecondsTarget::Ring, "ring_seconds", &spec.ring_seconds),
-            (SecondsTarget::Talk, "talk_seconds", &spec.talk_seconds),
-            (
-                SecondsTarget::Billed,
-                "billed_seconds",
-                &spec.billed_seconds,
-            ),
-        ] {
-            if let Some(f) = f {
-                let scale = match f.unit.as_deref().unwrap_or("s") {
-                    "s" => 1.0,
-                    "ms" => 0.001,
-                    "min" => 60.0,
-                    u => return Err(format!("{key}.unit: `{u}` (expected s, ms or min)")),
-                };
-                seconds.push((target, path(key, need_path(key, f)?)?, Scale(scale)));
-            }
-        }
-        let cost = match &spec.cost {
-            None => None,
-            Some(f) => {
-                let amount = path("cost", need_path("cost", f)?)?;
-                let cents = match f.unit.as_deref() {
-                    None => false,
-                    Some("cents") => true,
-                    Some(u) => {
-                        return Err(format!("cost.unit: `{u}` (expected cents, or no unit)"))
-                    }
-                };
-                let currency = match (&f.currency, &f.currency_path, currency) {
-                    (Some(c), None, _) => Currency::Fixed(iso_4217("cost.currency", c)?),
-                    (None, Some(p), _) => Currency::At(path("cost.currency_path", p)?),
-                    (None, None, Some(c)) => Currency::Fixed(c.to_owned()),
-                    (None, None, None) => return Err(
-                        "cost: give `currency` or `currency_path` (or set the source's `currency`)"
-                            .into(),
-                    ),
-                    (Some(_), Some(_), _) => {
-                        return Err("cost: give `currency` or `currency_path`, not both".into())
-                    }
-                };
-                Some(CostRule {
-                    amount,
-                    cents,
-                    currency,
-                })
-            }
-        };
-        let tags = spec
-            .tags
-            .as_ref()
-            .map(|f| path("tags", need_path("tags", f)?))
-            .transpose()?;
-        let turns = spec
-            .turns
-            .as_ref()
-            .map(|t| turns_rule(t, &mut path))
-            .transpose()?;
+        // Fields in the order written: `path` notes consumed keys in order.
         Ok(Mapping {
             vendor,
-            records,
-            call_id,
-            direction,
-            outcome,
-            hangup_by,
-            texts,
-            times,
-            seconds,
-            cost,
-            tags,
-            turns,
+            records: spec
+                .records
+                .as_deref()
+                .map(|t| parse_path("records", t))
+                .transpose()?,
+            call_id: call_id_path(spec, &mut path)?,
+            direction: fields::direction_rule(spec.direction.as_ref(), &mut path)?,
+            outcome: spec
+                .outcome
+                .as_ref()
+                .map(|f| coded("outcome", f, &mut path))
+                .transpose()?,
+            hangup_by: spec
+                .hangup_by
+                .as_ref()
+                .map(|f| coded("hangup_by", f, &mut path))
+                .transpose()?,
+            texts: fields::text_rules(spec, &mut path)?,
+            times: fields::time_rules(spec, &mut path)?,
+            seconds: fields::seconds_rules(spec, &mut path)?,
+            cost: spec
+                .cost
+                .as_ref()
+                .map(|f| fields::cost_rule(f, currency, &mut path))
+                .transpose()?,
+            tags: spec
+                .tags
+                .as_ref()
+                .map(|f| path("tags", need_path("tags", f)?))
+                .transpose()?,
+            turns: spec
+                .turns
+                .as_ref()
+                .map(|t| turns_rule(t, &mut path))
+                .transpose()?,
             consumed,
         })
     }
+}
+
+/// `vendor_call_id`: required, a path.
+fn call_id_path(
+    spec: &MappingSpec,
+    path: &mut impl FnMut(&str, &str) -> Result<Path, String>,
+) -> Result<Path, String> {
+    let id_spec = spec
+        .vendor_call_id
+        .as_ref()
+        .ok_or("vendor_call_id: required (the JSONPath of the vendor's call id)")?;
+    path("vendor_call_id", need_path("vendor_call_id", id_spec)?)
 }
 
 fn text_fields(s: &MappingSpec) -> [(TextTarget, &'static str, &Option<FieldSpec>); 15] {
