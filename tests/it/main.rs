@@ -37,6 +37,7 @@ mod hostile_values;
 mod ingest;
 mod ingest_order;
 mod kinds_apart;
+mod layering;
 mod limits;
 mod load;
 mod login_redirect;
