@@ -105,19 +105,14 @@ mod tests {
         assert_eq!(url_text("sqlite://callhook.db"), "sqlite://callhook.db");
         assert_eq!(url_text("not a url"), "not a url");
         assert_eq!(
-            crate::duration_text::friendly(&Duration::from_millis(500)),
+            crate::duration_text::friendly(&std::time::Duration::from_millis(500)),
             "500ms"
         );
         assert_eq!(
-            crate::duration_text::friendly(&Duration::from_secs(7200)),
+            crate::duration_text::friendly(&std::time::Duration::from_secs(7200)),
             "2h"
         );
     }
-}
-
-#[cfg(test)]
-mod endpoint_tests {
-    use super::endpoint_text;
 
     #[test]
     fn endpoints_lose_credentials_query_and_fragment() {

@@ -3,7 +3,7 @@
 //! never take the same receipt), reads them, takes a transaction advisory
 //! lock per bucket of the calls they touch (sorted, so projectors wait on
 //! each other only for shared calls and never deadlock), and writes the
-//! plan (`storage/projection.rs`) with set-based statements. A receipt
+//! plan (`storage/projection/`) with set-based statements. A receipt
 //! older than a call's `last_seq` (claimed by a projector that lost the
 //! race) rebuilds the call from all its receipts, so concurrent projectors
 //! give the same calls as one.

@@ -3,7 +3,7 @@
 //! transaction ([`project_batch`]) after checking that each is still
 //! pending (another process on the same file may have projected it).
 //! Re-projection ([`reproject_batch`]) reads receipts again and rebuilds
-//! the calls they touch. The pure rules are in `storage/projection.rs`.
+//! the calls they touch. The pure rules are in `storage/projection/`.
 
 use super::rows::{from_ms, ms, stored_call};
 use super::{outbox, rollups, rows};
