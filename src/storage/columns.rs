@@ -43,6 +43,7 @@ text_column! {
     EventType: "event type" by str::parse;
     Vendor: "event vendor" by str::parse;
     Call: "call document" by serde_json::from_str;
+    serde_json::Value: "event payload" by serde_json::from_str;
 }
 
 #[cfg(test)]

@@ -185,6 +185,17 @@ pub struct TargetState {
     pub dead: u64,
 }
 
+impl TargetState {
+    /// Adds `n` deliveries of `status` to the target's counts.
+    pub fn count(&mut self, status: DeliveryStatus, n: u64) {
+        match status {
+            DeliveryStatus::Pending => self.pending += n,
+            DeliveryStatus::Delivered => self.delivered += n,
+            DeliveryStatus::Dead => self.dead += n,
+        }
+    }
+}
+
 /// An event about to be written by either backend: its id, type and exact
 /// body, and the targets that get a delivery of it.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 //! them, so two instances never send the same delivery at once; a lease
 //! that ends (its instance died) makes the delivery claimable again.
 
+use crate::storage::columns::decode;
 use crate::storage::filter::{Conditions, Param};
 use crate::storage::outbox_sql::{self, numbered, BLOCKED, DELIVERY_COLUMNS, DISABLED};
 use crate::storage::shared::from_opt_ms;
@@ -46,14 +47,8 @@ pub async fn claim(
             attempts: r.get::<_, i32>(1) as u32,
             call_id: r.get(2),
             event_id: r.get(3),
-            event_type: r
-                .get::<_, String>(4)
-                .parse()
-                .map_err(|e| StoreError::corrupt("event type", e))?,
-            vendor: r
-                .get::<_, String>(5)
-                .parse()
-                .map_err(|e| StoreError::corrupt("event vendor", e))?,
+            event_type: decode(r.get(4))?,
+            vendor: decode(r.get(5))?,
             created_at: from_opt_ms(Some(r.get(6)))?.unwrap_or_default(),
             payload: r.get(7),
         };
@@ -116,17 +111,10 @@ fn delivery(r: &Row) -> Result<Delivery, StoreError> {
         id: r.get(0),
         subscriber: r.get(1),
         event_id: r.get(2),
-        event_type: r
-            .get::<_, String>(3)
-            .parse()
-            .map_err(|e| StoreError::corrupt("event type", e))?,
-        vendor: r
-            .get::<_, String>(4)
-            .parse()
-            .map_err(|e| StoreError::corrupt("event vendor", e))?,
+        event_type: decode(r.get(3))?,
+        vendor: decode(r.get(4))?,
         call_id: r.get(5),
-        status: DeliveryStatus::parse(r.get(6))
-            .map_err(|e| StoreError::corrupt("delivery status", e))?,
+        status: decode(r.get(6))?,
         attempts: r.get::<_, i32>(7) as u32,
         created_at: from_opt_ms(Some(r.get(8)))?.unwrap_or_default(),
         next_attempt_at: from_opt_ms(r.get(9))?,
@@ -196,8 +184,7 @@ pub async fn get(c: &Client, id: &str) -> Result<Option<DeliveryDetail>, StoreEr
     let payload: String = r.get(14);
     Ok(Some(DeliveryDetail {
         delivery: delivery(&r)?,
-        event: serde_json::from_str(&payload)
-            .map_err(|e| StoreError::corrupt("event payload", e))?,
+        event: decode(&payload)?,
     }))
 }
 
@@ -281,12 +268,7 @@ pub async fn states(c: &Client, names: &[String]) -> Result<Vec<TargetState>, St
             .await?;
         for r in rows {
             let n = r.get::<_, i64>(1) as u64;
-            match r.get::<_, &str>(0) {
-                "pending" => state.pending = n,
-                "delivered" => state.delivered = n,
-                "dead" => state.dead = n,
-                other => return Err(StoreError::corrupt("delivery status", other)),
-            }
+            state.count(decode(r.get(0))?, n);
         }
         out.push(state);
     }

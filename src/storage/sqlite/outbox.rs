@@ -5,6 +5,7 @@
 
 use super::rows::{from_ms, ms};
 use crate::domain::{Call, Change};
+use crate::storage::columns::decode;
 use crate::storage::outbox_sql::{self, numbered, BLOCKED, DELIVERY_COLUMNS, DISABLED};
 use crate::storage::*;
 use jiff::Timestamp;
@@ -81,12 +82,8 @@ pub fn claim(
             attempts: r.get::<_, i64>(1)? as u32,
             call_id: get_s(2)?,
             event_id: get_s(3)?,
-            event_type: get_s(4)?
-                .parse()
-                .map_err(|e| StoreError::corrupt("event type", e))?,
-            vendor: get_s(5)?
-                .parse()
-                .map_err(|e| StoreError::corrupt("event vendor", e))?,
+            event_type: decode(&get_s(4)?)?,
+            vendor: decode(&get_s(5)?)?,
             created_at: from_ms(r.get(6)?)?,
             payload: get_s(7)?,
         });
@@ -162,15 +159,10 @@ fn delivery(r: &Row) -> Result<Delivery, StoreError> {
         id: get_s(0)?,
         subscriber: get_s(1)?,
         event_id: get_s(2)?,
-        event_type: get_s(3)?
-            .parse()
-            .map_err(|e| StoreError::corrupt("event type", e))?,
-        vendor: get_s(4)?
-            .parse()
-            .map_err(|e| StoreError::corrupt("event vendor", e))?,
+        event_type: decode(&get_s(3)?)?,
+        vendor: decode(&get_s(4)?)?,
         call_id: get_s(5)?,
-        status: DeliveryStatus::parse(&get_s(6)?)
-            .map_err(|e| StoreError::corrupt("delivery status", e))?,
+        status: decode(&get_s(6)?)?,
         attempts: r.get::<_, i64>(7)? as u32,
         created_at: from_ms(r.get(8)?)?,
         next_attempt_at: get_t(9)?,
@@ -236,8 +228,7 @@ pub fn get(c: &Connection, id: &str) -> Result<Option<DeliveryDetail>, StoreErro
     let payload = payload?;
     Ok(Some(DeliveryDetail {
         delivery: d?,
-        event: serde_json::from_str(&payload)
-            .map_err(|e| StoreError::corrupt("event payload", e))?,
+        event: decode(&payload)?,
     }))
 }
 
@@ -312,12 +303,7 @@ pub fn states(c: &Connection, names: &[String]) -> Result<Vec<TargetState>, Stor
         let mut rows = counts.query([name])?;
         while let Some(r) = rows.next()? {
             let n = r.get::<_, i64>(1)? as u64;
-            match r.get::<_, String>(0)?.as_str() {
-                "pending" => state.pending = n,
-                "delivered" => state.delivered = n,
-                "dead" => state.dead = n,
-                other => return Err(StoreError::corrupt("delivery status", other)),
-            }
+            state.count(decode(&r.get::<_, String>(0)?)?, n);
         }
         out.push(state);
     }
