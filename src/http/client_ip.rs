@@ -59,6 +59,20 @@ pub fn client_addr(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> 
     }
 }
 
+/// Whether a request from `peer` reached the proxy over HTTPS: `peer` is
+/// one of the `trusted` proxies and the last `X-Forwarded-Proto` value it
+/// set is `https`. From any other peer the header is ignored (`false`).
+pub fn forwarded_https(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|n| n.contains(&peer.ip()))
+        && headers
+            .get_all("x-forwarded-proto")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +114,20 @@ mod tests {
         // Nothing usable: the peer.
         let junk = headers(&["not-an-ip"]);
         assert_eq!(client_addr(proxy, &junk, &trusted).ip, proxy.ip());
+    }
+
+    #[test]
+    fn https_is_believed_only_from_a_trusted_proxy() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-proto", "https".parse().unwrap());
+        let proxy: SocketAddr = "10.0.0.5:4000".parse().unwrap();
+        let stranger: SocketAddr = "203.0.113.7:4000".parse().unwrap();
+        assert!(forwarded_https(proxy, &h, &trusted));
+        assert!(!forwarded_https(stranger, &h, &trusted));
+        assert!(!forwarded_https(proxy, &HeaderMap::new(), &trusted));
+        let mut plain = HeaderMap::new();
+        plain.append("x-forwarded-proto", "https, http".parse().unwrap());
+        assert!(!forwarded_https(proxy, &plain, &trusted));
     }
 }

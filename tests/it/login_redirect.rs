@@ -46,3 +46,38 @@ async fn after_a_login_disguised_next_paths_go_home() {
         assert_eq!(p.headers[LOCATION], "/", "{next:?}");
     }
 }
+
+/// Behind a TLS-terminating proxy listed in `trusted_proxies`, the
+/// dashboard's cookies are `Secure` when the proxy says the browser came
+/// over HTTPS; the same header from any other peer changes nothing.
+#[tokio::test]
+async fn cookies_are_secure_behind_a_trusted_https_proxy() {
+    let set_cookies = |r: &reqwest::Response| -> Vec<String> {
+        r.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    };
+    let behind = spawn_app_with("trusted_proxies = [\"127.0.0.0/8\"]\n").await;
+    let login = |app: &crate::support::TestApp, proto: Option<&str>| {
+        let mut req = app.client.get(format!("{}/login", app.base));
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        req.send()
+    };
+    let https = set_cookies(&login(&behind, Some("https")).await.unwrap());
+    assert!(!https.is_empty());
+    assert!(https.iter().all(|c| c.ends_with("; Secure")), "{https:?}");
+    let http = set_cookies(&login(&behind, Some("http")).await.unwrap());
+    assert!(!http.is_empty());
+    assert!(http.iter().all(|c| !c.contains("Secure")), "{http:?}");
+    let direct = spawn_app().await;
+    let untrusted = set_cookies(&login(&direct, Some("https")).await.unwrap());
+    assert!(!untrusted.is_empty());
+    assert!(
+        untrusted.iter().all(|c| !c.contains("Secure")),
+        "{untrusted:?}"
+    );
+}

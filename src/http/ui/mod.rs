@@ -31,6 +31,7 @@ mod receipts;
 mod receipts_bulk;
 mod recording;
 mod recording_expiry;
+mod secure_cookies;
 mod session;
 mod tasks;
 mod templates;
@@ -92,7 +93,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
-        .layer(middleware::from_fn_with_state(state, zone::scope))
+        .layer(middleware::from_fn_with_state(state.clone(), zone::scope))
+        .layer(middleware::from_fn_with_state(
+            state,
+            secure_cookies::mark_secure,
+        ))
         .layer(middleware::map_response(security_headers))
 }
 
