@@ -111,15 +111,7 @@ pub async fn project(
     let rebuild = projection::needs_history(&batch, &stored, Mode::Project, &[]);
     let history = load_history(tx, &rebuild, reader).await?;
     let plan = projection::plan(&batch, &stored, &history, Mode::Project)?;
-    let report = ProjectReport {
-        records: batch
-            .iter()
-            .map(|r| projection::issues_of(&r.result).0)
-            .sum(),
-        calls_changed: plan.calls.len(),
-        events: plan.events.len(),
-        receipts: plan.receipts.iter().map(|r| r.outcome.clone()).collect(),
-    };
+    let report = plan.report(&batch);
     write_plan(tx, plan, targets, None).await?;
     Ok(report)
 }

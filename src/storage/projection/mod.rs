@@ -231,6 +231,19 @@ pub struct Plan {
     pub recordings: Vec<RecordingJob>,
 }
 
+impl Plan {
+    /// What projecting `batch` by this plan did: its receipts' outcomes,
+    /// their records, the calls written and the events made.
+    pub fn report(&self, batch: &[ReadReceipt]) -> super::ProjectReport {
+        super::ProjectReport {
+            records: batch.iter().map(|r| issues_of(&r.result).0).sum(),
+            calls_changed: self.calls.len(),
+            events: self.events.len(),
+            receipts: self.receipts.iter().map(|r| r.outcome.clone()).collect(),
+        }
+    }
+}
+
 /// The calls of `batch` that must be rebuilt from their other receipts
 /// (`Mode::Reproject`: all of them, and `extra`, the calls the receipts
 /// were linked to before; `Mode::Project`: a stored call that already

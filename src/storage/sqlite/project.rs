@@ -110,15 +110,7 @@ pub fn project_batch(
     let rebuild = projection::needs_history(&live, &stored, Mode::Project, &[]);
     let history = load_history(tx, &rebuild, reader)?;
     let plan = projection::plan(&live, &stored, &history, Mode::Project)?;
-    let report = ProjectReport {
-        records: live
-            .iter()
-            .map(|r| projection::issues_of(&r.result).0)
-            .sum(),
-        calls_changed: plan.calls.len(),
-        events: plan.events.len(),
-        receipts: plan.receipts.iter().map(|r| r.outcome.clone()).collect(),
-    };
+    let report = plan.report(&live);
     write_plan(tx, plan, targets, None)?;
     Ok(report)
 }
