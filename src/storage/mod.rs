@@ -159,17 +159,19 @@ pub trait Store: Outbox + Send + Sync {
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
     ) -> Result<Vec<rollup::RollupRow>, StoreError> {
-        rollup::plan::answer(self, dims, filter).await
+        rollup::plan::answer(self, dims, filter, rollup::SumSet::All).await
     }
 
     /// The rows of rollup `level` matching `filter` (bounds starting
     /// buckets of the level's grain) summed per distinct value of `dims`
-    /// (each kept by the level), groups without calls left out.
+    /// (each kept by the level), groups without calls left out; the sums
+    /// of `set` (the others 0).
     async fn read_rollup(
         &self,
         level: &'static rollup::Level,
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
+        set: rollup::SumSet,
     ) -> Result<Vec<rollup::RollupRow>, StoreError>;
 
     /// [`Store::rollup`]'s rows computed from the calls matching `filter`

@@ -36,7 +36,7 @@ pub mod schema;
 
 pub use filter::{Condition, RollupFilter};
 pub use fold::{merge_rows, stats_rows, CallFolder};
-pub use levels::{Grain, Level, LEVELS};
+pub use levels::{Grain, Level, SumSet, LEVELS};
 
 /// Upper bounds (exclusive, seconds) of the talk-time buckets of answered
 /// calls: `<10 s`, `10–29 s`, `30–59 s`, `1–2 min`, `2–5 min`, `5–10 min`,

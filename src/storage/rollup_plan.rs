@@ -3,7 +3,7 @@
 //! (docs/rollups.md). Also the stats API's answer in a time zone.
 
 use super::{
-    hour_start, merge_rows, stats_rows, Dim, Grain, Level, RollupFilter, RollupRow, LEVELS,
+    hour_start, merge_rows, stats_rows, Dim, Grain, Level, RollupFilter, RollupRow, SumSet, LEVELS,
 };
 use crate::storage::{CallFilter, GroupBy, StatsRow, Store, StoreError};
 use jiff::tz::TimeZone;
@@ -74,17 +74,19 @@ pub fn plan(dims: &[Dim], f: &RollupFilter) -> Plan {
     }
 }
 
-/// [`Store::rollup`]: the rows of `dims` under `f` by [`plan`].
+/// [`Store::rollup`]: the rows of `dims` under `f` by [`plan`], the
+/// level's sums of `set` (the scanned partial hours have every sum).
 ///
 /// Errors: the store's.
 pub async fn answer<S: Store + ?Sized>(
     store: &S,
     dims: &[Dim],
     f: &RollupFilter,
+    set: SumSet,
 ) -> Result<Vec<RollupRow>, StoreError> {
     let p = plan(dims, f);
     let mut rows = match p.level {
-        Some(level) => store.read_rollup(level, dims, &p.filter).await?,
+        Some(level) => store.read_rollup(level, dims, &p.filter, set).await?,
         None => Vec::new(),
     };
     for (since, until) in p.scans {
@@ -119,7 +121,9 @@ pub async fn stats<S: Store + ?Sized>(
         } else {
             Dim::of(group_by)
         };
-        let rows = store.rollup(&[dim, Dim::Currency], &rf).await?;
+        // A stats row shows totals: the level's outcome and duration
+        // columns are not summed.
+        let rows = answer(store, &[dim, Dim::Currency], &rf, SumSet::Totals).await?;
         let rows = match (group_by, local_day) {
             (GroupBy::Hour, _) | (_, true) => relabel(rows, group_by, tz),
             _ => Some(rows),

@@ -4,7 +4,7 @@
 //! `CALLHOOK_TEST_BACKEND=postgres`.
 
 use super::check::mismatches;
-use super::{Dim, RollupFilter};
+use super::{Dim, RollupFilter, SumSet, Sums};
 use crate::domain::{
     Analysis, AnalysisKind, CallUpdate, Direction, Intent, Money, Outcome, SourceKind, Vendor,
 };
@@ -261,6 +261,7 @@ async fn check(store: &dyn Store, filters: &[CallFilter]) -> Result<(), String> 
             return Err(format!("{f:?}: {off:#?}"));
         }
         outcome_columns_count_each_outcome(store, f, &rf).await?;
+        totals_are_the_first_sums(store, &rf).await?;
         for g in groupings {
             for tz in &zones {
                 let got = store.stats(g, f, tz).await.map_err(|e| e.to_string())?;
@@ -274,6 +275,65 @@ async fn check(store: &dyn Store, filters: &[CallFilter]) -> Result<(), String> 
                         g.as_str()
                     ));
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A read of [`SumSet::Totals`] has the same counts, talk, cost and QA
+/// sums as one of every column, and zero talk buckets and outcome counts.
+async fn totals_are_the_first_sums(store: &dyn Store, rf: &RollupFilter) -> Result<(), String> {
+    let err = |e: StoreError| e.to_string();
+    for dims in [
+        &[Dim::Vendor, Dim::Currency][..],
+        &[Dim::Hour, Dim::Currency],
+    ] {
+        let all = store.rollup(dims, rf).await.map_err(err)?;
+        let totals = super::plan::answer(store, dims, rf, SumSet::Totals)
+            .await
+            .map_err(err)?;
+        let first = |s: &Sums| {
+            let (calls, answered, awaiting) = (s.calls, s.answered, s.awaiting_report);
+            let talk = (s.talk_seconds, s.answered_talk_seconds);
+            (
+                calls,
+                answered,
+                awaiting,
+                talk,
+                s.cost,
+                s.qa_micros,
+                s.qa_count,
+            )
+        };
+        let same = all.len() == totals.len()
+            && all
+                .iter()
+                .zip(&totals)
+                .all(|(a, t)| a.key == t.key && first(&a.sums) == first(&t.sums));
+        if !same {
+            return Err(format!(
+                "{rf:?} by {dims:?}: all {all:#?} totals {totals:#?}"
+            ));
+        }
+        // Calls scanned (partial hours, or no level keeps the filter) have
+        // every sum; a plan read from a level alone sums no bucket or outcome.
+        let p = super::plan::plan(dims, rf);
+        if p.level.is_some() && p.scans.is_empty() {
+            let left: i64 = totals
+                .iter()
+                .map(|t| {
+                    t.sums
+                        .talk_buckets
+                        .iter()
+                        .chain(&t.sums.outcomes)
+                        .sum::<i64>()
+                })
+                .sum();
+            if left != 0 {
+                return Err(format!(
+                    "{rf:?} by {dims:?}: {left} bucket and outcome counts read"
+                ));
             }
         }
     }

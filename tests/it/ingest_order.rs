@@ -86,6 +86,7 @@ impl Store for IdRecorder {
         _: &'static callhook::storage::rollup::Level,
         _: &[callhook::storage::rollup::Dim],
         _: &callhook::storage::rollup::RollupFilter,
+        _: callhook::storage::rollup::SumSet,
     ) -> Result<Vec<callhook::storage::rollup::RollupRow>, StoreError> {
         unimplemented!()
     }

@@ -263,8 +263,9 @@ impl Store for PgStore {
         level: &'static rollup::Level,
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
+        set: rollup::SumSet,
     ) -> Result<Vec<rollup::RollupRow>, StoreError> {
-        rollups::read(&*self.client().await?, level, dims, filter).await
+        rollups::read(&*self.client().await?, level, dims, filter, set).await
     }
 
     async fn scan_rollup_in(

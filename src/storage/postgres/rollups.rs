@@ -5,7 +5,7 @@
 
 use crate::storage::doc_codec::json_of_bytes;
 use crate::storage::rollup::levels::{
-    integers, sum_list, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS,
+    integers, sum_list, sums_of, SumSet, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS,
 };
 use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
 use crate::storage::StoreError;
@@ -17,12 +17,15 @@ use tokio_postgres::Row;
 /// Rows per key: a transaction writes all its keys to one shard.
 pub const SHARDS: i16 = 8;
 
-/// The summed columns, in the order [`sums`] reads them.
-static SUMMED: LazyLock<String> = LazyLock::new(|| {
-    sum_list(
-        |c| format!("SUM({c})::TEXT"),
-        |c| format!("SUM({c})::BIGINT"),
-    )
+/// The summed columns of each [`SumSet`], in the order [`sums`] reads them.
+static SUMMED: LazyLock<[String; 2]> = LazyLock::new(|| {
+    SumSet::BOTH.map(|set| {
+        sum_list(
+            set.columns(),
+            |c| format!("SUM({c})::TEXT"),
+            |c| format!("SUM({c})::BIGINT"),
+        )
+    })
 });
 
 /// Each level's upsert of a whole delta: one array parameter per column
@@ -174,7 +177,7 @@ pub async fn rebuild(tx: &tokio_postgres::Transaction<'_>) -> Result<u64, StoreE
 }
 
 /// Rows of `level` matching `filter`, summed over shards per distinct
-/// value of `dims` (groups without calls left out).
+/// value of `dims` (groups without calls left out), the sums of `set`.
 ///
 /// Errors: [`StoreError::Unavailable`] when the query fails,
 /// [`StoreError::Corrupt`] for a sum that does not read back as a decimal.
@@ -183,8 +186,10 @@ pub async fn read(
     level: &Level,
     dims: &[Dim],
     filter: &RollupFilter,
+    set: SumSet,
 ) -> Result<Vec<RollupRow>, StoreError> {
-    let (sql, params) = level.query(dims, filter, &SUMMED, |n| format!("${n}"));
+    let summed = &SUMMED[set.index()];
+    let (sql, params) = level.query(dims, filter, summed, |n| format!("${n}"));
     let params: Vec<&(dyn ToSql + Sync)> =
         params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
     let rows = c.query(&sql, &params).await?;
@@ -192,17 +197,17 @@ pub async fn read(
         .map(|r| {
             Ok(RollupRow {
                 key: (0..dims.len()).map(|i| r.get(i)).collect(),
-                sums: sums(r, dims.len())?,
+                sums: sums(r, dims.len(), set)?,
             })
         })
         .collect()
 }
 
-/// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
-fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
+/// The sums of a row whose summed columns of `set` start at `at`.
+fn sums(r: &Row, at: usize, set: SumSet) -> Result<Sums, StoreError> {
     let cost: String = r.get(at + COST_COLUMN);
     let mut ints = [0; INT_COLUMNS];
-    for (i, v) in ints.iter_mut().enumerate() {
+    for (i, v) in ints.iter_mut().enumerate().take(set.ints()) {
         *v = r.get(at + if i < COST_COLUMN { i } else { i + 1 });
     }
     let cost = crate::domain::money::parse_sum(&cost)
@@ -244,6 +249,7 @@ pub async fn compact(
     }
     let sums = SUM_COLUMNS.join(", ");
     let summed = sum_list(
+        &SUM_COLUMNS,
         |c| format!("SUM({c})::NUMERIC"),
         |c| format!("SUM({c})::BIGINT"),
     );

@@ -323,9 +323,10 @@ impl Store for SqliteStore {
         level: &'static rollup::Level,
         dims: &[rollup::Dim],
         filter: &rollup::RollupFilter,
+        set: rollup::SumSet,
     ) -> Result<Vec<rollup::RollupRow>, StoreError> {
         let (dims, filter) = (dims.to_vec(), filter.clone());
-        self.read(move |c| rollups::read(c, level, &dims, &filter))
+        self.read(move |c| rollups::read(c, level, &dims, &filter, set))
             .await
     }
 

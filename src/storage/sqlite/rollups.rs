@@ -5,7 +5,7 @@
 use super::rows::stored_call;
 use crate::storage::doc_codec::StoredDoc;
 use crate::storage::rollup::levels::{
-    integers, sum_list, sums_of, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS,
+    integers, sum_list, sums_of, SumSet, COST_COLUMN, INT_COLUMNS, SUM_COLUMNS,
 };
 use crate::storage::rollup::{Dim, Level, RollupDelta, RollupFilter, RollupRow, Sums, LEVELS};
 use crate::storage::StoreError;
@@ -16,8 +16,15 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 
 /// The summed columns, in the order of [`sums`] (`dec_sum` for money).
-static SUMMED: LazyLock<String> =
-    LazyLock::new(|| sum_list(|c| format!("dec_sum({c})"), |c| format!("SUM({c})")));
+static SUMMED: LazyLock<[String; 2]> = LazyLock::new(|| {
+    SumSet::BOTH.map(|set| {
+        sum_list(
+            set.columns(),
+            |c| format!("dec_sum({c})"),
+            |c| format!("SUM({c})"),
+        )
+    })
+});
 
 /// Each level's upsert adding a row of sums to its key.
 static UPSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
@@ -121,7 +128,7 @@ pub fn rebuild(tx: &Connection) -> Result<u64, StoreError> {
 }
 
 /// Rows of `level` matching `filter`, summed per distinct value of `dims`
-/// (groups without calls left out).
+/// (groups without calls left out), the sums of `set`.
 ///
 /// Errors: [`StoreError::Unavailable`] when the query fails,
 /// [`StoreError::Corrupt`] for a stored amount that is not a decimal.
@@ -130,8 +137,9 @@ pub fn read(
     level: &Level,
     dims: &[Dim],
     filter: &RollupFilter,
+    set: SumSet,
 ) -> Result<Vec<RollupRow>, StoreError> {
-    let (sql, params) = level.query(dims, filter, &SUMMED, |_| "?".into());
+    let (sql, params) = level.query(dims, filter, &SUMMED[set.index()], |_| "?".into());
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(params))?;
     let mut out = Vec::new();
@@ -141,17 +149,17 @@ pub fn read(
             .collect::<Result<Vec<String>, _>>()?;
         out.push(RollupRow {
             key,
-            sums: sums(r, dims.len())?,
+            sums: sums(r, dims.len(), set)?,
         });
     }
     Ok(out)
 }
 
-/// The sums of a row whose summed columns start at `at` ([`SUM_COLUMNS`]).
-fn sums(r: &Row, at: usize) -> Result<Sums, StoreError> {
+/// The sums of a row whose summed columns of `set` start at `at`.
+fn sums(r: &Row, at: usize, set: SumSet) -> Result<Sums, StoreError> {
     let cost: String = r.get(at + COST_COLUMN)?;
     let mut ints = [0; INT_COLUMNS];
-    for (i, v) in ints.iter_mut().enumerate() {
+    for (i, v) in ints.iter_mut().enumerate().take(set.ints()) {
         let col = if i < COST_COLUMN { i } else { i + 1 };
         *v = r.get(at + col)?;
     }
