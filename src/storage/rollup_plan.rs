@@ -10,21 +10,26 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 /// How to answer one question: read `level` (if any) with `filter`, whose
-/// bounds start buckets of the level, and scan the calls of `scans`
-/// (`[since, until)` ranges).
+/// bounds start buckets of the level, read each of `edges` (an hourly
+/// level over the partial days at the ends of a daily `level`'s range),
+/// and scan the calls of `scans` (`[since, until)` ranges).
 #[derive(Debug, PartialEq)]
 pub struct Plan {
     pub level: Option<&'static Level>,
     pub filter: RollupFilter,
+    pub edges: Vec<(&'static Level, RollupFilter)>,
     pub scans: Vec<(Option<Timestamp>, Option<Timestamp>)>,
 }
 
 /// The plan of `dims` under `f`: among the levels keeping every asked dim
 /// and every filtered column, the first (smallest) whose grain the bounds
-/// are aligned to; else the first hourly one; else the first one. Bounds
-/// inside a bucket of the chosen level are answered by scanning the calls
-/// between the bound and the bucket edge. Without any such level, or for
-/// a range inside one bucket, everything is scanned.
+/// are aligned to; else, when the range holds whole UTC days and a daily
+/// level fits, that level for the whole days and the first hourly one for
+/// the partial days at its ends ([`split_days`]); else the first hourly
+/// one; else the first one. Bounds inside a bucket of an hourly level are
+/// answered by scanning the calls between the bound and the bucket edge.
+/// Without any such level, or for a range inside one bucket, everything
+/// is scanned.
 pub fn plan(dims: &[Dim], f: &RollupFilter) -> Plan {
     let mut needed = dims.to_vec();
     needed.extend(f.dims());
@@ -39,11 +44,17 @@ pub fn plan(dims: &[Dim], f: &RollupFilter) -> Plan {
     let scan_all = Plan {
         level: None,
         filter: f.clone(),
+        edges: Vec::new(),
         scans: vec![(f.since, f.until)],
     };
     let Some(level) = chosen else {
         return scan_all;
     };
+    if level.grain == Grain::Hour && !aligned(Grain::Day) {
+        if let Some(split) = split_days(&fits, level, f) {
+            return split;
+        }
+    }
     let g = level.grain;
     let since = f.since.map(|t| g.ceil(t));
     let until = f.until.map(|t| g.floor(t));
@@ -70,8 +81,64 @@ pub fn plan(dims: &[Dim], f: &RollupFilter) -> Plan {
             until,
             ..f.clone()
         },
+        edges: Vec::new(),
         scans,
     }
+}
+
+/// The whole UTC days of `f`'s range from the first daily level of `fits`,
+/// the partial days at its ends from `hourly`, the partial hours scanned;
+/// `None` when no daily level fits or the range holds no whole day. A year
+/// in a time zone whose midnight is not UTC's reads 365 days and 2 × 24
+/// hours, not 8,760 hours.
+fn split_days(fits: &[&'static Level], hourly: &'static Level, f: &RollupFilter) -> Option<Plan> {
+    let daily = fits.iter().find(|l| l.grain == Grain::Day)?;
+    let (days_since, days_until) = (
+        f.since.map(|t| Grain::Day.ceil(t)),
+        f.until.map(|t| Grain::Day.floor(t)),
+    );
+    if let (Some(s), Some(u)) = (days_since, days_until) {
+        if s >= u {
+            return None;
+        }
+    }
+    let (hours_since, hours_until) = (
+        f.since.map(|t| Grain::Hour.ceil(t)),
+        f.until.map(|t| Grain::Hour.floor(t)),
+    );
+    let between = |since: Timestamp, until: Timestamp| RollupFilter {
+        since: Some(since),
+        until: Some(until),
+        ..f.clone()
+    };
+    let mut edges = Vec::new();
+    let mut scans = Vec::new();
+    if let (Some(s), Some(h), Some(d)) = (f.since, hours_since, days_since) {
+        if s < h {
+            scans.push((Some(s), Some(h)));
+        }
+        if h < d {
+            edges.push((hourly, between(h, d)));
+        }
+    }
+    if let (Some(u), Some(h), Some(d)) = (f.until, hours_until, days_until) {
+        if d < h {
+            edges.push((hourly, between(d, h)));
+        }
+        if h < u {
+            scans.push((Some(h), Some(u)));
+        }
+    }
+    Some(Plan {
+        level: Some(daily),
+        filter: RollupFilter {
+            since: days_since,
+            until: days_until,
+            ..f.clone()
+        },
+        edges,
+        scans,
+    })
 }
 
 /// [`Store::rollup`]: the rows of `dims` under `f` by [`plan`], the
@@ -89,6 +156,9 @@ pub async fn answer<S: Store + ?Sized>(
         Some(level) => store.read_rollup(level, dims, &p.filter, set).await?,
         None => Vec::new(),
     };
+    for (level, filter) in &p.edges {
+        rows.extend(store.read_rollup(level, dims, filter, set).await?);
+    }
     for (since, until) in p.scans {
         // A vendor, direction or outcome no call can have: nothing to add.
         let Some(mut cf) = f.to_calls() else { continue };

@@ -139,3 +139,47 @@ fn relabelling_hours_needs_whole_hour_offsets() {
     let kolkata = TimeZone::get("Asia/Kolkata").unwrap();
     assert_eq!(relabel(rows, GroupBy::Day, &kolkata), None);
 }
+
+#[test]
+fn a_range_of_local_days_reads_whole_utc_days_daily_and_its_ends_hourly() {
+    // Shanghai's 1–3 June: 31 May 16:00 UTC to 3 June 16:00 UTC, with a
+    // partial hour at the start.
+    let f = filter(Some("2025-05-31T16:30:00Z"), Some("2025-06-03T16:00:00Z"));
+    let p = plan(&[Dim::Vendor, Dim::Currency], &f);
+    assert_eq!(table(&p), Some("rollup_day_totals"));
+    assert_eq!(p.filter.since, Some(at("2025-06-01T00:00:00Z")));
+    assert_eq!(p.filter.until, Some(at("2025-06-03T00:00:00Z")));
+    let edges: Vec<(&str, Option<Timestamp>, Option<Timestamp>)> = p
+        .edges
+        .iter()
+        .map(|(l, f)| (l.table, f.since, f.until))
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            (
+                "rollup_hours",
+                Some(at("2025-05-31T17:00:00Z")),
+                Some(at("2025-06-01T00:00:00Z"))
+            ),
+            (
+                "rollup_hours",
+                Some(at("2025-06-03T00:00:00Z")),
+                Some(at("2025-06-03T16:00:00Z"))
+            ),
+        ]
+    );
+    assert_eq!(
+        p.scans,
+        [(
+            Some(at("2025-05-31T16:30:00Z")),
+            Some(at("2025-05-31T17:00:00Z"))
+        )]
+    );
+    // By hour, or within one day, the hourly level alone.
+    let p = plan(&[Dim::Hour, Dim::Currency], &f);
+    assert_eq!((table(&p), p.edges.len()), (Some("rollup_hours"), 0));
+    let f = filter(Some("2025-06-01T05:00:00Z"), Some("2025-06-01T09:00:00Z"));
+    let p = plan(&[Dim::Vendor], &f);
+    assert_eq!((table(&p), p.edges.len()), (Some("rollup_hours"), 0));
+}

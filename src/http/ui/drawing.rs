@@ -184,7 +184,7 @@ pub fn charts(p: &Period, mix: &Mix) -> Vec<Chart> {
         answer_rate_by_hour_chart(p),
         calls_by_hour_chart(p),
         outcome_chart(mix),
-        talk_time_chart(p),
+        talk_time_chart(mix),
         cost_chart(mix),
         qa_trend_chart(p, &labels),
     ]
@@ -302,8 +302,8 @@ fn outcome_chart(mix: &Mix) -> Chart {
     )
 }
 
-fn talk_time_chart(p: &Period) -> Chart {
-    let talk: Vec<f64> = p.total.talk_buckets.iter().map(|n| *n as f64).collect();
+fn talk_time_chart(mix: &Mix) -> Chart {
+    let talk: Vec<f64> = mix.sums.talk_buckets.iter().map(|n| *n as f64).collect();
     let talk_labels: Vec<String> = TALK_BUCKET_LABELS.iter().map(|l| l.to_string()).collect();
     let talk_points = talk.iter().filter(|n| **n > 0.0).count();
     Chart::new(

@@ -11,7 +11,10 @@ use jiff::tz::TimeZone;
 use std::collections::BTreeMap;
 
 /// The rows matching `rf` keyed `[local hour "YYYY-MM-DDTHH", rest…]`,
-/// hours taken in `tz`.
+/// hours taken in `tz`; their totals only where read from the hourly
+/// level (talk buckets and outcome counts 0: a page reads its mix from
+/// [`crate::storage::Store::rollup`], over the whole range, from the
+/// smaller daily level).
 ///
 /// Errors: the store's, as a [`UiError`].
 pub async fn hours(
@@ -23,7 +26,7 @@ pub async fn hours(
     let dims: Vec<Dim> = std::iter::once(Dim::Hour)
         .chain(rest.iter().copied())
         .collect();
-    let rows = st.store.rollup(&dims, rf).await?;
+    let rows = st.store.rollup_totals(&dims, rf).await?;
     if let Some(local) = relabel(rows, tz) {
         return Ok(local);
     }

@@ -123,7 +123,7 @@ pub async fn page(
     };
     let mut rf = RollupFilter::of(&undated.call_filter_in(&tz)?)
         .ok_or_else(|| UiError::BadRequest("the overview cannot filter on that".into()))?;
-    let extent = Extent::of(&st.store.rollup(&[Dim::Day], &rf).await?, &tz);
+    let extent = Extent::of(&st.store.rollup_totals(&[Dim::Day], &rf).await?, &tz);
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
     let range = range::resolve(
         form.days()?,
@@ -137,9 +137,11 @@ pub async fn page(
     rf.until = Some(filters::midnight(range.to + 1.day(), &tz)?);
     let hours = local::hours(&st, &[Dim::Vendor, Dim::Currency], &rf, &tz).await?;
     let period = Period::of(range.days(), &hours);
-    // The outcome mix from the same hourly rows' outcome columns: no
-    // partial UTC day is read in a zone whose midnight is not UTC's.
-    let (mix, per_vendor) = mixes(&hours);
+    // The outcome mix and talk durations of the whole range, from the
+    // outcome and bucket columns: whole UTC days from the daily level,
+    // the ends of a local day's range from the hourly one.
+    let mix_rows = st.store.rollup(&[Dim::Vendor, Dim::Currency], &rf).await?;
+    let (mix, per_vendor) = mixes(&mix_rows);
     let (jar, chrome) = chrome(&st, jar, None);
     let page = OverviewPage {
         nav: "overview",

@@ -62,7 +62,7 @@ async fn resolve(
         to: q.to.clone(),
         ..Default::default()
     };
-    let extent = Extent::of(&st.store.rollup(&[Dim::Day], rf).await?, tz);
+    let extent = Extent::of(&st.store.rollup_totals(&[Dim::Day], rf).await?, tz);
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
     let range = range::resolve(
         form.days()?,
@@ -116,7 +116,7 @@ pub async fn list(
 ) -> Result<(CookieJar, Response), UiError> {
     let tz = zone::current();
     let (range, rf) = resolve(&st, &q, &RollupFilter::default(), &tz).await?;
-    let mut rows = st.store.rollup(&[Dim::TaskId], &rf).await?;
+    let mut rows = st.store.rollup_totals(&[Dim::TaskId], &rf).await?;
     rows.retain(|r| !r.key[0].is_empty() && r.sums.calls > 0);
     rows.sort_by(|a, b| b.sums.calls.cmp(&a.sums.calls).then(a.key.cmp(&b.key)));
     let more = rows.len().saturating_sub(LIST_TASKS);
