@@ -84,7 +84,7 @@ pub async fn form(
     if !st.config.api_auth() {
         return Redirect::to(&next).into_response();
     }
-    let (jar, csrf) = session::csrf_token(jar, st.config.tls_cert.is_some());
+    let (jar, csrf) = session::csrf_token(jar);
     let page = LoginPage {
         csrf,
         next,
@@ -120,15 +120,11 @@ pub async fn submit(
         .and_then(|h| Some((h.name.as_str(), st.config.api_token_named(&h.name)?.0)))
     {
         tracing::info!(token_name = name, "dashboard login");
-        let jar = jar.add(session::session_cookie(
-            name,
-            token,
-            st.config.tls_cert.is_some(),
-        ));
+        let jar = jar.add(session::session_cookie(name, token));
         return Ok((jar, Redirect::to(&next)).into_response());
     }
     tracing::warn!("dashboard login with a wrong token");
-    let (jar, csrf) = session::csrf_token(jar, st.config.tls_cert.is_some());
+    let (jar, csrf) = session::csrf_token(jar);
     let page = LoginPage {
         csrf,
         next,
@@ -144,13 +140,12 @@ pub struct CsrfForm {
 }
 
 pub async fn logout(
-    State(st): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, UiError> {
     check_csrf(&jar, &headers, &f.csrf)?;
-    let gone = session::logout_cookie(st.config.tls_cert.is_some());
+    let gone = session::logout_cookie();
     Ok((jar.add(gone), Redirect::to("/login")).into_response())
 }
 

@@ -31,7 +31,6 @@ mod receipts;
 mod receipts_bulk;
 mod recording;
 mod recording_expiry;
-mod secure_cookies;
 mod session;
 mod tasks;
 mod templates;
@@ -94,10 +93,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .layer(middleware::from_fn_with_state(state.clone(), zone::scope))
-        .layer(middleware::from_fn_with_state(
-            state,
-            secure_cookies::mark_secure,
-        ))
+        .layer(middleware::from_fn_with_state(state, session::scope_https))
         .layer(middleware::map_response(security_headers))
 }
 
@@ -134,7 +130,7 @@ pub fn html(t: &impl Template) -> Response {
 /// is set on the first page a browser sees).
 pub fn chrome(st: &AppState, jar: CookieJar, flash: Option<String>) -> (CookieJar, Chrome) {
     let holder = session::logged_in(&st.config, &jar);
-    let (jar, csrf) = session::csrf_token(jar, st.config.tls_cert.is_some());
+    let (jar, csrf) = session::csrf_token(jar);
     let chrome = Chrome {
         csrf,
         logged_in: st.config.api_auth(),

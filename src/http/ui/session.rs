@@ -14,11 +14,17 @@
 
 use super::error::UiError;
 use crate::config::{Config, Principal};
+use crate::http::client_ip::forwarded_https;
+use crate::http::AppState;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
 /// The login cookie's name.
@@ -67,16 +73,31 @@ pub fn logged_in(config: &Config, jar: &CookieJar) -> Option<Principal> {
     session_holder(config, jar.get(SESSION_COOKIE)?.value(), now)
 }
 
+tokio::task_local! {
+    /// Whether the request being served reached the browser over HTTPS.
+    static HTTPS: bool;
+}
+
+/// Middleware: serves the request knowing whether the browser reached it
+/// over HTTPS — callhook serving TLS itself (`tls_cert`), or a trusted
+/// proxy (`trusted_proxies`) saying so with `X-Forwarded-Proto: https`, as
+/// Caddy and nginx do when they terminate TLS (docs/deploy.md) — so that
+/// [`cookie`] marks the cookies it makes `Secure` then, and only then (the
+/// browser would drop them over plain HTTP).
+pub async fn scope_https(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let https = st.config.tls_cert.is_some()
+        || req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_some_and(|c| forwarded_https(c.0, req.headers(), &st.config.trusted_proxies));
+    HTTPS.scope(https, next.run(req)).await
+}
+
 /// A cookie that lives for the browser's session or `max_age` seconds;
-/// `Secure` when callhook serves HTTPS itself (`tls_cert`).
-pub(super) fn cookie(
-    name: &'static str,
-    value: String,
-    max_age: Option<i64>,
-    secure: bool,
-) -> Cookie<'static> {
+/// `Secure` when the request came over HTTPS ([`scope_https`]).
+pub(super) fn cookie(name: &'static str, value: String, max_age: Option<i64>) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
-    c.set_secure(secure);
+    c.set_secure(HTTPS.try_with(|h| *h).unwrap_or(false));
     c.set_http_only(true);
     c.set_same_site(SameSite::Strict);
     c.set_path("/");
@@ -87,30 +108,29 @@ pub(super) fn cookie(
 }
 
 /// The session cookie of a login now with the token called `name`.
-pub fn session_cookie(name: &str, token: &SecretString, secure: bool) -> Cookie<'static> {
+pub fn session_cookie(name: &str, token: &SecretString) -> Cookie<'static> {
     let expires = jiff::Timestamp::now().as_millisecond() + SESSION_SECONDS * 1000;
     cookie(
         SESSION_COOKIE,
         session_value(name, token, expires),
         Some(SESSION_SECONDS),
-        secure,
     )
 }
 
 /// A cookie that removes the session.
-pub fn logout_cookie(secure: bool) -> Cookie<'static> {
-    cookie(SESSION_COOKIE, String::new(), Some(0), secure)
+pub fn logout_cookie() -> Cookie<'static> {
+    cookie(SESSION_COOKIE, String::new(), Some(0))
 }
 
 /// The request's CSRF token, and the jar to answer with (a new token is
 /// made and set when the request has none).
-pub fn csrf_token(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+pub fn csrf_token(jar: CookieJar) -> (CookieJar, String) {
     if let Some(c) = jar.get(CSRF_COOKIE).filter(|c| c.value().len() == 32) {
         let v = c.value().to_owned();
         return (jar, v);
     }
     let v = hex::encode(rand::random::<[u8; 16]>());
-    (jar.add(cookie(CSRF_COOKIE, v.clone(), None, secure)), v)
+    (jar.add(cookie(CSRF_COOKIE, v.clone(), None)), v)
 }
 
 /// Checks a form post: its `csrf` field equals the cookie, and the
@@ -141,6 +161,17 @@ pub fn check_csrf(jar: &CookieJar, headers: &HeaderMap, given: &str) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn cookies_are_secure_only_inside_an_https_request() {
+        assert!(!cookie("c", "v".into(), None).secure().unwrap_or(false));
+        let inside = HTTPS
+            .scope(true, async { cookie("c", "v".into(), None) })
+            .await;
+        assert_eq!(inside.secure(), Some(true));
+        let plain = HTTPS.scope(false, async { logout_cookie() }).await;
+        assert_eq!(plain.secure(), Some(false));
+    }
     use crate::config::Scope;
 
     fn config(toml: &str) -> Config {

@@ -128,23 +128,16 @@ pub struct Choice {
 ///
 /// Errors: 403 for a bad CSRF token; 400 naming an unknown zone.
 pub async fn save(
-    State(st): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
     Form(f): Form<Choice>,
 ) -> Result<(CookieJar, Response), UiError> {
     check_csrf(&jar, &headers, &f.csrf)?;
-    let secure = st.config.tls_cert.is_some();
     let jar = match f.tz.trim() {
-        "" => jar.add(session::cookie(COOKIE, String::new(), Some(0), secure)),
+        "" => jar.add(session::cookie(COOKIE, String::new(), Some(0))),
         name => {
             let tz = display::zone(name).map_err(|e| UiError::BadRequest(format!("tz: {e}")))?;
-            jar.add(session::cookie(
-                COOKIE,
-                display::name(&tz),
-                Some(KEEP_SECS),
-                secure,
-            ))
+            jar.add(session::cookie(COOKIE, display::name(&tz), Some(KEEP_SECS)))
         }
     };
     let to = super::login::local_path(f.next.as_deref());
