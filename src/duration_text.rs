@@ -21,6 +21,18 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error
         .map_err(|_| serde::de::Error::custom(format!("`{text}`: a duration cannot be negative")))
 }
 
+/// Reads a list of durations, each as [`deserialize`] does.
+///
+/// Errors: the first entry's that is not a duration.
+pub fn deserialize_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    struct One(#[serde(deserialize_with = "deserialize")] Duration);
+    Ok(Vec::<One>::deserialize(d)?
+        .into_iter()
+        .map(|o| o.0)
+        .collect())
+}
+
 /// `d` in jiff's friendly format (`"500ms"`, `"2h"`); whole seconds when
 /// it is too long for that.
 pub fn friendly(d: &Duration) -> String {

@@ -6,8 +6,7 @@
 //! [`Condition`]. Every "minutes" value is a number of minutes and may be
 //! fractional (`0.5` = 30 s).
 
-use super::limits::duration;
-use super::subscribers::{durations, secrets};
+use super::subscribers::secrets;
 use crate::domain::Vendor;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -179,8 +178,8 @@ pub struct AlertChannelConfig {
     /// One request's time limit; default 10 s.
     #[serde(
         default = "default_channel_timeout",
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub timeout: Duration,
     /// Delays before each retry of a failed notification; default
@@ -188,8 +187,8 @@ pub struct AlertChannelConfig {
     /// (logged and counted).
     #[serde(
         default = "default_channel_retries",
-        deserialize_with = "durations",
-        serialize_with = "super::redact::durations"
+        deserialize_with = "crate::duration_text::deserialize_list",
+        serialize_with = "crate::duration_text::serialize_list"
     )]
     pub retry_schedule: Vec<Duration>,
 }

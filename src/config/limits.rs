@@ -31,8 +31,8 @@ pub struct Limits {
     /// `Retry-After` (and not committed later). Default 500 ms, inside
     /// Alibaba's 700 ms.
     #[serde(
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub ack_budget: Duration,
     /// Push requests (`/hooks/…`) handled at once; above it: 503 with
@@ -56,23 +56,23 @@ pub struct Limits {
     /// otherwise the connection is closed. Also bounds a TLS handshake.
     /// Default 10 s.
     #[serde(
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub header_read_timeout: Duration,
     /// A client must send a request body (a push, a dashboard form,
     /// `/login`, an API post) within this after its headers; otherwise:
     /// 408 and the connection is closed. Default 30 s.
     #[serde(
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub body_read_timeout: Duration,
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish
     /// before the process exits anyway. Default 30 s.
     #[serde(
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub shutdown_timeout: Duration,
     /// Records acknowledged but not yet projected into calls (the
@@ -178,5 +178,3 @@ impl Limits {
         self.ack_budget.as_millis().div_ceil(1000).max(1) as u64
     }
 }
-
-pub(crate) use crate::duration_text::deserialize as duration;

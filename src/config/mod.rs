@@ -98,8 +98,8 @@ pub struct Config {
     /// How often `serve` purges when `retention_days` is set; default 1 h.
     #[serde(
         default = "retention::default_interval",
-        deserialize_with = "limits::duration",
-        serialize_with = "redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub retention_interval: std::time::Duration,
     /// IANA zone of every time the dashboard shows, of its day boundaries
@@ -119,8 +119,8 @@ pub struct Config {
     /// How often `serve` evaluates `[[alerts]]`; default 30 s.
     #[serde(
         default = "alerts::default_interval",
-        deserialize_with = "limits::duration",
-        serialize_with = "redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub alerts_interval: std::time::Duration,
     /// `[recordings]`: the recordings archive (docs/recordings.md).

@@ -1,7 +1,6 @@
 //! `[postgres]`: the connection pool of each instance on a `postgres://`
 //! database. Every key has a default.
 
-use super::limits::duration;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -15,14 +14,14 @@ pub struct PostgresSettings {
     /// How long a request waits for a free connection before it is
     /// answered 503 (a push also stops at its `ack_budget`). Default 5 s.
     #[serde(
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub acquire_timeout: Duration,
     /// How long opening one connection may take. Default 5 s.
     #[serde(
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub connect_timeout: Duration,
 }

@@ -29,8 +29,8 @@ pub struct RecordingsConfig {
     /// The longest one download may take, connect to last byte.
     /// Default 10 min.
     #[serde(
-        deserialize_with = "super::limits::duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub timeout: Duration,
     /// Downloads at once (per instance). Default 4.
@@ -40,8 +40,8 @@ pub struct RecordingsConfig {
     /// expires, but not longer than this. Default 7 days (Alibaba's
     /// recording links live 7 days).
     #[serde(
-        deserialize_with = "super::limits::duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub give_up_after: Duration,
     /// Private networks (CIDR) recordings may be fetched from, e.g. a

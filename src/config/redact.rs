@@ -86,8 +86,6 @@ pub fn url<S: Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&url_text(v))
 }
 
-pub use crate::duration_text::{serialize as duration, serialize_list as durations};
-
 #[cfg(test)]
 mod tests {
     use super::*;

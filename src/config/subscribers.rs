@@ -1,7 +1,6 @@
 //! `[[subscribers]]` and `[nats]`: where outbound events go
 //! (docs/http-contract.md).
 
-use super::limits::duration;
 use crate::domain::{EventType, Vendor};
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
@@ -43,16 +42,16 @@ pub struct SubscriberConfig {
     /// Default 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h.
     #[serde(
         default = "default_retry_schedule",
-        deserialize_with = "durations",
-        serialize_with = "super::redact::durations"
+        deserialize_with = "crate::duration_text::deserialize_list",
+        serialize_with = "crate::duration_text::serialize_list"
     )]
     pub retry_schedule: Vec<Duration>,
     /// How long one request may take (connect to last body byte); longer is
     /// a failed attempt. Default 15 s.
     #[serde(
         default = "default_timeout",
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub timeout: Duration,
     /// Requests in flight to this subscriber at once (different calls; one
@@ -86,15 +85,15 @@ pub struct NatsConfig {
     /// As for subscribers; default the same schedule.
     #[serde(
         default = "default_retry_schedule",
-        deserialize_with = "durations",
-        serialize_with = "super::redact::durations"
+        deserialize_with = "crate::duration_text::deserialize_list",
+        serialize_with = "crate::duration_text::serialize_list"
     )]
     pub retry_schedule: Vec<Duration>,
     /// How long one publish may wait for the stream's acknowledgement; default 5 s.
     #[serde(
         default = "default_nats_timeout",
-        deserialize_with = "duration",
-        serialize_with = "super::redact::duration"
+        deserialize_with = "crate::duration_text::deserialize",
+        serialize_with = "crate::duration_text::serialize"
     )]
     pub timeout: Duration,
 }
@@ -137,21 +136,6 @@ fn default_subject_prefix() -> String {
 }
 fn default_nats_timeout() -> Duration {
     Duration::from_secs(5)
-}
-
-pub(super) fn durations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
-    #[derive(Deserialize)]
-    struct One(
-        #[serde(
-            deserialize_with = "duration",
-            serialize_with = "super::redact::duration"
-        )]
-        Duration,
-    );
-    Ok(Vec::<One>::deserialize(d)?
-        .into_iter()
-        .map(|o| o.0)
-        .collect())
 }
 
 pub(super) fn secrets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
