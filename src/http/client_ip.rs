@@ -38,7 +38,7 @@ pub fn client_addr(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> 
         peer,
         forwarded: false,
     };
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let is_trusted = |ip: &IpAddr| is_proxy(*ip, trusted);
     if !is_trusted(&peer.ip()) {
         return direct;
     }
@@ -59,11 +59,16 @@ pub fn client_addr(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> 
     }
 }
 
+/// Whether `ip` is one of the `trusted` proxies.
+fn is_proxy(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|n| n.contains(&ip))
+}
+
 /// Whether a request from `peer` reached the proxy over HTTPS: `peer` is
 /// one of the `trusted` proxies and the last `X-Forwarded-Proto` value it
 /// set is `https`. From any other peer the header is ignored (`false`).
 pub fn forwarded_https(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> bool {
-    trusted.iter().any(|n| n.contains(&peer.ip()))
+    is_proxy(peer.ip(), trusted)
         && headers
             .get_all("x-forwarded-proto")
             .iter()
