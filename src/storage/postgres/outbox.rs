@@ -70,7 +70,11 @@ pub async fn record(c: &mut Client, records: &[AttemptRecord]) -> Result<(), Sto
              WHERE id = $1 AND status = 'pending'",
         )
         .await?;
-    for r in records {
+    // Rows are locked in id order, as `set_disabled` locks them, so the
+    // two never wait on each other in a cycle (a deadlock).
+    let mut ordered: Vec<&AttemptRecord> = records.iter().collect();
+    ordered.sort_by(|a, b| a.delivery_id.cmp(&b.delivery_id));
+    for r in ordered {
         let at = r.at.as_millisecond();
         let (status, next, delivered) = match r.next {
             NextStep::Delivered => (DeliveryStatus::Delivered, None, Some(at)),
@@ -222,9 +226,12 @@ pub async fn set_disabled(
     let tx = c.transaction().await?;
     let at_ms = at.as_millisecond();
     if reason.is_none() {
+        // Locked in id order, as `record` locks them: an attempt recorded
+        // meanwhile waits instead of deadlocking.
         tx.execute(
             "UPDATE deliveries SET attempts = 0, next_attempt_at = LEAST(next_attempt_at, $2)
-             WHERE target = $1 AND status = 'pending'",
+             WHERE id IN (SELECT id FROM deliveries WHERE target = $1 AND status = 'pending'
+                          ORDER BY id FOR UPDATE)",
             &[&target, &at_ms],
         )
         .await?;
